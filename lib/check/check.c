@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The check engine: the type table, [Check] parameters, and running one check. */
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "util/strv.h"
+
+static const NpCheckType *const check_types[] = {
+        &np_check_disk_free_ssd,    &np_check_disk_free_hdd,     &np_check_nic_speed,
+        &np_check_nic_data_cidr,    &np_check_fs_free,           &np_check_iscsi_installed,
+        &np_check_iscsi_conf,       &np_check_iscsi_node_records, &np_check_kmod_loaded,
+        &np_check_kmod_persistent,  &np_check_unit_enabled,      &np_check_unit_active,
+        &np_check_selinux_runtime,  &np_check_selinux_config,    &np_check_kubelet_version,
+};
+
+const NpCheckType *np_check_type_find(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(check_types); i++)
+                if (streq(check_types[i]->name, name))
+                        return check_types[i];
+        return NULL;
+}
+
+const NpCheckType *const *np_check_types(size_t *ret_n)
+{
+        *ret_n = ELEMENTSOF(check_types);
+        return check_types;
+}
+
+static const char *const status_table[_NP_STATUS_MAX] = {
+        [NP_STATUS_PASS] = "pass",       [NP_STATUS_FAIL] = "fail", [NP_STATUS_WARN] = "warn",
+        [NP_STATUS_UNKNOWN] = "unknown", [NP_STATUS_SKIP] = "skip",
+};
+
+const char *np_status_to_string(NpStatus s)
+{
+        return s >= 0 && s < _NP_STATUS_MAX ? status_table[s] : NULL;
+}
+
+NpStatus np_status_from_string(const char *s)
+{
+        for (NpStatus i = 0; i < _NP_STATUS_MAX; i++)
+                if (streq(s, status_table[i]))
+                        return i;
+        return _NP_STATUS_INVALID;
+}
+
+void np_result_done(NpResult *r)
+{
+        free(r->id);
+        free(r->title);
+        free(r->observed);
+        free(r->expected);
+        free(r->message);
+        free(r->remedy);
+        free(r->source);
+        free(r->override);
+        *r = (NpResult){};
+}
+
+/* --- parameters of [Check] sections --------------------------------------------------------- */
+
+typedef enum ParamKind {
+        PARAM_STRING,
+        PARAM_U64,
+        PARAM_SIZE,
+        PARAM_VERSION,
+        PARAM_WORDS,
+} ParamKind;
+
+static const struct {
+        const char *key;
+        ParamKind kind;
+        size_t offset;
+        size_t has_offset; /* offset of the bool that says it was set, or 0 */
+        const char *hint;
+} params[] = {
+        { "Expect", PARAM_STRING, offsetof(NpCheckDef, expect), 0, "the exact value" },
+        { "Min", PARAM_U64, offsetof(NpCheckDef, min), offsetof(NpCheckDef, has_min),
+          "a decimal number" },
+        { "MinFree", PARAM_SIZE, offsetof(NpCheckDef, min_free),
+          offsetof(NpCheckDef, has_min_free), "a size such as 100GB, 2GiB or 2Gi" },
+        { "MinVersion", PARAM_VERSION, offsetof(NpCheckDef, min_version),
+          offsetof(NpCheckDef, has_min_version), "a version such as 1.17" },
+        { "MaxVersion", PARAM_VERSION, offsetof(NpCheckDef, max_version),
+          offsetof(NpCheckDef, has_max_version), "a version such as 1.21" },
+        { "Units", PARAM_WORDS, offsetof(NpCheckDef, units), 0, "unit names" },
+};
+
+int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value,
+                           char **ret_error)
+{
+        _cleanup_strv_free_ char **allowed = NULL;
+        void *field;
+        int r;
+
+        r = strv_split(def->type->params, " ", &allowed);
+        if (r < 0)
+                return r;
+        if (!strv_contains(allowed, key)) {
+                _cleanup_free_ char *list = strv_join(allowed, "=, ");
+
+                if (strv_length(allowed) == 0)
+                        *ret_error = strprintf("unknown key %s= (check type %s takes only Id=, "
+                                               "Title=, Severity=, Source=, Remedy=)",
+                                               key, def->type->name);
+                else
+                        *ret_error = strprintf("unknown key %s= (check type %s takes %s= besides "
+                                               "Id=, Title=, Severity=, Source=, Remedy=)",
+                                               key, def->type->name, strna(list));
+                return -EINVAL;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(params); i++) {
+                if (!streq(params[i].key, key))
+                        continue;
+                field = (char *)def + params[i].offset;
+                switch (params[i].kind) {
+                case PARAM_STRING:
+                        r = free_and_strdup(field, value);
+                        break;
+                case PARAM_U64:
+                        r = np_parse_u64(value, field);
+                        break;
+                case PARAM_SIZE:
+                        r = np_parse_size(value, field);
+                        break;
+                case PARAM_VERSION:
+                        r = np_parse_version(value, field);
+                        break;
+                case PARAM_WORDS: {
+                        char ***l = field;
+
+                        *l = strv_free(*l);
+                        r = strv_split(value, " \t", l);
+                        if (r >= 0 && strv_length(*l) == 0)
+                                r = -EINVAL;
+                        break;
+                }
+                }
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        *ret_error = strprintf("%s=%s: expected %s", key, value, params[i].hint);
+                        return -EINVAL;
+                }
+                if (params[i].has_offset)
+                        *(bool *)((char *)def + params[i].has_offset) = true;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+int np_probe_request_add_profile(NpProbeRequest *req, const NpProfile *p)
+{
+        req->system = true; /* remedies depend on the distribution */
+        if (p->settings.include_loop_devices)
+                req->include_loop_devices = true;
+        FOREACH_ARRAY (c, p->checks, p->n_checks) {
+                int r;
+
+                if (!c->type->request)
+                        continue;
+                r = c->type->request(c, &p->settings, req);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* --- running ------------------------------------------------------------------------------- */
+
+int np_result_set(NpResult *r, NpStatus status, const char *observed, const char *expected,
+                  const char *message_fmt, ...)
+{
+        r->status = status;
+        if (free_and_strdup(&r->observed, observed) < 0 ||
+            free_and_strdup(&r->expected, expected) < 0)
+                return -ENOMEM;
+        if (message_fmt) {
+                va_list ap;
+                char *m;
+
+                va_start(ap, message_fmt);
+                m = strvprintf(message_fmt, ap);
+                va_end(ap);
+                if (!m)
+                        return -ENOMEM;
+                free_and_replace(&r->message, m);
+        }
+        return 0;
+}
+
+int np_result_remedy(NpResult *r, const char *fmt, ...)
+{
+        va_list ap;
+        char *m;
+
+        va_start(ap, fmt);
+        m = strvprintf(fmt, ap);
+        va_end(ap);
+        if (!m)
+                return -ENOMEM;
+        free_and_replace(&r->remedy, m);
+        return 0;
+}
+
+char *np_remedy_install(NpDistroFamily d, const char *deb, const char *rpm, const char *suse)
+{
+        switch (d) {
+        case NP_DISTRO_DEBIAN:
+                return strprintf("apt-get install -y %s", deb);
+        case NP_DISTRO_RHEL:
+                return strprintf("dnf install -y %s", rpm);
+        case NP_DISTRO_SUSE:
+                return strprintf("zypper install -y %s", suse);
+        default:
+                return strprintf("install %s (Debian/Ubuntu: apt-get install -y %s; "
+                                 "RHEL/Fedora: dnf install -y %s; SUSE: zypper install -y %s)",
+                                 deb, deb, rpm, suse);
+        }
+}
+
+int np_check_run(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *ret)
+{
+        NpResult r = {
+                .severity = def->severity,
+                .status = NP_STATUS_UNKNOWN,
+                .fix = def->type->fix,
+                .ignored = def->ignored,
+        };
+        int k;
+
+        r.id = strdup(def->id);
+        r.title = strdup(def->title);
+        r.source = def->source ? strdup(def->source) : NULL;
+        r.override = def->override ? strdup(def->override) : NULL;
+        if (!r.id || !r.title || (def->source && !r.source) || (def->override && !r.override)) {
+                np_result_done(&r);
+                return -ENOMEM;
+        }
+
+        k = def->type->run(ctx, def, &r);
+        if (k < 0) {
+                np_result_done(&r);
+                return k;
+        }
+        /* A recommended check that fails is a warning; it never makes a host not ready. */
+        if (r.status == NP_STATUS_FAIL && def->severity == NP_SEVERITY_RECOMMENDED)
+                r.status = NP_STATUS_WARN;
+        if (r.status == NP_STATUS_PASS || r.status == NP_STATUS_SKIP) {
+                r.remedy = mfree(r.remedy);
+                r.fix = NULL;
+        } else if (def->remedy && free_and_strdup(&r.remedy, def->remedy) < 0) {
+                np_result_done(&r);
+                return -ENOMEM;
+        }
+        *ret = r;
+        return 0;
+}

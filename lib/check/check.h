@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Checks: facts + profile -> results. Pure: no I/O, no clock, no environment; the same facts and
+ * profile always give the same results. Every check type is one row in the table in check.c.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "facts.h"
+#include "profile/profile.h"
+
+typedef enum NpStatus {
+        NP_STATUS_PASS,
+        NP_STATUS_FAIL,
+        NP_STATUS_WARN,
+        NP_STATUS_UNKNOWN,
+        NP_STATUS_SKIP,
+        _NP_STATUS_MAX,
+        _NP_STATUS_INVALID = -EINVAL,
+} NpStatus;
+
+const char *np_status_to_string(NpStatus s) _const_;
+NpStatus np_status_from_string(const char *s) _pure_;
+
+typedef struct NpResult {
+        char *id;
+        char *title;
+        NpSeverity severity;
+        NpStatus status;
+        char *observed;
+        char *expected;
+        char *message;
+        const char *fix; /* id of an automatic fix, or NULL */
+        char *remedy;
+        char *source;
+        bool ignored;
+        char *override;
+} NpResult;
+
+void np_result_done(NpResult *r);
+
+
+typedef struct NpCheckContext {
+        const NpFacts *facts;
+        const NpProfile *profile;
+        const NpSettings *settings;
+} NpCheckContext;
+
+typedef struct NpCheckType {
+        const char *name;   /* "iscsi.conf" */
+        bool instance;      /* ids are NAME:INSTANCE */
+        const char *what;   /* what the instance names, for errors: "an iscsid.conf key" */
+        const char *params; /* space-separated parameter keys this type accepts */
+        const char *default_title;
+        /* Validate the instance text; message on failure. NULL: any non-empty text. */
+        int (*verify_instance)(const char *instance, char **ret_error);
+        /* After loading: required parameters present and consistent. NULL: nothing to verify. */
+        int (*verify)(const NpCheckDef *def, char **ret_error);
+        /* Add what the check reads to the probe request. */
+        int (*request)(const NpCheckDef *def, const NpSettings *s, NpProbeRequest *req);
+        /* Fill status, observed, expected, message and remedy. -ENOMEM only. */
+        int (*run)(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r);
+        /* Id of the automatic fix, NULL when a person must act. */
+        const char *fix;
+} NpCheckType;
+
+const NpCheckType *np_check_type_find(const char *name);
+const NpCheckType *const *np_check_types(size_t *ret_n);
+
+/* Parameter keys accepted in [Check] sections, and how to parse them into NpCheckDef. */
+int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value,
+                           char **ret_error);
+
+int np_probe_request_add_profile(NpProbeRequest *req, const NpProfile *p);
+
+/* Run one check: the type's run() plus severity, overrides and identity. */
+int np_check_run(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *ret);
+
+/* Helpers for check implementations. */
+int np_result_set(NpResult *r, NpStatus status, const char *observed, const char *expected,
+                  const char *message_fmt, ...) _printf_(5, 6);
+int np_result_remedy(NpResult *r, const char *fmt, ...) _printf_(2, 3);
+
+/* The install command for a package on this distribution family. */
+char *np_remedy_install(NpDistroFamily d, const char *deb, const char *rpm, const char *suse);
+
+/* The per-area check implementations (lib/check/<area>.c). */
+extern const NpCheckType np_check_selinux_runtime, np_check_selinux_config;
+extern const NpCheckType np_check_iscsi_installed, np_check_iscsi_conf, np_check_iscsi_node_records;
+extern const NpCheckType np_check_kmod_loaded, np_check_kmod_persistent;
+extern const NpCheckType np_check_unit_enabled, np_check_unit_active;
+extern const NpCheckType np_check_fs_free, np_check_kubelet_version;
+extern const NpCheckType np_check_disk_free_ssd, np_check_disk_free_hdd;
+extern const NpCheckType np_check_nic_speed, np_check_nic_data_cidr;

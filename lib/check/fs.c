@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* fs.free:PATH: the file system that holds PATH (or will hold it) has MinFree= available. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "util/strv.h"
+
+static int verify_path(const char *path, char **ret_error)
+{
+        if (path[0] != '/' || strstr(path, "/../") || endswith(path, "/..")) {
+                *ret_error = strprintf("\"%s\" is not an absolute path", path);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int verify_fs(const NpCheckDef *def, char **ret_error)
+{
+        if (!def->has_min_free) {
+                *ret_error = strdup("needs MinFree= (e.g. MinFree=100GB)");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int request_fs(const NpCheckDef *def, const NpSettings *s, NpProbeRequest *req)
+{
+        (void)s;
+        return strv_extend_unique(&req->fs_paths, def->instance);
+}
+
+static int run_fs(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
+{
+        const NpFsFacts *fs = np_facts_fs(ctx->facts, def->instance);
+        _cleanup_free_ char *want = np_format_bytes(def->min_free), *have = NULL,
+                            *total = NULL, *expected = NULL, *observed = NULL, *where = NULL;
+        int k;
+
+        if (!want)
+                return -ENOMEM;
+        expected = strprintf(">= %s free", want);
+        if (!expected)
+                return -ENOMEM;
+        if (!fs)
+                return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s was not probed",
+                                     def->instance);
+        if (fs->unknown)
+                return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s", fs->unknown);
+
+        have = np_format_bytes(fs->free_bytes);
+        total = np_format_bytes(fs->total_bytes);
+        if (!streq(fs->probed_path, fs->path))
+                where = strprintf("%s does not exist yet; %s", fs->path, fs->probed_path);
+        else
+                where = strdup(fs->path);
+        if (!have || !total || !where)
+                return -ENOMEM;
+        observed = strprintf("%s free of %s on %s (%s%s%s)", have, total,
+                             fs->mount_point ? fs->mount_point : "?", where,
+                             fs->fs_type ? ", " : "", strempty(fs->fs_type));
+        if (!observed)
+                return -ENOMEM;
+        if (fs->free_bytes >= def->min_free)
+                return np_result_set(r, NP_STATUS_PASS, observed, expected, NULL);
+        k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                          "the file system holding %s has %s available, %s is needed",
+                          def->instance, have, want);
+        if (k < 0)
+                return k;
+        return np_result_remedy(r, "free space on %s, or mount a file system of at least %s at "
+                                   "%s",
+                                fs->mount_point ? fs->mount_point : fs->probed_path, want,
+                                def->instance);
+}
+
+const NpCheckType np_check_fs_free = {
+        .name = "fs.free",
+        .instance = true,
+        .what = "an absolute path",
+        .params = "MinFree",
+        .default_title = "Enough free space",
+        .verify_instance = verify_path,
+        .verify = verify_fs,
+        .request = request_fs,
+        .run = run_fs,
+};

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * unit.enabled:NAME and unit.active:NAME: a service (or the socket that activates it) is enabled
+ * and running. Units= lists the units that count; the default is NAME.service and NAME.socket.
+ */
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "util/strv.h"
+
+static int verify_unit_name(const char *name, char **ret_error)
+{
+        for (const char *c = name; *c; c++)
+                if (!isalnum((unsigned char)*c) && !strchr("_-.@:", *c)) {
+                        *ret_error = strprintf("\"%s\" is not a unit name", name);
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+/* The units that count for this check. */
+static char **units_of(const NpCheckDef *def)
+{
+        char **l = NULL;
+
+        if (def->units)
+                return strv_copy(def->units);
+        if (strchr(def->instance, '.'))
+                return strv_extend(&l, def->instance) < 0 ? NULL : l;
+        if (strv_consume(&l, strprintf("%s.service", def->instance)) < 0 ||
+            strv_consume(&l, strprintf("%s.socket", def->instance)) < 0)
+                return strv_free(l);
+        return l;
+}
+
+static int request_units(const NpCheckDef *def, const NpSettings *s, NpProbeRequest *req)
+{
+        _cleanup_strv_free_ char **units = units_of(def);
+        (void)s;
+
+        if (!units)
+                return -ENOMEM;
+        STRV_FOREACH (u, units) {
+                int r = strv_extend_unique(&req->units, *u);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+typedef enum UnitAspect {
+        ASPECT_ENABLED,
+        ASPECT_ACTIVE,
+} UnitAspect;
+
+static bool unit_good(const NpUnitFacts *u, UnitAspect aspect)
+{
+        if (aspect == ASPECT_ENABLED)
+                return STR_IN_SET(strempty(u->unit_file_state), "enabled", "enabled-runtime");
+        return streq_ptr(u->active_state, "active");
+}
+
+static char *unit_describe(const NpUnitFacts *u, UnitAspect aspect)
+{
+        if (streq_ptr(u->load_state, "not-found"))
+                return strprintf("%s: not found", u->name);
+        if (aspect == ASPECT_ENABLED)
+                return strprintf("%s: %s", u->name,
+                                 isempty(u->unit_file_state) ? "no unit file state"
+                                                             : u->unit_file_state);
+        return strprintf("%s: %s (%s)", u->name, strna(u->active_state), strna(u->sub_state));
+}
+
+static int run_units(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r,
+                     UnitAspect aspect)
+{
+        _cleanup_strv_free_ char **units = units_of(def), **seen = NULL, **unknown = NULL;
+        _cleanup_free_ char *expected = NULL, *observed = NULL, *unknown_text = NULL,
+                            *names = NULL;
+        bool good = false, any_found = false;
+        const char *prefer = NULL;
+        int k;
+
+        if (!units)
+                return -ENOMEM;
+        names = strv_join(units, " or ");
+        expected = strprintf("%s %s", strna(names), aspect == ASPECT_ENABLED ? "enabled" : "active");
+        if (!names || !expected)
+                return -ENOMEM;
+
+        STRV_FOREACH (name, units) {
+                const NpUnitFacts *u = np_facts_unit(ctx->facts, *name);
+
+                if (!u || u->unknown) {
+                        if (strv_extend_unique(&unknown, u ? u->unknown : "not probed") < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (!streq_ptr(u->load_state, "not-found")) {
+                        any_found = true;
+                        /* The socket is the one to enable where it exists (Debian's iscsid). */
+                        if (!prefer || endswith(u->name, ".socket"))
+                                prefer = u->name;
+                }
+                if (unit_good(u, aspect))
+                        good = true;
+                if (strv_consume(&seen, unit_describe(u, aspect)) < 0)
+                        return -ENOMEM;
+        }
+        observed = strv_join(seen, "; ");
+        if (!observed)
+                return -ENOMEM;
+        if (good)
+                return np_result_set(r, NP_STATUS_PASS, observed, expected, NULL);
+        if (strv_length(unknown) > 0) {
+                unknown_text = strv_join(unknown, "; ");
+                return unknown_text ? np_result_set(r, NP_STATUS_UNKNOWN, observed, expected, "%s",
+                                                    unknown_text)
+                                    : -ENOMEM;
+        }
+        if (!any_found) {
+                k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                  "none of %s is installed", names);
+                return k < 0 ? k
+                             : np_result_remedy(r, "install the package that provides %s",
+                                                names);
+        }
+        k = np_result_set(r, NP_STATUS_FAIL, observed, expected, "%s",
+                          aspect == ASPECT_ENABLED ? "not enabled: it will not start at boot"
+                                                   : "not running");
+        if (k < 0)
+                return k;
+        return np_result_remedy(r, "systemctl %s %s",
+                                aspect == ASPECT_ENABLED ? "enable --now" : "start", prefer);
+}
+
+static int run_enabled(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
+{
+        return run_units(ctx, def, r, ASPECT_ENABLED);
+}
+
+static int run_active(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
+{
+        return run_units(ctx, def, r, ASPECT_ACTIVE);
+}
+
+const NpCheckType np_check_unit_enabled = {
+        .name = "unit.enabled",
+        .instance = true,
+        .what = "a unit or service name",
+        .params = "Units",
+        .default_title = "Service is enabled",
+        .verify_instance = verify_unit_name,
+        .request = request_units,
+        .run = run_enabled,
+};
+
+const NpCheckType np_check_unit_active = {
+        .name = "unit.active",
+        .instance = true,
+        .what = "a unit or service name",
+        .params = "Units",
+        .default_title = "Service is running",
+        .verify_instance = verify_unit_name,
+        .request = request_units,
+        .run = run_active,
+};

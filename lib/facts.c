@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Construction, lookup and destruction of NpFacts. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "facts.h"
+#include "util/strv.h"
+
+NpFacts *np_facts_new(void)
+{
+        NpFacts *f = calloc(1, sizeof(*f));
+
+        if (!f)
+                return NULL;
+        f->system.distro = NP_DISTRO_OTHER;
+        f->selinux.cmdline_enforcing = -1;
+        return f;
+}
+
+void np_key_values_free(NpKeyValue *kv, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(kv[i].key);
+                free(kv[i].value);
+        }
+        free(kv);
+}
+
+void np_iscsi_record_done(NpIscsiRecord *r)
+{
+        np_key_values_free(r->settings, r->n_settings);
+        FOREACH_ARRAY (p, r->problems, r->n_problems) {
+                free(p->key);
+                free(p->problem);
+        }
+        free(r->problems);
+        *r = (NpIscsiRecord){};
+}
+
+const NpKeyValue *np_key_values_get(const NpKeyValue *kv, size_t n, const char *key)
+{
+        for (size_t i = 0; i < n; i++)
+                if (streq(kv[i].key, key))
+                        return &kv[i];
+        return NULL;
+}
+
+static void system_facts_done(NpSystemFacts *s)
+{
+        free(s->hostname);
+        free(s->os_id);
+        strv_free(s->os_id_like);
+        free(s->os_version_id);
+        free(s->os_pretty_name);
+        free(s->os_unknown);
+        free(s->kernel);
+        free(s->kubelet_path);
+        free(s->kubelet_output);
+        free(s->kubelet_unknown);
+}
+
+static void selinux_facts_done(NpSelinuxFacts *s)
+{
+        free(s->runtime_detail);
+        free(s->runtime_unknown);
+        free(s->config_value);
+        free(s->config_unknown);
+        free(s->cmdline_unknown);
+}
+
+static void iscsi_facts_done(NpIscsiFacts *i)
+{
+        free(i->iscsiadm_path);
+        strv_free(i->unit_files);
+        free(i->conf_path);
+        np_iscsi_record_done(&i->conf);
+        free(i->conf_unknown);
+        free(i->initiator_name);
+        strv_free(i->nodes_dirs);
+        for (size_t k = 0; k < i->n_nodes; k++) {
+                free(i->nodes[k].path);
+                free(i->nodes[k].target);
+                free(i->nodes[k].portal);
+                np_iscsi_record_done(&i->nodes[k].record);
+                free(i->nodes[k].unknown);
+        }
+        free(i->nodes);
+        free(i->nodes_unknown);
+}
+
+NpFacts *np_facts_free(NpFacts *f)
+{
+        if (!f)
+                return NULL;
+        free(f->root);
+        system_facts_done(&f->system);
+        selinux_facts_done(&f->selinux);
+        iscsi_facts_done(&f->iscsi);
+        FOREACH_ARRAY (m, f->modules, f->n_modules) {
+                free(m->name);
+                free(m->canonical);
+                free(m->state_detail);
+                free(m->unknown);
+                strv_free(m->persisted_in);
+                strv_free(m->not_applied);
+                free(m->blacklisted);
+                free(m->persist_unknown);
+        }
+        free(f->modules);
+        free(f->modules_load_dirs_unknown);
+        FOREACH_ARRAY (u, f->units, f->n_units) {
+                free(u->name);
+                free(u->load_state);
+                free(u->active_state);
+                free(u->sub_state);
+                free(u->unit_file_state);
+                free(u->unknown);
+        }
+        free(f->units);
+        FOREACH_ARRAY (s, f->fs, f->n_fs) {
+                free(s->path);
+                free(s->probed_path);
+                free(s->mount_point);
+                free(s->fs_type);
+                free(s->mount_source);
+                free(s->unknown);
+        }
+        free(f->fs);
+        FOREACH_ARRAY (d, f->disks, f->n_disks)
+                free(d->name);
+        free(f->disks);
+        free(f->disks_unknown);
+        FOREACH_ARRAY (l, f->links, f->n_links)
+                free(l->name);
+        free(f->links);
+        free(f->links_unknown);
+        free(f);
+        return NULL;
+}
+
+/* Grow an array of n elements of size sz by one zeroed element; NULL on failure. */
+static void *array_append(void **array, size_t *n, size_t sz)
+{
+        char *a = reallocarray(*array, *n + 1, sz);
+
+        if (!a)
+                return NULL;
+        *array = a;
+        memset(a + *n * sz, 0, sz);
+        return a + (*n)++ * sz;
+}
+
+const NpModuleFacts *np_facts_module(const NpFacts *f, const char *name)
+{
+        FOREACH_ARRAY (m, f->modules, f->n_modules)
+                if (streq(m->name, name))
+                        return m;
+        return NULL;
+}
+
+const NpUnitFacts *np_facts_unit(const NpFacts *f, const char *name)
+{
+        FOREACH_ARRAY (u, f->units, f->n_units)
+                if (streq(u->name, name))
+                        return u;
+        return NULL;
+}
+
+const NpFsFacts *np_facts_fs(const NpFacts *f, const char *path)
+{
+        FOREACH_ARRAY (s, f->fs, f->n_fs)
+                if (streq(s->path, path))
+                        return s;
+        return NULL;
+}
+
+NpModuleFacts *np_facts_add_module(NpFacts *f, const char *name)
+{
+        NpModuleFacts *m = (NpModuleFacts *)np_facts_module(f, name);
+        char *key;
+
+        if (m)
+                return m;
+        key = strdup(name);
+        if (!key || !(m = array_append((void **)&f->modules, &f->n_modules, sizeof(*m)))) {
+                free(key);
+                return NULL;
+        }
+        m->name = key;
+        m->state = NP_MODULE_MISSING; /* zero would read as "loaded" */
+        return m;
+}
+
+NpUnitFacts *np_facts_add_unit(NpFacts *f, const char *name)
+{
+        NpUnitFacts *u = (NpUnitFacts *)np_facts_unit(f, name);
+        char *key;
+
+        if (u)
+                return u;
+        key = strdup(name);
+        if (!key || !(u = array_append((void **)&f->units, &f->n_units, sizeof(*u)))) {
+                free(key);
+                return NULL;
+        }
+        u->name = key;
+        return u;
+}
+
+NpFsFacts *np_facts_add_fs(NpFacts *f, const char *path)
+{
+        NpFsFacts *s = (NpFsFacts *)np_facts_fs(f, path);
+        char *key;
+
+        if (s)
+                return s;
+        key = strdup(path);
+        if (!key || !(s = array_append((void **)&f->fs, &f->n_fs, sizeof(*s)))) {
+                free(key);
+                return NULL;
+        }
+        s->path = key;
+        return s;
+}
+
+static const char *const selinux_mode_table[_NP_SELINUX_MODE_MAX] = {
+        [NP_SELINUX_DISABLED] = "disabled",
+        [NP_SELINUX_PERMISSIVE] = "permissive",
+        [NP_SELINUX_ENFORCING] = "enforcing",
+};
+
+const char *np_selinux_mode_to_string(NpSelinuxMode m)
+{
+        return m >= 0 && m < _NP_SELINUX_MODE_MAX ? selinux_mode_table[m] : NULL;
+}
+
+static const char *const module_state_table[_NP_MODULE_STATE_MAX] = {
+        [NP_MODULE_LOADED] = "loaded",
+        [NP_MODULE_BUILTIN] = "builtin",
+        [NP_MODULE_AVAILABLE] = "available",
+        [NP_MODULE_MISSING] = "missing",
+};
+
+const char *np_module_state_to_string(NpModuleState s)
+{
+        return s >= 0 && s < _NP_MODULE_STATE_MAX ? module_state_table[s] : NULL;
+}
+
+static const char *const distro_table[_NP_DISTRO_MAX] = {
+        [NP_DISTRO_DEBIAN] = "debian",
+        [NP_DISTRO_RHEL] = "rhel",
+        [NP_DISTRO_SUSE] = "suse",
+        [NP_DISTRO_OTHER] = "other",
+};
+
+const char *np_distro_family_to_string(NpDistroFamily d)
+{
+        return d >= 0 && d < _NP_DISTRO_MAX ? distro_table[d] : NULL;
+}
+
+NpDistroFamily np_distro_family_from_os_release(const char *id, char *const *id_like)
+{
+        static const struct {
+                const char *id;
+                NpDistroFamily family;
+        } ids[] = {
+                { "debian", NP_DISTRO_DEBIAN },   { "ubuntu", NP_DISTRO_DEBIAN },
+                { "rhel", NP_DISTRO_RHEL },       { "fedora", NP_DISTRO_RHEL },
+                { "centos", NP_DISTRO_RHEL },     { "rocky", NP_DISTRO_RHEL },
+                { "almalinux", NP_DISTRO_RHEL },  { "ol", NP_DISTRO_RHEL },
+                { "suse", NP_DISTRO_SUSE },       { "sles", NP_DISTRO_SUSE },
+                { "opensuse", NP_DISTRO_SUSE },   { "opensuse-leap", NP_DISTRO_SUSE },
+                { "opensuse-tumbleweed", NP_DISTRO_SUSE },
+        };
+
+        /* ID first, then ID_LIKE in order, as os-release(5) says. */
+        for (size_t i = 0; id && i < ELEMENTSOF(ids); i++)
+                if (streq(id, ids[i].id))
+                        return ids[i].family;
+        STRV_FOREACH (like, (char **)id_like)
+                for (size_t i = 0; i < ELEMENTSOF(ids); i++)
+                        if (streq(*like, ids[i].id))
+                                return ids[i].family;
+        return NP_DISTRO_OTHER;
+}
+
+void np_probe_request_done(NpProbeRequest *req)
+{
+        strv_free(req->modules);
+        strv_free(req->units);
+        strv_free(req->fs_paths);
+        *req = (NpProbeRequest){};
+}

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Plain data describing a host: what the probes saw, nothing more. Checks read only this.
+ *
+ * Convention: a field named `unknown` (or `*_unknown`) is NULL when the data next to it is valid,
+ * else it holds the reason the probe could not tell ("permission denied reading ...").
+ * A check that needs that data reports `unknown` with that reason; it never guesses.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/macro.h"
+#include "util/parse.h"
+
+/* --- system -------------------------------------------------------------------------------- */
+
+typedef enum NpDistroFamily {
+        NP_DISTRO_DEBIAN, /* Debian, Ubuntu and ID_LIKE=debian */
+        NP_DISTRO_RHEL,   /* RHEL, CentOS, Rocky, Alma, Fedora and ID_LIKE=rhel/fedora */
+        NP_DISTRO_SUSE,   /* SLES, openSUSE and ID_LIKE=suse */
+        NP_DISTRO_OTHER,
+        _NP_DISTRO_MAX,
+        _NP_DISTRO_INVALID = -EINVAL,
+} NpDistroFamily;
+
+typedef struct NpSystemFacts {
+        char *hostname;
+        char *os_id;         /* os-release ID=, e.g. "debian" */
+        char **os_id_like;   /* os-release ID_LIKE= words */
+        char *os_version_id; /* os-release VERSION_ID= */
+        char *os_pretty_name;
+        char *os_unknown; /* why os-release could not be read */
+        NpDistroFamily distro;
+        char *kernel; /* uname -r of the running kernel */
+        unsigned cpus;   /* online CPUs; 0 when unknown */
+        uint64_t memory_bytes; /* MemTotal; 0 when unknown */
+        /* kubelet: absent when path is NULL and unknown is NULL */
+        char *kubelet_path;
+        char *kubelet_output; /* first line of `kubelet --version` */
+        NpVersion kubelet_version;
+        char *kubelet_unknown;
+} NpSystemFacts;
+
+/* --- SELinux ------------------------------------------------------------------------------- */
+
+typedef enum NpSelinuxMode {
+        NP_SELINUX_DISABLED,
+        NP_SELINUX_PERMISSIVE,
+        NP_SELINUX_ENFORCING,
+        _NP_SELINUX_MODE_MAX,
+        _NP_SELINUX_MODE_INVALID = -EINVAL,
+} NpSelinuxMode;
+
+typedef struct NpSelinuxFacts {
+        /* Runtime: /sys/fs/selinux/enforce; no selinuxfs means SELinux is disabled. */
+        NpSelinuxMode runtime;
+        char *runtime_detail; /* "enforce=1" or "selinuxfs not mounted" */
+        char *runtime_unknown;
+
+        /* Configuration as libselinux reads it at boot. */
+        bool config_present;     /* the file exists */
+        NpSelinuxMode config;    /* the mode the file selects; valid when config_set */
+        bool config_set;         /* a SELINUX= line that libselinux honours was found */
+        char *config_value;      /* the value as written on that line */
+        unsigned config_line;    /* 1-based line number */
+        char *config_unknown;
+
+        /* enforcing= on the kernel command line overrides the file at boot (libselinux 3.4 reads
+         * the first word-initial "enforcing=" of /proc/cmdline); -1 when absent. */
+        int cmdline_enforcing;
+        char *cmdline_unknown;
+} NpSelinuxFacts;
+
+/* --- iSCSI --------------------------------------------------------------------------------- */
+
+typedef struct NpKeyValue {
+        char *key;
+        char *value;
+        unsigned line; /* line of the occurrence that wins */
+} NpKeyValue;
+
+/* A line the owning program rejects or mangles, with the key when one can be read. */
+typedef struct NpConfProblem {
+        unsigned line;
+        char *key;
+        char *problem;
+} NpConfProblem;
+
+/* A file in open-iscsi's "key = value" format, as idbm_recinfo_config() reads it. */
+typedef struct NpIscsiRecord {
+        NpKeyValue *settings; /* the values iscsid keeps, in order of first appearance */
+        size_t n_settings;
+        NpConfProblem *problems;
+        size_t n_problems;
+} NpIscsiRecord;
+
+typedef struct NpIscsiNode {
+        char *path;   /* the record file, as on the host */
+        char *target; /* the target directory name (IQN) */
+        char *portal; /* the portal directory or legacy file name: "address,port[,tpgt]" */
+        NpIscsiRecord record;
+        char *unknown; /* record could not be read */
+} NpIscsiNode;
+
+typedef struct NpIscsiFacts {
+        char *iscsiadm_path; /* NULL when not found */
+        char **unit_files;   /* iscsid.service / iscsid.socket unit files found on disk */
+
+        char *conf_path; /* "/etc/iscsi/iscsid.conf" */
+        bool conf_present;
+        NpIscsiRecord conf;
+        char *conf_unknown;
+
+        char *initiator_name; /* InitiatorName= of /etc/iscsi/initiatorname.iscsi */
+
+        char **nodes_dirs; /* node database directories found (/etc/iscsi/nodes, /var/lib/iscsi/nodes) */
+        NpIscsiNode *nodes;
+        size_t n_nodes;
+        char *nodes_unknown;
+} NpIscsiFacts;
+
+/* --- kernel modules ------------------------------------------------------------------------ */
+
+typedef enum NpModuleState {
+        NP_MODULE_LOADED,    /* a loadable module that is live in the kernel */
+        NP_MODULE_BUILTIN,   /* compiled into the running kernel */
+        NP_MODULE_AVAILABLE, /* installed for the running kernel, not loaded */
+        NP_MODULE_MISSING,   /* not loaded, not built in, not installed */
+        _NP_MODULE_STATE_MAX,
+        _NP_MODULE_STATE_INVALID = -EINVAL,
+} NpModuleState;
+
+typedef struct NpModuleFacts {
+        char *name;      /* as the profile names it */
+        char *canonical; /* the kernel's name: '-' folded to '_', aliases resolved */
+        NpModuleState state;
+        char *state_detail; /* "/sys/module/iscsi_tcp/initstate: live", module file path, ... */
+        char *unknown;
+
+        char **persisted_in; /* "FILE:LINE" of every effective modules-load.d line naming it */
+        char **not_applied;  /* "FILE:LINE: why" for lines naming it that systemd will not load */
+        char *blacklisted;   /* "blacklisted in modprobe.d": systemd-modules-load refuses it */
+        char *persist_unknown;
+} NpModuleFacts;
+
+/* --- services ------------------------------------------------------------------------------ */
+
+typedef struct NpUnitFacts {
+        char *name;            /* "iscsid.service" */
+        char *load_state;      /* "loaded", "not-found", "masked", ... */
+        char *active_state;    /* "active", "inactive", "failed", ... */
+        char *sub_state;       /* "running", "listening", "dead", ... */
+        char *unit_file_state; /* "enabled", "disabled", "static", "masked", "" ... */
+        char *unknown;
+} NpUnitFacts;
+
+/* --- file systems -------------------------------------------------------------------------- */
+
+typedef struct NpFsFacts {
+        char *path;        /* as asked, e.g. "/opt" */
+        char *probed_path; /* the path or its nearest existing ancestor */
+        char *mount_point; /* mount point holding probed_path, as on the host */
+        char *fs_type;
+        char *mount_source;
+        uint64_t free_bytes;  /* available to unprivileged users (f_bavail), as df shows */
+        uint64_t total_bytes;
+        char *unknown;
+} NpFsFacts;
+
+/* --- disks and links (probes arrive with the disk/NIC work) -------------------------------- */
+
+typedef struct NpDisk {
+        char *name;
+} NpDisk;
+
+typedef struct NpLink {
+        char *name;
+} NpLink;
+
+/* --- what to probe ------------------------------------------------------------------------ */
+
+/* What the probes must look at for a set of profiles. */
+typedef struct NpProbeRequest {
+        bool system;
+        bool kubelet;
+        bool selinux;
+        bool iscsi;
+        bool iscsi_nodes;
+        bool disks;
+        bool links;
+        bool include_loop_devices;
+        char **modules;
+        char **units;
+        char **fs_paths;
+} NpProbeRequest;
+
+void np_probe_request_done(NpProbeRequest *req);
+
+/* --- everything ---------------------------------------------------------------------------- */
+
+typedef struct NpFacts {
+        char *root; /* the --root the facts were read under */
+        NpSystemFacts system;
+        NpSelinuxFacts selinux;
+        NpIscsiFacts iscsi;
+
+        NpModuleFacts *modules;
+        size_t n_modules;
+        char *modules_load_dirs_unknown;
+
+        NpUnitFacts *units;
+        size_t n_units;
+
+        NpFsFacts *fs;
+        size_t n_fs;
+
+        NpDisk *disks;
+        size_t n_disks;
+        char *disks_unknown;
+
+        NpLink *links;
+        size_t n_links;
+        char *links_unknown;
+} NpFacts;
+
+NpFacts *np_facts_new(void);
+NpFacts *np_facts_free(NpFacts *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(NpFacts *, np_facts_free);
+
+void np_key_values_free(NpKeyValue *kv, size_t n);
+void np_iscsi_record_done(NpIscsiRecord *r);
+/* The effective value of key, or NULL. */
+const NpKeyValue *np_key_values_get(const NpKeyValue *kv, size_t n, const char *key);
+
+const NpModuleFacts *np_facts_module(const NpFacts *f, const char *name);
+const NpUnitFacts *np_facts_unit(const NpFacts *f, const char *name);
+const NpFsFacts *np_facts_fs(const NpFacts *f, const char *path);
+
+/* Add an empty entry for name, or return the existing one. */
+NpModuleFacts *np_facts_add_module(NpFacts *f, const char *name);
+NpUnitFacts *np_facts_add_unit(NpFacts *f, const char *name);
+NpFsFacts *np_facts_add_fs(NpFacts *f, const char *path);
+
+const char *np_selinux_mode_to_string(NpSelinuxMode m) _const_;
+const char *np_module_state_to_string(NpModuleState s) _const_;
+const char *np_distro_family_to_string(NpDistroFamily d) _const_;
+NpDistroFamily np_distro_family_from_os_release(const char *id, char *const *id_like);

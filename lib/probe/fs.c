@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Free space for a path: statvfs of the path or, when it does not exist yet (IOMesh creates
+ * /opt/iomesh itself), of its nearest existing ancestor; the mount is found by the mount id of
+ * the very file descriptor, so bind mounts and --root trees are attributed correctly.
+ */
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "probe/probe.h"
+#include "util/strv.h"
+
+/* Mountinfo escapes space, tab, newline and backslash as \ooo. */
+static char *unescape_mountinfo(const char *s)
+{
+        char *r = malloc(strlen(s) + 1), *o = r;
+
+        if (!r)
+                return NULL;
+        while (*s) {
+                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+                    s[3] >= '0' && s[3] <= '7') {
+                        *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+                        s += 4;
+                } else
+                        *o++ = *s++;
+        }
+        *o = '\0';
+        return r;
+}
+
+static int fd_mount_id(int fd, int *ret)
+{
+        char path[64], *data = NULL, *p;
+        _cleanup_close_ int info = -EBADF;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+        info = open(path, O_RDONLY | O_CLOEXEC);
+        if (info < 0)
+                return -errno;
+        r = np_read_fd(info, 64 * 1024, &data, NULL);
+        if (r < 0)
+                return r;
+        p = strstr(data, "mnt_id:");
+        r = p ? 0 : -ENODATA;
+        if (p)
+                *ret = atoi(p + strlen("mnt_id:"));
+        free(data);
+        return r;
+}
+
+static int find_mount(int mnt_id, NpFsFacts *fs, const NpRoot *root)
+{
+        _cleanup_free_ char *data = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        _cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        r = np_read_fd(fd, 64U * 1024U * 1024U, &data, NULL);
+        if (r < 0)
+                return r;
+        r = strv_split(data, "\n", &lines);
+        if (r < 0)
+                return r;
+        STRV_FOREACH (l, lines) {
+                _cleanup_strv_free_ char **w = NULL;
+                const char *sep;
+                size_t i;
+
+                r = strv_split(*l, " ", &w);
+                if (r < 0)
+                        return r;
+                if (strv_length(w) < 7 || atoi(w[0]) != mnt_id)
+                        continue;
+                for (i = 6; w[i] && !streq(w[i], "-"); i++)
+                        ;
+                if (!w[i] || !w[i + 1] || !w[i + 2])
+                        return -EBADMSG;
+                fs->mount_point = unescape_mountinfo(w[4]);
+                fs->fs_type = strdup(w[i + 1]);
+                fs->mount_source = unescape_mountinfo(w[i + 2]);
+                if (!fs->mount_point || !fs->fs_type || !fs->mount_source)
+                        return -ENOMEM;
+                /* Inside a --root tree, show the mount point as that host would see it. */
+                sep = root->host ? NULL : startswith(fs->mount_point, root->path);
+                if (sep && (*sep == '/' || *sep == '\0'))
+                        free_and_replace(&fs->mount_point, strdup(*sep ? sep : "/"));
+                return fs->mount_point ? 0 : -ENOMEM;
+        }
+        return -ENOENT;
+}
+
+static int probe_one(const NpRoot *root, NpFsFacts *fs)
+{
+        _cleanup_free_ char *candidate = strdup(fs->path);
+        _cleanup_close_ int fd = -EBADF;
+        struct statvfs sv;
+        int mnt_id = -1, r;
+
+        if (!candidate)
+                return -ENOMEM;
+        for (;;) {
+                char *slash;
+
+                fd = np_root_open(root, candidate, O_PATH);
+                if (fd >= 0)
+                        break;
+                if (fd != -ENOENT || streq(candidate, "/")) {
+                        fs->unknown = np_probe_reason(root, candidate, fd);
+                        return fs->unknown ? 0 : -ENOMEM;
+                }
+                slash = strrchr(candidate, '/');
+                if (slash == candidate)
+                        slash[1] = '\0';
+                else
+                        *slash = '\0';
+        }
+        fs->probed_path = TAKE_PTR(candidate);
+        if (fstatvfs(fd, &sv) < 0) {
+                fs->unknown = np_probe_reason(root, fs->probed_path, -errno);
+                return fs->unknown ? 0 : -ENOMEM;
+        }
+        /* f_bavail: what a non-root writer (IOMesh's pods) can use, as df's "Avail". */
+        fs->free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+        fs->total_bytes = (uint64_t)sv.f_blocks * sv.f_frsize;
+
+        r = fd_mount_id(fd, &mnt_id);
+        if (r >= 0)
+                r = find_mount(mnt_id, fs, root);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                /* The numbers stand; only the mount's name is missing. */
+                fs->mount_point = mfree(fs->mount_point);
+        }
+        return 0;
+}
+
+int np_probe_fs(const NpRoot *root, char *const *paths, NpFacts *f)
+{
+        STRV_FOREACH (p, (char **)paths) {
+                NpFsFacts *fs = np_facts_add_fs(f, *p);
+                int r;
+
+                if (!fs)
+                        return -ENOMEM;
+                if (fs->probed_path || fs->unknown)
+                        continue;
+                r = probe_one(root, fs);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* iSCSI initiator: installed pieces, iscsid.conf as iscsid reads it, and the node database. */
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "probe/iscsid-conf.h"
+#include "probe/probe.h"
+#include "util/strv.h"
+
+#define ISCSID_CONF    "/etc/iscsi/iscsid.conf"
+#define INITIATOR_NAME "/etc/iscsi/initiatorname.iscsi"
+
+static const char *const iscsiadm_paths[] = {
+        "/usr/sbin/iscsiadm", "/sbin/iscsiadm", "/usr/bin/iscsiadm", "/bin/iscsiadm",
+};
+
+static const char *const unit_dirs[] = {
+        "/etc/systemd/system",     "/run/systemd/system", "/usr/local/lib/systemd/system",
+        "/usr/lib/systemd/system", "/lib/systemd/system",
+};
+
+static const char *const iscsid_units[] = { "iscsid.service", "iscsid.socket" };
+
+/* open-iscsi's node database: /etc/iscsi up to 2.1.8 (Debian 12), /var/lib/iscsi from 2.1.9
+ * (RHEL 9, SUSE, newer Debian). Whichever exist are read. */
+static const char *const node_dirs[] = { "/etc/iscsi/nodes", "/var/lib/iscsi/nodes" };
+
+static int probe_installed(const NpRoot *root, NpIscsiFacts *i)
+{
+        int r;
+
+        for (size_t k = 0; k < ELEMENTSOF(iscsiadm_paths); k++) {
+                struct stat st;
+
+                r = np_root_stat(root, iscsiadm_paths[k], &st);
+                if (r >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+                        i->iscsiadm_path = strdup(iscsiadm_paths[k]);
+                        if (!i->iscsiadm_path)
+                                return -ENOMEM;
+                        break;
+                }
+        }
+        i->unit_files = calloc(1, sizeof(char *));
+        if (!i->unit_files)
+                return -ENOMEM;
+        for (size_t d = 0; d < ELEMENTSOF(unit_dirs); d++)
+                for (size_t u = 0; u < ELEMENTSOF(iscsid_units); u++) {
+                        _cleanup_free_ char *path = strprintf("%s/%s", unit_dirs[d],
+                                                              iscsid_units[u]);
+
+                        if (!path)
+                                return -ENOMEM;
+                        r = np_root_exists(root, path);
+                        if (r > 0 && strv_consume(&i->unit_files, TAKE_PTR(path)) < 0)
+                                return -ENOMEM;
+                }
+        return 0;
+}
+
+static int probe_conf(const NpRoot *root, NpIscsiFacts *i)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
+
+        i->conf_path = strdup(ISCSID_CONF);
+        if (!i->conf_path)
+                return -ENOMEM;
+        r = np_root_read_file(root, ISCSID_CONF, NP_READ_MAX_DEFAULT, &data, &size);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                i->conf_unknown = np_probe_reason(root, ISCSID_CONF, r);
+                return i->conf_unknown ? 0 : -ENOMEM;
+        }
+        i->conf_present = true;
+        return np_iscsi_record_parse(data, size, &i->conf);
+}
+
+static int probe_initiator_name(const NpRoot *root, NpIscsiFacts *i)
+{
+        _cleanup_free_ char *data = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        int r;
+
+        r = np_root_read_file(root, INITIATOR_NAME, 64 * 1024, &data, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return 0; /* informational only */
+        r = strv_split(data, "\n", &lines);
+        if (r < 0)
+                return r;
+        STRV_FOREACH (l, lines) {
+                const char *v = startswith(strstrip(*l), "InitiatorName=");
+
+                if (v)
+                        return free_and_strdup(&i->initiator_name, strstrip((char *)v));
+        }
+        return 0;
+}
+
+static int add_node(const NpRoot *root, NpIscsiFacts *i, const char *target, const char *portal,
+                    const char *path)
+{
+        _cleanup_free_ char *data = NULL;
+        NpIscsiNode *a, *node;
+        size_t size;
+        int r;
+
+        a = reallocarray(i->nodes, i->n_nodes + 1, sizeof(NpIscsiNode));
+        if (!a)
+                return -ENOMEM;
+        i->nodes = a;
+        node = &a[i->n_nodes++];
+        *node = (NpIscsiNode){ .path = strdup(path), .target = strdup(target),
+                               .portal = strdup(portal) };
+        if (!node->path || !node->target || !node->portal)
+                return -ENOMEM;
+        r = np_root_read_file(root, path, NP_READ_MAX_DEFAULT, &data, &size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                node->unknown = np_probe_reason(root, path, r);
+                return node->unknown ? 0 : -ENOMEM;
+        }
+        return np_iscsi_record_parse(data, size, &node->record);
+}
+
+/* nodes/<target>/<address,port,tpgt>/<iface> files, or the legacy nodes/<target>/<address,port>
+ * file; iscsiadm reads every entry of a portal directory as a record, whatever its name. */
+static int probe_nodes_dir(const NpRoot *root, NpIscsiFacts *i, const char *dir)
+{
+        _cleanup_strv_free_ char **targets = NULL;
+        int r;
+
+        r = np_root_list_dir(root, dir, &targets);
+        if (r == -ENOENT || r == -ENOTDIR)
+                return 0;
+        if (r < 0) {
+                i->nodes_unknown = np_probe_reason(root, dir, r);
+                return i->nodes_unknown ? 0 : -ENOMEM;
+        }
+        r = strv_extend(&i->nodes_dirs, dir);
+        if (r < 0)
+                return r;
+        STRV_FOREACH (t, targets) {
+                _cleanup_free_ char *tdir = strprintf("%s/%s", dir, *t);
+                _cleanup_strv_free_ char **portals = NULL;
+
+                if (!tdir)
+                        return -ENOMEM;
+                r = np_root_list_dir(root, tdir, &portals);
+                if (r == -ENOTDIR)
+                        continue; /* a stray file next to target directories */
+                if (r < 0) {
+                        i->nodes_unknown = np_probe_reason(root, tdir, r);
+                        return i->nodes_unknown ? 0 : -ENOMEM;
+                }
+                STRV_FOREACH (p, portals) {
+                        _cleanup_free_ char *pdir = strprintf("%s/%s", tdir, *p);
+                        _cleanup_strv_free_ char **ifaces = NULL;
+
+                        if (!pdir)
+                                return -ENOMEM;
+                        r = np_root_list_dir(root, pdir, &ifaces);
+                        if (r == -ENOTDIR) {
+                                r = add_node(root, i, *t, *p, pdir); /* legacy layout */
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                        if (r < 0) {
+                                i->nodes_unknown = np_probe_reason(root, pdir, r);
+                                return i->nodes_unknown ? 0 : -ENOMEM;
+                        }
+                        STRV_FOREACH (f, ifaces) {
+                                _cleanup_free_ char *fpath = strprintf("%s/%s", pdir, *f);
+
+                                if (!fpath)
+                                        return -ENOMEM;
+                                r = add_node(root, i, *t, *p, fpath);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+        }
+        return 0;
+}
+
+int np_probe_iscsi(const NpRoot *root, bool nodes, NpFacts *f)
+{
+        NpIscsiFacts *i = &f->iscsi;
+        int r;
+
+        r = probe_installed(root, i);
+        if (r < 0)
+                return r;
+        r = probe_conf(root, i);
+        if (r < 0)
+                return r;
+        r = probe_initiator_name(root, i);
+        if (r < 0)
+                return r;
+        if (!nodes)
+                return 0;
+        for (size_t d = 0; d < ELEMENTSOF(node_dirs) && !i->nodes_unknown; d++) {
+                r = probe_nodes_dir(root, i, node_dirs[d]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* open-iscsi key = value files, parsed as idbm_recinfo_config() does. */
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/iscsid-conf.h"
+#include "util/strv.h"
+
+#define IDBM_BUFFER    2048 /* fgets(buffer, sizeof(buffer), f) */
+#define IDBM_NAME_MAX  128  /* char name[NAME_MAXVAL] */
+#define IDBM_VALUE_MAX 256  /* char value[VALUE_MAXVAL] */
+
+static const char *const startup_values[] = { "manual", "automatic", "onboot", NULL };
+
+/* Keys whose values iscsid checks against a list; any other value is rejected. */
+static const struct {
+        const char *key;
+        const char *const *values;
+} enum_keys[] = {
+        { NP_ISCSI_KEY_STARTUP, startup_values },
+        { NP_ISCSI_KEY_CONN_STARTUP, startup_values },
+};
+
+static int add_problem(NpIscsiRecord *rec, unsigned line, const char *key, char *problem)
+{
+        NpConfProblem *a;
+
+        if (!problem)
+                return -ENOMEM;
+        a = reallocarray(rec->problems, rec->n_problems + 1, sizeof(NpConfProblem));
+        if (!a) {
+                free(problem);
+                return -ENOMEM;
+        }
+        rec->problems = a;
+        a[rec->n_problems] = (NpConfProblem){ .line = line, .problem = problem };
+        if (key && !(a[rec->n_problems].key = strdup(key))) {
+                free(problem);
+                return -ENOMEM;
+        }
+        rec->n_problems++;
+        return 0;
+}
+
+static int set_value(NpIscsiRecord *rec, const char *key, const char *value, unsigned line)
+{
+        NpKeyValue *a;
+
+        FOREACH_ARRAY (kv, rec->settings, rec->n_settings)
+                if (streq(kv->key, key)) {
+                        kv->line = line;
+                        return free_and_strdup(&kv->value, value);
+                }
+        a = reallocarray(rec->settings, rec->n_settings + 1, sizeof(NpKeyValue));
+        if (!a)
+                return -ENOMEM;
+        rec->settings = a;
+        a[rec->n_settings] = (NpKeyValue){ .key = strdup(key), .value = strdup(value),
+                                           .line = line };
+        rec->n_settings++;
+        if (!a[rec->n_settings - 1].key || !a[rec->n_settings - 1].value)
+                return -ENOMEM;
+        return 0;
+}
+
+static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno)
+{
+        char name[IDBM_NAME_MAX + 1], *p = line, *value;
+        size_t n = 0;
+
+        line = strstrip(line);
+        if (*line == '\0' || *line == '#')
+                return 0;
+
+        p = line;
+        while (*p && !isspace((unsigned char)*p) && *p != '=')
+                p++;
+        n = (size_t)(p - line);
+        if (n >= IDBM_NAME_MAX)
+                return add_problem(rec, lineno, NULL,
+                                   strprintf("key longer than %d characters: open-iscsi "
+                                             "truncates or overflows it; the line is not used",
+                                             IDBM_NAME_MAX - 1));
+        memcpy(name, line, n);
+        name[n] = '\0';
+        if (*p == '\0')
+                return add_problem(rec, lineno, name,
+                                   strprintf("\"%s\" has no value; iscsid ignores the line",
+                                             line));
+        p++; /* iscsid skips exactly one character after the key, whatever it is */
+        while (*p && isspace((unsigned char)*p))
+                p++;
+        if (*p && *p != '=')
+                return add_problem(rec, lineno, name,
+                                   strprintf("\"%s\": iscsid needs white space before '=' (write "
+                                             "\"%s = ...\"); it ignores this line",
+                                             line, name));
+        if (*p)
+                p++;
+        while (*p && isspace((unsigned char)*p))
+                p++;
+        if (*p == '\0')
+                return add_problem(rec, lineno, name,
+                                   strprintf("\"%s\" has no value; iscsid ignores the line",
+                                             line));
+        value = p;
+        if (strlen(value) >= IDBM_VALUE_MAX) {
+                int r = add_problem(rec, lineno, name,
+                                    strprintf("value longer than %d characters: Debian's "
+                                              "iscsid truncates it, older builds overflow",
+                                              IDBM_VALUE_MAX - 1));
+                if (r < 0)
+                        return r;
+                value[IDBM_VALUE_MAX - 1] = '\0';
+        }
+
+        if (streq(name, NP_ISCSI_KEY_SESSION_MRDSL))
+                return add_problem(rec, lineno, name,
+                                   strprintf("%s is not an open-iscsi setting and iscsid "
+                                             "ignores it; the setting is %s",
+                                             NP_ISCSI_KEY_SESSION_MRDSL, NP_ISCSI_KEY_MRDSL));
+
+        for (size_t i = 0; i < ELEMENTSOF(enum_keys); i++) {
+                if (!streq(name, enum_keys[i].key))
+                        continue;
+                if (!strv_contains((char **)enum_keys[i].values, value)) {
+                        _cleanup_free_ char *allowed = strv_join((char **)enum_keys[i].values,
+                                                                 ", ");
+                        return add_problem(rec, lineno, name,
+                                           strprintf("%s = %s: not one of %s (case matters); "
+                                                     "iscsid keeps the previous value",
+                                                     name, value, strna(allowed)));
+                }
+        }
+        return set_value(rec, name, value, lineno);
+}
+
+int np_iscsi_record_parse(const char *data, size_t size, NpIscsiRecord *rec)
+{
+        char buf[IDBM_BUFFER];
+        unsigned lineno = 1;
+        size_t pos = 0;
+        int r;
+
+        while (pos < size) {
+                /* One fgets() chunk: up to IDBM_BUFFER-1 bytes, ending after a '\n' if any. */
+                size_t max = MIN(size - pos, (size_t)IDBM_BUFFER - 1);
+                const char *nl = memchr(data + pos, '\n', max);
+                size_t n = nl ? (size_t)(nl - (data + pos)) + 1 : max;
+                unsigned this_line = lineno;
+
+                memcpy(buf, data + pos, n);
+                buf[n] = '\0';
+                pos += n;
+                if (nl)
+                        lineno++;
+
+                if (memchr(buf, '\0', n)) {
+                        r = add_problem(rec, this_line, NULL,
+                                        strdup("NUL byte in line; iscsid ignores the line"));
+                } else if (!nl) {
+                        /* iscsid: "Config file line N too long." and the chunk is lost. */
+                        r = add_problem(rec, this_line, NULL,
+                                        strdup(pos >= size && n < IDBM_BUFFER - 1
+                                                       ? "last line has no newline; iscsid "
+                                                         "ignores it"
+                                                       : "line longer than 2047 bytes; iscsid "
+                                                         "drops the first 2047 bytes and reads "
+                                                         "the rest as a line of its own"));
+                } else {
+                        buf[n - 1] = '\0';
+                        r = apply_line(rec, buf, this_line);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Probes: read the host into NpFacts. They never write anything. A probe that cannot tell fills
+ * the `unknown` reason of the facts it owns; the functions fail only on -ENOMEM.
+ */
+#pragma once
+
+#include "facts.h"
+#include "util/root.h"
+
+int np_probe_system(const NpRoot *root, bool kubelet, NpFacts *f);
+int np_probe_selinux(const NpRoot *root, NpFacts *f);
+int np_probe_iscsi(const NpRoot *root, bool nodes, NpFacts *f);
+int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f);
+int np_probe_units(char *const *names, NpFacts *f);
+int np_probe_fs(const NpRoot *root, char *const *paths, NpFacts *f);
+int np_probe_disks(const NpRoot *root, bool include_loop, NpFacts *f);
+int np_probe_links(NpFacts *f);
+
+/* Everything the request asks for. */
+int np_probe(const NpRoot *root, const NpProbeRequest *req, NpFacts **ret);
+
+/* Shared by probes: "what went wrong reading PATH" with the path as on this machine. */
+char *np_probe_reason(const NpRoot *root, const char *path, int error);
+/* Run argv[0] (a path under the root) with a timeout; first line of stdout+stderr. */
+int np_probe_run_version(const NpRoot *root, const char *path, const char *arg, char **ret_line);

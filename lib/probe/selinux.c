@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SELinux: the kernel's mode now, and the mode the configuration selects at the next boot. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/probe.h"
+#include "probe/selinux-config.h"
+#include "util/strv.h"
+
+#define SELINUX_CONFIG "/etc/selinux/config"
+
+static int probe_runtime(const NpRoot *root, NpSelinuxFacts *s)
+{
+        _cleanup_free_ char *data = NULL;
+        int r;
+
+        r = np_root_read_file(root, "/sys/fs/selinux/enforce", 64, &data, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT) {
+                /* No enforce file: either the LSM is not active (no /sys/fs/selinux at all) or it
+                 * is active with no policy loaded (SELINUX=disabled on kernels >= 6.4, RHEL 9). */
+                int dir = np_root_exists(root, "/sys/fs/selinux");
+
+                s->runtime = NP_SELINUX_DISABLED;
+                s->runtime_detail = strdup(dir > 0 ? "selinuxfs not mounted: no policy loaded"
+                                                   : "no /sys/fs/selinux: SELinux not active "
+                                                     "in this kernel");
+                return s->runtime_detail ? 0 : -ENOMEM;
+        }
+        if (r < 0) {
+                s->runtime_unknown = np_probe_reason(root, "/sys/fs/selinux/enforce", r);
+                return s->runtime_unknown ? 0 : -ENOMEM;
+        }
+        /* The kernel writes "0" or "1" without a newline; libselinux sscanf()s an int. */
+        if (streq(strstrip(data), "1"))
+                s->runtime = NP_SELINUX_ENFORCING;
+        else if (streq(strstrip(data), "0"))
+                s->runtime = NP_SELINUX_PERMISSIVE;
+        else {
+                _cleanup_free_ char *shown = str_escape_printable(data, strlen(data), 32);
+
+                s->runtime_unknown = strprintf("/sys/fs/selinux/enforce holds \"%s\", not 0 or 1",
+                                               strna(shown));
+                return s->runtime_unknown ? 0 : -ENOMEM;
+        }
+        s->runtime_detail = strprintf("/sys/fs/selinux/enforce = %s", strstrip(data));
+        return s->runtime_detail ? 0 : -ENOMEM;
+}
+
+static int probe_config(const NpRoot *root, NpSelinuxFacts *s)
+{
+        _cleanup_free_ char *data = NULL;
+        NpSelinuxConfig c = {};
+        size_t size;
+        int r;
+
+        r = np_root_read_file(root, SELINUX_CONFIG, NP_READ_MAX_DEFAULT, &data, &size);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                s->config_unknown = np_probe_reason(root, SELINUX_CONFIG, r);
+                return s->config_unknown ? 0 : -ENOMEM;
+        }
+        s->config_present = true;
+        r = np_selinux_config_parse(data, size, &c);
+        if (r < 0)
+                return r;
+        s->config_set = c.set;
+        s->config = c.mode;
+        s->config_line = c.set ? c.line : c.ignored_line;
+        if (c.set)
+                s->config_value = TAKE_PTR(c.value);
+        else
+                s->config_value = TAKE_PTR(c.ignored_value);
+        np_selinux_config_done(&c);
+        return 0;
+}
+
+static int probe_cmdline(const NpRoot *root, NpSelinuxFacts *s)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
+
+        r = np_root_read_file(root, "/proc/cmdline", 64 * 1024, &data, &size);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT && !root->host)
+                return 0; /* a fixture tree without /proc: no command line to honour */
+        if (r < 0) {
+                s->cmdline_unknown = np_probe_reason(root, "/proc/cmdline", r);
+                return s->cmdline_unknown ? 0 : -ENOMEM;
+        }
+        s->cmdline_enforcing = np_selinux_cmdline_enforcing(data, size);
+        return 0;
+}
+
+int np_probe_selinux(const NpRoot *root, NpFacts *f)
+{
+        int r;
+
+        r = probe_runtime(root, &f->selinux);
+        if (r < 0)
+                return r;
+        r = probe_config(root, &f->selinux);
+        if (r < 0)
+                return r;
+        return probe_cmdline(root, &f->selinux);
+}

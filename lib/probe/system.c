@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* System facts: hostname, os-release, kernel, CPUs, memory, kubelet version. */
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "probe/probe.h"
+#include "util/strv.h"
+
+char *np_probe_reason(const NpRoot *root, const char *path, int error)
+{
+        _cleanup_free_ char *shown = np_root_prefix(root, path);
+
+        if (error == -EFBIG)
+                return strprintf("%s: file too large", strna(shown));
+        if (error == -EBADFD)
+                return strprintf("%s: not a regular file", strna(shown));
+        return strprintf("%s: %s", strna(shown), strerror(-error));
+}
+
+/* Read a small file and strip trailing white space; NULL with -errno on failure. */
+static int read_small(const NpRoot *root, const char *path, char **ret)
+{
+        _cleanup_free_ char *data = NULL;
+        int r;
+
+        r = np_root_read_file(root, path, 64 * 1024, &data, NULL);
+        if (r < 0)
+                return r;
+        *ret = strdup(strstrip(data));
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Unquote a shell-style os-release value ("Debian GNU/Linux 12 (bookworm)"). */
+static char *os_release_value(const char *v)
+{
+        size_t n = strlen(v);
+        char *r, *o;
+
+        if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+                v++;
+                n -= 2;
+        }
+        r = o = malloc(n + 1);
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (v[i] == '\\' && i + 1 < n)
+                        i++;
+                *o++ = v[i];
+        }
+        *o = '\0';
+        return r;
+}
+
+static int probe_os_release(const NpRoot *root, NpSystemFacts *s)
+{
+        _cleanup_free_ char *data = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        const char *path = "/etc/os-release";
+        int r;
+
+        r = np_root_read_file(root, path, 64 * 1024, &data, NULL);
+        if (r == -ENOENT) {
+                path = "/usr/lib/os-release";
+                r = np_root_read_file(root, path, 64 * 1024, &data, NULL);
+        }
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                s->os_unknown = np_probe_reason(root, path, r);
+                return s->os_unknown ? 0 : -ENOMEM;
+        }
+        r = strv_split(data, "\n", &lines);
+        if (r < 0)
+                return r;
+        STRV_FOREACH (l, lines) {
+                char *line = strstrip(*l), *eq = strchr(line, '=');
+                _cleanup_free_ char *v = NULL;
+
+                if (line[0] == '#' || !eq)
+                        continue;
+                *eq = '\0';
+                v = os_release_value(eq + 1);
+                if (!v)
+                        return -ENOMEM;
+                if (streq(line, "ID"))
+                        free_and_replace(&s->os_id, TAKE_PTR(v));
+                else if (streq(line, "VERSION_ID"))
+                        free_and_replace(&s->os_version_id, TAKE_PTR(v));
+                else if (streq(line, "PRETTY_NAME"))
+                        free_and_replace(&s->os_pretty_name, TAKE_PTR(v));
+                else if (streq(line, "ID_LIKE")) {
+                        s->os_id_like = strv_free(s->os_id_like);
+                        r = strv_split(v, " ", &s->os_id_like);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        s->distro = np_distro_family_from_os_release(s->os_id, s->os_id_like);
+        return 0;
+}
+
+/* "0-3,8,10-11" -> 7 */
+static unsigned count_cpu_list(const char *s)
+{
+        unsigned n = 0;
+
+        while (*s) {
+                char *end;
+                unsigned long a = strtoul(s, &end, 10), b = a;
+
+                if (end == s)
+                        return 0;
+                s = end;
+                if (*s == '-') {
+                        b = strtoul(s + 1, &end, 10);
+                        if (end == s + 1 || b < a)
+                                return 0;
+                        s = end;
+                }
+                n += (unsigned)(b - a + 1);
+                if (*s == ',')
+                        s++;
+                else if (*s && !isspace((unsigned char)*s))
+                        return 0;
+                else
+                        break;
+        }
+        return n;
+}
+
+static int probe_hardware(const NpRoot *root, NpSystemFacts *s)
+{
+        _cleanup_free_ char *online = NULL, *meminfo = NULL;
+        const char *p;
+        int r;
+
+        r = read_small(root, "/sys/devices/system/cpu/online", &online);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0)
+                s->cpus = count_cpu_list(online);
+
+        r = np_root_read_file(root, "/proc/meminfo", 1024 * 1024, &meminfo, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0 && (p = strstr(meminfo, "MemTotal:"))) {
+                unsigned long long kb = strtoull(p + strlen("MemTotal:"), NULL, 10);
+
+                s->memory_bytes = kb * 1024ULL;
+        }
+        return 0;
+}
+
+static const char *const kubelet_paths[] = {
+        "/usr/bin/kubelet",       /* deb/rpm packages from pkgs.k8s.io */
+        "/usr/local/bin/kubelet", /* kubeadm binary installs, k3s/rke2 symlinks */
+        "/opt/bin/kubelet",       /* Flatcar, CoreOS */
+        "/usr/sbin/kubelet",
+};
+
+static int probe_kubelet(const NpRoot *root, NpSystemFacts *s)
+{
+        for (size_t i = 0; i < ELEMENTSOF(kubelet_paths); i++) {
+                _cleanup_free_ char *line = NULL;
+                struct stat st;
+                int r;
+
+                r = np_root_stat(root, kubelet_paths[i], &st);
+                if (r == -ENOENT || r == -ENOTDIR)
+                        continue;
+                if (r < 0) {
+                        s->kubelet_unknown = np_probe_reason(root, kubelet_paths[i], r);
+                        return s->kubelet_unknown ? 0 : -ENOMEM;
+                }
+                if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+                        continue;
+                s->kubelet_path = strdup(kubelet_paths[i]);
+                if (!s->kubelet_path)
+                        return -ENOMEM;
+                r = np_probe_run_version(root, kubelet_paths[i], "--version", &line);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        s->kubelet_unknown = strprintf("%s --version: %s", kubelet_paths[i],
+                                                       r == -ETIME ? "timed out" : strerror(-r));
+                        return s->kubelet_unknown ? 0 : -ENOMEM;
+                }
+                s->kubelet_output = TAKE_PTR(line);
+                if (np_version_find(s->kubelet_output, &s->kubelet_version) < 0) {
+                        s->kubelet_unknown = strprintf("%s --version printed no version: \"%s\"",
+                                                       kubelet_paths[i], s->kubelet_output);
+                        return s->kubelet_unknown ? 0 : -ENOMEM;
+                }
+                return 0;
+        }
+        return 0;
+}
+
+int np_probe_system(const NpRoot *root, bool kubelet, NpFacts *f)
+{
+        NpSystemFacts *s = &f->system;
+        int r;
+
+        r = read_small(root, "/proc/sys/kernel/hostname", &s->hostname);
+        if (r == -ENOMEM)
+                return r;
+        r = read_small(root, "/proc/sys/kernel/osrelease", &s->kernel);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && root->host) {
+                struct utsname u;
+
+                if (uname(&u) >= 0 && !(s->kernel = strdup(u.release)))
+                        return -ENOMEM;
+        }
+        r = probe_os_release(root, s);
+        if (r < 0)
+                return r;
+        r = probe_hardware(root, s);
+        if (r < 0)
+                return r;
+        return kubelet ? probe_kubelet(root, s) : 0;
+}
+
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* In the child: exec the file at path inside the root, without following it out of the root. */
+_noreturn_ static void child_exec(const NpRoot *root, const char *path, const char *arg, int out)
+{
+        char *argv[] = { (char *)path, (char *)arg, NULL };
+        char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int fd;
+
+        if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+            dup2(out, STDERR_FILENO) < 0)
+                _exit(127);
+        fd = np_root_open(root, path, O_PATH);
+        if (fd < 0)
+                _exit(127);
+        /* A script's interpreter opens /dev/fd/N, so N must survive the exec. */
+        (void)fcntl(fd, F_SETFD, 0);
+        syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+        _exit(127);
+}
+
+int np_probe_run_version(const NpRoot *root, const char *path, const char *arg, char **ret_line)
+{
+        _cleanup_close_ int rd = -EBADF, wr = -EBADF;
+        char buf[4096];
+        size_t n = 0;
+        uint64_t deadline;
+        int fds[2], status, r = 0;
+        pid_t pid;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        rd = fds[0];
+        wr = fds[1];
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                child_exec(root, path, arg, wr);
+        wr = safe_close(wr);
+
+        deadline = now_ms() + 10000;
+        for (;;) {
+                struct pollfd p = { .fd = rd, .events = POLLIN };
+                uint64_t now = now_ms();
+                ssize_t k;
+
+                if (now >= deadline) {
+                        r = -ETIME;
+                        break;
+                }
+                k = poll(&p, 1, (int)(deadline - now));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        r = k < 0 ? -errno : -ETIME;
+                        break;
+                }
+                k = read(rd, buf + n, sizeof(buf) - 1 - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                n += (size_t)k;
+                if (n == sizeof(buf) - 1)
+                        break;
+        }
+        if (r < 0)
+                (void)kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (r < 0)
+                return r;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && n == 0)
+                return -ENOEXEC;
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        *ret_line = str_escape_printable(buf, strlen(buf), 200);
+        return *ret_line ? 0 : -ENOMEM;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * systemd units over the system bus (org.freedesktop.systemd1): load, active and unit-file state.
+ * The bus describes the running host whatever --root says. With no bus (a container, CI) every
+ * unit is unknown with the reason.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "probe/probe.h"
+#include "util/strv.h"
+
+static int get_unit_property(sd_bus *bus, const char *path, const char *property, char **ret,
+                             sd_bus_error *error)
+{
+        return sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
+                                          "org.freedesktop.systemd1.Unit", property, error, ret);
+}
+
+static int probe_unit(sd_bus *bus, NpUnitFacts *u)
+{
+        static const struct {
+                const char *property;
+                size_t offset;
+        } props[] = {
+                { "LoadState", offsetof(NpUnitFacts, load_state) },
+                { "ActiveState", offsetof(NpUnitFacts, active_state) },
+                { "SubState", offsetof(NpUnitFacts, sub_state) },
+                { "UnitFileState", offsetof(NpUnitFacts, unit_file_state) },
+        };
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        /* LoadUnit, not GetUnit: GetUnit fails for units systemd has not loaded yet. */
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "LoadUnit", &error, &reply,
+                               "s", u->name);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &path);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(props); i++)
+                r = get_unit_property(bus, path, props[i].property,
+                                      (char **)((char *)u + props[i].offset), &error);
+        if (r == -ENOMEM) {
+                sd_bus_error_free(&error);
+                sd_bus_message_unref(reply);
+                return r;
+        }
+        if (r < 0)
+                u->unknown = strprintf("systemd did not answer for %s: %s", u->name,
+                                       error.message ? error.message : strerror(-r));
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(reply);
+        return r < 0 && !u->unknown ? -ENOMEM : 0;
+}
+
+int np_probe_units(char *const *names, NpFacts *f)
+{
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        if (strv_length((char **)names) == 0)
+                return 0;
+        STRV_FOREACH (n, (char **)names)
+                if (!np_facts_add_unit(f, *n))
+                        return -ENOMEM;
+
+        r = sd_bus_open_system(&bus);
+        if (r >= 0)
+                r = sd_bus_set_method_call_timeout(bus, 5 * 1000 * 1000);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                why = strprintf("no systemd system bus (%s): is systemd running?", strerror(-r));
+                if (!why)
+                        return -ENOMEM;
+        }
+        FOREACH_ARRAY (u, f->units, f->n_units) {
+                if (why) {
+                        if (!(u->unknown = strdup(why)))
+                                return -ENOMEM;
+                        continue;
+                }
+                r = probe_unit(bus, u);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

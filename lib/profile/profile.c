@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Profile files: lookup by name with systemd's precedence, drop-ins, parsing and validation. */
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check/check.h"
+#include "config.h"
+#include "profile/ini.h"
+#include "profile/internal.h"
+#include "profile/profile.h"
+#include "util/strv.h"
+
+static void check_def_done(NpCheckDef *c)
+{
+        free(c->id);
+        free(c->instance);
+        free(c->title);
+        free(c->source);
+        free(c->remedy);
+        free(c->origin);
+        free(c->expect);
+        strv_free(c->units);
+        free(c->override);
+}
+
+NpProfile *np_profile_free(NpProfile *p)
+{
+        if (!p)
+                return NULL;
+        free(p->name);
+        free(p->description);
+        free(p->documentation);
+        free(p->source);
+        free(p->path);
+        strv_free(p->dropins);
+        np_settings_done(&p->settings);
+        FOREACH_ARRAY (c, p->checks, p->n_checks)
+                check_def_done(c);
+        free(p->checks);
+        free(p);
+        return NULL;
+}
+
+const NpCheckDef *np_profile_find_check(const NpProfile *p, const char *id)
+{
+        FOREACH_ARRAY (c, p->checks, p->n_checks)
+                if (streq(c->id, id))
+                        return c;
+        return NULL;
+}
+
+char **np_profile_search_dirs(void)
+{
+        const char *env = getenv("NODEPREP_PROFILE_PATH");
+        char **l = NULL;
+
+        /* Highest priority first, as systemd orders /etc, /run, /usr/lib. */
+        if (strv_extend(&l, NP_SYSCONFDIR "/nodeprep/profiles") < 0 ||
+            strv_extend(&l, "/run/nodeprep/profiles") < 0 ||
+            strv_extend(&l, isempty(env) ? NP_DATADIR "/nodeprep/profiles" : env) < 0)
+                return strv_free(l);
+        return l;
+}
+
+int np_read_config_file(const NpRoot *root, const char *path, bool on_host, char **ret,
+                           size_t *ret_size)
+{
+        _cleanup_(np_root_freep) NpRoot *host = NULL;
+        int r;
+
+        if (on_host && !root->host) {
+                r = np_root_new("/", &host);
+                if (r < 0)
+                        return r;
+                root = host;
+        }
+        return np_root_read_file(root, path, 1024 * 1024, ret, ret_size);
+}
+
+int np_config_file_masked(const NpRoot *root, const char *path)
+{
+        _cleanup_close_ int fd = np_root_open(root, path, O_PATH | O_NOFOLLOW);
+        char target[64];
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0)
+                return fd == -ENOENT ? 0 : fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISLNK(st.st_mode))
+                return 0;
+        n = readlinkat(fd, "", target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        return streq(target, "/dev/null");
+}
+
+static int verify_check_id(const char *id, const NpCheckType **ret_type, char **ret_instance,
+                           char **ret_error)
+{
+        _cleanup_free_ char *type_name = NULL, *instance = NULL;
+        const char *colon = strchr(id, ':');
+        const NpCheckType *t;
+        int r;
+
+        type_name = colon ? strndup(id, (size_t)(colon - id)) : strdup(id);
+        if (!type_name)
+                return -ENOMEM;
+        t = np_check_type_find(type_name);
+        if (!t) {
+                *ret_error = strprintf("Id=%s: unknown check type \"%s\" (see nodeprep.profile(5) "
+                                       "for the list)",
+                                       id, type_name);
+                return -EINVAL;
+        }
+        if (t->instance && (!colon || colon[1] == '\0')) {
+                *ret_error = strprintf("Id=%s: check type %s needs %s: %s:INSTANCE", id,
+                                       t->name, t->what, t->name);
+                return -EINVAL;
+        }
+        if (!t->instance && colon) {
+                *ret_error = strprintf("Id=%s: check type %s takes no \":INSTANCE\"", id,
+                                       t->name);
+                return -EINVAL;
+        }
+        if (colon) {
+                instance = strdup(colon + 1);
+                if (!instance)
+                        return -ENOMEM;
+                if (t->verify_instance) {
+                        _cleanup_free_ char *why = NULL;
+
+                        r = t->verify_instance(instance, &why);
+                        if (r < 0) {
+                                *ret_error = strprintf("Id=%s: %s", id, why ? why : "bad instance");
+                                return r;
+                        }
+                }
+        }
+        *ret_type = t;
+        *ret_instance = TAKE_PTR(instance);
+        return 0;
+}
+
+typedef struct ProfileParser {
+        NpProfile *profile;
+        char *section;
+        NpCheckDef *check; /* the [Check] being read, NULL until its Id= */
+        const char *path;
+} ProfileParser;
+
+static int profile_add_check(NpProfile *p, const char *id, const char *origin, NpCheckDef **ret,
+                             char **ret_error)
+{
+        _cleanup_free_ char *instance = NULL;
+        const NpCheckType *type;
+        NpCheckDef *a, *c;
+        int r;
+
+        FOREACH_ARRAY (e, p->checks, p->n_checks)
+                if (streq(e->id, id)) {
+                        *ret = e; /* a later file amends an earlier one */
+                        return 0;
+                }
+
+        r = verify_check_id(id, &type, &instance, ret_error);
+        if (r < 0)
+                return r;
+        a = reallocarray(p->checks, p->n_checks + 1, sizeof(NpCheckDef));
+        if (!a)
+                return -ENOMEM;
+        p->checks = a;
+        c = &p->checks[p->n_checks];
+        *c = (NpCheckDef){
+                .type = type,
+                .severity = NP_SEVERITY_REQUIRED,
+                .instance = TAKE_PTR(instance),
+                .id = strdup(id),
+                .origin = strdup(origin),
+        };
+        p->n_checks++;
+        if (!c->id || !c->origin)
+                return -ENOMEM;
+        *ret = c;
+        return 0;
+}
+
+static int profile_handle(void *userdata, const char *section, const char *key, const char *value,
+                          unsigned line, char **ret_error)
+{
+        ProfileParser *pp = userdata;
+        NpProfile *p = pp->profile;
+        _cleanup_free_ char *origin = NULL;
+        int r;
+
+        if (!key) {
+                if (!STR_IN_SET(section, "Profile", "Settings", "Check")) {
+                        *ret_error = strprintf("unknown section [%s] (expected [Profile], "
+                                               "[Settings] or [Check])",
+                                               section);
+                        return -EINVAL;
+                }
+                pp->check = NULL;
+                return free_and_strdup(&pp->section, section);
+        }
+        if (!pp->section) {
+                *ret_error = strprintf("%s= outside of a section", key);
+                return -EINVAL;
+        }
+        origin = strprintf("%s:%u", pp->path, line);
+        if (!origin)
+                return -ENOMEM;
+
+        if (streq(pp->section, "Profile")) {
+                char **field = streq(key, "Description")     ? &p->description
+                               : streq(key, "Documentation") ? &p->documentation
+                               : streq(key, "Source")        ? &p->source
+                                                             : NULL;
+                if (!field) {
+                        *ret_error = strprintf("unknown key %s= in [Profile] (expected "
+                                               "Description=, Documentation=, Source=)",
+                                               key);
+                        return -EINVAL;
+                }
+                return free_and_strdup(field, value);
+        }
+
+        if (streq(pp->section, "Settings")) {
+                NpSettingId id = np_setting_from_name(key);
+
+                if (id < 0) {
+                        *ret_error = strprintf("unknown setting %s= in [Settings]", key);
+                        return -EINVAL;
+                }
+                return np_settings_set(&p->settings, id, value, origin, ret_error);
+        }
+
+        /* [Check] */
+        if (streq(key, "Id")) {
+                if (pp->check) {
+                        *ret_error = strprintf("Id= given twice in one [Check] section (start a "
+                                               "new [Check] for %s)",
+                                               value);
+                        return -EINVAL;
+                }
+                return profile_add_check(p, value, origin, &pp->check, ret_error);
+        }
+        if (!pp->check) {
+                *ret_error = strprintf("%s= before Id=: Id= must be the first key of a [Check] "
+                                       "section",
+                                       key);
+                return -EINVAL;
+        }
+        if (streq(key, "Title"))
+                return free_and_strdup(&pp->check->title, value);
+        if (streq(key, "Source"))
+                return free_and_strdup(&pp->check->source, value);
+        if (streq(key, "Remedy"))
+                return free_and_strdup(&pp->check->remedy, value);
+        if (streq(key, "Severity")) {
+                NpSeverity s = np_severity_from_string(value);
+
+                if (s < 0) {
+                        *ret_error = strprintf("Severity=%s: expected required or recommended",
+                                               value);
+                        return -EINVAL;
+                }
+                pp->check->severity = s;
+                return 0;
+        }
+        r = np_check_def_set_param(pp->check, key, value, ret_error);
+        return r;
+}
+
+static int profile_parse_file(NpProfile *p, const NpRoot *root, const char *path, bool on_host,
+                              char **ret_error)
+{
+        _cleanup_free_ char *data = NULL, *shown = NULL;
+        ProfileParser pp = { .profile = p };
+        size_t size;
+        int r;
+
+        shown = on_host ? strdup(path) : np_root_prefix(root, path);
+        if (!shown)
+                return -ENOMEM;
+        r = np_read_config_file(root, path, on_host, &data, &size);
+        if (r < 0) {
+                *ret_error = strprintf("%s: cannot read: %s", shown, strerror(-r));
+                return r;
+        }
+        pp.path = shown;
+        r = np_ini_parse(shown, data, size, profile_handle, &pp, ret_error);
+        free(pp.section);
+        return r;
+}
+
+int np_profile_load_file(const NpRoot *root, const char *name, const char *path, bool path_on_host,
+                         char *const *dropins, NpProfile **ret, char **ret_error)
+{
+        _cleanup_(np_profile_freep) NpProfile *p = NULL;
+        int r;
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        np_settings_init(&p->settings);
+        p->name = strdup(name);
+        p->path = path_on_host ? strdup(path) : np_root_prefix(root, path);
+        p->dropins = strv_copy(dropins);
+        if (!p->name || !p->path || !p->dropins)
+                return -ENOMEM;
+
+        r = profile_parse_file(p, root, path, path_on_host, ret_error);
+        if (r < 0)
+                return r;
+        STRV_FOREACH (d, (char **)dropins) {
+                r = profile_parse_file(p, root, *d, false, ret_error);
+                if (r < 0)
+                        return r;
+        }
+
+        FOREACH_ARRAY (c, p->checks, p->n_checks) {
+                _cleanup_free_ char *why = NULL;
+
+                if (c->type->verify) {
+                        r = c->type->verify(c, &why);
+                        if (r < 0) {
+                                *ret_error = strprintf("%s: [Check] Id=%s: %s", c->origin, c->id,
+                                                       why ? why : "invalid");
+                                return r;
+                        }
+                }
+                if (!c->title && !(c->title = strdup(c->type->default_title)))
+                        return -ENOMEM;
+        }
+        if (p->n_checks == 0) {
+                *ret_error = strprintf("%s: profile defines no [Check]", p->path);
+                return -EINVAL;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* A file found in one of the search directories; the first directory to have a name wins. */
+typedef struct FoundFile {
+        char *name;    /* file name, e.g. "10-site.conf" or "iomesh.conf" */
+        char *path;    /* path relative to the root */
+        char *shadows; /* a lower-priority file with the same name */
+} FoundFile;
+
+static void found_files_free(FoundFile *f, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(f[i].name);
+                free(f[i].path);
+                free(f[i].shadows);
+        }
+        free(f);
+}
+
+static int found_file_cmp(const void *a, const void *b)
+{
+        return strcmp(((const FoundFile *)a)->name, ((const FoundFile *)b)->name);
+}
+
+/* List "*<suffix>" in every directory, first directory winning, sorted by file name. */
+static int find_files(const NpRoot *root, char *const *dirs, const char *suffix,
+                      FoundFile **ret, size_t *ret_n)
+{
+        FoundFile *found = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        STRV_FOREACH (d, (char **)dirs) {
+                _cleanup_strv_free_ char **entries = NULL;
+
+                r = np_root_list_dir(root, *d, &entries);
+                if (r == -ENOENT || r == -ENOTDIR) {
+                        r = 0;
+                        continue;
+                }
+                if (r < 0)
+                        break;
+                STRV_FOREACH (e, entries) {
+                        const char *sfx = endswith(*e, suffix);
+                        FoundFile *hit = NULL, *a;
+
+                        if (!sfx || sfx == *e)
+                                continue;
+                        for (size_t i = 0; i < n; i++)
+                                if (streq(found[i].name, *e))
+                                        hit = &found[i];
+                        if (hit) {
+                                if (!hit->shadows &&
+                                    !(hit->shadows = strprintf("%s/%s", *d, *e)))
+                                        r = -ENOMEM;
+                                continue;
+                        }
+                        a = reallocarray(found, n + 1, sizeof(FoundFile));
+                        if (!a) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        found = a;
+                        found[n] = (FoundFile){ .name = strdup(*e),
+                                                .path = strprintf("%s/%s", *d, *e) };
+                        if (!found[n++].path || !found[n - 1].name)
+                                r = -ENOMEM;
+                }
+                if (r < 0)
+                        break;
+        }
+        if (r < 0) {
+                found_files_free(found, n);
+                return r;
+        }
+        if (n > 1)
+                qsort(found, n, sizeof(FoundFile), found_file_cmp);
+        *ret = found;
+        *ret_n = n;
+        return 0;
+}
+
+/*
+ * Drop-ins NAME.conf.d/ *.conf from every search directory, applied in lexical order of the file
+ * name whichever directory it is in; a same-named file higher up replaces one lower down, and a
+ * symlink to /dev/null masks it, as systemd does for unit drop-ins.
+ */
+int np_find_dropins(const NpRoot *root, char *const *dirs, const char *name, char ***ret)
+{
+        _cleanup_strv_free_ char **dropin_dirs = NULL, **paths = NULL;
+        FoundFile *found = NULL;
+        size_t n = 0;
+        int r;
+
+        STRV_FOREACH (d, (char **)dirs) {
+                r = strv_consume(&dropin_dirs, strprintf("%s/%s.conf.d", *d, name));
+                if (r < 0)
+                        return r;
+        }
+        r = find_files(root, dropin_dirs, ".conf", &found, &n);
+        if (r < 0)
+                return r;
+        paths = calloc(1, sizeof(char *));
+        if (!paths)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                int masked = np_config_file_masked(root, found[i].path);
+
+                if (masked < 0)
+                        r = masked;
+                else if (!masked)
+                        r = strv_extend(&paths, found[i].path);
+        }
+        found_files_free(found, n);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(paths);
+        return 0;
+}
+
+static bool profile_arg_is_path(const char *arg)
+{
+        return strchr(arg, '/') || endswith(arg, ".conf");
+}
+
+static bool profile_name_valid(const char *name)
+{
+        if (isempty(name) || strlen(name) > 64 || name[0] == '.')
+                return false;
+        for (const char *c = name; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
+                        return false;
+        return true;
+}
+
+static int profile_load_path(const NpRoot *root, const char *arg, NpProfile **ret,
+                             char **ret_error)
+{
+        _cleanup_free_ char *base = NULL;
+        const char *slash = strrchr(arg, '/');
+        const char *e;
+
+        base = strdup(slash ? slash + 1 : arg);
+        if (!base)
+                return -ENOMEM;
+        e = endswith(base, ".conf");
+        if (e)
+                base[e - base] = '\0';
+        if (access(arg, F_OK) < 0) {
+                *ret_error = strprintf("%s: no such profile file", arg);
+                return -ENOENT;
+        }
+        return np_profile_load_file(root, base, arg, true, NULL, ret, ret_error);
+}
+
+int np_profile_load(const NpRoot *root, const char *arg, NpProfile **ret, char **ret_error)
+{
+        _cleanup_strv_free_ char **dirs = NULL, **dropins = NULL;
+        _cleanup_free_ char *searched = NULL;
+        int r;
+
+        if (profile_arg_is_path(arg))
+                return profile_load_path(root, arg, ret, ret_error);
+        if (!profile_name_valid(arg)) {
+                *ret_error = strprintf("\"%s\" is not a valid profile name", arg);
+                return -ENOENT;
+        }
+        dirs = np_profile_search_dirs();
+        if (!dirs)
+                return -ENOMEM;
+        STRV_FOREACH (d, dirs) {
+                _cleanup_free_ char *path = strprintf("%s/%s.conf", *d, arg);
+
+                if (!path)
+                        return -ENOMEM;
+                r = np_config_file_masked(root, path);
+                if (r < 0 && r != -ENOTDIR)
+                        return r;
+                if (r > 0) {
+                        _cleanup_free_ char *shown = np_root_prefix(root, path);
+
+                        *ret_error = strprintf("profile %s is masked (%s -> /dev/null)", arg,
+                                               strna(shown));
+                        return -ENOENT;
+                }
+                r = np_root_exists(root, path);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                r = np_find_dropins(root, dirs, arg, &dropins);
+                if (r < 0) {
+                        *ret_error = strprintf("%s: cannot list drop-ins: %s", arg, strerror(-r));
+                        return r;
+                }
+                return np_profile_load_file(root, arg, path, false, dropins, ret, ret_error);
+        }
+        searched = strv_join(dirs, ", ");
+        *ret_error = strprintf("no profile named \"%s\" (looked in %s)", arg, strna(searched));
+        return -ENOENT;
+}
+
+void np_profile_info_free_many(NpProfileInfo *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(p[i].name);
+                free(p[i].path);
+                strv_free(p[i].dropins);
+                free(p[i].description);
+                free(p[i].shadows);
+                free(p[i].error);
+        }
+        free(p);
+}
+
+static int profile_info_fill(const NpRoot *root, const FoundFile *f, NpProfileInfo *info)
+{
+        _cleanup_(np_profile_freep) NpProfile *p = NULL;
+        char *err = NULL;
+        const char *e = endswith(f->name, ".conf");
+        int r;
+
+        info->name = strndup(f->name, (size_t)(e - f->name));
+        if (!info->name)
+                return -ENOMEM;
+        if (f->shadows && !(info->shadows = np_root_prefix(root, f->shadows)))
+                return -ENOMEM;
+        r = np_profile_load(root, info->name, &p, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                info->error = err ? err : strdup(strerror(-r));
+                return info->error ? 0 : -ENOMEM;
+        }
+        info->path = strdup(p->path);
+        info->dropins = strv_copy(p->dropins);
+        info->description = p->description ? strdup(p->description) : NULL;
+        if (!info->path || !info->dropins || (p->description && !info->description))
+                return -ENOMEM;
+        return 0;
+}
+
+int np_profile_list(const NpRoot *root, NpProfileInfo **ret, size_t *ret_n)
+{
+        _cleanup_strv_free_ char **dirs = np_profile_search_dirs();
+        FoundFile *found = NULL;
+        NpProfileInfo *infos;
+        size_t n = 0;
+        int r;
+
+        if (!dirs)
+                return -ENOMEM;
+        r = find_files(root, dirs, ".conf", &found, &n);
+        if (r < 0)
+                return r;
+        infos = calloc(n + 1, sizeof(NpProfileInfo));
+        if (!infos)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = profile_info_fill(root, &found[i], &infos[i]);
+        found_files_free(found, n);
+        if (r < 0) {
+                np_profile_info_free_many(infos, n);
+                return r;
+        }
+        *ret = infos;
+        *ret_n = n;
+        return 0;
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Profiles (one per product: what a ready worker looks like) and the site file
+ * (/etc/nodeprep/nodeprep.conf: which profiles, site settings, per-check overrides).
+ * See nodeprep.profile(5) and nodeprep.conf(5).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/macro.h"
+#include "util/parse.h"
+#include "util/root.h"
+
+typedef enum NpSeverity {
+        NP_SEVERITY_REQUIRED,
+        NP_SEVERITY_RECOMMENDED,
+        _NP_SEVERITY_MAX,
+        _NP_SEVERITY_INVALID = -EINVAL,
+} NpSeverity;
+
+const char *np_severity_to_string(NpSeverity s) _const_;
+NpSeverity np_severity_from_string(const char *s) _pure_;
+
+/* Settings: thresholds a profile sets and the site file or --set may override. */
+typedef enum NpSettingId {
+        NP_SETTING_MIN_FREE_SSD,
+        NP_SETTING_MIN_FREE_HDD,
+        NP_SETTING_MIN_DISK_SIZE,
+        NP_SETTING_MIN_LINK_SPEED,
+        NP_SETTING_DATA_CIDR,
+        NP_SETTING_INCLUDE_LOOP_DEVICES,
+        _NP_SETTING_MAX,
+        _NP_SETTING_INVALID = -EINVAL,
+} NpSettingId;
+
+typedef struct NpSettings {
+        uint64_t min_free_ssd;
+        uint64_t min_free_hdd;
+        uint64_t min_disk_size;  /* bytes */
+        uint64_t min_link_speed; /* Mb/s */
+        bool has_data_cidr;
+        NpCidr data_cidr;
+        bool include_loop_devices;
+        /* Where each value came from: "FILE:LINE", "--set" or NULL for the built-in default. */
+        char *origin[_NP_SETTING_MAX];
+} NpSettings;
+
+const char *np_setting_name(NpSettingId id) _const_;
+NpSettingId np_setting_from_name(const char *name) _pure_;
+/* Parse value into s; on failure returns -EINVAL and a message ("not a valid CIDR"). */
+int np_settings_set(NpSettings *s, NpSettingId id, const char *value, const char *origin,
+                    char **ret_error);
+/* The value as text ("" when unset), for reports. */
+char *np_settings_format(const NpSettings *s, NpSettingId id);
+void np_settings_init(NpSettings *s);
+void np_settings_done(NpSettings *s);
+int np_settings_copy(NpSettings *dst, const NpSettings *src);
+
+struct NpCheckType;
+
+typedef struct NpCheckDef {
+        char *id;       /* "iscsi.conf:node.startup" */
+        char *instance; /* "node.startup", or NULL */
+        const struct NpCheckType *type;
+        char *title;
+        NpSeverity severity;
+        char *source; /* the prerequisite it comes from */
+        char *remedy; /* overrides the generated remedy when set */
+        char *origin; /* "FILE:LINE" of the Id= line */
+
+        /* Parameters; which apply depends on the type (see lib/check/check.c). */
+        char *expect;
+        uint64_t min;
+        bool has_min;
+        uint64_t min_free;
+        bool has_min_free;
+        NpVersion min_version, max_version;
+        bool has_min_version, has_max_version;
+        char **units;
+
+        /* Site overrides (recorded in the report, never silent). */
+        bool ignored;
+        char *override; /* "nodeprep.conf:14: Ignore=yes (all-flash cluster)" */
+} NpCheckDef;
+
+typedef struct NpProfile {
+        char *name;
+        char *description;
+        char *documentation;
+        char *source; /* Source= of [Profile]: the vendor page */
+        char *path;   /* the main file, as on the host */
+        char **dropins;
+        NpSettings settings;
+        NpCheckDef *checks;
+        size_t n_checks;
+} NpProfile;
+
+NpProfile *np_profile_free(NpProfile *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(NpProfile *, np_profile_free);
+const NpCheckDef *np_profile_find_check(const NpProfile *p, const char *id);
+
+/* Directories searched for NAME.conf, highest priority first, relative to the root. */
+char **np_profile_search_dirs(void);
+
+/* Parse one profile file plus drop-ins. Errors: -EINVAL with "FILE:LINE: ..." in ret_error. */
+int np_profile_load_file(const NpRoot *root, const char *name, const char *path, bool path_on_host,
+                         char *const *dropins, NpProfile **ret, char **ret_error);
+/*
+ * Find and load a profile by NAME (searched under the root) or by PATH (a file on this machine,
+ * when the argument contains a '/' or ends in ".conf"). -ENOENT when there is no such profile.
+ */
+int np_profile_load(const NpRoot *root, const char *name_or_path, NpProfile **ret,
+                    char **ret_error);
+
+typedef struct NpProfileInfo {
+        char *name;
+        char *path;
+        char **dropins;
+        char *description;
+        char *shadows; /* a lower-priority file this one replaces */
+        char *error;   /* the profile does not load */
+} NpProfileInfo;
+
+/* Every profile that can be found by name, sorted by name. */
+int np_profile_list(const NpRoot *root, NpProfileInfo **ret, size_t *ret_n);
+void np_profile_info_free_many(NpProfileInfo *p, size_t n);
+
+/* --- the site file -------------------------------------------------------------------------- */
+
+typedef struct NpOverride {
+        char *check;   /* check id */
+        char *profile; /* only this profile, or NULL for all */
+        bool has_ignore, ignore;
+        bool has_severity;
+        NpSeverity severity;
+        char *reason;
+        char *origin;
+        bool used;
+} NpOverride;
+
+typedef struct NpSettingValue {
+        NpSettingId id;
+        char *value;
+        char *origin;
+} NpSettingValue;
+
+typedef struct NpSite {
+        char *path; /* as on the host */
+        bool present;
+        char **dropins;
+        char **profiles;         /* Profiles= */
+        char *profiles_origin;
+        NpSettingValue *settings; /* [Settings], in order */
+        size_t n_settings;
+        NpOverride *overrides;
+        size_t n_overrides;
+} NpSite;
+
+NpSite *np_site_free(NpSite *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(NpSite *, np_site_free);
+/* Load the site file: path (on the host) when given, else /etc/nodeprep/nodeprep.conf under the root. */
+int np_site_load(const NpRoot *root, const char *path, NpSite **ret, char **ret_error);
+
+/* --- the whole configuration ----------------------------------------------------------------- */
+
+typedef enum NpConfigError {
+        NP_CONFIG_OK,
+        NP_CONFIG_USAGE, /* a bad argument: unknown profile, bad --set */
+        NP_CONFIG_BAD,   /* a bad file */
+} NpConfigError;
+
+typedef struct NpConfig {
+        NpSite *site;
+        NpProfile **profiles;
+        size_t n_profiles;
+        char **warnings; /* problems worth a line on stderr that do not stop the run */
+} NpConfig;
+
+NpConfig *np_config_free(NpConfig *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(NpConfig *, np_config_free);
+
+/*
+ * Load the site file and the requested profiles (or the site's Profiles= when none are given),
+ * then apply site settings, `--set KEY=VALUE` assignments and site overrides to each profile.
+ * On failure *ret_kind says whether the user or a file is at fault and *ret_error says what.
+ */
+int np_config_load(const NpRoot *root, const char *site_path, char *const *profile_args,
+                   char *const *set_args, NpConfig **ret, NpConfigError *ret_kind,
+                   char **ret_error);

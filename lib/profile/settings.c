@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Profile settings: the thresholds a profile sets and the site or --set may override. */
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile/profile.h"
+#include "util/strv.h"
+
+static const char *const severity_table[_NP_SEVERITY_MAX] = {
+        [NP_SEVERITY_REQUIRED] = "required",
+        [NP_SEVERITY_RECOMMENDED] = "recommended",
+};
+
+const char *np_severity_to_string(NpSeverity s)
+{
+        return s >= 0 && s < _NP_SEVERITY_MAX ? severity_table[s] : NULL;
+}
+
+NpSeverity np_severity_from_string(const char *s)
+{
+        for (NpSeverity i = 0; i < _NP_SEVERITY_MAX; i++)
+                if (streq(s, severity_table[i]))
+                        return i;
+        return _NP_SEVERITY_INVALID;
+}
+
+typedef enum SettingKind {
+        SETTING_COUNT,
+        SETTING_SIZE,
+        SETTING_SPEED,
+        SETTING_CIDR,
+        SETTING_BOOL,
+} SettingKind;
+
+static const struct {
+        const char *name;
+        SettingKind kind;
+        size_t offset;
+        uint64_t default_value;
+} setting_table[_NP_SETTING_MAX] = {
+        [NP_SETTING_MIN_FREE_SSD] = { "MinFreeSSD", SETTING_COUNT,
+                                      offsetof(NpSettings, min_free_ssd), 1 },
+        [NP_SETTING_MIN_FREE_HDD] = { "MinFreeHDD", SETTING_COUNT,
+                                      offsetof(NpSettings, min_free_hdd), 1 },
+        [NP_SETTING_MIN_DISK_SIZE] = { "MinDiskSize", SETTING_SIZE,
+                                       offsetof(NpSettings, min_disk_size), 0 },
+        [NP_SETTING_MIN_LINK_SPEED] = { "MinLinkSpeed", SETTING_SPEED,
+                                        offsetof(NpSettings, min_link_speed), 10000 },
+        [NP_SETTING_DATA_CIDR] = { "DataCIDR", SETTING_CIDR, offsetof(NpSettings, data_cidr), 0 },
+        [NP_SETTING_INCLUDE_LOOP_DEVICES] = { "IncludeLoopDevices", SETTING_BOOL,
+                                              offsetof(NpSettings, include_loop_devices), 0 },
+};
+
+const char *np_setting_name(NpSettingId id)
+{
+        return id >= 0 && id < _NP_SETTING_MAX ? setting_table[id].name : NULL;
+}
+
+NpSettingId np_setting_from_name(const char *name)
+{
+        for (NpSettingId i = 0; i < _NP_SETTING_MAX; i++)
+                if (streq(name, setting_table[i].name))
+                        return i;
+        return _NP_SETTING_INVALID;
+}
+
+void np_settings_init(NpSettings *s)
+{
+        memset(s, 0, sizeof(*s));
+        for (NpSettingId i = 0; i < _NP_SETTING_MAX; i++)
+                switch (setting_table[i].kind) {
+                case SETTING_COUNT:
+                case SETTING_SIZE:
+                case SETTING_SPEED:
+                        *(uint64_t *)((char *)s + setting_table[i].offset) =
+                                setting_table[i].default_value;
+                        break;
+                case SETTING_BOOL:
+                        *(bool *)((char *)s + setting_table[i].offset) =
+                                setting_table[i].default_value != 0;
+                        break;
+                case SETTING_CIDR:
+                        break;
+                }
+}
+
+void np_settings_done(NpSettings *s)
+{
+        for (size_t i = 0; i < _NP_SETTING_MAX; i++)
+                s->origin[i] = mfree(s->origin[i]);
+}
+
+int np_settings_copy(NpSettings *dst, const NpSettings *src)
+{
+        *dst = *src;
+        for (size_t i = 0; i < _NP_SETTING_MAX; i++)
+                dst->origin[i] = NULL;
+        for (size_t i = 0; i < _NP_SETTING_MAX; i++)
+                if (src->origin[i] && !(dst->origin[i] = strdup(src->origin[i]))) {
+                        np_settings_done(dst);
+                        return -ENOMEM;
+                }
+        return 0;
+}
+
+int np_settings_set(NpSettings *s, NpSettingId id, const char *value, const char *origin,
+                    char **ret_error)
+{
+        void *field = (char *)s + setting_table[id].offset;
+        uint64_t u;
+        int r;
+
+        switch (setting_table[id].kind) {
+        case SETTING_COUNT:
+                r = np_parse_u64(value, &u);
+                if (r < 0 || u > 1000000) {
+                        *ret_error = strprintf("%s=%s: expected a count (0-1000000)",
+                                               setting_table[id].name, value);
+                        return -EINVAL;
+                }
+                *(uint64_t *)field = u;
+                break;
+        case SETTING_SPEED:
+                /* Mb/s as ethtool prints it; accept an explicit G suffix for 10G/25G/100G. */
+                if (endswith(value, "G") || endswith(value, "g")) {
+                        _cleanup_free_ char *n = strndup(value, strlen(value) - 1);
+
+                        r = n ? np_parse_u64(n, &u) : -ENOMEM;
+                        if (r >= 0)
+                                u *= 1000;
+                } else
+                        r = np_parse_u64(value, &u);
+                if (r < 0 || u > 10000000) {
+                        *ret_error = strprintf("%s=%s: expected a speed in Mb/s such as 10000 "
+                                               "(or 10G)",
+                                               setting_table[id].name, value);
+                        return -EINVAL;
+                }
+                *(uint64_t *)field = u;
+                break;
+        case SETTING_SIZE:
+                r = np_parse_size(value, &u);
+                if (r < 0) {
+                        *ret_error = strprintf("%s=%s: bad size (use e.g. 60GB, 100GiB, 2Gi)",
+                                               setting_table[id].name, value);
+                        return -EINVAL;
+                }
+                *(uint64_t *)field = u;
+                break;
+        case SETTING_BOOL: {
+                bool b;
+
+                r = np_parse_boolean(value, &b);
+                if (r < 0) {
+                        *ret_error = strprintf("%s=%s: expected yes or no",
+                                               setting_table[id].name, value);
+                        return -EINVAL;
+                }
+                *(bool *)field = b;
+                break;
+        }
+        case SETTING_CIDR:
+                /* An empty value unsets it, so a site can undo a profile's default. */
+                if (isempty(value)) {
+                        s->has_data_cidr = false;
+                        break;
+                }
+                r = np_parse_cidr(value, field);
+                if (r < 0) {
+                        *ret_error = strprintf("%s=%s: not a valid CIDR (e.g. 10.20.0.0/24 or "
+                                               "fd00:10::/64)",
+                                               setting_table[id].name, value);
+                        return -EINVAL;
+                }
+                s->has_data_cidr = true;
+                break;
+        }
+        return free_and_strdup(&s->origin[id], origin);
+}
+
+char *np_settings_format(const NpSettings *s, NpSettingId id)
+{
+        const void *field = (const char *)s + setting_table[id].offset;
+
+        switch (setting_table[id].kind) {
+        case SETTING_COUNT:
+        case SETTING_SPEED:
+                return strprintf("%" PRIu64, *(const uint64_t *)field);
+        case SETTING_SIZE:
+                return np_format_bytes(*(const uint64_t *)field);
+        case SETTING_BOOL:
+                return strdup(yes_no(*(const bool *)field));
+        case SETTING_CIDR:
+                return s->has_data_cidr ? np_cidr_to_string(field) : strdup("");
+        }
+        return NULL;
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `nodeprepctl facts` for people: what the probes saw, area by area. */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "report/report.h"
+#include "util/strv.h"
+
+static void line(FILE *f, const char *key, const char *value, const char *unknown)
+{
+        if (unknown)
+                fprintf(f, "  %-22s unknown: %s\n", key, unknown);
+        else
+                fprintf(f, "  %-22s %s\n", key, value ? value : "-");
+}
+
+static void print_system(FILE *f, const NpSystemFacts *s)
+{
+        _cleanup_free_ char *mem = np_format_bytes(s->memory_bytes),
+                            *kv = s->kubelet_path && !s->kubelet_unknown
+                                          ? np_version_to_string(&s->kubelet_version)
+                                          : NULL;
+        char cpus[32];
+
+        snprintf(cpus, sizeof(cpus), "%u", s->cpus);
+        fprintf(f, "System\n");
+        line(f, "hostname", s->hostname, NULL);
+        line(f, "os", s->os_pretty_name ? s->os_pretty_name : s->os_id, s->os_unknown);
+        line(f, "distribution family", np_distro_family_to_string(s->distro), NULL);
+        line(f, "kernel", s->kernel, NULL);
+        line(f, "cpus", s->cpus ? cpus : NULL, NULL);
+        line(f, "memory", s->memory_bytes ? mem : NULL, NULL);
+        line(f, "kubelet", s->kubelet_path ? kv : "not installed", s->kubelet_unknown);
+        fprintf(f, "\n");
+}
+
+static void print_selinux(FILE *f, const NpSelinuxFacts *s)
+{
+        _cleanup_free_ char *rt = strprintf("%s (%s)", np_selinux_mode_to_string(s->runtime),
+                                            strna(s->runtime_detail));
+        _cleanup_free_ char *cf = !s->config_present ? strdup("no /etc/selinux/config")
+                                  : s->config_set    ? strprintf("SELINUX=%s (line %u)",
+                                                                 s->config_value, s->config_line)
+                                                     : strdup("no valid SELINUX= line");
+        char cmd[32];
+
+        snprintf(cmd, sizeof(cmd), "%d", s->cmdline_enforcing);
+        fprintf(f, "SELinux\n");
+        line(f, "runtime", rt, s->runtime_unknown);
+        line(f, "/etc/selinux/config", cf, s->config_unknown);
+        line(f, "cmdline enforcing=", s->cmdline_enforcing >= 0 ? cmd : "not set",
+             s->cmdline_unknown);
+        fprintf(f, "\n");
+}
+
+static void print_iscsi(FILE *f, const NpIscsiFacts *i)
+{
+        _cleanup_free_ char *units = strv_join(i->unit_files, ", ");
+        _cleanup_free_ char *dirs = strv_join(i->nodes_dirs, ", ");
+        static const char *const keys[] = {
+                "node.startup",
+                "node.conn[0].startup",
+                "node.conn[0].iscsi.MaxRecvDataSegmentLength",
+        };
+
+        fprintf(f, "iSCSI\n");
+        line(f, "iscsiadm", i->iscsiadm_path ? i->iscsiadm_path : "not found", NULL);
+        line(f, "iscsid units", isempty(units) ? "none" : units, NULL);
+        line(f, "initiator name", i->initiator_name, NULL);
+        line(f, "iscsid.conf", i->conf_present ? i->conf_path : "not found", i->conf_unknown);
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                const NpKeyValue *kv = np_key_values_get(i->conf.settings, i->conf.n_settings,
+                                                         keys[k]);
+
+                if (kv)
+                        fprintf(f, "    %s = %s (line %u)\n", kv->key, kv->value, kv->line);
+        }
+        FOREACH_ARRAY (p, i->conf.problems, i->conf.n_problems)
+                fprintf(f, "    line %u: %s\n", p->line, p->problem);
+        line(f, "node database", isempty(dirs) ? "none" : dirs, i->nodes_unknown);
+        FOREACH_ARRAY (n, i->nodes, i->n_nodes) {
+                const NpKeyValue *s = np_key_values_get(n->record.settings, n->record.n_settings,
+                                                        "node.startup");
+
+                fprintf(f, "    %s %s: %s\n", n->target, n->portal,
+                        n->unknown ? n->unknown : s ? s->value : "node.startup not set");
+        }
+        fprintf(f, "\n");
+}
+
+char *np_facts_to_text(const NpFacts *facts)
+{
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        if (!streq_ptr(facts->root, "/"))
+                fprintf(f, "Root: %s\n\n", facts->root);
+        print_system(f, &facts->system);
+        print_selinux(f, &facts->selinux);
+        print_iscsi(f, &facts->iscsi);
+
+        fprintf(f, "Kernel modules\n");
+        if (facts->modules_load_dirs_unknown)
+                fprintf(f, "  modules-load.d unknown: %s\n", facts->modules_load_dirs_unknown);
+        FOREACH_ARRAY (m, facts->modules, facts->n_modules) {
+                _cleanup_free_ char *where = strv_join(m->persisted_in, ", ");
+
+                fprintf(f, "  %-22s %s", m->name,
+                        m->unknown ? "unknown" : np_module_state_to_string(m->state));
+                fprintf(f, " (%s)", m->unknown ? m->unknown : strna(m->state_detail));
+                fprintf(f, "; at boot: %s\n",
+                        m->persist_unknown          ? m->persist_unknown
+                        : m->blacklisted            ? m->blacklisted
+                        : !isempty(where)           ? where
+                                                    : "not listed");
+                STRV_FOREACH (n, m->not_applied)
+                        fprintf(f, "    not applied: %s\n", *n);
+        }
+        fprintf(f, "\nServices\n");
+        FOREACH_ARRAY (u, facts->units, facts->n_units)
+                if (u->unknown)
+                        fprintf(f, "  %-22s unknown: %s\n", u->name, u->unknown);
+                else
+                        fprintf(f, "  %-22s %s, %s (%s), unit file %s\n", u->name,
+                                strna(u->load_state), strna(u->active_state),
+                                strna(u->sub_state),
+                                isempty(u->unit_file_state) ? "-" : u->unit_file_state);
+        fprintf(f, "\nFile systems\n");
+        FOREACH_ARRAY (s, facts->fs, facts->n_fs) {
+                _cleanup_free_ char *fr = np_format_bytes(s->free_bytes),
+                                    *tot = np_format_bytes(s->total_bytes);
+
+                if (s->unknown)
+                        fprintf(f, "  %-22s unknown: %s\n", s->path, s->unknown);
+                else
+                        fprintf(f, "  %-22s %s free of %s on %s (%s) via %s\n", s->path, strna(fr),
+                                strna(tot), strna(s->mount_point), strna(s->fs_type),
+                                s->probed_path);
+        }
+        fprintf(f, "\nDisks\n");
+        if (facts->disks_unknown)
+                fprintf(f, "  unknown: %s\n", facts->disks_unknown);
+        fprintf(f, "\nLinks\n");
+        if (facts->links_unknown)
+                fprintf(f, "  unknown: %s\n", facts->links_unknown);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}

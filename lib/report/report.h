@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Reports: the results of every requested profile plus the host they are about. A report owns
+ * copies of everything it shows, so it outlives the configuration and facts it was made from
+ * (the daemon keeps the last one while it reloads).
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "check/check.h"
+#include "facts.h"
+#include "profile/profile.h"
+
+#define NP_REPORT_SCHEMA_VERSION 1
+
+typedef struct NpProfileReport {
+        char *name;
+        char *description;
+        char *source; /* the profile file (and drop-ins) */
+        char **settings; /* "Name=value" of every setting, for the record */
+        NpResult *results;
+        size_t n_results;
+        bool ready;
+        unsigned summary[_NP_STATUS_MAX];
+} NpProfileReport;
+
+typedef struct NpReport {
+        char *hostname;
+        char *os_id;
+        char *os_version;
+        char *os_pretty_name;
+        char *kernel;
+        uint64_t generated_at_usec; /* CLOCK_REALTIME */
+        bool ready;
+        NpProfileReport *profiles;
+        size_t n_profiles;
+        char **warnings;
+        NpFacts *facts; /* owned; NULL once dropped */
+} NpReport;
+
+NpReport *np_report_free(NpReport *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(NpReport *, np_report_free);
+
+/* Run every check of every profile against facts; the report takes ownership of facts. */
+int np_report_build(const NpConfig *config, NpFacts *facts, uint64_t now_usec, NpReport **ret);
+
+/* 0 ready, 1 a required check fails, 2 undecided (no failure, a required check unknown). */
+int np_report_exit_code(const NpReport *r);
+bool np_result_counts(const NpResult *res); /* required, not ignored */
+
+int np_report_to_json(const NpReport *r, bool with_facts, json_object **ret);
+int np_facts_to_json(const NpFacts *f, json_object **ret);
+/* Text for people: failures first, each with observed / expected / remedy. */
+char *np_report_to_text(const NpReport *r, bool color, bool verbose);
+char *np_facts_to_text(const NpFacts *f);
+
+/* RFC 3339 UTC with seconds: "2026-11-22T10:04:05Z". */
+char *np_format_timestamp(uint64_t usec);
