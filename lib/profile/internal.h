@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Helpers shared by the profile and site file loaders. */
+/*
+ * Finding configuration files the way systemd does: a list of directories, highest priority
+ * first; the first directory with a file name wins; a symlink to /dev/null masks. A directory
+ * belongs to a tree: the --root tree for host paths, or this machine for $NODEPREP_PROFILE_PATH.
+ */
 #pragma once
 
 #include <stdbool.h>
@@ -7,10 +11,42 @@
 
 #include "util/root.h"
 
-/* Read a configuration file (at most 1 MiB) under the root, or on this machine when on_host. */
-int np_read_config_file(const NpRoot *root, const char *path, bool on_host, char **ret,
-                        size_t *ret_size);
+typedef struct NpConfDir {
+        char *path;
+        const NpRoot *root;
+} NpConfDir;
+
+typedef struct NpConfPath {
+        NpConfDir dirs[4];
+        size_t n;
+        NpRoot *host; /* owned; set when a directory is on this machine and root is not "/" */
+} NpConfPath;
+
+typedef struct NpConfFile {
+        char *name;    /* file name */
+        char *path;    /* path inside its tree */
+        const NpRoot *root;
+        char *shown;   /* path as on this machine, for messages */
+        char *shadows; /* a lower-priority file of the same name, as shown */
+} NpConfFile;
+
+/* /etc/nodeprep/profiles, /run/nodeprep/profiles, then the shipped directory (or
+ * $NODEPREP_PROFILE_PATH on this machine, for development trees). */
+int np_conf_path_profiles(const NpRoot *root, NpConfPath *ret);
+/* /etc/nodeprep (for nodeprep.conf.d/). */
+int np_conf_path_site(const NpRoot *root, NpConfPath *ret);
+void np_conf_path_done(NpConfPath *p);
+char *np_conf_path_to_string(const NpConfPath *p);
+
+/* Files ending in suffix in every directory (+ "/" subdir if given), first directory winning,
+ * sorted by file name. With skip_masked, /dev/null symlinks are dropped from the result. */
+int np_conf_find(const NpConfPath *p, const char *subdir, const char *suffix, bool skip_masked,
+                 NpConfFile **ret, size_t *ret_n);
+void np_conf_files_free(NpConfFile *f, size_t n);
+int np_conf_file_new(const NpRoot *root, const char *path, NpConfFile *ret);
+void np_conf_file_done(NpConfFile *f);
+
+/* Read a configuration file (at most 1 MiB). */
+int np_conf_file_read(const NpConfFile *f, char **ret, size_t *ret_size);
 /* 1 when path is a symlink to /dev/null (masked), 0 when not or absent. */
-int np_config_file_masked(const NpRoot *root, const char *path);
-/* Drop-in files NAME.conf.d/ *.conf below dirs, in the order they apply. */
-int np_find_dropins(const NpRoot *root, char *const *dirs, const char *name, char ***ret);
+int np_conf_masked(const NpRoot *root, const char *path);

@@ -52,54 +52,6 @@ const NpCheckDef *np_profile_find_check(const NpProfile *p, const char *id)
         return NULL;
 }
 
-char **np_profile_search_dirs(void)
-{
-        const char *env = getenv("NODEPREP_PROFILE_PATH");
-        char **l = NULL;
-
-        /* Highest priority first, as systemd orders /etc, /run, /usr/lib. */
-        if (strv_extend(&l, NP_SYSCONFDIR "/nodeprep/profiles") < 0 ||
-            strv_extend(&l, "/run/nodeprep/profiles") < 0 ||
-            strv_extend(&l, isempty(env) ? NP_DATADIR "/nodeprep/profiles" : env) < 0)
-                return strv_free(l);
-        return l;
-}
-
-int np_read_config_file(const NpRoot *root, const char *path, bool on_host, char **ret,
-                           size_t *ret_size)
-{
-        _cleanup_(np_root_freep) NpRoot *host = NULL;
-        int r;
-
-        if (on_host && !root->host) {
-                r = np_root_new("/", &host);
-                if (r < 0)
-                        return r;
-                root = host;
-        }
-        return np_root_read_file(root, path, 1024 * 1024, ret, ret_size);
-}
-
-int np_config_file_masked(const NpRoot *root, const char *path)
-{
-        _cleanup_close_ int fd = np_root_open(root, path, O_PATH | O_NOFOLLOW);
-        char target[64];
-        struct stat st;
-        ssize_t n;
-
-        if (fd < 0)
-                return fd == -ENOENT ? 0 : fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISLNK(st.st_mode))
-                return 0;
-        n = readlinkat(fd, "", target, sizeof(target) - 1);
-        if (n < 0)
-                return -errno;
-        target[n] = '\0';
-        return streq(target, "/dev/null");
-}
-
 static int verify_check_id(const char *id, const NpCheckType **ret_type, char **ret_instance,
                            char **ret_error)
 {
@@ -277,30 +229,26 @@ static int profile_handle(void *userdata, const char *section, const char *key, 
         return r;
 }
 
-static int profile_parse_file(NpProfile *p, const NpRoot *root, const char *path, bool on_host,
-                              char **ret_error)
+static int profile_parse_file(NpProfile *p, const NpConfFile *f, char **ret_error)
 {
-        _cleanup_free_ char *data = NULL, *shown = NULL;
-        ProfileParser pp = { .profile = p };
+        _cleanup_free_ char *data = NULL;
+        ProfileParser pp = { .profile = p, .path = f->shown };
         size_t size;
         int r;
 
-        shown = on_host ? strdup(path) : np_root_prefix(root, path);
-        if (!shown)
-                return -ENOMEM;
-        r = np_read_config_file(root, path, on_host, &data, &size);
+        r = np_conf_file_read(f, &data, &size);
         if (r < 0) {
-                *ret_error = strprintf("%s: cannot read: %s", shown, strerror(-r));
+                *ret_error = strprintf("%s: cannot read: %s", f->shown, strerror(-r));
                 return r;
         }
-        pp.path = shown;
-        r = np_ini_parse(shown, data, size, profile_handle, &pp, ret_error);
+        r = np_ini_parse(f->shown, data, size, profile_handle, &pp, ret_error);
         free(pp.section);
         return r;
 }
 
-int np_profile_load_file(const NpRoot *root, const char *name, const char *path, bool path_on_host,
-                         char *const *dropins, NpProfile **ret, char **ret_error)
+static int profile_load_file(const char *name, const NpConfFile *main_file,
+                             const NpConfFile *dropins, size_t n_dropins, NpProfile **ret,
+                             char **ret_error)
 {
         _cleanup_(np_profile_freep) NpProfile *p = NULL;
         int r;
@@ -310,16 +258,19 @@ int np_profile_load_file(const NpRoot *root, const char *name, const char *path,
                 return -ENOMEM;
         np_settings_init(&p->settings);
         p->name = strdup(name);
-        p->path = path_on_host ? strdup(path) : np_root_prefix(root, path);
-        p->dropins = strv_copy(dropins);
+        p->path = strdup(main_file->shown);
+        p->dropins = calloc(1, sizeof(char *));
         if (!p->name || !p->path || !p->dropins)
                 return -ENOMEM;
 
-        r = profile_parse_file(p, root, path, path_on_host, ret_error);
+        r = profile_parse_file(p, main_file, ret_error);
         if (r < 0)
                 return r;
-        STRV_FOREACH (d, (char **)dropins) {
-                r = profile_parse_file(p, root, *d, false, ret_error);
+        for (size_t i = 0; i < n_dropins; i++) {
+                r = profile_parse_file(p, &dropins[i], ret_error);
+                if (r < 0)
+                        return r;
+                r = strv_extend(&p->dropins, dropins[i].shown);
                 if (r < 0)
                         return r;
         }
@@ -346,124 +297,6 @@ int np_profile_load_file(const NpRoot *root, const char *name, const char *path,
         return 0;
 }
 
-/* A file found in one of the search directories; the first directory to have a name wins. */
-typedef struct FoundFile {
-        char *name;    /* file name, e.g. "10-site.conf" or "iomesh.conf" */
-        char *path;    /* path relative to the root */
-        char *shadows; /* a lower-priority file with the same name */
-} FoundFile;
-
-static void found_files_free(FoundFile *f, size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                free(f[i].name);
-                free(f[i].path);
-                free(f[i].shadows);
-        }
-        free(f);
-}
-
-static int found_file_cmp(const void *a, const void *b)
-{
-        return strcmp(((const FoundFile *)a)->name, ((const FoundFile *)b)->name);
-}
-
-/* List "*<suffix>" in every directory, first directory winning, sorted by file name. */
-static int find_files(const NpRoot *root, char *const *dirs, const char *suffix,
-                      FoundFile **ret, size_t *ret_n)
-{
-        FoundFile *found = NULL;
-        size_t n = 0;
-        int r = 0;
-
-        STRV_FOREACH (d, (char **)dirs) {
-                _cleanup_strv_free_ char **entries = NULL;
-
-                r = np_root_list_dir(root, *d, &entries);
-                if (r == -ENOENT || r == -ENOTDIR) {
-                        r = 0;
-                        continue;
-                }
-                if (r < 0)
-                        break;
-                STRV_FOREACH (e, entries) {
-                        const char *sfx = endswith(*e, suffix);
-                        FoundFile *hit = NULL, *a;
-
-                        if (!sfx || sfx == *e)
-                                continue;
-                        for (size_t i = 0; i < n; i++)
-                                if (streq(found[i].name, *e))
-                                        hit = &found[i];
-                        if (hit) {
-                                if (!hit->shadows &&
-                                    !(hit->shadows = strprintf("%s/%s", *d, *e)))
-                                        r = -ENOMEM;
-                                continue;
-                        }
-                        a = reallocarray(found, n + 1, sizeof(FoundFile));
-                        if (!a) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        found = a;
-                        found[n] = (FoundFile){ .name = strdup(*e),
-                                                .path = strprintf("%s/%s", *d, *e) };
-                        if (!found[n++].path || !found[n - 1].name)
-                                r = -ENOMEM;
-                }
-                if (r < 0)
-                        break;
-        }
-        if (r < 0) {
-                found_files_free(found, n);
-                return r;
-        }
-        if (n > 1)
-                qsort(found, n, sizeof(FoundFile), found_file_cmp);
-        *ret = found;
-        *ret_n = n;
-        return 0;
-}
-
-/*
- * Drop-ins NAME.conf.d/ *.conf from every search directory, applied in lexical order of the file
- * name whichever directory it is in; a same-named file higher up replaces one lower down, and a
- * symlink to /dev/null masks it, as systemd does for unit drop-ins.
- */
-int np_find_dropins(const NpRoot *root, char *const *dirs, const char *name, char ***ret)
-{
-        _cleanup_strv_free_ char **dropin_dirs = NULL, **paths = NULL;
-        FoundFile *found = NULL;
-        size_t n = 0;
-        int r;
-
-        STRV_FOREACH (d, (char **)dirs) {
-                r = strv_consume(&dropin_dirs, strprintf("%s/%s.conf.d", *d, name));
-                if (r < 0)
-                        return r;
-        }
-        r = find_files(root, dropin_dirs, ".conf", &found, &n);
-        if (r < 0)
-                return r;
-        paths = calloc(1, sizeof(char *));
-        if (!paths)
-                r = -ENOMEM;
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                int masked = np_config_file_masked(root, found[i].path);
-
-                if (masked < 0)
-                        r = masked;
-                else if (!masked)
-                        r = strv_extend(&paths, found[i].path);
-        }
-        found_files_free(found, n);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(paths);
-        return 0;
-}
-
 static bool profile_arg_is_path(const char *arg)
 {
         return strchr(arg, '/') || endswith(arg, ".conf");
@@ -480,69 +313,89 @@ static bool profile_name_valid(const char *name)
         return true;
 }
 
-static int profile_load_path(const NpRoot *root, const char *arg, NpProfile **ret,
-                             char **ret_error)
+/* A profile given as a path: a file on this machine, no drop-ins. */
+static int profile_load_path(const char *arg, NpProfile **ret, char **ret_error)
 {
-        _cleanup_free_ char *base = NULL;
-        const char *slash = strrchr(arg, '/');
+        _cleanup_(np_root_freep) NpRoot *host = NULL;
+        _cleanup_(np_conf_file_done) NpConfFile f = {};
+        _cleanup_free_ char *base = NULL, *abs = NULL;
         const char *e;
+        int r;
 
-        base = strdup(slash ? slash + 1 : arg);
+        abs = realpath(arg, NULL);
+        if (!abs) {
+                *ret_error = strprintf("%s: %s", arg, strerror(errno));
+                return errno == ENOENT ? -ENOENT : -errno;
+        }
+        r = np_root_new("/", &host);
+        if (r >= 0)
+                r = np_conf_file_new(host, abs, &f);
+        if (r < 0)
+                return r;
+        base = strdup(f.name);
         if (!base)
                 return -ENOMEM;
         e = endswith(base, ".conf");
         if (e)
                 base[e - base] = '\0';
-        if (access(arg, F_OK) < 0) {
-                *ret_error = strprintf("%s: no such profile file", arg);
-                return -ENOENT;
-        }
-        return np_profile_load_file(root, base, arg, true, NULL, ret, ret_error);
+        return profile_load_file(base, &f, NULL, 0, ret, ret_error);
 }
 
 int np_profile_load(const NpRoot *root, const char *arg, NpProfile **ret, char **ret_error)
 {
-        _cleanup_strv_free_ char **dirs = NULL, **dropins = NULL;
-        _cleanup_free_ char *searched = NULL;
+        _cleanup_(np_conf_path_done) NpConfPath cp = {};
+        _cleanup_free_ char *file = NULL, *dropin_dir = NULL, *searched = NULL;
         int r;
 
         if (profile_arg_is_path(arg))
-                return profile_load_path(root, arg, ret, ret_error);
+                return profile_load_path(arg, ret, ret_error);
         if (!profile_name_valid(arg)) {
                 *ret_error = strprintf("\"%s\" is not a valid profile name", arg);
                 return -ENOENT;
         }
-        dirs = np_profile_search_dirs();
-        if (!dirs)
+        r = np_conf_path_profiles(root, &cp);
+        if (r < 0)
+                return r;
+        file = strprintf("%s.conf", arg);
+        dropin_dir = strprintf("%s.conf.d", arg);
+        if (!file || !dropin_dir)
                 return -ENOMEM;
-        STRV_FOREACH (d, dirs) {
-                _cleanup_free_ char *path = strprintf("%s/%s.conf", *d, arg);
+        for (size_t d = 0; d < cp.n; d++) {
+                _cleanup_(np_conf_file_done) NpConfFile f = {};
+                _cleanup_free_ char *path = strprintf("%s/%s", cp.dirs[d].path, file);
+                NpConfFile *dropins = NULL;
+                size_t n_dropins = 0;
 
                 if (!path)
                         return -ENOMEM;
-                r = np_config_file_masked(root, path);
-                if (r < 0 && r != -ENOTDIR)
-                        return r;
-                if (r > 0) {
-                        _cleanup_free_ char *shown = np_root_prefix(root, path);
-
-                        *ret_error = strprintf("profile %s is masked (%s -> /dev/null)", arg,
-                                               strna(shown));
-                        return -ENOENT;
-                }
-                r = np_root_exists(root, path);
+                r = np_conf_file_new(cp.dirs[d].root, path, &f);
                 if (r < 0)
                         return r;
+                r = np_conf_masked(f.root, f.path);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        *ret_error = strprintf("profile %s is masked (%s -> /dev/null)", arg,
+                                               f.shown);
+                        return -ENOENT;
+                }
+                r = np_root_exists(f.root, f.path);
+                if (r < 0) {
+                        *ret_error = strprintf("%s: %s", f.shown, strerror(-r));
+                        return r;
+                }
                 if (r == 0)
                         continue;
-                r = np_find_dropins(root, dirs, arg, &dropins);
+                r = np_conf_find(&cp, dropin_dir, ".conf", true, &dropins, &n_dropins);
                 if (r < 0) {
                         *ret_error = strprintf("%s: cannot list drop-ins: %s", arg, strerror(-r));
                         return r;
                 }
-                return np_profile_load_file(root, arg, path, false, dropins, ret, ret_error);
+                r = profile_load_file(arg, &f, dropins, n_dropins, ret, ret_error);
+                np_conf_files_free(dropins, n_dropins);
+                return r;
         }
-        searched = strv_join(dirs, ", ");
+        searched = np_conf_path_to_string(&cp);
         *ret_error = strprintf("no profile named \"%s\" (looked in %s)", arg, strna(searched));
         return -ENOENT;
 }
@@ -560,7 +413,7 @@ void np_profile_info_free_many(NpProfileInfo *p, size_t n)
         free(p);
 }
 
-static int profile_info_fill(const NpRoot *root, const FoundFile *f, NpProfileInfo *info)
+static int profile_info_fill(const NpRoot *root, const NpConfFile *f, NpProfileInfo *info)
 {
         _cleanup_(np_profile_freep) NpProfile *p = NULL;
         char *err = NULL;
@@ -570,7 +423,7 @@ static int profile_info_fill(const NpRoot *root, const FoundFile *f, NpProfileIn
         info->name = strndup(f->name, (size_t)(e - f->name));
         if (!info->name)
                 return -ENOMEM;
-        if (f->shadows && !(info->shadows = np_root_prefix(root, f->shadows)))
+        if (f->shadows && !(info->shadows = strdup(f->shadows)))
                 return -ENOMEM;
         r = np_profile_load(root, info->name, &p, &err);
         if (r == -ENOMEM)
@@ -589,15 +442,16 @@ static int profile_info_fill(const NpRoot *root, const FoundFile *f, NpProfileIn
 
 int np_profile_list(const NpRoot *root, NpProfileInfo **ret, size_t *ret_n)
 {
-        _cleanup_strv_free_ char **dirs = np_profile_search_dirs();
-        FoundFile *found = NULL;
+        _cleanup_(np_conf_path_done) NpConfPath cp = {};
+        NpConfFile *found = NULL;
         NpProfileInfo *infos;
         size_t n = 0;
         int r;
 
-        if (!dirs)
-                return -ENOMEM;
-        r = find_files(root, dirs, ".conf", &found, &n);
+        r = np_conf_path_profiles(root, &cp);
+        if (r < 0)
+                return r;
+        r = np_conf_find(&cp, NULL, ".conf", false, &found, &n);
         if (r < 0)
                 return r;
         infos = calloc(n + 1, sizeof(NpProfileInfo));
@@ -605,7 +459,7 @@ int np_profile_list(const NpRoot *root, NpProfileInfo **ret, size_t *ret_n)
                 r = -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = profile_info_fill(root, &found[i], &infos[i]);
-        found_files_free(found, n);
+        np_conf_files_free(found, n);
         if (r < 0) {
                 np_profile_info_free_many(infos, n);
                 return r;

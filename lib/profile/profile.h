@@ -101,12 +101,6 @@ NpProfile *np_profile_free(NpProfile *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NpProfile *, np_profile_free);
 const NpCheckDef *np_profile_find_check(const NpProfile *p, const char *id);
 
-/* Directories searched for NAME.conf, highest priority first, relative to the root. */
-char **np_profile_search_dirs(void);
-
-/* Parse one profile file plus drop-ins. Errors: -EINVAL with "FILE:LINE: ..." in ret_error. */
-int np_profile_load_file(const NpRoot *root, const char *name, const char *path, bool path_on_host,
-                         char *const *dropins, NpProfile **ret, char **ret_error);
 /*
  * Find and load a profile by NAME (searched under the root) or by PATH (a file on this machine,
  * when the argument contains a '/' or ends in ".conf"). -ENOENT when there is no such profile.

@@ -197,94 +197,91 @@ static int site_handle(void *userdata, const char *section, const char *key, con
         return -EINVAL;
 }
 
-static int site_parse_file(NpSite *s, const NpRoot *root, const char *path, bool on_host,
-                           char **ret_error)
+static int site_parse_file(NpSite *s, const NpConfFile *f, char **ret_error)
 {
-        _cleanup_free_ char *data = NULL, *shown = NULL;
-        SiteParser sp = { .site = s };
+        _cleanup_free_ char *data = NULL;
+        SiteParser sp = { .site = s, .path = f->shown };
         size_t size;
         int r;
 
-        shown = on_host ? strdup(path) : np_root_prefix(root, path);
-        if (!shown)
-                return -ENOMEM;
-        r = np_read_config_file(root, path, on_host, &data, &size);
+        r = np_conf_file_read(f, &data, &size);
         if (r < 0) {
-                *ret_error = strprintf("%s: cannot read: %s", shown, strerror(-r));
+                *ret_error = strprintf("%s: cannot read: %s", f->shown, strerror(-r));
                 return r;
         }
-        sp.path = shown;
-        r = np_ini_parse(shown, data, size, site_handle, &sp, ret_error);
+        r = np_ini_parse(f->shown, data, size, site_handle, &sp, ret_error);
         free(sp.section);
         return r;
-}
-
-/* 1 when the file was parsed, 0 when it does not exist, -errno on failure. */
-static int site_parse_or_absent(NpSite *s, const NpRoot *root, const char *path, bool on_host,
-                                char **ret_error)
-{
-        int r;
-
-        if (on_host)
-                r = access(path, F_OK) < 0 ? -errno : 1;
-        else
-                r = np_root_exists(root, path);
-        if (r == -ENOENT || r == 0)
-                return 0;
-        if (r < 0) {
-                *ret_error = strprintf("%s: %s", s->path, strerror(-r));
-                return r;
-        }
-        r = site_parse_file(s, root, path, on_host, ret_error);
-        if (r < 0)
-                return r;
-        s->present = true;
-        return 1;
 }
 
 int np_site_load(const NpRoot *root, const char *path, NpSite **ret, char **ret_error)
 {
         _cleanup_(np_site_freep) NpSite *s = NULL;
-        const char *default_path = NP_SYSCONFDIR "/nodeprep/nodeprep.conf";
-        bool on_host = path != NULL;
+        _cleanup_(np_root_freep) NpRoot *host = NULL;
+        _cleanup_(np_conf_file_done) NpConfFile main_file = {};
+        _cleanup_(np_conf_path_done) NpConfPath cp = {};
+        NpConfFile *dropins = NULL;
+        size_t n_dropins = 0;
         int r;
 
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        s->path = on_host ? strdup(path) : np_root_prefix(root, default_path);
-        if (!s->path)
+        s->dropins = calloc(1, sizeof(char *));
+        if (!s->dropins)
                 return -ENOMEM;
 
-        if (on_host) {
-                /* An explicit --config must exist. */
-                r = site_parse_or_absent(s, root, path, true, ret_error);
-                if (r == 0) {
-                        *ret_error = strprintf("%s: no such file", path);
-                        return -ENOENT;
-                }
-        } else {
-                _cleanup_strv_free_ char **dirs = NULL;
-
-                r = site_parse_or_absent(s, root, default_path, false, ret_error);
+        if (path) {
+                /* An explicit --config: a file on this machine that must exist; no drop-ins. */
+                r = np_root_new("/", &host);
+                if (r >= 0)
+                        r = np_conf_file_new(host, path, &main_file);
                 if (r < 0)
                         return r;
-                r = strv_extend(&dirs, NP_SYSCONFDIR "/nodeprep");
+                s->path = strdup(path);
+                if (!s->path)
+                        return -ENOMEM;
+                r = site_parse_file(s, &main_file, ret_error);
                 if (r < 0)
                         return r;
-                r = np_find_dropins(root, dirs, "nodeprep", &s->dropins);
-                if (r < 0) {
-                        *ret_error = strprintf("%s.d: cannot list drop-ins: %s", s->path,
-                                               strerror(-r));
-                        return r;
-                }
-                STRV_FOREACH (d, s->dropins) {
-                        r = site_parse_file(s, root, *d, false, ret_error);
-                        if (r < 0)
-                                return r;
-                        s->present = true;
-                }
+                s->present = true;
+                *ret = TAKE_PTR(s);
+                return 0;
         }
+
+        r = np_conf_file_new(root, NP_SYSCONFDIR "/nodeprep/nodeprep.conf", &main_file);
+        if (r < 0)
+                return r;
+        s->path = strdup(main_file.shown);
+        if (!s->path)
+                return -ENOMEM;
+        r = np_root_exists(root, main_file.path);
+        if (r < 0) {
+                *ret_error = strprintf("%s: %s", main_file.shown, strerror(-r));
+                return r;
+        }
+        if (r > 0) {
+                r = site_parse_file(s, &main_file, ret_error);
+                if (r < 0)
+                        return r;
+                s->present = true;
+        }
+
+        r = np_conf_path_site(root, &cp);
+        if (r < 0)
+                return r;
+        r = np_conf_find(&cp, "nodeprep.conf.d", ".conf", true, &dropins, &n_dropins);
+        if (r < 0) {
+                *ret_error = strprintf("%s.d: cannot list drop-ins: %s", s->path, strerror(-r));
+                return r;
+        }
+        for (size_t i = 0; r >= 0 && i < n_dropins; i++) {
+                r = site_parse_file(s, &dropins[i], ret_error);
+                if (r >= 0)
+                        r = strv_extend(&s->dropins, dropins[i].shown);
+                s->present = true;
+        }
+        np_conf_files_free(dropins, n_dropins);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(s);

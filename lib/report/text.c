@@ -74,8 +74,15 @@ static void print_result(FILE *f, const NpResult *res, bool color, bool verbose)
 
 static void print_profile(FILE *f, const NpProfileReport *p, bool color, bool verbose)
 {
-        const char *verdict = p->ready ? "READY" : "NOT READY";
+        const char *verdict = "READY";
         bool first = true;
+
+        FOREACH_ARRAY (res, p->results, p->n_results)
+                if (np_result_counts(res) && res->status == NP_STATUS_FAIL)
+                        verdict = "NOT READY";
+                else if (np_result_counts(res) && res->status == NP_STATUS_UNKNOWN &&
+                         streq(verdict, "READY"))
+                        verdict = "UNDECIDED";
 
         fprintf(f, "%s%s%s  %s%s%s  ", color ? ANSI_BOLD : "", p->name, color ? ANSI_RESET : "",
                 color ? (p->ready ? ANSI_GREEN : ANSI_RED) : "", verdict, color ? ANSI_RESET : "");

@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Helpers for nodeprep's end-to-end tests: fixture roots, running nodeprepctl, a mock systemd bus.
+
+Each test script defines functions named test_*; run_tests() runs them in order, prints TAP-ish
+lines, exits 1 on the first failure, or 77 (meson's "skipped") when every test skipped.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+SRCDIR = os.environ.get("NODEPREP_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+FIXTURES = os.path.join(SRCDIR, "tests", "fixtures")
+NODEPREPCTL = os.environ.get("NODEPREPCTL", "nodeprepctl")
+
+
+class Skip(Exception):
+    pass
+
+
+def require_root():
+    if os.geteuid() != 0:
+        raise Skip("needs root")
+
+
+def make_root(base="prepared", tmp=None):
+    """Copy tests/fixtures/roots/BASE to a new directory and return its path."""
+    tmp = tmp or tempfile.mkdtemp(prefix="nodeprep-root-")
+    dst = os.path.join(tmp, "root")
+    shutil.copytree(os.path.join(FIXTURES, "roots", base), dst, symlinks=True)
+    return dst
+
+
+def write(root, path, text, mode=None):
+    p = os.path.join(root, path.lstrip("/"))
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    if os.path.lexists(p):
+        os.unlink(p)
+    with open(p, "wb" if isinstance(text, bytes) else "w") as f:
+        f.write(text)
+    if mode is not None:
+        os.chmod(p, mode)
+    return p
+
+
+def remove(root, path):
+    p = os.path.join(root, path.lstrip("/"))
+    if os.path.isdir(p) and not os.path.islink(p):
+        shutil.rmtree(p)
+    elif os.path.lexists(p):
+        os.unlink(p)
+
+
+def read(root, path, mode="r"):
+    with open(os.path.join(root, path.lstrip("/")), mode) as f:
+        return f.read()
+
+
+class Result:
+    def __init__(self, args, proc):
+        self.args = args
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+        self._json = None
+
+    @property
+    def json(self):
+        if self._json is None:
+            try:
+                self._json = json.loads(self.out)
+            except ValueError as e:
+                raise AssertionError("not JSON (%s): %r\nstderr: %s" % (e, self.out[:2000], self.err))
+        return self._json
+
+    def check(self, cid, profile=None):
+        """The result of check id cid (in the only, or the named, profile)."""
+        for p in self.json["profiles"]:
+            if profile and p["name"] != profile:
+                continue
+            for c in p["checks"]:
+                if c["id"] == cid:
+                    return c
+        raise AssertionError("no check %s in %s" % (cid, [c["id"] for p in self.json["profiles"]
+                                                          for c in p["checks"]]))
+
+    def status(self, cid, profile=None):
+        return self.check(cid, profile)["status"]
+
+    def __repr__(self):
+        return "nodeprepctl %s -> %d\nstdout:\n%s\nstderr:\n%s" % (
+            " ".join(self.args), self.code, self.out[:4000], self.err[:4000])
+
+
+def nodeprepctl(*args, env=None, timeout=60, input=None):
+    e = dict(os.environ)
+    e.setdefault("NO_COLOR", "1")
+    if env:
+        e.update(env)
+    proc = subprocess.run([NODEPREPCTL] + list(args), capture_output=True, text=True, env=e,
+                          timeout=timeout, input=input)
+    return Result(list(args), proc)
+
+
+def check_json(root, *extra, env=None):
+    return nodeprepctl("check", "--json", "--root", root, *extra, env=env)
+
+
+class MockSystemd:
+    """A private D-Bus daemon with mock-systemd.py on it; use as a context manager.
+
+    Sets DBUS_SYSTEM_BUS_ADDRESS in self.env for the programs under test."""
+
+    def __init__(self, units):
+        self.units = units
+
+    def __enter__(self):
+        if not shutil.which("dbus-daemon"):
+            raise Skip("dbus-daemon not installed")
+        self.dir = tempfile.mkdtemp(prefix="nodeprep-bus-")
+        sock = os.path.join(self.dir, "bus")
+        self.address = "unix:path=" + sock
+        self.daemon = subprocess.Popen(
+            ["dbus-daemon", "--config-file=" + os.path.join(os.path.dirname(__file__), "dbus-test.conf"),
+             "--nofork", "--nopidfile", "--address=" + self.address],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        units_file = os.path.join(self.dir, "units.json")
+        with open(units_file, "w") as f:
+            json.dump(self.units, f)
+        self.log = os.path.join(self.dir, "calls.log")
+        open(self.log, "w").close()
+        self.env = {"DBUS_SYSTEM_BUS_ADDRESS": self.address}
+        e = dict(os.environ, **self.env)
+        self.mock = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "mock-systemd.py"),
+             units_file, self.log], stdout=subprocess.PIPE, env=e, text=True)
+        line = self.mock.stdout.readline()
+        if line.strip() != "READY":
+            self.__exit__(None, None, None)
+            raise AssertionError("mock systemd did not start")
+        return self
+
+    def calls(self):
+        with open(self.log) as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def __exit__(self, *exc):
+        for p in (getattr(self, "mock", None), getattr(self, "daemon", None)):
+            if p and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+
+# The systemd state of a host where iscsid is ready (Debian: socket-activated iscsid).
+ISCSID_READY = {
+    "iscsid.socket": {"UnitFileState": "enabled", "ActiveState": "active", "SubState": "listening"},
+    "iscsid.service": {"UnitFileState": "disabled", "ActiveState": "inactive", "SubState": "dead"},
+}
+
+
+def assert_eq(a, b, what=""):
+    if a != b:
+        raise AssertionError("%s: expected %r, got %r" % (what or "value", b, a))
+
+
+def assert_in(needle, hay, what=""):
+    if needle not in hay:
+        raise AssertionError("%s: %r not in %r" % (what or "text", needle, hay))
+
+
+def run_tests(namespace):
+    tests = [(n, f) for n, f in namespace.items() if n.startswith("test_") and callable(f)]
+    ran = skipped = 0
+    for name, fn in tests:
+        try:
+            fn()
+            print("ok - %s" % name, flush=True)
+            ran += 1
+        except Skip as e:
+            print("ok - %s # SKIP %s" % (name, e), flush=True)
+            skipped += 1
+        except Exception:
+            print("not ok - %s" % name, flush=True)
+            traceback.print_exc()
+            sys.exit(1)
+    if ran == 0 and skipped > 0:
+        sys.exit(77)
+    sys.exit(0)
