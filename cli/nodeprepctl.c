@@ -1,269 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* nodeprepctl: check a host against product profiles, show facts and profiles. */
+/* nodeprepctl: check a host against product profiles; every verb is one row in verbs[]. */
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "cli/cli.h"
 #include "config.h"
-#include "evaluate.h"
-#include "probe/probe.h"
-#include "profile/profile.h"
-#include "report/report.h"
 #include "util/strv.h"
-
-/* Exit codes (DESIGN.md; sysexits.h values). */
-#define EXIT_NOT_READY 1
-#define EXIT_UNDECIDED 2
-#define EXIT_USAGE     64
-#define EXIT_CONFIG    65
-#define EXIT_SOFTWARE  70
-
-typedef enum Flag {
-        FLAG_PROFILE = 1 << 0,
-        FLAG_SET = 1 << 1,
-        FLAG_JSON = 1 << 2,
-        FLAG_ROOT = 1 << 3,
-        FLAG_CONFIG = 1 << 4,
-        FLAG_FACTS = 1 << 5,
-        FLAG_VERBOSE = 1 << 6,
-        FLAG_NO_COLOR = 1 << 7,
-} Flag;
-
-typedef struct Args {
-        const char *verb;
-        char **profiles;
-        char **sets;
-        const char *root;
-        const char *config;
-        bool json;
-        bool facts;
-        bool verbose;
-        bool no_color;
-        unsigned used; /* Flag bits given */
-} Args;
-
-static void args_done(Args *a)
-{
-        strv_free(a->profiles);
-        strv_free(a->sets);
-}
-
-static int error_exit(int code, const char *fmt, ...) _printf_(2, 3);
-static int error_exit(int code, const char *fmt, ...)
-{
-        va_list ap;
-
-        fputs("nodeprepctl: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        return code;
-}
-
-static bool use_color(const Args *a)
-{
-        const char *term = getenv("TERM");
-
-        return !a->no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO) &&
-               !streq_ptr(term, "dumb");
-}
-
-static int print_json(json_object *o)
-{
-        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!s)
-                return -ENOMEM;
-        puts(s);
-        return fflush(stdout) == 0 ? 0 : -errno;
-}
-
-/* Load the configuration, mapping failures to exit codes; 0 on success. */
-static int load_config(const Args *a, const NpRoot *root, NpConfig **ret)
-{
-        _cleanup_free_ char *error = NULL;
-        NpConfigError kind;
-        int r;
-
-        r = np_config_load(root, a->config, a->profiles, a->sets, ret, &kind, &error);
-        if (r == -ENOMEM)
-                return error_exit(EXIT_SOFTWARE, "out of memory");
-        if (r < 0)
-                return error_exit(kind == NP_CONFIG_USAGE ? EXIT_USAGE : EXIT_CONFIG, "%s",
-                                  error ? error : strerror(-r));
-        STRV_FOREACH (w, (*ret)->warnings)
-                fprintf(stderr, "nodeprepctl: warning: %s\n", *w);
-        return 0;
-}
-
-static int open_root(const Args *a, NpRoot **ret)
-{
-        int r = np_root_new(a->root, ret);
-
-        if (r < 0)
-                return error_exit(EXIT_USAGE, "--root %s: %s", strna(a->root), strerror(-r));
-        return 0;
-}
-
-static int verb_check(const Args *a)
-{
-        _cleanup_(np_root_freep) NpRoot *root = NULL;
-        _cleanup_(np_config_freep) NpConfig *config = NULL;
-        _cleanup_(np_report_freep) NpReport *report = NULL;
-        int r;
-
-        r = open_root(a, &root);
-        if (r != 0)
-                return r;
-        r = load_config(a, root, &config);
-        if (r != 0)
-                return r;
-        r = np_evaluate(root, config, np_now_usec(), &report);
-        if (r < 0)
-                return error_exit(EXIT_SOFTWARE, "evaluation failed: %s", strerror(-r));
-
-        if (a->json) {
-                json_object *o = NULL;
-
-                r = np_report_to_json(report, a->facts, &o);
-                if (r >= 0)
-                        r = print_json(o);
-                json_object_put(o);
-        } else {
-                _cleanup_free_ char *text = np_report_to_text(report, use_color(a), a->verbose);
-
-                r = text ? (fputs(text, stdout) < 0 ? -EIO : 0) : -ENOMEM;
-        }
-        if (r < 0)
-                return error_exit(EXIT_SOFTWARE, "cannot print the report: %s", strerror(-r));
-        return np_report_exit_code(report);
-}
-
-/* Everything any profile we can find would look at, for `facts` without --profile. */
-static int request_all_profiles(const NpRoot *root, NpProbeRequest *req)
-{
-        NpProfileInfo *infos = NULL;
-        size_t n = 0;
-        int r;
-
-        req->system = req->kubelet = req->selinux = req->iscsi = req->iscsi_nodes = true;
-        req->disks = req->links = true;
-        r = np_profile_list(root, &infos, &n);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                _cleanup_(np_profile_freep) NpProfile *p = NULL;
-                _cleanup_free_ char *error = NULL;
-
-                if (infos[i].error || np_profile_load(root, infos[i].name, &p, &error) < 0)
-                        continue;
-                r = np_probe_request_add_profile(req, p);
-        }
-        np_profile_info_free_many(infos, n);
-        return r;
-}
-
-static int verb_facts(const Args *a)
-{
-        _cleanup_(np_root_freep) NpRoot *root = NULL;
-        _cleanup_(np_probe_request_done) NpProbeRequest req = {};
-        _cleanup_(np_facts_freep) NpFacts *facts = NULL;
-        int r;
-
-        r = open_root(a, &root);
-        if (r != 0)
-                return r;
-        if (strv_length(a->profiles) > 0 || strv_length(a->sets) > 0) {
-                _cleanup_(np_config_freep) NpConfig *config = NULL;
-
-                r = load_config(a, root, &config);
-                if (r != 0)
-                        return r;
-                r = np_config_probe_request(config, &req);
-                req.system = req.kubelet = req.selinux = req.iscsi = req.iscsi_nodes = true;
-        } else
-                r = request_all_profiles(root, &req);
-        if (r < 0)
-                return error_exit(EXIT_SOFTWARE, "%s", strerror(-r));
-        r = np_probe(root, &req, &facts);
-        if (r < 0)
-                return error_exit(EXIT_SOFTWARE, "probing failed: %s", strerror(-r));
-
-        if (a->json) {
-                json_object *o = NULL;
-
-                r = np_facts_to_json(facts, &o);
-                if (r >= 0)
-                        r = print_json(o);
-                json_object_put(o);
-        } else {
-                _cleanup_free_ char *text = np_facts_to_text(facts);
-
-                r = text ? (fputs(text, stdout) < 0 ? -EIO : 0) : -ENOMEM;
-        }
-        return r < 0 ? error_exit(EXIT_SOFTWARE, "%s", strerror(-r)) : 0;
-}
-
-static int verb_profiles(const Args *a)
-{
-        _cleanup_(np_root_freep) NpRoot *root = NULL;
-        NpProfileInfo *infos = NULL;
-        size_t n = 0;
-        int r;
-
-        r = open_root(a, &root);
-        if (r != 0)
-                return r;
-        r = np_profile_list(root, &infos, &n);
-        if (r < 0)
-                return error_exit(EXIT_SOFTWARE, "cannot list profiles: %s", strerror(-r));
-        if (a->json) {
-                json_object *arr = json_object_new_array();
-
-                for (size_t i = 0; arr && i < n; i++) {
-                        json_object *o = json_object_new_object(), *d = json_object_new_array();
-
-                        STRV_FOREACH (s, infos[i].dropins)
-                                json_object_array_add(d, json_object_new_string(*s));
-                        json_object_object_add(o, "name", json_object_new_string(infos[i].name));
-                        json_object_object_add(o, "path", infos[i].path ? json_object_new_string(infos[i].path) : NULL);
-                        json_object_object_add(o, "dropins", d);
-                        json_object_object_add(o, "description", infos[i].description ? json_object_new_string(infos[i].description) : NULL);
-                        json_object_object_add(o, "shadows", infos[i].shadows ? json_object_new_string(infos[i].shadows) : NULL);
-                        json_object_object_add(o, "error", infos[i].error ? json_object_new_string(infos[i].error) : NULL);
-                        json_object_array_add(arr, o);
-                }
-                r = arr ? print_json(arr) : -ENOMEM;
-                json_object_put(arr);
-        } else {
-                if (n == 0)
-                        printf("No profiles found.\n");
-                for (size_t i = 0; i < n; i++) {
-                        printf("%-28s %s\n", infos[i].name,
-                               infos[i].error ? "(does not load)" : strempty(infos[i].description));
-                        if (infos[i].path)
-                                printf("%-28s   %s\n", "", infos[i].path);
-                        STRV_FOREACH (d, infos[i].dropins)
-                                printf("%-28s   + %s\n", "", *d);
-                        if (infos[i].shadows)
-                                printf("%-28s   (replaces %s)\n", "", infos[i].shadows);
-                        if (infos[i].error)
-                                printf("%-28s   error: %s\n", "", infos[i].error);
-                }
-        }
-        np_profile_info_free_many(infos, n);
-        return r < 0 ? error_exit(EXIT_SOFTWARE, "%s", strerror(-r)) : 0;
-}
 
 static int verb_help(const Args *a);
 
 typedef struct Verb {
         const char *name;
         unsigned flags;
+        unsigned max_args; /* positional arguments accepted after the verb */
         int (*run)(const Args *a);
         const char *synopsis;
         const char *help;
@@ -272,16 +24,16 @@ typedef struct Verb {
 static const Verb verbs[] = {
         { "check", FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_FACTS |
                            FLAG_VERBOSE | FLAG_NO_COLOR,
-          verb_check, "check [--profile P]... [--set K=V]... [--json [--facts]] [--root DIR]",
+          0, verb_check, "check [--profile P]... [--set K=V]... [--json [--facts]] [--root DIR]",
           "Probe this host and report, per profile, whether it is ready.\n"
           "Exit status: 0 ready, 1 not ready, 2 undecided (a required check is unknown),\n"
           "64 usage error, 65 bad configuration or profile." },
         { "facts", FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_NO_COLOR,
-          verb_facts, "facts [--json] [--profile P]... [--root DIR]",
+          0, verb_facts, "facts [--json] [--profile P]... [--root DIR]",
           "Show what the probes see on this host, without judging it." },
-        { "profiles", FLAG_JSON | FLAG_ROOT, verb_profiles, "profiles [--json] [--root DIR]",
+        { "profiles", FLAG_JSON | FLAG_ROOT, 0, verb_profiles, "profiles [--json] [--root DIR]",
           "List the profiles that can be used by name, and the files they come from." },
-        { "help", 0, verb_help, "help [VERB]", "Show help." },
+        { "help", 0, 1, verb_help, "help [VERB]", "Show help." },
 };
 
 static const Verb *verb_find(const char *name)
@@ -322,7 +74,7 @@ static void print_verb_help(const Verb *v)
 
 static int verb_help(const Args *a)
 {
-        const Verb *v = a && a->profiles ? verb_find(a->profiles[0]) : NULL;
+        const Verb *v = a && a->args ? verb_find(a->args[0]) : NULL;
 
         if (v) {
                 print_verb_help(v);
@@ -428,14 +180,12 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
                 print_verb_help(v);
                 return 1;
         }
-        if (v->run == verb_help) {
-                /* help VERB: reuse profiles as the argument list */
-                for (int i = optind + 1; i < argc; i++)
-                        if (strv_extend(&a->profiles, argv[i]) < 0)
-                                return -ENOMEM;
-        } else if (optind + 1 < argc) {
+        for (int i = optind + 1; i < argc; i++)
+                if (strv_extend(&a->args, argv[i]) < 0)
+                        return -ENOMEM;
+        if (strv_length(a->args) > v->max_args) {
                 fprintf(stderr, "nodeprepctl %s: unexpected argument \"%s\"\n", v->name,
-                        argv[optind + 1]);
+                        a->args[v->max_args]);
                 return -EINVAL;
         }
         for (size_t i = 0; i < ELEMENTSOF(flag_help); i++)

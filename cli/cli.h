@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nodeprepctl internals shared by the verb files: arguments, exit codes, output helpers. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "profile/profile.h"
+#include "util/macro.h"
+#include "util/root.h"
+
+/* Exit codes (DESIGN.md; sysexits.h values). */
+#define EXIT_NOT_READY 1
+#define EXIT_UNDECIDED 2
+#define EXIT_USAGE     64
+#define EXIT_CONFIG    65
+#define EXIT_SOFTWARE  70
+
+typedef enum Flag {
+        FLAG_PROFILE = 1 << 0,
+        FLAG_SET = 1 << 1,
+        FLAG_JSON = 1 << 2,
+        FLAG_ROOT = 1 << 3,
+        FLAG_CONFIG = 1 << 4,
+        FLAG_FACTS = 1 << 5,
+        FLAG_VERBOSE = 1 << 6,
+        FLAG_NO_COLOR = 1 << 7,
+} Flag;
+
+typedef struct Args {
+        const char *verb;
+        char **args; /* positional arguments after the verb */
+        char **profiles;
+        char **sets;
+        const char *root;
+        const char *config;
+        bool json;
+        bool facts;
+        bool verbose;
+        bool no_color;
+        unsigned used; /* Flag bits given */
+} Args;
+
+void args_done(Args *a);
+int error_exit(int code, const char *fmt, ...) _printf_(2, 3);
+bool use_color(const Args *a);
+int print_json(json_object *o);
+/* Load the configuration, mapping failures to exit codes; 0 on success, else the exit code. */
+int load_config(const Args *a, const NpRoot *root, NpConfig **ret);
+int open_root(const Args *a, NpRoot **ret);
+
+/* Verbs (cli/verbs-*.c). */
+int verb_check(const Args *a);
+int verb_facts(const Args *a);
+int verb_profiles(const Args *a);

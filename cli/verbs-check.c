@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nodeprepctl check, facts and profiles: evaluate this host locally. */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "evaluate.h"
+#include "probe/probe.h"
+#include "report/report.h"
+#include "util/strv.h"
+
+int verb_check(const Args *a)
+{
+        _cleanup_(np_root_freep) NpRoot *root = NULL;
+        _cleanup_(np_config_freep) NpConfig *config = NULL;
+        _cleanup_(np_report_freep) NpReport *report = NULL;
+        int r;
+
+        r = open_root(a, &root);
+        if (r != 0)
+                return r;
+        r = load_config(a, root, &config);
+        if (r != 0)
+                return r;
+        r = np_evaluate(root, config, np_now_usec(), &report);
+        if (r < 0)
+                return error_exit(EXIT_SOFTWARE, "evaluation failed: %s", strerror(-r));
+
+        if (a->json) {
+                json_object *o = NULL;
+
+                r = np_report_to_json(report, a->facts, &o);
+                if (r >= 0)
+                        r = print_json(o);
+                json_object_put(o);
+        } else {
+                _cleanup_free_ char *text = np_report_to_text(report, use_color(a), a->verbose);
+
+                r = text ? (fputs(text, stdout) < 0 ? -EIO : 0) : -ENOMEM;
+        }
+        if (r < 0)
+                return error_exit(EXIT_SOFTWARE, "cannot print the report: %s", strerror(-r));
+        return np_report_exit_code(report);
+}
+
+/* Everything any profile we can find would look at, for `facts` without --profile. */
+static int request_all_profiles(const NpRoot *root, NpProbeRequest *req)
+{
+        NpProfileInfo *infos = NULL;
+        size_t n = 0;
+        int r;
+
+        req->system = req->kubelet = req->selinux = req->iscsi = req->iscsi_nodes = true;
+        req->disks = req->links = true;
+        r = np_profile_list(root, &infos, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                _cleanup_(np_profile_freep) NpProfile *p = NULL;
+                _cleanup_free_ char *error = NULL;
+
+                if (infos[i].error || np_profile_load(root, infos[i].name, &p, &error) < 0)
+                        continue;
+                r = np_probe_request_add_profile(req, p);
+        }
+        np_profile_info_free_many(infos, n);
+        return r;
+}
+
+int verb_facts(const Args *a)
+{
+        _cleanup_(np_root_freep) NpRoot *root = NULL;
+        _cleanup_(np_probe_request_done) NpProbeRequest req = {};
+        _cleanup_(np_facts_freep) NpFacts *facts = NULL;
+        int r;
+
+        r = open_root(a, &root);
+        if (r != 0)
+                return r;
+        if (strv_length(a->profiles) > 0 || strv_length(a->sets) > 0) {
+                _cleanup_(np_config_freep) NpConfig *config = NULL;
+
+                r = load_config(a, root, &config);
+                if (r != 0)
+                        return r;
+                r = np_config_probe_request(config, &req);
+                req.system = req.kubelet = req.selinux = req.iscsi = req.iscsi_nodes = true;
+        } else
+                r = request_all_profiles(root, &req);
+        if (r < 0)
+                return error_exit(EXIT_SOFTWARE, "%s", strerror(-r));
+        r = np_probe(root, &req, &facts);
+        if (r < 0)
+                return error_exit(EXIT_SOFTWARE, "probing failed: %s", strerror(-r));
+
+        if (a->json) {
+                json_object *o = NULL;
+
+                r = np_facts_to_json(facts, &o);
+                if (r >= 0)
+                        r = print_json(o);
+                json_object_put(o);
+        } else {
+                _cleanup_free_ char *text = np_facts_to_text(facts);
+
+                r = text ? (fputs(text, stdout) < 0 ? -EIO : 0) : -ENOMEM;
+        }
+        return r < 0 ? error_exit(EXIT_SOFTWARE, "%s", strerror(-r)) : 0;
+}
+
+int verb_profiles(const Args *a)
+{
+        _cleanup_(np_root_freep) NpRoot *root = NULL;
+        NpProfileInfo *infos = NULL;
+        size_t n = 0;
+        int r;
+
+        r = open_root(a, &root);
+        if (r != 0)
+                return r;
+        r = np_profile_list(root, &infos, &n);
+        if (r < 0)
+                return error_exit(EXIT_SOFTWARE, "cannot list profiles: %s", strerror(-r));
+        if (a->json) {
+                json_object *arr = json_object_new_array();
+
+                for (size_t i = 0; arr && i < n; i++) {
+                        json_object *o = json_object_new_object(), *d = json_object_new_array();
+
+                        STRV_FOREACH (s, infos[i].dropins)
+                                json_object_array_add(d, json_object_new_string(*s));
+                        json_object_object_add(o, "name", json_object_new_string(infos[i].name));
+                        json_object_object_add(o, "path", infos[i].path ? json_object_new_string(infos[i].path) : NULL);
+                        json_object_object_add(o, "dropins", d);
+                        json_object_object_add(o, "description", infos[i].description ? json_object_new_string(infos[i].description) : NULL);
+                        json_object_object_add(o, "shadows", infos[i].shadows ? json_object_new_string(infos[i].shadows) : NULL);
+                        json_object_object_add(o, "error", infos[i].error ? json_object_new_string(infos[i].error) : NULL);
+                        json_object_array_add(arr, o);
+                }
+                r = arr ? print_json(arr) : -ENOMEM;
+                json_object_put(arr);
+        } else {
+                if (n == 0)
+                        printf("No profiles found.\n");
+                for (size_t i = 0; i < n; i++) {
+                        printf("%-28s %s\n", infos[i].name,
+                               infos[i].error ? "(does not load)" : strempty(infos[i].description));
+                        if (infos[i].path)
+                                printf("%-28s   %s\n", "", infos[i].path);
+                        STRV_FOREACH (d, infos[i].dropins)
+                                printf("%-28s   + %s\n", "", *d);
+                        if (infos[i].shadows)
+                                printf("%-28s   (replaces %s)\n", "", infos[i].shadows);
+                        if (infos[i].error)
+                                printf("%-28s   error: %s\n", "", infos[i].error);
+                }
+        }
+        np_profile_info_free_many(infos, n);
+        return r < 0 ? error_exit(EXIT_SOFTWARE, "%s", strerror(-r)) : 0;
+}
+
