@@ -48,6 +48,11 @@ NpStatus np_status_from_string(const char *s)
         return _NP_STATUS_INVALID;
 }
 
+bool np_result_counts(const NpResult *res)
+{
+        return res->severity == NP_SEVERITY_REQUIRED && !res->ignored;
+}
+
 void np_result_done(NpResult *r)
 {
         free(r->id);

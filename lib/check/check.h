@@ -39,6 +39,8 @@ typedef struct NpResult {
 } NpResult;
 
 void np_result_done(NpResult *r);
+/* Does this result decide readiness? (required and not ignored by the site) */
+bool np_result_counts(const NpResult *res) _pure_;
 
 
 typedef struct NpCheckContext {

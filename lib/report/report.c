@@ -37,11 +37,6 @@ NpReport *np_report_free(NpReport *r)
         return NULL;
 }
 
-bool np_result_counts(const NpResult *res)
-{
-        return res->severity == NP_SEVERITY_REQUIRED && !res->ignored;
-}
-
 static int profile_source(const NpProfile *p, char **ret)
 {
         _cleanup_strv_free_ char **l = NULL;

@@ -49,7 +49,6 @@ int np_report_build(const NpConfig *config, NpFacts *facts, uint64_t now_usec, N
 
 /* 0 ready, 1 a required check fails, 2 undecided (no failure, a required check unknown). */
 int np_report_exit_code(const NpReport *r);
-bool np_result_counts(const NpResult *res); /* required, not ignored */
 
 int np_report_to_json(const NpReport *r, bool with_facts, json_object **ret);
 int np_facts_to_json(const NpFacts *f, json_object **ret);

@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Every host-file check on hand-made facts: a pass, a fail, an unknown and (where it applies) a skip. */
+
+#include "check/check.h"
+#include "test.h"
+#include "util/strv.h"
+
+static NpProfile profile;
+
+/* A check definition as a profile would give it. */
+static NpCheckDef def(const NpCheckType *t, const char *instance)
+{
+        NpCheckDef d = {
+                .type = t,
+                .severity = NP_SEVERITY_REQUIRED,
+                .instance = instance ? strdup(instance) : NULL,
+                .title = strdup(t->default_title),
+        };
+
+        d.id = instance ? strprintf("%s:%s", t->name, instance) : strdup(t->name);
+        ASSERT_TRUE(d.id && d.title);
+        return d;
+}
+
+static void def_done(NpCheckDef *d)
+{
+        free(d->id);
+        free(d->instance);
+        free(d->title);
+        free(d->expect);
+        strv_free(d->units);
+}
+
+static NpResult run_def(const NpCheckDef *d, const NpFacts *f)
+{
+        NpCheckContext ctx = { .facts = f, .profile = &profile, .settings = &profile.settings };
+        NpResult r;
+
+        ASSERT_OK(np_check_run(&ctx, d, &r));
+        return r;
+}
+
+static NpResult run(const NpCheckType *t, const char *instance, const NpFacts *f)
+{
+        NpCheckDef d = def(t, instance);
+        NpResult r = run_def(&d, f);
+
+        def_done(&d);
+        return r;
+}
+
+#define ASSERT_STATUS(res, s)                                                                      \
+        do {                                                                                       \
+                NpResult _r_ = (res);                                                              \
+                if (_r_.status != (s)) {                                                           \
+                        fprintf(stderr, "%s:%d: status %s, expected %s: %s / %s\n", __FILE__,      \
+                                __LINE__, np_status_to_string(_r_.status),                         \
+                                np_status_to_string(s), strna(_r_.observed),                       \
+                                strna(_r_.message));                                               \
+                        abort();                                                                   \
+                }                                                                                  \
+                np_result_done(&_r_);                                                              \
+        } while (0)
+
+static NpFacts *facts(void)
+{
+        NpFacts *f = np_facts_new();
+
+        ASSERT_TRUE(f);
+        f->system.distro = NP_DISTRO_DEBIAN;
+        f->system.kernel = strdup("6.1.0-28-amd64");
+        return f;
+}
+
+TEST(selinux_runtime)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpResult r;
+
+        f->selinux.runtime = NP_SELINUX_PERMISSIVE;
+        ASSERT_STATUS(run(&np_check_selinux_runtime, NULL, f), NP_STATUS_PASS);
+        f->selinux.runtime = NP_SELINUX_DISABLED;
+        ASSERT_STATUS(run(&np_check_selinux_runtime, NULL, f), NP_STATUS_PASS);
+        f->selinux.runtime = NP_SELINUX_ENFORCING;
+        r = run(&np_check_selinux_runtime, NULL, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_STREQ(r.remedy, "setenforce 0");
+        np_result_done(&r);
+        f->selinux.runtime_unknown = strdup("/sys/fs/selinux/enforce: Permission denied");
+        r = run(&np_check_selinux_runtime, NULL, f);
+        ASSERT_EQ(r.status, NP_STATUS_UNKNOWN);
+        ASSERT_CONTAINS(r.message, "Permission denied");
+        ASSERT_NULL(r.remedy);
+        np_result_done(&r);
+}
+
+TEST(selinux_config)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpResult r;
+
+        /* No file: SELinux not configured. */
+        ASSERT_STATUS(run(&np_check_selinux_config, NULL, f), NP_STATUS_PASS);
+
+        f->selinux.config_present = true;
+        f->selinux.config_set = true;
+        f->selinux.config = NP_SELINUX_ENFORCING;
+        f->selinux.config_value = strdup("enforcing");
+        f->selinux.config_line = 22;
+        r = run(&np_check_selinux_config, NULL, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.observed, "/etc/selinux/config:22");
+        ASSERT_CONTAINS(r.remedy, "SELINUX=permissive");
+        np_result_done(&r);
+
+        f->selinux.config = NP_SELINUX_PERMISSIVE;
+        ASSERT_STATUS(run(&np_check_selinux_config, NULL, f), NP_STATUS_PASS);
+
+        /* No valid SELINUX= line: the boot falls back to permissive. */
+        f->selinux.config_set = false;
+        ASSERT_STATUS(run(&np_check_selinux_config, NULL, f), NP_STATUS_PASS);
+
+        /* enforcing=1 on the kernel command line wins over the file when SELinux is active. */
+        f->selinux.config_set = true;
+        f->selinux.runtime = NP_SELINUX_PERMISSIVE;
+        f->selinux.runtime_detail = strdup("/sys/fs/selinux/enforce = 0");
+        f->selinux.cmdline_enforcing = 1;
+        r = run(&np_check_selinux_config, NULL, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.message, "enforcing=1");
+        np_result_done(&r);
+        /* ... but not when the SELinux LSM is not active at all. */
+        f->selinux.runtime = NP_SELINUX_DISABLED;
+        free(f->selinux.runtime_detail);
+        f->selinux.runtime_detail = strdup("no /sys/fs/selinux: SELinux not active in this kernel");
+        ASSERT_STATUS(run(&np_check_selinux_config, NULL, f), NP_STATUS_PASS);
+
+        f->selinux.config_unknown = strdup("/etc/selinux/config: Permission denied");
+        ASSERT_STATUS(run(&np_check_selinux_config, NULL, f), NP_STATUS_UNKNOWN);
+}
+
+TEST(iscsi_installed)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpResult r;
+
+        r = run(&np_check_iscsi_installed, NULL, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_STREQ(r.remedy, "apt-get install -y open-iscsi");
+        np_result_done(&r);
+        f->system.distro = NP_DISTRO_RHEL;
+        r = run(&np_check_iscsi_installed, NULL, f);
+        ASSERT_STREQ(r.remedy, "dnf install -y iscsi-initiator-utils");
+        np_result_done(&r);
+        f->system.distro = NP_DISTRO_SUSE;
+        r = run(&np_check_iscsi_installed, NULL, f);
+        ASSERT_STREQ(r.remedy, "zypper install -y open-iscsi");
+        np_result_done(&r);
+
+        /* iscsiadm alone is not enough: the iscsid unit must exist too. */
+        f->iscsi.iscsiadm_path = strdup("/usr/sbin/iscsiadm");
+        ASSERT_STATUS(run(&np_check_iscsi_installed, NULL, f), NP_STATUS_FAIL);
+        ASSERT_OK(strv_extend(&f->iscsi.unit_files, "/lib/systemd/system/iscsid.socket"));
+        ASSERT_STATUS(run(&np_check_iscsi_installed, NULL, f), NP_STATUS_PASS);
+}
+
+static void conf_set(NpFacts *f, const char *key, const char *value, unsigned line)
+{
+        NpIscsiRecord *rec = &f->iscsi.conf;
+
+        rec->settings = reallocarray(rec->settings, rec->n_settings + 1, sizeof(NpKeyValue));
+        ASSERT_TRUE(rec->settings);
+        rec->settings[rec->n_settings++] =
+                (NpKeyValue){ .key = strdup(key), .value = strdup(value), .line = line };
+}
+
+TEST(iscsi_conf)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpCheckDef startup = def(&np_check_iscsi_conf, "node.startup");
+        NpCheckDef mrdsl = def(&np_check_iscsi_conf, "node.conn[0].iscsi.MaxRecvDataSegmentLength");
+        NpResult r;
+
+        startup.expect = strdup("manual");
+        mrdsl.min = 163840;
+        mrdsl.has_min = true;
+
+        /* No iscsid.conf: fail (the shipped file decides, and RHEL ships automatic). */
+        ASSERT_STATUS(run_def(&startup, f), NP_STATUS_FAIL);
+
+        f->iscsi.conf_present = true;
+        /* Absent from the file: iscsid's defaults (manual, 262144). */
+        r = run_def(&startup, f);
+        ASSERT_EQ(r.status, NP_STATUS_PASS);
+        ASSERT_CONTAINS(r.observed, "default");
+        np_result_done(&r);
+        ASSERT_STATUS(run_def(&mrdsl, f), NP_STATUS_PASS);
+
+        conf_set(f, "node.startup", "automatic", 48);
+        conf_set(f, "node.conn[0].iscsi.MaxRecvDataSegmentLength", "32768", 260);
+        r = run_def(&startup, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_STREQ(r.observed, "automatic (/etc/iscsi/iscsid.conf:48)");
+        ASSERT_STREQ(r.expected, "node.startup = manual");
+        ASSERT_CONTAINS(r.remedy, "line 48");
+        np_result_done(&r);
+        r = run_def(&mrdsl, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.remedy, "node.conn[0].iscsi.MaxRecvDataSegmentLength = 163840");
+        np_result_done(&r);
+
+        /* As recommended, the failure is a warning. */
+        mrdsl.severity = NP_SEVERITY_RECOMMENDED;
+        ASSERT_STATUS(run_def(&mrdsl, f), NP_STATUS_WARN);
+        mrdsl.severity = NP_SEVERITY_REQUIRED;
+
+        /* iscsid's number: 0x28000 reads as 0, out of range, so 262144 is used. */
+        free(f->iscsi.conf.settings[1].value);
+        f->iscsi.conf.settings[1].value = strdup("0x28000");
+        r = run_def(&mrdsl, f);
+        ASSERT_EQ(r.status, NP_STATUS_PASS);
+        ASSERT_CONTAINS(r.observed, "iscsid uses 262144");
+        np_result_done(&r);
+        /* 163843 is rounded down to 163840: still enough. 163839 -> 163836: not. */
+        free(f->iscsi.conf.settings[1].value);
+        f->iscsi.conf.settings[1].value = strdup("163843");
+        ASSERT_STATUS(run_def(&mrdsl, f), NP_STATUS_PASS);
+        free(f->iscsi.conf.settings[1].value);
+        f->iscsi.conf.settings[1].value = strdup("163839");
+        ASSERT_STATUS(run_def(&mrdsl, f), NP_STATUS_FAIL);
+
+        free(f->iscsi.conf.settings[0].value);
+        f->iscsi.conf.settings[0].value = strdup("manual");
+        ASSERT_STATUS(run_def(&startup, f), NP_STATUS_PASS);
+
+        f->iscsi.conf_unknown = strdup("/etc/iscsi/iscsid.conf: Permission denied");
+        ASSERT_STATUS(run_def(&startup, f), NP_STATUS_UNKNOWN);
+        def_done(&startup);
+        def_done(&mrdsl);
+}
+
+static NpIscsiNode *add_node(NpFacts *f, const char *startup, const char *conn_startup)
+{
+        NpIscsiFacts *i = &f->iscsi;
+        NpIscsiNode *n;
+
+        i->nodes = reallocarray(i->nodes, i->n_nodes + 1, sizeof(NpIscsiNode));
+        ASSERT_TRUE(i->nodes);
+        n = &i->nodes[i->n_nodes++];
+        *n = (NpIscsiNode){
+                .path = strdup("/etc/iscsi/nodes/iqn.2003-01.org.example:t1/10.0.0.1,3260,1/"
+                               "default"),
+                .target = strdup("iqn.2003-01.org.example:t1"),
+                .portal = strdup("10.0.0.1,3260,1"),
+        };
+        n->record.settings = calloc(2, sizeof(NpKeyValue));
+        n->record.settings[0] = (NpKeyValue){ .key = strdup("node.startup"),
+                                              .value = strdup(startup) };
+        n->record.settings[1] = (NpKeyValue){ .key = strdup("node.conn[0].startup"),
+                                              .value = strdup(conn_startup) };
+        n->record.n_settings = 2;
+        return n;
+}
+
+TEST(iscsi_node_records)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpCheckDef checks[2] = { def(&np_check_iscsi_conf, "node.startup"),
+                                 def(&np_check_iscsi_node_records, NULL) };
+        NpResult r;
+
+        checks[0].expect = strdup("manual");
+        checks[1].severity = NP_SEVERITY_RECOMMENDED;
+        profile.checks = checks;
+        profile.n_checks = 2;
+
+        r = run_def(&checks[1], f);
+        ASSERT_EQ(r.status, NP_STATUS_PASS);
+        ASSERT_STREQ(r.observed, "no discovered targets");
+        np_result_done(&r);
+
+        add_node(f, "manual", "manual");
+        ASSERT_STATUS(run_def(&checks[1], f), NP_STATUS_PASS);
+
+        /* --loginall=automatic logs in when either startup key says automatic. */
+        free(f->iscsi.nodes[0].record.settings[1].value);
+        f->iscsi.nodes[0].record.settings[1].value = strdup("automatic");
+        r = run_def(&checks[1], f);
+        ASSERT_EQ(r.status, NP_STATUS_WARN);
+        ASSERT_CONTAINS(r.observed, "node.conn[0].startup = automatic");
+        ASSERT_CONTAINS(r.remedy, "iscsiadm -m node -T iqn.2003-01.org.example:t1 -p "
+                                  "10.0.0.1:3260 -o update -n node.conn[0].startup -v manual");
+        np_result_done(&r);
+
+        add_node(f, "automatic", "manual");
+        r = run_def(&checks[1], f);
+        ASSERT_CONTAINS(r.observed, "2 of 2 record(s) disagree");
+        np_result_done(&r);
+
+        f->iscsi.nodes[1].unknown = strdup("/etc/iscsi/nodes/...: Permission denied");
+        ASSERT_STATUS(run_def(&checks[1], f), NP_STATUS_UNKNOWN);
+
+        /* Nothing to compare with: skip. */
+        profile.n_checks = 0;
+        ASSERT_STATUS(run_def(&checks[1], f), NP_STATUS_SKIP);
+        profile.checks = NULL;
+        def_done(&checks[0]);
+        def_done(&checks[1]);
+}
+
+static NpModuleFacts *module(NpFacts *f, NpModuleState state)
+{
+        NpModuleFacts *m = np_facts_add_module(f, "iscsi_tcp");
+
+        ASSERT_TRUE(m);
+        m->state = state;
+        free(m->canonical);
+        m->canonical = strdup("iscsi_tcp");
+        return m;
+}
+
+TEST(kmod)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpModuleFacts *m;
+        NpResult r;
+
+        ASSERT_STATUS(run(&np_check_kmod_loaded, "iscsi_tcp", f), NP_STATUS_UNKNOWN);
+
+        m = module(f, NP_MODULE_LOADED);
+        ASSERT_STATUS(run(&np_check_kmod_loaded, "iscsi_tcp", f), NP_STATUS_PASS);
+        m->state = NP_MODULE_BUILTIN;
+        ASSERT_STATUS(run(&np_check_kmod_loaded, "iscsi_tcp", f), NP_STATUS_PASS);
+        /* Built in counts as persistent. */
+        ASSERT_STATUS(run(&np_check_kmod_persistent, "iscsi_tcp", f), NP_STATUS_PASS);
+
+        m->state = NP_MODULE_AVAILABLE;
+        r = run(&np_check_kmod_loaded, "iscsi_tcp", f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_STREQ(r.remedy, "modprobe iscsi_tcp");
+        np_result_done(&r);
+        m->state = NP_MODULE_MISSING;
+        ASSERT_STATUS(run(&np_check_kmod_loaded, "iscsi_tcp", f), NP_STATUS_FAIL);
+        m->unknown = strdup("cannot tell whether iscsi_tcp is built in");
+        ASSERT_STATUS(run(&np_check_kmod_loaded, "iscsi_tcp", f), NP_STATUS_UNKNOWN);
+        m->unknown = mfree(m->unknown);
+
+        /* Persistence */
+        m->state = NP_MODULE_LOADED;
+        m->persisted_in = calloc(1, sizeof(char *));
+        r = run(&np_check_kmod_persistent, "iscsi_tcp", f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_STREQ(r.remedy, "echo iscsi_tcp > /etc/modules-load.d/iscsi_tcp.conf");
+        np_result_done(&r);
+
+        ASSERT_OK(strv_extend(&m->not_applied,
+                              "/etc/modules:3: \"iscsi_tcp # iomesh\": systemd-modules-load takes "
+                              "the whole line"));
+        r = run(&np_check_kmod_persistent, "iscsi_tcp", f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.message, "whole line");
+        np_result_done(&r);
+
+        ASSERT_OK(strv_extend(&m->persisted_in, "/etc/modules-load.d/iscsi_tcp.conf:1"));
+        ASSERT_STATUS(run(&np_check_kmod_persistent, "iscsi_tcp", f), NP_STATUS_PASS);
+
+        /* Listed but blacklisted: systemd-modules-load refuses it. */
+        m->blacklisted = strdup("\"blacklist iscsi_tcp\" in modprobe.d");
+        ASSERT_STATUS(run(&np_check_kmod_persistent, "iscsi_tcp", f), NP_STATUS_FAIL);
+        m->blacklisted = mfree(m->blacklisted);
+
+        m->persist_unknown = strdup("cannot list /etc/modules-load.d: Permission denied");
+        ASSERT_STATUS(run(&np_check_kmod_persistent, "iscsi_tcp", f), NP_STATUS_UNKNOWN);
+}
+
+static void unit(NpFacts *f, const char *name, const char *load, const char *active,
+                 const char *file_state)
+{
+        NpUnitFacts *u = np_facts_add_unit(f, name);
+
+        ASSERT_TRUE(u);
+        free(u->load_state);
+        free(u->active_state);
+        free(u->unit_file_state);
+        free(u->sub_state);
+        u->load_state = strdup(load);
+        u->active_state = strdup(active);
+        u->sub_state = strdup("dead");
+        u->unit_file_state = strdup(file_state);
+}
+
+TEST(units)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpResult r;
+
+        /* Not probed: unknown. */
+        ASSERT_STATUS(run(&np_check_unit_enabled, "iscsid", f), NP_STATUS_UNKNOWN);
+
+        unit(f, "iscsid.service", "not-found", "inactive", "");
+        unit(f, "iscsid.socket", "not-found", "inactive", "");
+        r = run(&np_check_unit_enabled, "iscsid", f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.message, "none of");
+        np_result_done(&r);
+
+        unit(f, "iscsid.service", "loaded", "inactive", "disabled");
+        unit(f, "iscsid.socket", "loaded", "inactive", "disabled");
+        r = run(&np_check_unit_enabled, "iscsid", f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        /* Prefer the socket where it exists (Debian's iscsid is socket-activated). */
+        ASSERT_STREQ(r.remedy, "systemctl enable --now iscsid.socket");
+        np_result_done(&r);
+        ASSERT_STATUS(run(&np_check_unit_active, "iscsid", f), NP_STATUS_FAIL);
+
+        /* Either unit counts. */
+        unit(f, "iscsid.socket", "loaded", "active", "enabled");
+        ASSERT_STATUS(run(&np_check_unit_enabled, "iscsid", f), NP_STATUS_PASS);
+        ASSERT_STATUS(run(&np_check_unit_active, "iscsid", f), NP_STATUS_PASS);
+        /* static is not enabled. */
+        unit(f, "iscsid.socket", "loaded", "active", "static");
+        ASSERT_STATUS(run(&np_check_unit_enabled, "iscsid", f), NP_STATUS_FAIL);
+
+        /* An unknown unit could be the good one: unknown, not fail. */
+        free(f->units[1].unknown);
+        f->units[1].unknown = strdup("no systemd system bus");
+        ASSERT_STATUS(run(&np_check_unit_enabled, "iscsid", f), NP_STATUS_UNKNOWN);
+}
+
+TEST(fs_free)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpCheckDef d = def(&np_check_fs_free, "/opt");
+        NpFsFacts *s;
+        NpResult r;
+
+        d.min_free = 100000000000ULL;
+        d.has_min_free = true;
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_UNKNOWN);
+
+        s = np_facts_add_fs(f, "/opt");
+        s->probed_path = strdup("/");
+        s->mount_point = strdup("/");
+        s->fs_type = strdup("ext4");
+        s->free_bytes = 99999999999ULL;
+        s->total_bytes = 200000000000ULL;
+        r = run_def(&d, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.observed, "/opt does not exist yet; /");
+        np_result_done(&r);
+        s->free_bytes = 100000000000ULL;
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_PASS);
+        s->unknown = strdup("/opt: Permission denied");
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_UNKNOWN);
+        def_done(&d);
+}
+
+TEST(kubelet)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpCheckDef d = def(&np_check_kubelet_version, NULL);
+        NpResult r;
+
+        ASSERT_OK(np_parse_version("1.17", &d.min_version));
+        ASSERT_OK(np_parse_version("1.21", &d.max_version));
+        d.has_min_version = d.has_max_version = true;
+
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_SKIP);
+        f->system.kubelet_path = strdup("/usr/bin/kubelet");
+        ASSERT_OK(np_parse_version("1.21.14", &f->system.kubelet_version));
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_PASS);
+        ASSERT_OK(np_parse_version("1.17.0", &f->system.kubelet_version));
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_PASS);
+        ASSERT_OK(np_parse_version("1.22.0", &f->system.kubelet_version));
+        r = run_def(&d, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.message, "above");
+        np_result_done(&r);
+        ASSERT_OK(np_parse_version("1.16.15", &f->system.kubelet_version));
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_FAIL);
+        f->system.kubelet_unknown = strdup("/usr/bin/kubelet --version: timed out");
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_UNKNOWN);
+        def_done(&d);
+}
+
+TEST(ignored_and_remedy_override)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpCheckDef d = def(&np_check_selinux_runtime, NULL);
+        NpResult r;
+
+        f->selinux.runtime = NP_SELINUX_ENFORCING;
+        d.ignored = true;
+        d.override = strdup("nodeprep.conf:3: Ignore=yes (lab)");
+        d.remedy = strdup("ask the security team");
+        r = run_def(&d, f);
+        /* The status is still the truth; the report records why it does not count. */
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_TRUE(r.ignored);
+        ASSERT_TRUE(!np_result_counts(&r));
+        ASSERT_STREQ(r.remedy, "ask the security team");
+        ASSERT_STREQ(r.override, "nodeprep.conf:3: Ignore=yes (lab)");
+        np_result_done(&r);
+        free(d.override);
+        free(d.remedy);
+        def_done(&d);
+}
+
+static const TestCase tests[] = {
+        T(selinux_runtime), T(selinux_config), T(iscsi_installed), T(iscsi_conf),
+        T(iscsi_node_records), T(kmod), T(units), T(fs_free), T(kubelet),
+        T(ignored_and_remedy_override),
+};
+
+int main(void)
+{
+        np_settings_init(&profile.settings);
+        for (size_t i = 0; i < ELEMENTSOF(tests); i++) {
+                tests[i].fn();
+                printf("ok %zu - %s\n", i + 1, tests[i].name);
+        }
+        printf("1..%zu\n", ELEMENTSOF(tests));
+        return 0;
+}
