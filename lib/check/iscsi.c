@@ -313,6 +313,9 @@ static int run_nodes(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
                                      "the iSCSI node database is empty");
 
         FOREACH_ARRAY (node, i->nodes, i->n_nodes) {
+                _cleanup_strv_free_ char **whys = NULL;
+                _cleanup_free_ char *joined = NULL;
+
                 if (node->unknown)
                         return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s",
                                              node->unknown);
@@ -326,10 +329,15 @@ static int run_nodes(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
                                 return -ENOMEM;
                         if (isempty(why))
                                 continue;
-                        if (strv_consume(&bad, strprintf("%s (%s)", node->path, why)) < 0 ||
+                        if (strv_extend(&whys, why) < 0 ||
                             strv_consume(&fixes, update_command(node, c, why)) < 0)
                                 return -ENOMEM;
                 }
+                if (strv_length(whys) == 0)
+                        continue;
+                joined = strv_join(whys, ", ");
+                if (!joined || strv_consume(&bad, strprintf("%s (%s)", node->path, joined)) < 0)
+                        return -ENOMEM;
         }
         if (strv_length(bad) == 0) {
                 observed = strprintf("%zu record(s) agree", i->n_nodes);

@@ -87,12 +87,12 @@ static int run_persistent(const NpCheckContext *ctx, const NpCheckDef *def, NpRe
         if (m->state == NP_MODULE_BUILTIN && !m->unknown)
                 return np_result_set(r, NP_STATUS_PASS, "built in", expected,
                                      "%s is built into the kernel", strna(m->canonical));
-        if (m->unknown && !m->canonical)
-                return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s", m->unknown);
+        if (!m->canonical)
+                return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s",
+                                     strna(m->unknown));
         if (m->persist_unknown)
                 return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s",
                                      m->persist_unknown);
-
         where = strv_join(m->persisted_in, ", ");
         why_not = strv_join(m->not_applied, "; ");
         if (!where || !why_not)
@@ -116,6 +116,10 @@ static int run_persistent(const NpCheckContext *ctx, const NpCheckDef *def, NpRe
                                                 why_not)
                                 : -ENOMEM;
         }
+        /* Not listed: fine only if built in, and that is what we could not tell. */
+        if (m->unknown)
+                return np_result_set(r, NP_STATUS_UNKNOWN, "not listed in any modules-load.d file",
+                                     expected, "%s", m->unknown);
         k = np_result_set(r, NP_STATUS_FAIL,
                           isempty(why_not) ? "not listed in any modules-load.d file"
                                            : "not listed in a file systemd applies",

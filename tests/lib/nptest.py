@@ -36,6 +36,27 @@ def make_root(base="prepared", tmp=None):
     return dst
 
 
+class FixtureRoot:
+    """A private copy of a fixture root, removed afterwards: `with FixtureRoot() as root:`."""
+
+    def __init__(self, base="prepared"):
+        self.base = base
+
+    def __enter__(self):
+        self.tmp = tempfile.mkdtemp(prefix="nodeprep-root-")
+        return make_root(self.base, self.tmp)
+
+    def __exit__(self, *exc):
+        # A test may leave unwritable modes behind; make everything removable first.
+        for d, dirs, files in os.walk(self.tmp):
+            for n in dirs:
+                p = os.path.join(d, n)
+                if not os.path.islink(p):
+                    os.chmod(p, 0o755)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return False
+
+
 def write(root, path, text, mode=None):
     p = os.path.join(root, path.lstrip("/"))
     os.makedirs(os.path.dirname(p), exist_ok=True)

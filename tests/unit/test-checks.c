@@ -343,6 +343,10 @@ TEST(kmod)
         ASSERT_STATUS(run(&np_check_kmod_loaded, "iscsi_tcp", f), NP_STATUS_FAIL);
         m->unknown = strdup("cannot tell whether iscsi_tcp is built in");
         ASSERT_STATUS(run(&np_check_kmod_loaded, "iscsi_tcp", f), NP_STATUS_UNKNOWN);
+        /* Not listed anywhere, and it might be built in: unknown, not fail. */
+        m->persisted_in = calloc(1, sizeof(char *));
+        ASSERT_STATUS(run(&np_check_kmod_persistent, "iscsi_tcp", f), NP_STATUS_UNKNOWN);
+        m->persisted_in = strv_free(m->persisted_in);
         m->unknown = mfree(m->unknown);
 
         /* Persistence */

@@ -1,0 +1,329 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""nodeprepctl check end to end on fixture roots: a prepared host, then one broken item at a time.
+
+The prepared root (tests/fixtures/roots/prepared) is a Debian 12 worker set up as the IOMesh page
+asks; its site file ignores the disk and NIC checks, which read the test machine, not the root.
+systemd is a mock on a private bus (tests/lib/mock-systemd.py).
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from nptest import (ISCSID_READY, FixtureRoot, MockSystemd, assert_eq, assert_in,  # noqa: E402
+                    check_json, nodeprepctl, read, remove, run_tests, write)
+
+FILE_IDS = [
+    "fs.free:/opt", "iscsi.installed", "iscsi.conf:node.startup",
+    "iscsi.conf:node.conn[0].iscsi.MaxRecvDataSegmentLength", "iscsi.node-records",
+    "kmod.loaded:iscsi_tcp", "kmod.persistent:iscsi_tcp", "selinux.runtime", "selinux.config",
+    "kubelet.version",
+]
+
+
+def check(root, *args, units=ISCSID_READY):
+    with MockSystemd(units) as m:
+        return check_json(root, *args, env=m.env)
+
+
+def set_iscsid(root, old, new):
+    conf = read(root, "/etc/iscsi/iscsid.conf")
+    assert old in conf, old
+    write(root, "/etc/iscsi/iscsid.conf", conf.replace(old, new, 1))
+
+
+def expect_only(r, cid, status, code):
+    """cid has status, every other file-based id passes, and the exit code is code."""
+    assert_eq(r.status(cid), status, cid + " " + repr(r.check(cid)))
+    for other in FILE_IDS:
+        if other != cid:
+            assert_eq(r.status(other), "pass", other + " " + repr(r.check(other)))
+    assert_eq(r.code, code, repr(r))
+
+
+def test_prepared_host_is_ready():
+    with FixtureRoot() as root:
+        r = check(root)
+        assert_eq(r.code, 0, repr(r))
+        j = r.json
+        assert_eq(j["schema_version"], 1)
+        assert_eq(j["ready"], True)
+        assert_eq(j["host"]["hostname"], "worker-1")
+        assert_eq(j["host"]["os_id"], "debian")
+        assert_eq(j["host"]["kernel"], "6.1.0-28-amd64")
+        assert_in("T", j["generated_at"])
+        p = j["profiles"][0]
+        assert_eq(p["name"], "iomesh")
+        assert_eq(p["ready"], True)
+        for cid in FILE_IDS + ["unit.enabled:iscsid", "unit.active:iscsid"]:
+            assert_eq(r.status(cid), "pass", cid)
+        assert_eq(r.status("nic.data-cidr"), "skip")
+        # The ignored hardware checks are recorded, with the site file line.
+        assert_eq(r.check("disk.free-ssd")["ignored"], True)
+        assert_in("nodeprep.conf:7: Ignore=yes", r.check("disk.free-ssd")["override"])
+        # Every check carries the documented fields and cites its source.
+        for c in p["checks"]:
+            for k in ("id", "title", "severity", "status", "observed", "expected", "message",
+                      "fix", "remedy", "source"):
+                assert_in(k, c)
+            assert_in("IOMesh", c["source"])
+        assert_eq(sum(p["summary"].values()), len(p["checks"]))
+
+
+def test_text_output():
+    with FixtureRoot() as root, MockSystemd(ISCSID_READY) as m:
+        r = nodeprepctl("check", "--root", root, env=m.env)
+        assert_eq(r.code, 0, repr(r))
+        assert_in("iomesh  READY", r.out)
+        assert_in("Verdict: READY", r.out)
+        assert_in("worker-1 · Debian GNU/Linux 12 (bookworm)", r.out)
+        assert "\033[" not in r.out, "colour without a terminal"
+        write(root, "/etc/iscsi/iscsid.conf", "node.startup = automatic\n")
+        r = nodeprepctl("check", "--root", root, env=m.env)
+        assert_eq(r.code, 1)
+        # Failures come first, with observed / expected / remedy.
+        first = r.out.index("FAIL")
+        assert first < r.out.index("PASS")
+        assert_in("observed  automatic (/etc/iscsi/iscsid.conf:1)", r.out)
+        assert_in("expected  node.startup = manual", r.out)
+        assert_in("remedy    set \"node.startup = manual\" on line 1", r.out)
+
+
+def test_iscsid_startup_automatic():
+    with FixtureRoot() as root:
+        set_iscsid(root, "\nnode.startup = manual\n", "\nnode.startup = automatic\n")
+        r = check(root)
+        expect_only(r, "iscsi.conf:node.startup", "fail", 1)
+        assert_in("automatic (/etc/iscsi/iscsid.conf:54)", r.check("iscsi.conf:node.startup")["observed"])
+
+
+def test_iscsid_startup_without_spaces_is_ignored_by_iscsid():
+    # RHEL's file says automatic; "node.startup=manual" below it is rejected by iscsid.
+    with FixtureRoot() as root:
+        set_iscsid(root, "\nnode.startup = manual\n",
+                   "\nnode.startup = automatic\nnode.startup=manual\n")
+        r = check(root)
+        c = r.check("iscsi.conf:node.startup")
+        expect_only(r, "iscsi.conf:node.startup", "fail", 1)
+        assert_in("line 55", c["message"])
+        assert_in("white space before '='", c["message"])
+
+
+def test_iscsid_rhel9_default():
+    with FixtureRoot() as root:
+        write(root, "/etc/iscsi/iscsid.conf",
+              read(os.path.join(os.path.dirname(__file__), "..", "fixtures"),
+                   "iscsi/iscsid.conf.rhel9"))
+        r = check(root)
+        expect_only(r, "iscsi.conf:node.startup", "fail", 1)
+
+
+def test_iscsid_mrdsl_low_is_a_warning():
+    with FixtureRoot() as root:
+        set_iscsid(root, "node.conn[0].iscsi.MaxRecvDataSegmentLength = 262144",
+                   "node.conn[0].iscsi.MaxRecvDataSegmentLength = 32768")
+        r = check(root)
+        expect_only(r, "iscsi.conf:node.conn[0].iscsi.MaxRecvDataSegmentLength", "warn", 0)
+
+
+def test_iscsid_session_spelling_does_not_count():
+    # The IOMesh page's node.session.iscsi.MaxRecvDataSegmentLength is not an open-iscsi key.
+    with FixtureRoot() as root:
+        set_iscsid(root, "node.conn[0].iscsi.MaxRecvDataSegmentLength = 262144",
+                   "node.conn[0].iscsi.MaxRecvDataSegmentLength = 32768\n"
+                   "node.session.iscsi.MaxRecvDataSegmentLength = 163840")
+        r = check(root)
+        c = r.check("iscsi.conf:node.conn[0].iscsi.MaxRecvDataSegmentLength")
+        assert_eq(c["status"], "warn")
+        assert_in("not an open-iscsi setting", c["message"])
+
+
+def test_iscsid_conf_missing():
+    with FixtureRoot() as root:
+        remove(root, "/etc/iscsi/iscsid.conf")
+        r = check(root)
+        assert_eq(r.status("iscsi.conf:node.startup"), "fail")
+        assert_eq(r.code, 1)
+
+
+def test_iscsi_not_installed():
+    with FixtureRoot() as root:
+        remove(root, "/usr/sbin/iscsiadm")
+        r = check(root)
+        expect_only(r, "iscsi.installed", "fail", 1)
+        assert_eq(r.check("iscsi.installed")["remedy"], "apt-get install -y open-iscsi")
+    with FixtureRoot() as root:
+        remove(root, "/lib/systemd/system/iscsid.service")
+        remove(root, "/lib/systemd/system/iscsid.socket")
+        r = check(root)
+        expect_only(r, "iscsi.installed", "fail", 1)
+
+
+def test_node_record_automatic_is_a_warning():
+    with FixtureRoot() as root:
+        rec = read(os.path.join(os.path.dirname(__file__), "..", "fixtures"),
+                   "iscsi/node.debian12.automatic")
+        write(root, "/etc/iscsi/nodes/iqn.2003-01.org.linux-iscsi.target.x8664:sn.0123456789ab/"
+              "192.168.122.10,3260,1/default", rec)
+        r = check(root)
+        expect_only(r, "iscsi.node-records", "warn", 0)
+        c = r.check("iscsi.node-records")
+        assert_in("1 of 1 record(s) disagree", c["observed"])
+        assert_in("-p 192.168.122.10:3260 -o update -n node.startup -v manual", c["remedy"])
+
+
+def test_module_not_persisted():
+    with FixtureRoot() as root:
+        remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        r = check(root)
+        expect_only(r, "kmod.persistent:iscsi_tcp", "fail", 1)
+        assert_eq(r.check("kmod.persistent:iscsi_tcp")["remedy"],
+                  "echo iscsi_tcp > /etc/modules-load.d/iscsi_tcp.conf")
+
+
+def test_module_line_with_comment_is_not_loaded():
+    with FixtureRoot() as root:
+        write(root, "/etc/modules-load.d/iscsi_tcp.conf", "iscsi_tcp # for IOMesh\n")
+        r = check(root)
+        expect_only(r, "kmod.persistent:iscsi_tcp", "fail", 1)
+        assert_in("whole line", r.check("kmod.persistent:iscsi_tcp")["message"])
+
+
+def test_module_dash_spelling_and_etc_modules():
+    # "iscsi-tcp" is the same module; Debian's /etc/modules is read through modules.conf.
+    with FixtureRoot() as root:
+        remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        write(root, "/etc/modules", "# /etc/modules\niscsi-tcp\n")
+        os.symlink("../modules", os.path.join(root, "etc/modules-load.d/modules.conf"))
+        r = check(root)
+        expect_only(r, "kmod.persistent:iscsi_tcp", "pass", 0)
+        assert_in("/etc/modules-load.d/modules.conf:2",
+                  r.check("kmod.persistent:iscsi_tcp")["observed"])
+
+
+def test_module_file_masked():
+    with FixtureRoot() as root:
+        remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        write(root, "/usr/lib/modules-load.d/iscsi.conf", "iscsi_tcp\n")
+        os.symlink("/dev/null", os.path.join(root, "etc/modules-load.d/iscsi.conf"))
+        r = check(root)
+        expect_only(r, "kmod.persistent:iscsi_tcp", "fail", 1)
+        assert_in("hidden by /etc/modules-load.d/iscsi.conf",
+                  r.check("kmod.persistent:iscsi_tcp")["message"])
+
+
+def test_module_blacklisted():
+    with FixtureRoot() as root:
+        write(root, "/etc/modprobe.d/no-iscsi.conf", "blacklist iscsi_tcp\n")
+        r = check(root)
+        expect_only(r, "kmod.persistent:iscsi_tcp", "fail", 1)
+        assert_in("refuses", r.check("kmod.persistent:iscsi_tcp")["message"])
+
+
+def test_module_states():
+    with FixtureRoot() as root:
+        remove(root, "/sys/module/iscsi_tcp")
+        r = check(root)
+        expect_only(r, "kmod.loaded:iscsi_tcp", "fail", 1)
+        # Built in (in modules.builtin of the running kernel): loaded and persistent.
+        write(root, "/lib/modules/6.1.0-28-amd64/modules.builtin",
+              "kernel/drivers/scsi/iscsi_tcp.ko\n")
+        remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        r = check(root)
+        assert_eq(r.status("kmod.loaded:iscsi_tcp"), "pass")
+        assert_eq(r.status("kmod.persistent:iscsi_tcp"), "pass")
+        assert_in("built into kernel 6.1.0-28-amd64", r.check("kmod.loaded:iscsi_tcp")["observed"])
+        # Not loaded and no modules.builtin to tell whether it is built in: unknown, exit 2;
+        # listed in modules-load.d it is persistent either way.
+        remove(root, "/lib/modules/6.1.0-28-amd64/modules.builtin")
+        write(root, "/etc/modules-load.d/iscsi_tcp.conf", "iscsi_tcp\n")
+        r = check(root)
+        assert_eq(r.status("kmod.loaded:iscsi_tcp"), "unknown")
+        assert_eq(r.status("kmod.persistent:iscsi_tcp"), "pass")
+        assert_eq(r.code, 2, repr(r))
+        # Not listed either: could be built in (pass) or not (fail), so unknown.
+        remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        r = check(root)
+        assert_eq(r.status("kmod.persistent:iscsi_tcp"), "unknown")
+        assert_eq(r.code, 2, repr(r))
+    with FixtureRoot() as root:
+        write(root, "/sys/module/iscsi_tcp/initstate", "going\n")
+        r = check(root)
+        assert_eq(r.status("kmod.loaded:iscsi_tcp"), "unknown")
+
+
+def test_selinux_enforcing_now():
+    with FixtureRoot() as root:
+        write(root, "/sys/fs/selinux/enforce", "1")
+        r = check(root)
+        expect_only(r, "selinux.runtime", "fail", 1)
+        assert_eq(r.check("selinux.runtime")["remedy"], "setenforce 0")
+
+
+def test_selinux_config_enforcing():
+    with FixtureRoot() as root:
+        write(root, "/etc/selinux/config",
+              read(os.path.join(os.path.dirname(__file__), "..", "fixtures"),
+                   "selinux/config.rhel9"))
+        write(root, "/sys/fs/selinux/enforce", "0")
+        r = check(root)
+        expect_only(r, "selinux.config", "fail", 1)
+        assert_in("SELINUX=enforcing (/etc/selinux/config:", r.check("selinux.config")["observed"])
+
+
+def test_selinux_cmdline_enforcing_wins():
+    with FixtureRoot() as root:
+        write(root, "/sys/fs/selinux/enforce", "0")
+        write(root, "/proc/cmdline", "root=/dev/sda1 ro security=selinux enforcing=1\n")
+        r = check(root)
+        expect_only(r, "selinux.config", "fail", 1)
+        assert_in("enforcing=1", r.check("selinux.config")["message"])
+
+
+def test_kubelet_outside_range_is_a_warning():
+    with FixtureRoot() as root:
+        write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'Kubernetes v1.28.2'\n", 0o755)
+        r = check(root)
+        expect_only(r, "kubelet.version", "warn", 0)
+    with FixtureRoot() as root:
+        remove(root, "/usr/bin/kubelet")
+        r = check(root)
+        expect_only(r, "kubelet.version", "skip", 0)
+    with FixtureRoot() as root:
+        write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'segfault'; exit 139\n", 0o755)
+        r = check(root)
+        assert_eq(r.status("kubelet.version"), "unknown")
+        assert_in("printed no version", r.check("kubelet.version")["message"])
+
+
+def test_opt_too_small():
+    with FixtureRoot() as root:
+        write(root, "/etc/nodeprep/profiles/iomesh.conf.d/60-huge.conf",
+              "[Check]\nId=fs.free:/opt\nMinFree=1000PB\n")
+        r = check(root)
+        expect_only(r, "fs.free:/opt", "fail", 1)
+        c = r.check("fs.free:/opt")
+        assert_eq(c["expected"], ">= 1.00 EB free")
+
+
+def test_units():
+    with FixtureRoot() as root:
+        units = {"iscsid.socket": {"UnitFileState": "disabled", "ActiveState": "inactive"},
+                 "iscsid.service": {"UnitFileState": "disabled", "ActiveState": "inactive"}}
+        r = check(root, units=units)
+        assert_eq(r.status("unit.enabled:iscsid"), "fail")
+        assert_eq(r.status("unit.active:iscsid"), "fail")
+        assert_eq(r.check("unit.enabled:iscsid")["remedy"], "systemctl enable --now iscsid.socket")
+        assert_eq(r.code, 1)
+        r = check(root, units={})
+        assert_in("none of iscsid.service or iscsid.socket is installed",
+                  r.check("unit.enabled:iscsid")["message"])
+        # No system bus at all: unknown with the reason, exit 2.
+        r = check_json(root, env={"DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent/bus"})
+        assert_eq(r.status("unit.enabled:iscsid"), "unknown")
+        assert_in("no systemd system bus", r.check("unit.enabled:iscsid")["message"])
+        assert_eq(r.code, 2)
+
+
+if __name__ == "__main__":
+    run_tests(globals())
