@@ -21,6 +21,7 @@ static void check_def_done(NpCheckDef *c)
         free(c->source);
         free(c->remedy);
         free(c->origin);
+        free(c->param_origin);
         free(c->expect);
         strv_free(c->units);
         free(c->override);
@@ -226,7 +227,9 @@ static int profile_handle(void *userdata, const char *section, const char *key, 
                 return 0;
         }
         r = np_check_def_set_param(pp->check, key, value, ret_error);
-        return r;
+        if (r < 0)
+                return r;
+        return free_and_strdup(&pp->check->param_origin, origin);
 }
 
 static int profile_parse_file(NpProfile *p, const NpConfFile *f, char **ret_error)
@@ -281,8 +284,10 @@ static int profile_load_file(const char *name, const NpConfFile *main_file,
                 if (c->type->verify) {
                         r = c->type->verify(c, &why);
                         if (r < 0) {
-                                *ret_error = strprintf("%s: [Check] Id=%s: %s", c->origin, c->id,
-                                                       why ? why : "invalid");
+                                *ret_error = strprintf("%s: [Check] Id=%s: %s",
+                                                       c->param_origin ? c->param_origin
+                                                                       : c->origin,
+                                                       c->id, why ? why : "invalid");
                                 return r;
                         }
                 }

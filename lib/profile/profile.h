@@ -69,6 +69,7 @@ typedef struct NpCheckDef {
         char *source; /* the prerequisite it comes from */
         char *remedy; /* overrides the generated remedy when set */
         char *origin; /* "FILE:LINE" of the Id= line */
+        char *param_origin; /* "FILE:LINE" of the parameter set last (for errors found later) */
 
         /* Parameters; which apply depends on the type (see lib/check/check.c). */
         char *expect;
