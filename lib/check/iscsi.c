@@ -149,12 +149,22 @@ static char *setting_line(const NpCheckDef *def)
         return strprintf("%s = %llu", def->instance, (unsigned long long)def->min);
 }
 
-/* Append "; line N: problem" for every rejected line about key. */
+/* "line N: problem" for every rejected line about key, and a count of unattributed ones. */
 static char *problems_for(const NpIscsiRecord *rec, const char *key)
 {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        size_t anonymous = 0;
 
         if (!l)
+                return NULL;
+        FOREACH_ARRAY (p, rec->problems, rec->n_problems)
+                if (!p->key)
+                        anonymous++;
+        if (anonymous > 0 &&
+            strv_consume(&l, strprintf("%zu line(s) of the file are not read as settings by "
+                                       "iscsid (too long, no newline or binary; see "
+                                       "nodeprepctl facts)",
+                                       anonymous)) < 0)
                 return NULL;
         FOREACH_ARRAY (p, rec->problems, rec->n_problems)
                 if (p->key && (streq(p->key, key) ||
