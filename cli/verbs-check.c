@@ -124,23 +124,12 @@ int verb_profiles(const Args *a)
         if (r < 0)
                 return error_exit(EXIT_SOFTWARE, "cannot list profiles: %s", strerror(-r));
         if (a->json) {
-                json_object *arr = json_object_new_array();
+                json_object *o = NULL;
 
-                for (size_t i = 0; arr && i < n; i++) {
-                        json_object *o = json_object_new_object(), *d = json_object_new_array();
-
-                        STRV_FOREACH (s, infos[i].dropins)
-                                json_object_array_add(d, json_object_new_string(*s));
-                        json_object_object_add(o, "name", json_object_new_string(infos[i].name));
-                        json_object_object_add(o, "path", infos[i].path ? json_object_new_string(infos[i].path) : NULL);
-                        json_object_object_add(o, "dropins", d);
-                        json_object_object_add(o, "description", infos[i].description ? json_object_new_string(infos[i].description) : NULL);
-                        json_object_object_add(o, "shadows", infos[i].shadows ? json_object_new_string(infos[i].shadows) : NULL);
-                        json_object_object_add(o, "error", infos[i].error ? json_object_new_string(infos[i].error) : NULL);
-                        json_object_array_add(arr, o);
-                }
-                r = arr ? print_json(arr) : -ENOMEM;
-                json_object_put(arr);
+                r = np_profile_infos_to_json(infos, n, &o);
+                if (r >= 0)
+                        r = print_json(o);
+                json_object_put(o);
         } else {
                 if (n == 0)
                         printf("No profiles found.\n");

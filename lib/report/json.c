@@ -415,3 +415,25 @@ int np_facts_to_json(const NpFacts *f, json_object **ret)
         *ret = TAKE_PTR(o);
         return 0;
 }
+
+int np_profile_infos_to_json(const NpProfileInfo *infos, size_t n, json_object **ret)
+{
+        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(json_object_putp) json_object *e = json_object_new_object();
+
+                if (!e ||
+                    ADD_ALL(add_str(e, "name", infos[i].name), add_str(e, "path", infos[i].path),
+                            add_strv(e, "dropins", infos[i].dropins),
+                            add_str(e, "description", infos[i].description),
+                            add_str(e, "shadows", infos[i].shadows),
+                            add_str(e, "error", infos[i].error)) < 0 ||
+                    array_push(a, TAKE_PTR(e)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(a);
+        return 0;
+}

@@ -52,6 +52,7 @@ int np_report_exit_code(const NpReport *r);
 
 int np_report_to_json(const NpReport *r, bool with_facts, json_object **ret);
 int np_facts_to_json(const NpFacts *f, json_object **ret);
+int np_profile_infos_to_json(const NpProfileInfo *infos, size_t n, json_object **ret);
 /* Text for people: failures first, each with observed / expected / remedy. */
 char *np_report_to_text(const NpReport *r, bool color, bool verbose);
 char *np_facts_to_text(const NpFacts *f);
