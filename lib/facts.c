@@ -127,6 +127,33 @@ NpFacts *np_facts_free(NpFacts *f)
                 free(s->unknown);
         }
         free(f->fs);
+        FOREACH_ARRAY (e, f->endpoints, f->n_endpoints) {
+                free(e->name);
+                free(e->address);
+                free(e->connected);
+                free(e->error_kind);
+                free(e->error);
+        }
+        free(f->endpoints);
+        FOREACH_ARRAY (t, f->tools, f->n_tools) {
+                free(t->name);
+                free(t->path);
+                free(t->output);
+                free(t->unknown);
+        }
+        free(f->tools);
+        FOREACH_ARRAY (l, f->layouts, f->n_layouts) {
+                FOREACH_ARRAY (e, l->entries, l->n_entries) {
+                        free(e->path);
+                        free(e->unknown);
+                }
+                free(l->entries);
+                free(l->path);
+        }
+        free(f->layouts);
+        free(f->virt.cpu_flag);
+        free(f->virt.cpu_unknown);
+        free(f->virt.kata_path);
         FOREACH_ARRAY (d, f->disks, f->n_disks)
                 free(d->name);
         free(f->disks);
@@ -224,6 +251,70 @@ NpFsFacts *np_facts_add_fs(NpFacts *f, const char *path)
         return s;
 }
 
+const NpEndpointFacts *np_facts_endpoint(const NpFacts *f, const char *name)
+{
+        FOREACH_ARRAY (e, f->endpoints, f->n_endpoints)
+                if (streq(e->name, name))
+                        return e;
+        return NULL;
+}
+
+const NpToolFacts *np_facts_tool(const NpFacts *f, const char *name)
+{
+        FOREACH_ARRAY (t, f->tools, f->n_tools)
+                if (streq(t->name, name))
+                        return t;
+        return NULL;
+}
+
+const NpLayoutFacts *np_facts_layout(const NpFacts *f, const char *path)
+{
+        FOREACH_ARRAY (l, f->layouts, f->n_layouts)
+                if (streq(l->path, path))
+                        return l;
+        return NULL;
+}
+
+const NpLayoutEntry *np_layout_entry(const NpLayoutFacts *l, const char *path)
+{
+        FOREACH_ARRAY (e, l->entries, l->n_entries)
+                if (streq(e->path, path))
+                        return e;
+        return NULL;
+}
+
+/* Find or append an entry whose first member is a string equal to key. */
+#define FIND_OR_ADD(array, n, key)                                                                 \
+        ({                                                                                         \
+                typeof(&(array)[0]) _e_ = NULL;                                                    \
+                for (size_t _i_ = 0; _i_ < (n) && !_e_; _i_++)                                     \
+                        if (streq(*(char **)&(array)[_i_], (key)))                                 \
+                                _e_ = &(array)[_i_];                                               \
+                if (!_e_) {                                                                        \
+                        char *_k_ = strdup(key);                                                   \
+                        if (_k_ && (_e_ = array_append((void **)&(array), &(n), sizeof(*_e_))))    \
+                                *(char **)_e_ = _k_;                                               \
+                        else                                                                       \
+                                free(_k_);                                                         \
+                }                                                                                  \
+                _e_;                                                                               \
+        })
+
+NpEndpointFacts *np_facts_add_endpoint(NpFacts *f, const char *name)
+{
+        return FIND_OR_ADD(f->endpoints, f->n_endpoints, name);
+}
+
+NpToolFacts *np_facts_add_tool(NpFacts *f, const char *name)
+{
+        return FIND_OR_ADD(f->tools, f->n_tools, name);
+}
+
+NpLayoutFacts *np_facts_add_layout(NpFacts *f, const char *path)
+{
+        return FIND_OR_ADD(f->layouts, f->n_layouts, path);
+}
+
 static const char *const selinux_mode_table[_NP_SELINUX_MODE_MAX] = {
         [NP_SELINUX_DISABLED] = "disabled",
         [NP_SELINUX_PERMISSIVE] = "permissive",
@@ -290,5 +381,54 @@ void np_probe_request_done(NpProbeRequest *req)
         strv_free(req->modules);
         strv_free(req->units);
         strv_free(req->fs_paths);
+        FOREACH_ARRAY (e, req->endpoints, req->n_endpoints) {
+                free(e->name);
+                free(e->address);
+        }
+        free(req->endpoints);
+        FOREACH_ARRAY (t, req->tools, req->n_tools) {
+                free(t->name);
+                strv_free(t->args);
+        }
+        free(req->tools);
+        FOREACH_ARRAY (l, req->layouts, req->n_layouts) {
+                free(l->path);
+                strv_free(l->entries);
+        }
+        free(req->layouts);
         *req = (NpProbeRequest){};
+}
+
+int np_probe_request_add_endpoint(NpProbeRequest *req, const char *name, const char *address,
+                                  unsigned timeout_ms)
+{
+        NpEndpointRequest *e = FIND_OR_ADD(req->endpoints, req->n_endpoints, name);
+
+        if (!e || free_and_strdup(&e->address, address) < 0)
+                return -ENOMEM;
+        e->timeout_ms = MAX(e->timeout_ms, timeout_ms);
+        return 0;
+}
+
+int np_probe_request_add_tool(NpProbeRequest *req, const char *name, char *const *args)
+{
+        NpToolRequest *t = FIND_OR_ADD(req->tools, req->n_tools, name);
+
+        if (!t)
+                return -ENOMEM;
+        strv_free(t->args);
+        t->args = strv_copy(args);
+        return t->args ? 0 : -ENOMEM;
+}
+
+int np_probe_request_add_layout(NpProbeRequest *req, const char *path, char *const *entries)
+{
+        NpLayoutRequest *l = FIND_OR_ADD(req->layouts, req->n_layouts, path);
+
+        if (!l)
+                return -ENOMEM;
+        STRV_FOREACH (e, (char **)entries)
+                if (strv_extend_unique(&l->entries, *e) < 0)
+                        return -ENOMEM;
+        return 0;
 }

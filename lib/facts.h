@@ -170,6 +170,48 @@ typedef struct NpFsFacts {
         char *unknown;
 } NpFsFacts;
 
+/* --- endpoints, tools, directory layouts, virtualisation ------------------------------------ */
+
+typedef struct NpEndpointFacts {
+        char *name;       /* "postgres" */
+        char *address;    /* "db.example:5432" as configured */
+        bool reachable;   /* a TCP connection was established */
+        char *connected;  /* the address that answered, "10.1.2.3:5432" */
+        char *error_kind; /* "dns", "refused", "timeout", "no-route", "error" */
+        char *error;      /* the error as the system says it */
+        uint64_t elapsed_ms;
+} NpEndpointFacts;
+
+typedef struct NpToolFacts {
+        char *name;   /* "kubectl" */
+        char *path;   /* where it was found; NULL when not found */
+        char *output; /* first line of the version output */
+        NpVersion version;
+        bool has_version;
+        char *unknown;
+} NpToolFacts;
+
+typedef struct NpLayoutEntry {
+        char *path; /* relative to the layout's directory; "" is the directory itself */
+        bool exists, is_dir, is_regular;
+        uint32_t uid, gid;
+        uint64_t size;
+        char *unknown;
+} NpLayoutEntry;
+
+typedef struct NpLayoutFacts {
+        char *path; /* the directory, as on the host */
+        NpLayoutEntry *entries;
+        size_t n_entries;
+} NpLayoutFacts;
+
+typedef struct NpVirtFacts {
+        bool kvm_device;      /* /dev/kvm is a character device */
+        char *cpu_flag;       /* "vmx" or "svm" from /proc/cpuinfo, NULL when neither */
+        char *cpu_unknown;
+        char *kata_path;      /* kata-runtime or containerd-shim-kata-v2, NULL when absent */
+} NpVirtFacts;
+
 /* --- disks and links (probes arrive with the disk/NIC work) -------------------------------- */
 
 typedef struct NpDisk {
@@ -182,6 +224,22 @@ typedef struct NpLink {
 
 /* --- what to probe ------------------------------------------------------------------------ */
 
+typedef struct NpEndpointRequest {
+        char *name;
+        char *address;
+        unsigned timeout_ms;
+} NpEndpointRequest;
+
+typedef struct NpToolRequest {
+        char *name;
+        char **args; /* the arguments that make it print its version */
+} NpToolRequest;
+
+typedef struct NpLayoutRequest {
+        char *path;
+        char **entries; /* relative paths to stat below path */
+} NpLayoutRequest;
+
 /* What the probes must look at for a set of profiles. */
 typedef struct NpProbeRequest {
         bool system;
@@ -192,10 +250,22 @@ typedef struct NpProbeRequest {
         bool disks;
         bool links;
         bool include_loop_devices;
+        bool virt;
         char **modules;
         char **units;
         char **fs_paths;
+        NpEndpointRequest *endpoints;
+        size_t n_endpoints;
+        NpToolRequest *tools;
+        size_t n_tools;
+        NpLayoutRequest *layouts;
+        size_t n_layouts;
 } NpProbeRequest;
+
+int np_probe_request_add_endpoint(NpProbeRequest *req, const char *name, const char *address,
+                                  unsigned timeout_ms);
+int np_probe_request_add_tool(NpProbeRequest *req, const char *name, char *const *args);
+int np_probe_request_add_layout(NpProbeRequest *req, const char *path, char *const *entries);
 
 void np_probe_request_done(NpProbeRequest *req);
 
@@ -216,6 +286,14 @@ typedef struct NpFacts {
 
         NpFsFacts *fs;
         size_t n_fs;
+
+        NpEndpointFacts *endpoints;
+        size_t n_endpoints;
+        NpToolFacts *tools;
+        size_t n_tools;
+        NpLayoutFacts *layouts;
+        size_t n_layouts;
+        NpVirtFacts virt;
 
         NpDisk *disks;
         size_t n_disks;
@@ -238,11 +316,18 @@ const NpKeyValue *np_key_values_get(const NpKeyValue *kv, size_t n, const char *
 const NpModuleFacts *np_facts_module(const NpFacts *f, const char *name);
 const NpUnitFacts *np_facts_unit(const NpFacts *f, const char *name);
 const NpFsFacts *np_facts_fs(const NpFacts *f, const char *path);
+const NpEndpointFacts *np_facts_endpoint(const NpFacts *f, const char *name);
+const NpToolFacts *np_facts_tool(const NpFacts *f, const char *name);
+const NpLayoutFacts *np_facts_layout(const NpFacts *f, const char *path);
+const NpLayoutEntry *np_layout_entry(const NpLayoutFacts *l, const char *path);
 
 /* Add an empty entry for name, or return the existing one. */
 NpModuleFacts *np_facts_add_module(NpFacts *f, const char *name);
 NpUnitFacts *np_facts_add_unit(NpFacts *f, const char *name);
 NpFsFacts *np_facts_add_fs(NpFacts *f, const char *path);
+NpEndpointFacts *np_facts_add_endpoint(NpFacts *f, const char *name);
+NpToolFacts *np_facts_add_tool(NpFacts *f, const char *name);
+NpLayoutFacts *np_facts_add_layout(NpFacts *f, const char *path);
 
 const char *np_selinux_mode_to_string(NpSelinuxMode m) _const_;
 const char *np_module_state_to_string(NpModuleState s) _const_;

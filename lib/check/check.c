@@ -14,6 +14,9 @@ static const NpCheckType *const check_types[] = {
         &np_check_iscsi_conf,       &np_check_iscsi_node_records, &np_check_kmod_loaded,
         &np_check_kmod_persistent,  &np_check_unit_enabled,      &np_check_unit_active,
         &np_check_selinux_runtime,  &np_check_selinux_config,    &np_check_kubelet_version,
+        &np_check_sys_cpus,         &np_check_sys_memory,        &np_check_net_reachable,
+        &np_check_tool_version,     &np_check_dir_layout,        &np_check_virt_kvm,
+        &np_check_runtime_kata,
 };
 
 const NpCheckType *np_check_type_find(const char *name)
@@ -74,6 +77,9 @@ typedef enum ParamKind {
         PARAM_SIZE,
         PARAM_VERSION,
         PARAM_WORDS,
+        PARAM_PATH,
+        PARAM_RELPATHS,
+        PARAM_OWNER,
 } ParamKind;
 
 static const struct {
@@ -93,7 +99,48 @@ static const struct {
         { "MaxVersion", PARAM_VERSION, offsetof(NpCheckDef, max_version),
           offsetof(NpCheckDef, has_max_version), "a version such as 1.21" },
         { "Units", PARAM_WORDS, offsetof(NpCheckDef, units), 0, "unit names" },
+        { "Path", PARAM_PATH, offsetof(NpCheckDef, path), 0, "an absolute path" },
+        { "Owner", PARAM_OWNER, offsetof(NpCheckDef, owner_uid), offsetof(NpCheckDef, has_owner),
+          "UID:GID, numeric (e.g. 886:886)" },
+        { "Directories", PARAM_RELPATHS, offsetof(NpCheckDef, directories), 0,
+          "relative paths separated by spaces" },
+        { "Files", PARAM_RELPATHS, offsetof(NpCheckDef, files), 0,
+          "relative paths separated by spaces" },
+        { "Args", PARAM_WORDS, offsetof(NpCheckDef, args), 0, "arguments" },
+        { "TimeoutSec", PARAM_U64, offsetof(NpCheckDef, timeout_sec),
+          offsetof(NpCheckDef, has_timeout_sec), "a number of seconds" },
+        { "MinSize", PARAM_SIZE, offsetof(NpCheckDef, min_size), offsetof(NpCheckDef, has_min_size),
+          "a size such as 32GB or 32GiB" },
 };
+
+/* "886:886" */
+static int parse_owner(const char *value, NpCheckDef *def)
+{
+        _cleanup_free_ char *uid = strndup(value, strcspn(value, ":"));
+        const char *colon = strchr(value, ':');
+        uint64_t u, g;
+
+        if (!uid)
+                return -ENOMEM;
+        if (!colon || np_parse_u64(uid, &u) < 0 || np_parse_u64(colon + 1, &g) < 0 ||
+            u >= UINT32_MAX || g >= UINT32_MAX)
+                return -EINVAL;
+        def->owner_uid = (uint32_t)u;
+        def->owner_gid = (uint32_t)g;
+        return 0;
+}
+
+static bool relpath_valid(const char *p)
+{
+        _cleanup_strv_free_ char **parts = NULL;
+
+        if (p[0] == '/' || strv_split(p, "/", &parts) < 0)
+                return false;
+        STRV_FOREACH (c, parts)
+                if (streq(*c, "..") || streq(*c, "."))
+                        return false;
+        return strv_length(parts) > 0;
+}
 
 int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value,
                            char **ret_error)
@@ -136,15 +183,27 @@ int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value,
                 case PARAM_VERSION:
                         r = np_parse_version(value, field);
                         break;
-                case PARAM_WORDS: {
+                case PARAM_WORDS:
+                case PARAM_RELPATHS: {
                         char ***l = field;
 
                         *l = strv_free(*l);
                         r = strv_split(value, " \t", l);
                         if (r >= 0 && strv_length(*l) == 0)
                                 r = -EINVAL;
+                        STRV_FOREACH (w, *l)
+                                if (r >= 0 && params[i].kind == PARAM_RELPATHS &&
+                                    !relpath_valid(*w))
+                                        r = -EINVAL;
                         break;
                 }
+                case PARAM_PATH:
+                        r = value[0] == '/' && !strstr(value, "/../") ? free_and_strdup(field, value)
+                                                                      : -EINVAL;
+                        break;
+                case PARAM_OWNER:
+                        r = parse_owner(value, def);
+                        break;
                 }
                 if (r == -ENOMEM)
                         return r;
@@ -162,6 +221,8 @@ int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value,
 int np_probe_request_add_profile(NpProbeRequest *req, const NpProfile *p)
 {
         req->system = true; /* remedies depend on the distribution */
+        if (p->settings.use_kata)
+                req->virt = true;
         if (p->settings.include_loop_devices)
                 req->include_loop_devices = true;
         FOREACH_ARRAY (c, p->checks, p->n_checks) {
@@ -265,4 +326,19 @@ int np_check_run(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *ret
         }
         *ret = r;
         return 0;
+}
+
+const char *np_check_path(const NpCheckDef *def, const NpSettings *s, const char **ret_origin)
+{
+        const NpNamedValue *v;
+
+        if (def->instance && def->instance[0] == '/') {
+                if (ret_origin)
+                        *ret_origin = NULL;
+                return def->instance;
+        }
+        v = np_settings_named(s, NP_NAMED_PATH, def->instance);
+        if (ret_origin)
+                *ret_origin = v ? v->origin : NULL;
+        return v ? v->value : def->path;
 }

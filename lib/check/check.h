@@ -95,3 +95,10 @@ extern const NpCheckType np_check_unit_enabled, np_check_unit_active;
 extern const NpCheckType np_check_fs_free, np_check_kubelet_version;
 extern const NpCheckType np_check_disk_free_ssd, np_check_disk_free_hdd;
 extern const NpCheckType np_check_nic_speed, np_check_nic_data_cidr;
+extern const NpCheckType np_check_sys_cpus, np_check_sys_memory, np_check_net_reachable;
+extern const NpCheckType np_check_tool_version, np_check_dir_layout;
+extern const NpCheckType np_check_virt_kvm, np_check_runtime_kata;
+
+/* The directory a named fs.free / dir.layout check looks at: [Path NAME] in the site file or
+ * --set Path.NAME=, else the check's Path=; NULL when neither. For fs.free:/abs the instance. */
+const char *np_check_path(const NpCheckDef *def, const NpSettings *s, const char **ret_origin);

@@ -7,12 +7,24 @@
 #include "check/check.h"
 #include "util/strv.h"
 
+/* fs.free:/abs/path, or fs.free:NAME with Path= and [Path NAME] in the site file. */
 static int verify_path(const char *path, char **ret_error)
 {
-        if (path[0] != '/' || strstr(path, "/../") || endswith(path, "/..")) {
-                *ret_error = strprintf("\"%s\" is not an absolute path", path);
-                return -EINVAL;
+        if (path[0] == '/') {
+                if (strstr(path, "/../") || endswith(path, "/..")) {
+                        *ret_error = strprintf("\"%s\" is not a clean absolute path", path);
+                        return -EINVAL;
+                }
+                return 0;
         }
+        for (const char *c = path; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_')) {
+                        *ret_error = strprintf("\"%s\" is neither an absolute path nor a path "
+                                               "name",
+                                               path);
+                        return -EINVAL;
+                }
         return 0;
 }
 
@@ -27,13 +39,15 @@ static int verify_fs(const NpCheckDef *def, char **ret_error)
 
 static int request_fs(const NpCheckDef *def, const NpSettings *s, NpProbeRequest *req)
 {
-        (void)s;
-        return strv_extend_unique(&req->fs_paths, def->instance);
+        const char *path = np_check_path(def, s, NULL);
+
+        return path ? strv_extend_unique(&req->fs_paths, path) : 0;
 }
 
 static int run_fs(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
 {
-        const NpFsFacts *fs = np_facts_fs(ctx->facts, def->instance);
+        const char *path = np_check_path(def, ctx->settings, NULL);
+        const NpFsFacts *fs = path ? np_facts_fs(ctx->facts, path) : NULL;
         _cleanup_free_ char *want = np_format_bytes(def->min_free), *have = NULL,
                             *total = NULL, *expected = NULL, *observed = NULL, *where = NULL;
         int k;
@@ -43,9 +57,14 @@ static int run_fs(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
         expected = strprintf(">= %s free", want);
         if (!expected)
                 return -ENOMEM;
+        if (!path)
+                return np_result_set(r, NP_STATUS_SKIP, NULL, expected,
+                                     "no path \"%s\" configured ([Path %s] Path=/DIR in "
+                                     "nodeprep.conf, or --set Path.%s=/DIR)",
+                                     def->instance, def->instance, def->instance);
         if (!fs)
                 return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s was not probed",
-                                     def->instance);
+                                     path);
         if (fs->unknown)
                 return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s", fs->unknown);
 
@@ -66,20 +85,20 @@ static int run_fs(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
                 return np_result_set(r, NP_STATUS_PASS, observed, expected, NULL);
         k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
                           "the file system holding %s has %s available, %s is needed",
-                          def->instance, have, want);
+                          path, have, want);
         if (k < 0)
                 return k;
         return np_result_remedy(r, "free space on %s, or mount a file system of at least %s at "
                                    "%s",
                                 fs->mount_point ? fs->mount_point : fs->probed_path, want,
-                                def->instance);
+                                path);
 }
 
 const NpCheckType np_check_fs_free = {
         .name = "fs.free",
         .instance = true,
-        .what = "an absolute path",
-        .params = "MinFree",
+        .what = "an absolute path or a path name",
+        .params = "MinFree Path",
         .default_title = "Enough free space",
         .verify_instance = verify_path,
         .verify = verify_fs,

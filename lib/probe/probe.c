@@ -42,6 +42,14 @@ int np_probe(const NpRoot *root, const NpProbeRequest *req, NpFacts **ret)
                 r = np_probe_units(req->units, f);
         if (r >= 0)
                 r = np_probe_fs(root, req->fs_paths, f);
+        if (r >= 0)
+                r = np_probe_endpoints(req, f);
+        if (r >= 0)
+                r = np_probe_tools(root, req, f);
+        if (r >= 0)
+                r = np_probe_layouts(root, req, f);
+        if (r >= 0 && req->virt)
+                r = np_probe_virt(root, f);
         if (r >= 0 && req->disks)
                 r = np_probe_disks(root, req->include_loop_devices, f);
         if (r >= 0 && req->links)

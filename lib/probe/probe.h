@@ -22,5 +22,13 @@ int np_probe(const NpRoot *root, const NpProbeRequest *req, NpFacts **ret);
 
 /* Shared by probes: "what went wrong reading PATH" with the path as on this machine. */
 char *np_probe_reason(const NpRoot *root, const char *path, int error);
-/* Run argv[0] (a path under the root) with a timeout; first line of stdout+stderr. */
-int np_probe_run_version(const NpRoot *root, const char *path, const char *arg, char **ret_line);
+/* Run path (a file under the root) with args (at most 14), a clean environment and a 10 s
+ * timeout; the first 4 KiB of its stdout+stderr. -ETIME on timeout, -ENOEXEC if it cannot run. */
+int np_probe_run(const NpRoot *root, const char *path, char *const *args, char **ret_output);
+/* The first line of output, printable, at most 200 bytes. */
+char *np_first_line(const char *output);
+
+int np_probe_endpoints(const NpProbeRequest *req, NpFacts *f);
+int np_probe_tools(const NpRoot *root, const NpProbeRequest *req, NpFacts *f);
+int np_probe_layouts(const NpRoot *root, const NpProbeRequest *req, NpFacts *f);
+int np_probe_virt(const NpRoot *root, NpFacts *f);

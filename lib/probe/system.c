@@ -174,7 +174,7 @@ static const char *const kubelet_paths[] = {
 static int probe_kubelet(const NpRoot *root, NpSystemFacts *s)
 {
         for (size_t i = 0; i < ELEMENTSOF(kubelet_paths); i++) {
-                _cleanup_free_ char *line = NULL;
+                _cleanup_free_ char *output = NULL;
                 struct stat st;
                 int r;
 
@@ -190,7 +190,7 @@ static int probe_kubelet(const NpRoot *root, NpSystemFacts *s)
                 s->kubelet_path = strdup(kubelet_paths[i]);
                 if (!s->kubelet_path)
                         return -ENOMEM;
-                r = np_probe_run_version(root, kubelet_paths[i], "--version", &line);
+                r = np_probe_run(root, kubelet_paths[i], STRV_MAKE("--version"), &output);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
@@ -198,8 +198,10 @@ static int probe_kubelet(const NpRoot *root, NpSystemFacts *s)
                                                        r == -ETIME ? "timed out" : strerror(-r));
                         return s->kubelet_unknown ? 0 : -ENOMEM;
                 }
-                s->kubelet_output = TAKE_PTR(line);
-                if (np_version_find(s->kubelet_output, &s->kubelet_version) < 0) {
+                s->kubelet_output = np_first_line(output);
+                if (!s->kubelet_output)
+                        return -ENOMEM;
+                if (np_version_find(output, &s->kubelet_version) < 0) {
                         s->kubelet_unknown = strprintf("%s --version printed no version: \"%s\"",
                                                        kubelet_paths[i], s->kubelet_output);
                         return s->kubelet_unknown ? 0 : -ENOMEM;
@@ -244,12 +246,19 @@ static uint64_t now_ms(void)
 }
 
 /* In the child: exec the file at path inside the root, without following it out of the root. */
-_noreturn_ static void child_exec(const NpRoot *root, const char *path, const char *arg, int out)
+_noreturn_ static void child_exec(const NpRoot *root, const char *path, char *const *args,
+                                  int out)
 {
-        char *argv[] = { (char *)path, (char *)arg, NULL };
-        char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+        char *argv[16] = { (char *)path };
+        char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "HOME=/nonexistent",
+                         NULL };
+        size_t n = 1;
         int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         int fd;
+
+        STRV_FOREACH (a, (char **)args)
+                if (n < ELEMENTSOF(argv) - 1)
+                        argv[n++] = *a;
 
         if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
             dup2(out, STDERR_FILENO) < 0)
@@ -263,7 +272,7 @@ _noreturn_ static void child_exec(const NpRoot *root, const char *path, const ch
         _exit(127);
 }
 
-int np_probe_run_version(const NpRoot *root, const char *path, const char *arg, char **ret_line)
+int np_probe_run(const NpRoot *root, const char *path, char *const *args, char **ret_output)
 {
         _cleanup_close_ int rd = -EBADF, wr = -EBADF;
         char buf[4096];
@@ -280,7 +289,7 @@ int np_probe_run_version(const NpRoot *root, const char *path, const char *arg, 
         if (pid < 0)
                 return -errno;
         if (pid == 0)
-                child_exec(root, path, arg, wr);
+                child_exec(root, path, args, wr);
         wr = safe_close(wr);
 
         deadline = now_ms() + 10000;
@@ -318,7 +327,11 @@ int np_probe_run_version(const NpRoot *root, const char *path, const char *arg, 
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && n == 0)
                 return -ENOEXEC;
         buf[n] = '\0';
-        buf[strcspn(buf, "\n")] = '\0';
-        *ret_line = str_escape_printable(buf, strlen(buf), 200);
-        return *ret_line ? 0 : -ENOMEM;
+        *ret_output = strndup(buf, n);
+        return *ret_output ? 0 : -ENOMEM;
+}
+
+char *np_first_line(const char *output)
+{
+        return str_escape_printable(output, strcspn(output, "\n"), 200);
 }

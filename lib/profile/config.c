@@ -63,6 +63,7 @@ typedef struct SettingList {
 static void setting_list_done(SettingList *l)
 {
         for (size_t i = 0; i < l->n; i++) {
+                free(l->values[i].name);
                 free(l->values[i].value);
                 free(l->values[i].origin);
         }
@@ -70,17 +71,46 @@ static void setting_list_done(SettingList *l)
         *l = (SettingList){};
 }
 
-static int setting_list_add(SettingList *l, NpSettingId id, const char *value,
-                            const char *origin)
+static int setting_list_add(SettingList *l, NpSettingId id, NpNamedKind kind, const char *name,
+                            const char *value, const char *origin)
 {
         NpSettingValue *a = reallocarray(l->values, l->n + 1, sizeof(NpSettingValue));
 
         if (!a)
                 return -ENOMEM;
         l->values = a;
-        a[l->n] = (NpSettingValue){ .id = id, .value = strdup(value), .origin = strdup(origin) };
+        a[l->n] = (NpSettingValue){ .id = id, .kind = kind, .name = name ? strdup(name) : NULL,
+                                    .value = strdup(value), .origin = strdup(origin) };
         l->n++;
-        return a[l->n - 1].value && a[l->n - 1].origin ? 0 : -ENOMEM;
+        return a[l->n - 1].value && a[l->n - 1].origin && (!name || a[l->n - 1].name)
+                       ? 0
+                       : -ENOMEM;
+}
+
+/* --set Endpoint.NAME=HOST:PORT or Path.NAME=/DIR */
+static int parse_set_named(SettingList *l, const char *arg, const char *key, const char *value,
+                           char **ret_error)
+{
+        for (NpNamedKind k = 0; k < _NP_NAMED_KIND_MAX; k++) {
+                const char *kind = np_named_kind_to_string(k), *name;
+                _cleanup_free_ char *why = NULL;
+                NpSettings probe;
+                int r;
+
+                name = startswith(key, kind);
+                if (!name || name[0] != '.')
+                        continue;
+                name++;
+                np_settings_init(&probe);
+                r = np_settings_set_named(&probe, k, name, value, "--set", &why);
+                np_settings_done(&probe);
+                if (r < 0) {
+                        *ret_error = strprintf("--set %s: %s", arg, strna(why));
+                        return r;
+                }
+                return setting_list_add(l, _NP_SETTING_INVALID, k, name, value, "--set");
+        }
+        return 0; /* not a named value */
 }
 
 static char *setting_names(void)
@@ -113,11 +143,18 @@ static int parse_set_args(char *const *set_args, SettingList *ret, char **ret_er
                 if (!key)
                         return -ENOMEM;
                 id = np_setting_from_name(key);
+                if (id < 0 && (startswith(key, "Endpoint.") || startswith(key, "Path."))) {
+                        r = parse_set_named(&l, *a, key, eq + 1, ret_error);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (id < 0) {
                         _cleanup_free_ char *known = setting_names();
 
-                        *ret_error = strprintf("--set %s: unknown setting \"%s\" (known: %s)", *a,
-                                               key, strna(known));
+                        *ret_error = strprintf("--set %s: unknown setting \"%s\" (known: %s, "
+                                               "Endpoint.NAME, Path.NAME)",
+                                               *a, key, strna(known));
                         return -EINVAL;
                 }
                 np_settings_init(&probe);
@@ -127,7 +164,7 @@ static int parse_set_args(char *const *set_args, SettingList *ret, char **ret_er
                         *ret_error = strprintf("--set %s", strna(why));
                         return r;
                 }
-                r = setting_list_add(&l, id, eq + 1, "--set");
+                r = setting_list_add(&l, id, 0, NULL, eq + 1, "--set");
                 if (r < 0)
                         return r;
         }
@@ -139,8 +176,10 @@ static int parse_set_args(char *const *set_args, SettingList *ret, char **ret_er
 static int apply_settings(NpProfile *p, const NpSettingValue *v, size_t n, char **ret_error)
 {
         for (size_t i = 0; i < n; i++) {
-                int r = np_settings_set(&p->settings, v[i].id, v[i].value, v[i].origin,
-                                        ret_error);
+                int r = v[i].id >= 0 ? np_settings_set(&p->settings, v[i].id, v[i].value,
+                                                       v[i].origin, ret_error)
+                                     : np_settings_set_named(&p->settings, v[i].kind, v[i].name,
+                                                             v[i].value, v[i].origin, ret_error);
                 if (r < 0)
                         return r;
         }

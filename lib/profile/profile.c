@@ -24,6 +24,10 @@ static void check_def_done(NpCheckDef *c)
         free(c->param_origin);
         free(c->expect);
         strv_free(c->units);
+        free(c->path);
+        strv_free(c->directories);
+        strv_free(c->files);
+        strv_free(c->args);
         free(c->override);
 }
 

@@ -23,6 +23,20 @@ typedef enum NpSeverity {
 const char *np_severity_to_string(NpSeverity s) _const_;
 NpSeverity np_severity_from_string(const char *s) _pure_;
 
+/* A named site value: an endpoint ("db.example:5432") or a path ("/srv/tts-blob"). */
+typedef struct NpNamedValue {
+        char *name;
+        char *value;
+        char *origin; /* "FILE:LINE" or "--set" */
+} NpNamedValue;
+
+typedef enum NpNamedKind {
+        NP_NAMED_ENDPOINT, /* [Endpoint NAME] Address=, --set Endpoint.NAME= */
+        NP_NAMED_PATH,     /* [Path NAME] Path=, --set Path.NAME= */
+        _NP_NAMED_KIND_MAX,
+        _NP_NAMED_KIND_INVALID = -EINVAL,
+} NpNamedKind;
+
 /* Settings: thresholds a profile sets and the site file or --set may override. */
 typedef enum NpSettingId {
         NP_SETTING_MIN_FREE_SSD,
@@ -31,6 +45,7 @@ typedef enum NpSettingId {
         NP_SETTING_MIN_LINK_SPEED,
         NP_SETTING_DATA_CIDR,
         NP_SETTING_INCLUDE_LOOP_DEVICES,
+        NP_SETTING_USE_KATA,
         _NP_SETTING_MAX,
         _NP_SETTING_INVALID = -EINVAL,
 } NpSettingId;
@@ -43,8 +58,12 @@ typedef struct NpSettings {
         bool has_data_cidr;
         NpCidr data_cidr;
         bool include_loop_devices;
+        bool use_kata;
         /* Where each value came from: "FILE:LINE", "--set" or NULL for the built-in default. */
         char *origin[_NP_SETTING_MAX];
+        /* Named endpoints and paths from the site file and --set. */
+        NpNamedValue *named[_NP_NAMED_KIND_MAX];
+        size_t n_named[_NP_NAMED_KIND_MAX];
 } NpSettings;
 
 const char *np_setting_name(NpSettingId id) _const_;
@@ -57,6 +76,14 @@ char *np_settings_format(const NpSettings *s, NpSettingId id);
 void np_settings_init(NpSettings *s);
 void np_settings_done(NpSettings *s);
 int np_settings_copy(NpSettings *dst, const NpSettings *src);
+
+const char *np_named_kind_to_string(NpNamedKind k) _const_;
+/* Validate and set a named value: an endpoint is HOST:PORT or [IPV6]:PORT, a path is absolute. */
+int np_settings_set_named(NpSettings *s, NpNamedKind kind, const char *name, const char *value,
+                          const char *origin, char **ret_error);
+const NpNamedValue *np_settings_named(const NpSettings *s, NpNamedKind kind, const char *name);
+/* Split "HOST:PORT" / "[V6]:PORT" into host and port. */
+int np_endpoint_split(const char *address, char **ret_host, char **ret_port);
 
 struct NpCheckType;
 
@@ -80,6 +107,16 @@ typedef struct NpCheckDef {
         NpVersion min_version, max_version;
         bool has_min_version, has_max_version;
         char **units;
+        char *path;         /* Path=: default directory for a named fs.free / dir.layout */
+        uint32_t owner_uid, owner_gid;
+        bool has_owner;     /* Owner=UID:GID */
+        char **directories; /* Directories= relative to the layout's directory */
+        char **files;       /* Files= relative to the layout's directory */
+        char **args;        /* Args= that make a tool print its version */
+        uint64_t timeout_sec;
+        bool has_timeout_sec;
+        uint64_t min_size;  /* MinSize= in bytes */
+        bool has_min_size;
 
         /* Site overrides (recorded in the report, never silent). */
         bool ignored;
@@ -136,7 +173,9 @@ typedef struct NpOverride {
 } NpOverride;
 
 typedef struct NpSettingValue {
-        NpSettingId id;
+        NpSettingId id;   /* a setting, or _NP_SETTING_INVALID for a named value */
+        NpNamedKind kind; /* for named values */
+        char *name;       /* for named values */
         char *value;
         char *origin;
 } NpSettingValue;

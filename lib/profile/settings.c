@@ -51,6 +51,7 @@ static const struct {
         [NP_SETTING_DATA_CIDR] = { "DataCIDR", SETTING_CIDR, offsetof(NpSettings, data_cidr), 0 },
         [NP_SETTING_INCLUDE_LOOP_DEVICES] = { "IncludeLoopDevices", SETTING_BOOL,
                                               offsetof(NpSettings, include_loop_devices), 0 },
+        [NP_SETTING_USE_KATA] = { "UseKata", SETTING_BOOL, offsetof(NpSettings, use_kata), 0 },
 };
 
 const char *np_setting_name(NpSettingId id)
@@ -90,6 +91,15 @@ void np_settings_done(NpSettings *s)
 {
         for (size_t i = 0; i < _NP_SETTING_MAX; i++)
                 s->origin[i] = mfree(s->origin[i]);
+        for (size_t k = 0; k < _NP_NAMED_KIND_MAX; k++) {
+                for (size_t i = 0; i < s->n_named[k]; i++) {
+                        free(s->named[k][i].name);
+                        free(s->named[k][i].value);
+                        free(s->named[k][i].origin);
+                }
+                s->named[k] = mfree(s->named[k]);
+                s->n_named[k] = 0;
+        }
 }
 
 int np_settings_copy(NpSettings *dst, const NpSettings *src)
@@ -97,12 +107,135 @@ int np_settings_copy(NpSettings *dst, const NpSettings *src)
         *dst = *src;
         for (size_t i = 0; i < _NP_SETTING_MAX; i++)
                 dst->origin[i] = NULL;
+        for (size_t k = 0; k < _NP_NAMED_KIND_MAX; k++) {
+                dst->named[k] = NULL;
+                dst->n_named[k] = 0;
+        }
         for (size_t i = 0; i < _NP_SETTING_MAX; i++)
                 if (src->origin[i] && !(dst->origin[i] = strdup(src->origin[i]))) {
                         np_settings_done(dst);
                         return -ENOMEM;
                 }
+        for (size_t k = 0; k < _NP_NAMED_KIND_MAX; k++)
+                for (size_t i = 0; i < src->n_named[k]; i++) {
+                        const NpNamedValue *v = &src->named[k][i];
+                        char *e = NULL;
+
+                        if (np_settings_set_named(dst, k, v->name, v->value, v->origin, &e) < 0) {
+                                free(e);
+                                np_settings_done(dst);
+                                return -ENOMEM;
+                        }
+                }
         return 0;
+}
+
+static const char *const named_kind_table[_NP_NAMED_KIND_MAX] = {
+        [NP_NAMED_ENDPOINT] = "Endpoint",
+        [NP_NAMED_PATH] = "Path",
+};
+
+const char *np_named_kind_to_string(NpNamedKind k)
+{
+        return k >= 0 && k < _NP_NAMED_KIND_MAX ? named_kind_table[k] : NULL;
+}
+
+int np_endpoint_split(const char *address, char **ret_host, char **ret_port)
+{
+        _cleanup_free_ char *host = NULL;
+        const char *colon, *port;
+        uint64_t p;
+
+        if (address[0] == '[') {
+                const char *close = strchr(address, ']');
+
+                if (!close || close[1] != ':')
+                        return -EINVAL;
+                host = strndup(address + 1, (size_t)(close - address - 1));
+                port = close + 2;
+        } else {
+                colon = strrchr(address, ':');
+                if (!colon || strchr(address, ':') != colon)
+                        return -EINVAL; /* none, or a bare IPv6 address without brackets */
+                host = strndup(address, (size_t)(colon - address));
+                port = colon + 1;
+        }
+        if (!host)
+                return -ENOMEM;
+        if (isempty(host) || np_parse_u64(port, &p) < 0 || p == 0 || p > 65535)
+                return -EINVAL;
+        for (const char *c = host; *c; c++)
+                if (*c <= ' ' || *c == '/' || *c == '@')
+                        return -EINVAL;
+        *ret_port = strdup(port);
+        if (!*ret_port)
+                return -ENOMEM;
+        *ret_host = TAKE_PTR(host);
+        return 0;
+}
+
+static bool named_name_valid(const char *name)
+{
+        if (isempty(name) || strlen(name) > 40)
+                return false;
+        for (const char *c = name; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+                        return false;
+        return true;
+}
+
+int np_settings_set_named(NpSettings *s, NpNamedKind kind, const char *name, const char *value,
+                          const char *origin, char **ret_error)
+{
+        NpNamedValue *a, *v = NULL;
+
+        if (!named_name_valid(name)) {
+                *ret_error = strprintf("\"%s\" is not a valid %s name (letters, digits, '-', "
+                                       "'_')",
+                                       name, np_named_kind_to_string(kind));
+                return -EINVAL;
+        }
+        if (kind == NP_NAMED_ENDPOINT) {
+                _cleanup_free_ char *host = NULL, *port = NULL;
+                int r = np_endpoint_split(value, &host, &port);
+
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        *ret_error = strprintf("Endpoint %s: \"%s\" is not HOST:PORT (IPv6 as "
+                                               "[ADDRESS]:PORT)",
+                                               name, value);
+                        return -EINVAL;
+                }
+        } else if (value[0] != '/' || strstr(value, "/../") || endswith(value, "/..")) {
+                *ret_error = strprintf("Path %s: \"%s\" is not an absolute path", name, value);
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < s->n_named[kind]; i++)
+                if (streq(s->named[kind][i].name, name))
+                        v = &s->named[kind][i];
+        if (!v) {
+                a = reallocarray(s->named[kind], s->n_named[kind] + 1, sizeof(NpNamedValue));
+                if (!a)
+                        return -ENOMEM;
+                s->named[kind] = a;
+                v = &a[s->n_named[kind]++];
+                *v = (NpNamedValue){ .name = strdup(name) };
+                if (!v->name)
+                        return -ENOMEM;
+        }
+        if (free_and_strdup(&v->value, value) < 0 || free_and_strdup(&v->origin, origin) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+const NpNamedValue *np_settings_named(const NpSettings *s, NpNamedKind kind, const char *name)
+{
+        for (size_t i = 0; i < s->n_named[kind]; i++)
+                if (streq(s->named[kind][i].name, name))
+                        return &s->named[kind][i];
+        return NULL;
 }
 
 int np_settings_set(NpSettings *s, NpSettingId id, const char *value, const char *origin,

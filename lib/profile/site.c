@@ -19,6 +19,7 @@ NpSite *np_site_free(NpSite *s)
         strv_free(s->profiles);
         free(s->profiles_origin);
         FOREACH_ARRAY (v, s->settings, s->n_settings) {
+                free(v->name);
                 free(v->value);
                 free(v->origin);
         }
@@ -37,9 +38,28 @@ NpSite *np_site_free(NpSite *s)
 typedef struct SiteParser {
         NpSite *site;
         const char *path;
-        char *section;
+        char *section;        /* the table's section name ("Endpoint" for [Endpoint db]) */
+        char *section_arg;    /* "db" for [Endpoint db] */
         NpOverride *override; /* the [Override] being read */
 } SiteParser;
+
+static int site_add_value(NpSite *s, NpSettingId id, NpNamedKind kind, const char *name,
+                          const char *value, const char *origin)
+{
+        NpSettingValue *a = reallocarray(s->settings, s->n_settings + 1, sizeof(NpSettingValue));
+
+        if (!a)
+                return -ENOMEM;
+        s->settings = a;
+        a[s->n_settings] = (NpSettingValue){ .id = id, .kind = kind,
+                                             .name = name ? strdup(name) : NULL,
+                                             .value = strdup(value), .origin = strdup(origin) };
+        s->n_settings++;
+        if ((name && !a[s->n_settings - 1].name) || !a[s->n_settings - 1].value ||
+            !a[s->n_settings - 1].origin)
+                return -ENOMEM;
+        return 0;
+}
 
 static int site_section_site(SiteParser *sp, const char *key, const char *value,
                              const char *origin, char **ret_error)
@@ -69,9 +89,7 @@ static int site_section_site(SiteParser *sp, const char *key, const char *value,
 static int site_section_settings(SiteParser *sp, const char *key, const char *value,
                                  const char *origin, char **ret_error)
 {
-        NpSite *s = sp->site;
         NpSettingId id = np_setting_from_name(key);
-        NpSettingValue *a;
         NpSettings probe;
         int r;
 
@@ -85,17 +103,42 @@ static int site_section_settings(SiteParser *sp, const char *key, const char *va
         np_settings_done(&probe);
         if (r < 0)
                 return r;
+        return site_add_value(sp->site, id, 0, NULL, value, origin);
+}
 
-        a = reallocarray(s->settings, s->n_settings + 1, sizeof(NpSettingValue));
-        if (!a)
-                return -ENOMEM;
-        s->settings = a;
-        a[s->n_settings] = (NpSettingValue){ .id = id, .value = strdup(value),
-                                             .origin = strdup(origin) };
-        if (!a[s->n_settings].value || !a[s->n_settings].origin)
-                return -ENOMEM;
-        s->n_settings++;
-        return 0;
+/* [Endpoint NAME] Address=HOST:PORT and [Path NAME] Path=/DIR */
+static int site_section_named(SiteParser *sp, NpNamedKind kind, const char *expected_key,
+                              const char *key, const char *value, const char *origin,
+                              char **ret_error)
+{
+        NpSettings probe;
+        int r;
+
+        if (!streq(key, expected_key)) {
+                *ret_error = strprintf("unknown key %s= in [%s %s] (expected %s=)", key,
+                                       sp->section, sp->section_arg, expected_key);
+                return -EINVAL;
+        }
+        np_settings_init(&probe);
+        r = np_settings_set_named(&probe, kind, sp->section_arg, value, origin, ret_error);
+        np_settings_done(&probe);
+        if (r < 0)
+                return r;
+        return site_add_value(sp->site, _NP_SETTING_INVALID, kind, sp->section_arg, value,
+                              origin);
+}
+
+static int site_section_endpoint(SiteParser *sp, const char *key, const char *value,
+                                 const char *origin, char **ret_error)
+{
+        return site_section_named(sp, NP_NAMED_ENDPOINT, "Address", key, value, origin,
+                                  ret_error);
+}
+
+static int site_section_path(SiteParser *sp, const char *key, const char *value,
+                             const char *origin, char **ret_error)
+{
+        return site_section_named(sp, NP_NAMED_PATH, "Path", key, value, origin, ret_error);
 }
 
 static int site_section_override(SiteParser *sp, const char *key, const char *value,
@@ -159,12 +202,15 @@ static int site_section_override(SiteParser *sp, const char *key, const char *va
 
 static const struct {
         const char *name;
+        bool named; /* [Name ARG]: one section per ARG */
         int (*handle)(SiteParser *sp, const char *key, const char *value, const char *origin,
                       char **ret_error);
 } site_sections[] = {
-        { "Site", site_section_site },
-        { "Settings", site_section_settings },
-        { "Override", site_section_override },
+        { "Site", false, site_section_site },
+        { "Settings", false, site_section_settings },
+        { "Override", false, site_section_override },
+        { "Endpoint", true, site_section_endpoint },
+        { "Path", true, site_section_path },
 };
 
 static int site_handle(void *userdata, const char *section, const char *key, const char *value,
@@ -174,13 +220,27 @@ static int site_handle(void *userdata, const char *section, const char *key, con
         _cleanup_free_ char *origin = NULL;
 
         if (!key) {
-                for (size_t i = 0; i < ELEMENTSOF(site_sections); i++)
-                        if (streq(section, site_sections[i].name)) {
-                                sp->override = NULL;
-                                return free_and_strdup(&sp->section, section);
+                size_t n = strcspn(section, " ");
+                const char *arg = section[n] ? section + n + 1 : NULL;
+
+                for (size_t i = 0; i < ELEMENTSOF(site_sections); i++) {
+                        if (strlen(site_sections[i].name) != n ||
+                            !strneq(section, site_sections[i].name, n))
+                                continue;
+                        if (site_sections[i].named != !!arg) {
+                                *ret_error = site_sections[i].named
+                                                     ? strprintf("[%s] needs a name: [%s NAME]",
+                                                                 section, section)
+                                                     : strprintf("[%s] takes no name", section);
+                                return -EINVAL;
                         }
-                *ret_error = strprintf("unknown section [%s] (expected [Site], [Settings] or "
-                                       "[Override])",
+                        sp->override = NULL;
+                        if (free_and_strdup(&sp->section_arg, arg) < 0)
+                                return -ENOMEM;
+                        return free_and_strdup(&sp->section, site_sections[i].name);
+                }
+                *ret_error = strprintf("unknown section [%s] (expected [Site], [Settings], "
+                                       "[Override], [Endpoint NAME] or [Path NAME])",
                                        section);
                 return -EINVAL;
         }
@@ -211,6 +271,7 @@ static int site_parse_file(NpSite *s, const NpConfFile *f, char **ret_error)
         }
         r = np_ini_parse(f->shown, data, size, site_handle, &sp, ret_error);
         free(sp.section);
+        free(sp.section_arg);
         return r;
 }
 

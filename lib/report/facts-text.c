@@ -141,6 +141,34 @@ char *np_facts_to_text(const NpFacts *facts)
                                 strna(tot), strna(s->mount_point), strna(s->fs_type),
                                 s->probed_path);
         }
+        if (facts->n_endpoints > 0)
+                fprintf(f, "\nEndpoints\n");
+        FOREACH_ARRAY (e, facts->endpoints, facts->n_endpoints)
+                if (e->reachable)
+                        fprintf(f, "  %-22s %s: connected to %s in %llu ms\n", e->name, e->address,
+                                strna(e->connected), (unsigned long long)e->elapsed_ms);
+                else
+                        fprintf(f, "  %-22s %s: %s: %s\n", e->name, strna(e->address),
+                                strna(e->error_kind), strna(e->error));
+        if (facts->n_tools > 0)
+                fprintf(f, "\nTools\n");
+        FOREACH_ARRAY (t, facts->tools, facts->n_tools)
+                fprintf(f, "  %-22s %s%s%s\n", t->name, t->path ? t->path : "not found",
+                        t->output ? ": " : "", t->unknown ? t->unknown : strempty(t->output));
+        FOREACH_ARRAY (l, facts->layouts, facts->n_layouts) {
+                fprintf(f, "\nDirectory %s\n", l->path);
+                FOREACH_ARRAY (e, l->entries, l->n_entries)
+                        if (e->unknown)
+                                fprintf(f, "  %-22s unknown: %s\n", isempty(e->path) ? "." : e->path,
+                                        e->unknown);
+                        else if (!e->exists)
+                                fprintf(f, "  %-22s missing\n", isempty(e->path) ? "." : e->path);
+                        else
+                                fprintf(f, "  %-22s %s, %u:%u, %llu bytes\n",
+                                        isempty(e->path) ? "." : e->path,
+                                        e->is_dir ? "directory" : e->is_regular ? "file" : "other",
+                                        e->uid, e->gid, (unsigned long long)e->size);
+        }
         fprintf(f, "\nDisks\n");
         if (facts->disks_unknown)
                 fprintf(f, "  unknown: %s\n", facts->disks_unknown);

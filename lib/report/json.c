@@ -392,6 +392,94 @@ static json_object *links_to_json(const NpFacts *f)
         return TAKE_PTR(a);
 }
 
+static json_object *endpoints_to_json(const NpFacts *f)
+{
+        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+
+        if (!a)
+                return NULL;
+        FOREACH_ARRAY (e, f->endpoints, f->n_endpoints) {
+                _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+                if (!o ||
+                    ADD_ALL(add_str(o, "name", e->name), add_str(o, "address", e->address),
+                            add_bool(o, "reachable", e->reachable),
+                            add_str(o, "connected", e->connected),
+                            add_str(o, "error_kind", e->error_kind), add_str(o, "error", e->error),
+                            add_u64(o, "elapsed_ms", e->elapsed_ms)) < 0 ||
+                    array_push(a, TAKE_PTR(o)) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(a);
+}
+
+static json_object *tools_to_json(const NpFacts *f)
+{
+        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+
+        if (!a)
+                return NULL;
+        FOREACH_ARRAY (t, f->tools, f->n_tools) {
+                _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+                _cleanup_free_ char *v = t->has_version ? np_version_to_string(&t->version) : NULL;
+
+                if (!o ||
+                    ADD_ALL(add_str(o, "name", t->name), add_str(o, "path", t->path),
+                            add_str(o, "output", t->output), add_str(o, "version", v),
+                            add_str(o, "unknown", t->unknown)) < 0 ||
+                    array_push(a, TAKE_PTR(o)) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(a);
+}
+
+static json_object *layouts_to_json(const NpFacts *f)
+{
+        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+
+        if (!a)
+                return NULL;
+        FOREACH_ARRAY (l, f->layouts, f->n_layouts) {
+                _cleanup_(json_object_putp) json_object *o = json_object_new_object(),
+                                                        *entries = json_object_new_array();
+
+                if (!o || !entries)
+                        return NULL;
+                FOREACH_ARRAY (e, l->entries, l->n_entries) {
+                        _cleanup_(json_object_putp) json_object *x = json_object_new_object();
+
+                        if (!x ||
+                            ADD_ALL(add_str(x, "path", e->path), add_bool(x, "exists", e->exists),
+                                    add_str(x, "type", !e->exists      ? NULL
+                                                       : e->is_dir     ? "directory"
+                                                       : e->is_regular ? "file"
+                                                                       : "other"),
+                                    add_u64(x, "uid", e->uid), add_u64(x, "gid", e->gid),
+                                    add_u64(x, "size", e->size),
+                                    add_str(x, "unknown", e->unknown)) < 0 ||
+                            array_push(entries, TAKE_PTR(x)) < 0)
+                                return NULL;
+                }
+                if (ADD_ALL(add_str(o, "path", l->path), add_obj(o, "entries", TAKE_PTR(entries))) <
+                            0 ||
+                    array_push(a, TAKE_PTR(o)) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(a);
+}
+
+static json_object *virt_to_json(const NpVirtFacts *v)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+        if (!o || ADD_ALL(add_bool(o, "kvm_device", v->kvm_device),
+                          add_str(o, "cpu_flag", v->cpu_flag),
+                          add_str(o, "cpu_unknown", v->cpu_unknown),
+                          add_str(o, "kata_path", v->kata_path)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
 int np_facts_to_json(const NpFacts *f, json_object **ret)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -406,6 +494,10 @@ int np_facts_to_json(const NpFacts *f, json_object **ret)
                     add_str(o, "modules_load_unknown", f->modules_load_dirs_unknown),
                     add_obj(o, "units", units_to_json(f)),
                     add_obj(o, "filesystems", fs_to_json(f)),
+                    add_obj(o, "endpoints", endpoints_to_json(f)),
+                    add_obj(o, "tools", tools_to_json(f)),
+                    add_obj(o, "layouts", layouts_to_json(f)),
+                    add_obj(o, "virtualization", virt_to_json(&f->virt)),
                     add_obj(o, "disks", disks_to_json(f)),
                     add_str(o, "disks_unknown", f->disks_unknown),
                     add_obj(o, "links", links_to_json(f)),

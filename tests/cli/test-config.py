@@ -45,7 +45,8 @@ def test_bad_profile_files():
          "[Check] Id=iscsi.conf:node.startup: needs exactly one of Expect= or Min="),
         ("[Check]\nId=iscsi.conf:node.session.iscsi.MaxRecvDataSegmentLength\n", 2,
          "is not an open-iscsi setting"),
-        ("[Check]\nId=fs.free:opt\n", 2, "\"opt\" is not an absolute path"),
+        ("[Check]\nId=fs.free:/opt/../etc\n", 2, "is not a clean absolute path"),
+        ("[Check]\nId=fs.free:my path\n", 2, "neither an absolute path nor a path name"),
         ("[Check]\nId=selinux.runtime:x\n", 2, "takes no \":INSTANCE\""),
         ("[Check]\nId=kmod.loaded\n", 2, "needs a module name"),
         ("[Check]\nId=selinux.runtime\nSeverity=critical\n", 3, "Severity=critical"),
@@ -109,7 +110,8 @@ def test_usage_errors():
         r = nodeprepctl("check", "--root", root)
         assert_eq(r.code, 64)
         assert_in("no profile requested", r.err)
-        assert_in("available: iomesh", r.err)
+        assert_in("(available: flow-like-client, flow-like, influxdb-clustered-client, "
+                  "influxdb-clustered, iomesh, the-things-stack-client, the-things-stack)", r.err)
 
 
 def test_help_and_version():

@@ -510,10 +510,201 @@ TEST(ignored_and_remedy_override)
         def_done(&d);
 }
 
+TEST(sys)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpCheckDef cpus = def(&np_check_sys_cpus, NULL), mem = def(&np_check_sys_memory, NULL);
+
+        cpus.min = 8;
+        cpus.has_min = true;
+        mem.min_size = 32000000000ULL;
+        mem.has_min_size = true;
+        ASSERT_STATUS(run_def(&cpus, f), NP_STATUS_UNKNOWN);
+        ASSERT_STATUS(run_def(&mem, f), NP_STATUS_UNKNOWN);
+        f->system.cpus = 4;
+        f->system.memory_bytes = 16ULL << 30;
+        ASSERT_STATUS(run_def(&cpus, f), NP_STATUS_FAIL);
+        ASSERT_STATUS(run_def(&mem, f), NP_STATUS_FAIL);
+        /* An m6i.2xlarge: 8 vCPUs, MemTotal just under 32 GiB but over 32 GB. */
+        f->system.cpus = 8;
+        f->system.memory_bytes = 32295000ULL * 1024;
+        ASSERT_STATUS(run_def(&cpus, f), NP_STATUS_PASS);
+        ASSERT_STATUS(run_def(&mem, f), NP_STATUS_PASS);
+        def_done(&cpus);
+        def_done(&mem);
+}
+
+static NpEndpointFacts *endpoint(NpFacts *f, const char *name, const char *address)
+{
+        NpEndpointFacts *e = np_facts_add_endpoint(f, name);
+
+        ASSERT_TRUE(e);
+        free(e->address);
+        e->address = strdup(address);
+        return e;
+}
+
+TEST(net_reachable)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpEndpointFacts *e;
+        char *err = NULL;
+        NpResult r;
+
+        /* Not configured: skip, saying how to configure it. */
+        r = run(&np_check_net_reachable, "postgres", f);
+        ASSERT_EQ(r.status, NP_STATUS_SKIP);
+        ASSERT_CONTAINS(r.message, "[Endpoint postgres] Address=HOST:PORT");
+        np_result_done(&r);
+
+        ASSERT_OK(np_settings_set_named(&profile.settings, NP_NAMED_ENDPOINT, "postgres",
+                                        "db.example:5432", "nodeprep.conf:4", &err));
+        /* Configured but not probed: unknown. */
+        ASSERT_STATUS(run(&np_check_net_reachable, "postgres", f), NP_STATUS_UNKNOWN);
+
+        e = endpoint(f, "postgres", "db.example:5432");
+        e->reachable = true;
+        e->connected = strdup("10.0.0.5:5432");
+        ASSERT_STATUS(run(&np_check_net_reachable, "postgres", f), NP_STATUS_PASS);
+
+        e->reachable = false;
+        e->error_kind = strdup("refused");
+        e->error = strdup("db.example:5432 via 10.0.0.5:5432: Connection refused");
+        r = run(&np_check_net_reachable, "postgres", f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.observed, "refused");
+        ASSERT_CONTAINS(r.message, "nodeprep.conf:4");
+        np_result_done(&r);
+
+        /* Facts for another address (the site file changed since): not trusted. */
+        free(e->address);
+        e->address = strdup("old.example:5432");
+        ASSERT_STATUS(run(&np_check_net_reachable, "postgres", f), NP_STATUS_UNKNOWN);
+        np_settings_done(&profile.settings);
+        np_settings_init(&profile.settings);
+}
+
+TEST(tool_version)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpCheckDef helm = def(&np_check_tool_version, "helm");
+        NpToolFacts *t;
+        NpResult r;
+
+        ASSERT_OK(np_parse_version("3.8", &helm.min_version));
+        helm.has_min_version = true;
+        ASSERT_STATUS(run_def(&helm, f), NP_STATUS_UNKNOWN);
+
+        t = np_facts_add_tool(f, "helm");
+        r = run_def(&helm, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_STREQ(r.observed, "not found in PATH");
+        np_result_done(&r);
+
+        t->path = strdup("/usr/local/bin/helm");
+        t->output = strdup("v3.7.2+g663a896");
+        ASSERT_OK(np_parse_version("3.7.2", &t->version));
+        t->has_version = true;
+        r = run_def(&helm, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.message, "below");
+        np_result_done(&r);
+        ASSERT_OK(np_parse_version("3.12.0", &t->version));
+        ASSERT_STATUS(run_def(&helm, f), NP_STATUS_PASS);
+
+        t->has_version = false;
+        ASSERT_STATUS(run_def(&helm, f), NP_STATUS_UNKNOWN);
+        /* Presence only (no range): any version will do. */
+        helm.has_min_version = false;
+        ASSERT_STATUS(run_def(&helm, f), NP_STATUS_PASS);
+        def_done(&helm);
+}
+
+static NpLayoutEntry *layout_entry(NpLayoutFacts *l, const char *rel, bool dir, uint32_t uid)
+{
+        NpLayoutEntry *e;
+
+        l->entries = reallocarray(l->entries, l->n_entries + 1, sizeof(NpLayoutEntry));
+        ASSERT_TRUE(l->entries);
+        e = &l->entries[l->n_entries++];
+        *e = (NpLayoutEntry){ .path = strdup(rel), .exists = true, .is_dir = dir,
+                              .is_regular = !dir, .uid = uid, .gid = uid };
+        return e;
+}
+
+TEST(dir_layout)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpCheckDef d = def(&np_check_dir_layout, "tts-blob");
+        NpLayoutFacts *l;
+        char *err = NULL;
+        NpResult r;
+
+        d.owner_uid = d.owner_gid = 886;
+        d.has_owner = true;
+        ASSERT_OK(strv_split("edcs plugins", " ", &d.directories));
+        ASSERT_OK(strv_split("edcs/config.yml plugins/plugins.yml", " ", &d.files));
+
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_SKIP);
+        ASSERT_OK(np_settings_set_named(&profile.settings, NP_NAMED_PATH, "tts-blob",
+                                        "/srv/blob", "--set", &err));
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_UNKNOWN);
+
+        l = np_facts_add_layout(f, "/srv/blob");
+        layout_entry(l, "", true, 886);
+        layout_entry(l, "edcs", true, 886);
+        layout_entry(l, "plugins", true, 0);
+        layout_entry(l, "edcs/config.yml", false, 886)->exists = false;
+        layout_entry(l, "plugins/plugins.yml", false, 886);
+        r = run_def(&d, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.observed, "plugins owned by 0:0");
+        ASSERT_CONTAINS(r.observed, "edcs/config.yml missing");
+        ASSERT_CONTAINS(r.remedy, "chown -R 886:886 /srv/blob");
+        np_result_done(&r);
+
+        l->entries[2].uid = l->entries[2].gid = 886;
+        l->entries[3].exists = true;
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_PASS);
+        l->entries[3].unknown = strdup("/srv/blob/edcs/config.yml: Input/output error");
+        ASSERT_STATUS(run_def(&d, f), NP_STATUS_UNKNOWN);
+        def_done(&d);
+        strv_free(d.directories);
+        strv_free(d.files);
+        np_settings_done(&profile.settings);
+        np_settings_init(&profile.settings);
+}
+
+TEST(kata)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpResult r;
+
+        ASSERT_STATUS(run(&np_check_virt_kvm, NULL, f), NP_STATUS_SKIP);
+        ASSERT_STATUS(run(&np_check_runtime_kata, NULL, f), NP_STATUS_SKIP);
+        profile.settings.use_kata = true;
+        r = run(&np_check_virt_kvm, NULL, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.message, "neither vmx nor svm");
+        np_result_done(&r);
+        f->virt.cpu_flag = strdup("vmx");
+        r = run(&np_check_virt_kvm, NULL, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_STREQ(r.remedy, "modprobe kvm_intel");
+        np_result_done(&r);
+        f->virt.kvm_device = true;
+        ASSERT_STATUS(run(&np_check_virt_kvm, NULL, f), NP_STATUS_PASS);
+        ASSERT_STATUS(run(&np_check_runtime_kata, NULL, f), NP_STATUS_FAIL);
+        f->virt.kata_path = strdup("/opt/kata/bin/containerd-shim-kata-v2");
+        ASSERT_STATUS(run(&np_check_runtime_kata, NULL, f), NP_STATUS_PASS);
+        profile.settings.use_kata = false;
+}
+
 static const TestCase tests[] = {
         T(selinux_runtime), T(selinux_config), T(iscsi_installed), T(iscsi_conf),
         T(iscsi_node_records), T(kmod), T(units), T(fs_free), T(kubelet),
-        T(ignored_and_remedy_override),
+        T(ignored_and_remedy_override), T(sys), T(net_reachable), T(tool_version),
+        T(dir_layout), T(kata),
 };
 
 int main(void)

@@ -1,0 +1,297 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The InfluxDB Clustered, The Things Stack and Flow-Like profiles end to end.
+
+Reachability is tested only against listeners this test starts on loopback; the DNS failure runs
+in a private network namespace, so no packet leaves the machine.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from nptest import (ISCSID_READY, NODEPREPCTL, FixtureRoot, MockSystemd, Skip,  # noqa: E402
+                    assert_eq, assert_in, check_json, nodeprepctl, run_tests, write)
+
+
+class Listener:
+    """A TCP listener on a loopback address: `with Listener("127.0.0.1") as port:`."""
+
+    def __init__(self, host="127.0.0.1", backlog=16):
+        self.host, self.backlog = host, backlog
+
+    def __enter__(self):
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.bind((self.host, 0))
+        self.sock.listen(self.backlog)
+        return self.sock.getsockname()[1]
+
+    def __exit__(self, *exc):
+        self.sock.close()
+        return False
+
+
+def closed_port():
+    """A loopback port nothing listens on."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_reachable_refused_and_ipv6():
+    with FixtureRoot() as root, Listener() as up:
+        refused = closed_port()
+        r = check_json(root, "--profile", "the-things-stack",
+                       "--set", "Endpoint.postgres=127.0.0.1:%d" % up,
+                       "--set", "Endpoint.redis=127.0.0.1:%d" % refused)
+        c = r.check("net.reachable:postgres")
+        assert_eq(c["status"], "pass", c)
+        assert_in("connected to 127.0.0.1:%d" % up, c["observed"])
+        c = r.check("net.reachable:redis")
+        assert_eq(c["status"], "fail", c)
+        assert_in("refused", c["observed"])
+        assert_in("connection refused", c["message"])
+        assert_eq(r.status("net.reachable:blob"), "skip")
+        assert_eq(r.code, 1)
+    if not socket.has_ipv6:
+        return
+    with FixtureRoot() as root:
+        try:
+            listener = Listener("::1")
+            port = listener.__enter__()
+        except OSError:
+            return  # no IPv6 loopback here
+        try:
+            r = check_json(root, "--profile", "flow-like",
+                           "--set", "Endpoint.postgres=[::1]:%d" % port,
+                           "--set", "Endpoint.s3=localhost:%d" % closed_port())
+            assert_eq(r.status("net.reachable:postgres"), "pass", r.check("net.reachable:postgres"))
+            assert_in("[::1]:%d" % port, r.check("net.reachable:postgres")["observed"])
+            assert_eq(r.status("net.reachable:s3"), "fail")
+        finally:
+            listener.__exit__(None, None, None)
+
+
+def test_timeout():
+    # A listener whose accept queue is full drops new SYNs: the connection times out.
+    with FixtureRoot() as root, Listener(backlog=0) as port:
+        fill = []
+        for _ in range(3):
+            s = socket.socket()
+            s.setblocking(False)
+            try:
+                s.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fill.append(s)
+        write(root, "/etc/nodeprep/profiles/reach.conf",
+              "[Check]\nId=net.reachable:slow\nTimeoutSec=1\n")
+        try:
+            r = check_json(root, "--profile", "reach", "--set", "Endpoint.slow=127.0.0.1:%d" % port)
+        finally:
+            for s in fill:
+                s.close()
+        c = r.check("net.reachable:slow")
+        assert_eq(c["status"], "fail", c)
+        assert_in("timeout", c["observed"])
+        assert_in("within 1 s", c["expected"])
+
+
+def test_dns_failure_in_private_netns():
+    if not shutil.which("unshare"):
+        raise Skip("unshare not installed")
+    userns = [] if os.geteuid() == 0 else ["-r"]
+    with FixtureRoot() as root:
+        cmd = ["unshare"] + userns + ["-n", "sh", "-c",
+               'ip link set lo up 2>/dev/null; exec "$@"', "sh", NODEPREPCTL, "check", "--json",
+               "--root", root, "--profile", "flow-like",
+               "--set", "Endpoint.postgres=no-such-host.invalid:5432",
+               "--set", "Endpoint.s3=s3.example.invalid:443"]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, NO_COLOR="1"))
+        if p.returncode not in (0, 1, 2):
+            raise Skip("cannot make a network namespace here: " + p.stderr.strip()[:200])
+        import json
+        checks = {c["id"]: c for c in json.loads(p.stdout)["profiles"][0]["checks"]}
+        c = checks["net.reachable:postgres"]
+        assert_eq(c["status"], "fail", c)
+        assert_in("dns:", c["observed"])
+        assert_in("does not resolve", c["message"])
+
+
+def test_bad_endpoint_settings():
+    with FixtureRoot() as root:
+        r = nodeprepctl("check", "--root", root, "--profile", "flow-like",
+                        "--set", "Endpoint.postgres=db.example")
+        assert_eq(r.code, 64)
+        assert_in("is not HOST:PORT", r.err)
+        r = nodeprepctl("check", "--root", root, "--profile", "flow-like",
+                        "--set", "Endpoint.postgres=fd00::1:5432")
+        assert_eq(r.code, 64)
+        write(root, "/etc/nodeprep/nodeprep.conf",
+              "[Endpoint postgres]\nAddress=db.example:99999\n")
+        r = nodeprepctl("check", "--root", root, "--profile", "flow-like")
+        assert_eq(r.code, 65)
+        assert_in("nodeprep.conf:2: Endpoint postgres: \"db.example:99999\" is not HOST:PORT",
+                  r.err)
+        write(root, "/etc/nodeprep/nodeprep.conf", "[Endpoint]\nAddress=db.example:5432\n")
+        r = nodeprepctl("check", "--root", root, "--profile", "flow-like")
+        assert_eq(r.code, 65)
+        assert_in("[Endpoint] needs a name", r.err)
+
+
+KUBECTL_128 = """#!/bin/sh
+[ "$1 $2" = "version --client" ] || { echo "unexpected arguments: $*" >&2; exit 1; }
+echo "Client Version: v1.28.2"
+echo "Kustomize Version: v5.0.4-0.20230601165947-6ce0bf390ce3"
+"""
+KUBECTL_121 = """#!/bin/sh
+[ "$1 $2" = "version --client" ] || exit 1
+echo 'Client Version: version.Info{Major:"1", Minor:"21", GitVersion:"v1.21.14", GitCommit:"0f77da5bd4809927e15d1658fb4aa8f13ad890a5", GitTreeState:"clean", BuildDate:"2022-06-15T14:17:29Z", GoVersion:"go1.16.15", Compiler:"gc", Platform:"linux/amd64"}'
+"""
+HELM_312 = '#!/bin/sh\n[ "$1 $2" = "version --short" ] || exit 1\necho "v3.12.0+gc9f554d"\n'
+HELM_37 = '#!/bin/sh\n[ "$1 $2" = "version --short" ] || exit 1\necho "v3.7.2+g663a896"\n'
+CRANE = '#!/bin/sh\n[ "$1" = "version" ] || exit 1\necho "0.19.1"\n'
+
+
+def test_client_tools():
+    with FixtureRoot() as root:
+        write(root, "/usr/local/bin/kubectl", KUBECTL_128, 0o755)
+        write(root, "/usr/local/bin/helm", HELM_312, 0o755)
+        write(root, "/usr/bin/crane", CRANE, 0o755)
+        r = check_json(root, "--profile", "the-things-stack-client",
+                       "--profile", "influxdb-clustered-client", "--profile", "flow-like-client")
+        assert_eq(r.code, 0, repr(r))
+        assert_eq(r.check("tool.version:kubectl", "influxdb-clustered-client")["observed"],
+                  "1.28.2 (/usr/local/bin/kubectl)")
+        assert_eq(r.check("tool.version:helm", "the-things-stack-client")["observed"],
+                  "3.12.0 (/usr/local/bin/helm)")
+        assert_in("0.19.1", r.check("tool.version:crane")["observed"])
+        # Too old: kubectl 1.21 for InfluxDB (1.27), Helm 3.7 for The Things Stack (3.8).
+        write(root, "/usr/local/bin/kubectl", KUBECTL_121, 0o755)
+        write(root, "/usr/local/bin/helm", HELM_37, 0o755)
+        r = check_json(root, "--profile", "influxdb-clustered-client",
+                       "--profile", "the-things-stack-client")
+        assert_eq(r.status("tool.version:kubectl", "influxdb-clustered-client"), "fail")
+        assert_in("1.21.14", r.check("tool.version:kubectl", "influxdb-clustered-client")["observed"])
+        assert_eq(r.status("tool.version:kubectl", "the-things-stack-client"), "pass")
+        assert_eq(r.status("tool.version:helm", "the-things-stack-client"), "fail")
+        # Missing.
+        os.unlink(os.path.join(root, "usr/bin/crane"))
+        r = check_json(root, "--profile", "influxdb-clustered-client")
+        assert_eq(r.check("tool.version:crane")["observed"], "not found in PATH")
+
+
+def test_influxdb_node():
+    with FixtureRoot() as root, Listener() as pg, Listener() as s3:
+        os.makedirs(os.path.join(root, "var/lib/kubelet"))
+        write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'Kubernetes v1.28.2'\n", 0o755)
+        r = check_json(root, "--profile", "influxdb-clustered",
+                       "--set", "Endpoint.postgres=127.0.0.1:%d" % pg,
+                       "--set", "Endpoint.s3=127.0.0.1:%d" % s3)
+        assert_eq(r.code, 0, repr(r))
+        assert_eq(r.status("kubelet.version"), "pass")
+        assert_in("/var/lib/kubelet", r.check("fs.free:ingester-wal")["observed"])
+        # The fixture: 8 CPUs, 32868148 kB MemTotal.
+        assert_eq(r.status("sys.cpus"), "pass")
+        assert_eq(r.status("sys.memory"), "pass")
+        # A kubelet older than 1.25 fails; a WAL path elsewhere is followed.
+        write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'Kubernetes v1.24.17'\n", 0o755)
+        write(root, "/proc/meminfo", "MemTotal:       16303260 kB\n")
+        r = check_json(root, "--profile", "influxdb-clustered",
+                       "--set", "Path.ingester-wal=/data/influx/wal")
+        assert_eq(r.status("kubelet.version"), "fail")
+        assert_eq(r.status("sys.memory"), "warn")
+        assert_in("/data/influx/wal does not exist yet; /", r.check("fs.free:ingester-wal")["observed"])
+
+
+def test_tts_blob_layout():
+    dirs = ["edcs", "interop", "end_device_pictures", "profile_pictures", "plugins"]
+    files = ["edcs/config.yml", "interop/config.yml", "plugins/plugins.yml"]
+    with FixtureRoot() as root:
+        blob = os.path.join(root, "srv/tts-blob")
+        os.makedirs(blob)
+        r = check_json(root, "--profile", "the-things-stack", "--set", "Path.tts-blob=/srv/tts-blob")
+        c = r.check("dir.layout:tts-blob")
+        assert_eq(c["status"], "fail", c)
+        assert_in("edcs/ missing", c["observed"])
+        for d in dirs:
+            os.makedirs(os.path.join(blob, d))
+        for f in files:
+            open(os.path.join(blob, f), "w").close()
+        if os.geteuid() != 0:
+            r = check_json(root, "--profile", "the-things-stack",
+                           "--set", "Path.tts-blob=/srv/tts-blob")
+            assert_in("owned by %d:%d" % (os.getuid(), os.getgid()),
+                      r.check("dir.layout:tts-blob")["observed"])
+            return
+        for d, _, fs in os.walk(blob):
+            os.chown(d, 886, 886)
+            for f in fs:
+                os.chown(os.path.join(d, f), 886, 886)
+        write(root, "/etc/nodeprep/nodeprep.conf",
+              "[Site]\nProfiles=the-things-stack\n[Path tts-blob]\nPath=/srv/tts-blob\n")
+        r = check_json(root)
+        assert_eq(r.status("dir.layout:tts-blob"), "pass", r.check("dir.layout:tts-blob"))
+        os.chown(os.path.join(blob, "plugins/plugins.yml"), 0, 0)
+        r = check_json(root)
+        assert_in("plugins/plugins.yml owned by 0:0", r.check("dir.layout:tts-blob")["observed"])
+
+
+def test_kata():
+    with FixtureRoot() as root:
+        r = check_json(root, "--profile", "flow-like")
+        assert_eq(r.status("virt.kvm"), "skip")
+        assert_in("UseKata=no", r.check("virt.kvm")["message"])
+        write(root, "/proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu vme de pse vmx sse\n")
+        r = check_json(root, "--profile", "flow-like", "--set", "UseKata=yes")
+        assert_eq(r.status("virt.kvm"), "fail")
+        assert_eq(r.check("virt.kvm")["remedy"], "modprobe kvm_intel")
+        assert_eq(r.status("runtime.kata"), "fail")
+        write(root, "/opt/kata/bin/containerd-shim-kata-v2", "#!/bin/sh\n", 0o755)
+        r = check_json(root, "--profile", "flow-like", "--set", "UseKata=yes")
+        assert_eq(r.status("runtime.kata"), "pass")
+        if os.geteuid() == 0:
+            os.makedirs(os.path.join(root, "dev"), exist_ok=True)
+            os.mknod(os.path.join(root, "dev/kvm"), 0o660 | 0o020000, os.makedev(10, 232))
+            r = check_json(root, "--profile", "flow-like", "--set", "UseKata=yes")
+            assert_eq(r.status("virt.kvm"), "pass")
+
+
+def test_several_profiles_one_report():
+    with FixtureRoot() as root, Listener() as pg, MockSystemd(ISCSID_READY) as m:
+        # kubelet 1.25: enough for InfluxDB, above IOMesh's tested range (a warning there).
+        write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'Kubernetes v1.25.16'\n", 0o755)
+        r = check_json(root, "--profile", "iomesh", "--profile", "influxdb-clustered",
+                       "--profile", "the-things-stack", "--set", "Endpoint.postgres=127.0.0.1:%d" % pg,
+                       "--set", "Endpoint.redis=127.0.0.1:%d" % closed_port(), env=m.env)
+        names = [p["name"] for p in r.json["profiles"]]
+        assert_eq(names, ["iomesh", "influxdb-clustered", "the-things-stack"])
+        ready = {p["name"]: p["ready"] for p in r.json["profiles"]}
+        # Each profile has its own verdict; TTS fails on Redis, so the host is not ready.
+        assert_eq(ready, {"iomesh": True, "influxdb-clustered": True, "the-things-stack": False})
+        assert_eq(r.status("kubelet.version", "iomesh"), "warn")
+        assert_eq(r.status("kubelet.version", "influxdb-clustered"), "pass")
+        assert_eq(r.json["ready"], False)
+        assert_eq(r.code, 1)
+        assert_eq(r.status("net.reachable:postgres", "influxdb-clustered"), "pass")
+        assert_eq(r.status("net.reachable:redis", "the-things-stack"), "fail")
+
+
+def test_profiles_listed():
+    r = nodeprepctl("profiles", "--json")
+    names = {p["name"] for p in r.json}
+    for n in ("iomesh", "influxdb-clustered", "influxdb-clustered-client", "the-things-stack",
+              "the-things-stack-client", "flow-like", "flow-like-client"):
+        assert_in(n, names)
+    for p in r.json:
+        assert_eq(p["error"], None, p)
+
+
+if __name__ == "__main__":
+    run_tests(globals())
