@@ -25,7 +25,20 @@ typedef enum Flag {
         FLAG_FACTS = 1 << 5,
         FLAG_VERBOSE = 1 << 6,
         FLAG_NO_COLOR = 1 << 7,
+        FLAG_FORMAT = 1 << 8,
+        FLAG_NPD = 1 << 9,
 } Flag;
+
+typedef enum OutputFormat {
+        FORMAT_TEXT,
+        FORMAT_JSON,
+        FORMAT_TAP,
+        FORMAT_JUNIT,
+        FORMAT_NAGIOS,
+        FORMAT_NPD,
+        _FORMAT_MAX,
+        _FORMAT_INVALID = -EINVAL,
+} OutputFormat;
 
 typedef struct Args {
         const char *verb;
@@ -38,6 +51,7 @@ typedef struct Args {
         bool facts;
         bool verbose;
         bool no_color;
+        OutputFormat format;
         unsigned used; /* Flag bits given */
 } Args;
 
@@ -48,6 +62,10 @@ int print_json(json_object *o);
 /* Load the configuration, mapping failures to exit codes; 0 on success, else the exit code. */
 int load_config(const Args *a, const NpRoot *root, NpConfig **ret);
 int open_root(const Args *a, NpRoot **ret);
+OutputFormat output_format_from_string(const char *s);
+/* Print a report in the requested format; returns the exit code (Nagios codes for nagios). */
+struct NpReport;
+int print_report(const Args *a, const struct NpReport *report);
 
 /* Verbs (cli/verbs-*.c). */
 int verb_check(const Args *a);

@@ -23,11 +23,14 @@ typedef struct Verb {
 
 static const Verb verbs[] = {
         { "check", FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_FACTS |
-                           FLAG_VERBOSE | FLAG_NO_COLOR,
-          0, verb_check, "check [--profile P]... [--set K=V]... [--json [--facts]] [--root DIR]",
+                           FLAG_VERBOSE | FLAG_NO_COLOR | FLAG_FORMAT | FLAG_NPD,
+          0, verb_check,
+          "check [--profile P]... [--set K=V]... [--format F | --json [--facts] | --npd] "
+          "[--root DIR]",
           "Probe this host and report, per profile, whether it is ready.\n"
           "Exit status: 0 ready, 1 not ready, 2 undecided (a required check is unknown),\n"
-          "64 usage error, 65 bad configuration or profile." },
+          "64 usage error, 65 bad configuration or profile; with --format nagios the\n"
+          "Nagios plugin codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)." },
         { "facts", FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_NO_COLOR,
           0, verb_facts, "facts [--json] [--profile P]... [--root DIR]",
           "Show what the probes see on this host, without judging it." },
@@ -53,6 +56,11 @@ static const struct {
         { FLAG_SET, "  -s, --set KEY=VALUE      override a setting for this run, e.g.\n"
                     "                           --set DataCIDR=10.0.0.0/24" },
         { FLAG_JSON, "  -j, --json               print JSON (schema in nodeprepctl(8))" },
+        { FLAG_FORMAT, "      --format FORMAT      text, json, tap (TAP 13), junit (JUnit XML) or\n"
+                       "                           nagios (plugin line with perfdata)" },
+        { FLAG_NPD, "      --npd                one line of at most 80 characters for\n"
+                    "                           node-problem-detector (exit 0 OK, 1 NonOK, 2 "
+                    "Unknown)" },
         { FLAG_FACTS, "      --facts              with --json: include the probed facts" },
         { FLAG_ROOT, "  -r, --root DIR           read the host's files below DIR" },
         { FLAG_CONFIG, "  -c, --config FILE        site file (default "
@@ -94,6 +102,8 @@ enum {
         OPT_VERSION = 0x100,
         OPT_FACTS,
         OPT_NO_COLOR,
+        OPT_FORMAT,
+        OPT_NPD,
 };
 
 static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
@@ -109,6 +119,8 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
                 { "facts", no_argument, NULL, OPT_FACTS },
                 { "verbose", no_argument, NULL, 'v' },
                 { "no-color", no_argument, NULL, OPT_NO_COLOR },
+                { "format", required_argument, NULL, OPT_FORMAT },
+                { "npd", no_argument, NULL, OPT_NPD },
                 {},
         };
         bool help = false;
@@ -135,7 +147,23 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
                         break;
                 case 'j':
                         a->json = true;
+                        a->format = FORMAT_JSON;
                         a->used |= FLAG_JSON;
+                        break;
+                case OPT_FORMAT:
+                        a->format = output_format_from_string(optarg);
+                        if (a->format < 0 || a->format == FORMAT_NPD) {
+                                fprintf(stderr, "nodeprepctl: --format %s: expected text, json, "
+                                                "tap, junit or nagios\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        a->json = a->format == FORMAT_JSON;
+                        a->used |= FLAG_FORMAT;
+                        break;
+                case OPT_NPD:
+                        a->format = FORMAT_NPD;
+                        a->used |= FLAG_NPD;
                         break;
                 case 'r':
                         a->root = optarg;
@@ -194,6 +222,11 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
                                 v->name, flag_help[i].text);
                         return -EINVAL;
                 }
+        if (__builtin_popcount(a->used & (FLAG_JSON | FLAG_FORMAT | FLAG_NPD)) > 1) {
+                fprintf(stderr, "nodeprepctl %s: --json, --format and --npd exclude each other\n",
+                        v->name);
+                return -EINVAL;
+        }
         if (a->facts && !a->json) {
                 fprintf(stderr, "nodeprepctl %s: --facts goes with --json\n", v->name);
                 return -EINVAL;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "report/report.h"
 #include "util/strv.h"
 
 void args_done(Args *a)
@@ -73,3 +74,59 @@ int open_root(const Args *a, NpRoot **ret)
         return 0;
 }
 
+
+static const char *const format_table[_FORMAT_MAX] = {
+        [FORMAT_TEXT] = "text",   [FORMAT_JSON] = "json",     [FORMAT_TAP] = "tap",
+        [FORMAT_JUNIT] = "junit", [FORMAT_NAGIOS] = "nagios", [FORMAT_NPD] = "npd",
+};
+
+OutputFormat output_format_from_string(const char *s)
+{
+        for (OutputFormat f = 0; f < _FORMAT_MAX; f++)
+                if (streq(s, format_table[f]))
+                        return f;
+        return _FORMAT_INVALID;
+}
+
+int print_report(const Args *a, const NpReport *report)
+{
+        _cleanup_free_ char *text = NULL;
+        int code = np_report_exit_code(report), r;
+
+        switch (a->format) {
+        case FORMAT_JSON: {
+                json_object *o = NULL;
+
+                r = np_report_to_json(report, a->facts, &o);
+                if (r >= 0)
+                        r = print_json(o);
+                json_object_put(o);
+                if (r < 0)
+                        return error_exit(EXIT_SOFTWARE, "cannot print the report: %s",
+                                          strerror(-r));
+                return code;
+        }
+        case FORMAT_TAP:
+                text = np_report_to_tap(report);
+                break;
+        case FORMAT_JUNIT:
+                text = np_report_to_junit(report);
+                break;
+        case FORMAT_NAGIOS:
+                text = np_report_to_nagios(report, &code);
+                break;
+        case FORMAT_NPD: {
+                _cleanup_free_ char *line = np_report_to_npd(report, 80);
+
+                text = line ? strprintf("%s\n", line) : NULL;
+                break;
+        }
+        default:
+                text = np_report_to_text(report, use_color(a), a->verbose);
+        }
+        if (!text)
+                return error_exit(EXIT_SOFTWARE, "out of memory");
+        if (fputs(text, stdout) < 0 || fflush(stdout) != 0)
+                return error_exit(EXIT_SOFTWARE, "cannot print the report: %m");
+        return code;
+}

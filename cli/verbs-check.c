@@ -28,21 +28,7 @@ int verb_check(const Args *a)
         if (r < 0)
                 return error_exit(EXIT_SOFTWARE, "evaluation failed: %s", strerror(-r));
 
-        if (a->json) {
-                json_object *o = NULL;
-
-                r = np_report_to_json(report, a->facts, &o);
-                if (r >= 0)
-                        r = print_json(o);
-                json_object_put(o);
-        } else {
-                _cleanup_free_ char *text = np_report_to_text(report, use_color(a), a->verbose);
-
-                r = text ? (fputs(text, stdout) < 0 ? -EIO : 0) : -ENOMEM;
-        }
-        if (r < 0)
-                return error_exit(EXIT_SOFTWARE, "cannot print the report: %s", strerror(-r));
-        return np_report_exit_code(report);
+        return print_report(a, report);
 }
 
 /* Everything any profile we can find would look at, for `facts` without --profile. */

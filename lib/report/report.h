@@ -57,5 +57,13 @@ int np_profile_infos_to_json(const NpProfileInfo *infos, size_t n, json_object *
 char *np_report_to_text(const NpReport *r, bool color, bool verbose);
 char *np_facts_to_text(const NpFacts *f);
 
+/* CI and monitoring formats (lib/report/formats.c). */
+char *np_report_to_tap(const NpReport *r);
+char *np_report_to_junit(const NpReport *r);
+/* One Nagios plugin line with perfdata; *ret_code is the plugin exit code (0 OK .. 3 UNKNOWN). */
+char *np_report_to_nagios(const NpReport *r, int *ret_code);
+/* node-problem-detector's custom-plugin message, at most max characters. */
+char *np_report_to_npd(const NpReport *r, size_t max);
+
 /* RFC 3339 UTC with seconds: "2026-11-22T10:04:05Z". */
 char *np_format_timestamp(uint64_t usec);
