@@ -78,6 +78,9 @@ static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno)
         while (*p && !isspace((unsigned char)*p) && *p != '=')
                 p++;
         n = (size_t)(p - line);
+        if (n == 0) /* iscsid looks up "" and finds no such setting */
+                return add_problem(rec, lineno, NULL,
+                                   strprintf("\"%s\" has no key; iscsid ignores the line", line));
         if (n >= IDBM_NAME_MAX)
                 return add_problem(rec, lineno, NULL,
                                    strprintf("key longer than %d characters: open-iscsi "

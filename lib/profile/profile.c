@@ -236,10 +236,20 @@ static int profile_handle(void *userdata, const char *section, const char *key, 
         return free_and_strdup(&pp->check->param_origin, origin);
 }
 
+static int profile_parse_data(NpProfile *p, const char *shown, const char *data, size_t size,
+                              char **ret_error)
+{
+        ProfileParser pp = { .profile = p, .path = shown };
+        int r;
+
+        r = np_ini_parse(shown, data, size, profile_handle, &pp, ret_error);
+        free(pp.section);
+        return r;
+}
+
 static int profile_parse_file(NpProfile *p, const NpConfFile *f, char **ret_error)
 {
         _cleanup_free_ char *data = NULL;
-        ProfileParser pp = { .profile = p, .path = f->shown };
         size_t size;
         int r;
 
@@ -248,10 +258,10 @@ static int profile_parse_file(NpProfile *p, const NpConfFile *f, char **ret_erro
                 *ret_error = strprintf("%s: cannot read: %s", f->shown, strerror(-r));
                 return r;
         }
-        r = np_ini_parse(f->shown, data, size, profile_handle, &pp, ret_error);
-        free(pp.section);
-        return r;
+        return profile_parse_data(p, f->shown, data, size, ret_error);
 }
+
+static int profile_verify(NpProfile *p, char **ret_error);
 
 static int profile_load_file(const char *name, const NpConfFile *main_file,
                              const NpConfFile *dropins, size_t n_dropins, NpProfile **ret,
@@ -282,6 +292,18 @@ static int profile_load_file(const char *name, const NpConfFile *main_file,
                         return r;
         }
 
+        r = profile_verify(p, ret_error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* After every file is read: each check complete and consistent, defaults filled in. */
+static int profile_verify(NpProfile *p, char **ret_error)
+{
+        int r;
+
         FOREACH_ARRAY (c, p->checks, p->n_checks) {
                 _cleanup_free_ char *why = NULL;
 
@@ -302,6 +324,28 @@ static int profile_load_file(const char *name, const NpConfFile *main_file,
                 *ret_error = strprintf("%s: profile defines no [Check]", p->path);
                 return -EINVAL;
         }
+        return 0;
+}
+
+int np_profile_parse_buffer(const char *name, const char *data, size_t size, NpProfile **ret,
+                            char **ret_error)
+{
+        _cleanup_(np_profile_freep) NpProfile *p = calloc(1, sizeof(NpProfile));
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        np_settings_init(&p->settings);
+        p->name = strdup(name);
+        p->path = strdup(name);
+        p->dropins = calloc(1, sizeof(char *));
+        if (!p->name || !p->path || !p->dropins)
+                return -ENOMEM;
+        r = profile_parse_data(p, name, data, size, ret_error);
+        if (r >= 0)
+                r = profile_verify(p, ret_error);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(p);
         return 0;
 }

@@ -146,6 +146,10 @@ const NpCheckDef *np_profile_find_check(const NpProfile *p, const char *id);
 int np_profile_load(const NpRoot *root, const char *name_or_path, NpProfile **ret,
                     char **ret_error);
 
+/* Parse a profile from memory (no drop-ins); for fuzzing and tests. */
+int np_profile_parse_buffer(const char *name, const char *data, size_t size, NpProfile **ret,
+                            char **ret_error);
+
 typedef struct NpProfileInfo {
         char *name;
         char *path;
@@ -194,6 +198,9 @@ typedef struct NpSite {
 
 NpSite *np_site_free(NpSite *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NpSite *, np_site_free);
+/* Parse a site file from memory (no drop-ins); for fuzzing and tests. */
+int np_site_parse_buffer(const char *name, const char *data, size_t size, NpSite **ret,
+                         char **ret_error);
 /* Load the site file: path (on the host) when given, else /etc/nodeprep/nodeprep.conf under the root. */
 int np_site_load(const NpRoot *root, const char *path, NpSite **ret, char **ret_error);
 

@@ -275,6 +275,30 @@ static int site_parse_file(NpSite *s, const NpConfFile *f, char **ret_error)
         return r;
 }
 
+int np_site_parse_buffer(const char *name, const char *data, size_t size, NpSite **ret,
+                         char **ret_error)
+{
+        _cleanup_(np_site_freep) NpSite *s = calloc(1, sizeof(NpSite));
+        SiteParser sp = { .path = name };
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        sp.site = s;
+        s->path = strdup(name);
+        s->dropins = calloc(1, sizeof(char *));
+        if (!s->path || !s->dropins)
+                return -ENOMEM;
+        r = np_ini_parse(name, data, size, site_handle, &sp, ret_error);
+        free(sp.section);
+        free(sp.section_arg);
+        if (r < 0)
+                return r;
+        s->present = true;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
 int np_site_load(const NpRoot *root, const char *path, NpSite **ret, char **ret_error)
 {
         _cleanup_(np_site_freep) NpSite *s = NULL;

@@ -98,6 +98,12 @@ TEST(separators)
         ASSERT_STREQ(value(&rec, "node.startup"), "manual");
         np_iscsi_record_done(&rec);
 
+        /* A line without a key is ignored (found by fuzz-iscsid-conf). */
+        rec = parse("= automatic\n==x0\n");
+        ASSERT_EQ(rec.n_settings, 0);
+        ASSERT_TRUE(has_problem(&rec, 1, "no key"));
+        np_iscsi_record_done(&rec);
+
         rec = parse("node.startup manual\nnode.startup =\nnode.startup\n");
         ASSERT_NULL(value(&rec, "node.startup"));
         ASSERT_TRUE(has_problem(&rec, 1, "white space before"));
