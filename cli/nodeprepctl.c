@@ -211,7 +211,7 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
         for (int i = optind + 1; i < argc; i++)
                 if (strv_extend(&a->args, argv[i]) < 0)
                         return -ENOMEM;
-        if (strv_length(a->args) > v->max_args) {
+        if (a->args && strv_length(a->args) > v->max_args) {
                 fprintf(stderr, "nodeprepctl %s: unexpected argument \"%s\"\n", v->name,
                         a->args[v->max_args]);
                 return -EINVAL;

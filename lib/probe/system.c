@@ -45,22 +45,23 @@ static int read_small(const NpRoot *root, const char *path, char **ret)
 /* Unquote a shell-style os-release value ("Debian GNU/Linux 12 (bookworm)"). */
 static char *os_release_value(const char *v)
 {
-        size_t n = strlen(v);
-        char *r, *o;
+        size_t n = strlen(v), o = 0;
+        char *r;
 
         if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
                 v++;
                 n -= 2;
         }
-        r = o = malloc(n + 1);
+        r = strndup(v, n);
         if (!r)
                 return NULL;
+        /* Drop shell escapes in place: the result is never longer. */
         for (size_t i = 0; i < n; i++) {
-                if (v[i] == '\\' && i + 1 < n)
+                if (r[i] == '\\' && i + 1 < n)
                         i++;
-                *o++ = v[i];
+                r[o++] = r[i];
         }
-        *o = '\0';
+        r[o] = '\0';
         return r;
 }
 
@@ -290,7 +291,7 @@ int np_probe_run(const NpRoot *root, const char *path, char *const *args, char *
                 return -errno;
         if (pid == 0)
                 child_exec(root, path, args, wr);
-        wr = safe_close(wr);
+        wr = safe_close(wr); /* NOLINT(clang-analyzer-deadcode.DeadStores): read by _cleanup_ */
 
         deadline = now_ms() + 10000;
         for (;;) {
@@ -333,5 +334,6 @@ int np_probe_run(const NpRoot *root, const char *path, char *const *args, char *
 
 char *np_first_line(const char *output)
 {
+        output = strempty(output);
         return str_escape_printable(output, strcspn(output, "\n"), 200);
 }

@@ -209,6 +209,7 @@ int np_config_load(const NpRoot *root, const char *site_path, char *const *profi
 {
         _cleanup_(np_config_freep) NpConfig *c = NULL;
         _cleanup_(setting_list_done) SettingList sets = {};
+        _cleanup_strv_free_ char **loaded = NULL;
         char *const *wanted;
         int r;
 
@@ -243,18 +244,23 @@ int np_config_load(const NpRoot *root, const char *site_path, char *const *profi
                 NpProfile *p = NULL;
 
                 r = np_profile_load(root, *w, &p, ret_error);
+                if (r >= 0 && !p)
+                        r = -EINVAL; /* cannot happen: success always returns a profile */
                 if (r < 0) {
                         /* A name nobody has is the caller's mistake; a broken file is not. */
                         *ret_kind = r == -ENOENT ? NP_CONFIG_USAGE : NP_CONFIG_BAD;
                         return r;
                 }
-                for (size_t i = 0; i < c->n_profiles; i++)
-                        if (streq(c->profiles[i]->name, p->name)) {
-                                *ret_kind = NP_CONFIG_USAGE;
-                                *ret_error = strprintf("profile %s requested twice", p->name);
-                                np_profile_free(p);
-                                return -EINVAL;
-                        }
+                if (strv_contains(loaded, p->name)) {
+                        *ret_kind = NP_CONFIG_USAGE;
+                        *ret_error = strprintf("profile %s requested twice", p->name);
+                        np_profile_free(p);
+                        return -EINVAL;
+                }
+                if (strv_extend(&loaded, p->name) < 0) {
+                        np_profile_free(p);
+                        return -ENOMEM;
+                }
                 c->profiles[c->n_profiles++] = p;
 
                 r = apply_settings(p, c->site->settings, c->site->n_settings, ret_error);

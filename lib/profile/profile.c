@@ -508,8 +508,10 @@ int np_profile_list(const NpRoot *root, NpProfileInfo **ret, size_t *ret_n)
         if (r < 0)
                 return r;
         infos = calloc(n + 1, sizeof(NpProfileInfo));
-        if (!infos)
-                r = -ENOMEM;
+        if (!infos) {
+                np_conf_files_free(found, n);
+                return -ENOMEM;
+        }
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = profile_info_fill(root, &found[i], &infos[i]);
         np_conf_files_free(found, n);

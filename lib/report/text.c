@@ -48,7 +48,7 @@ static void print_result(FILE *f, const NpResult *res, bool color, bool verbose)
         char label[16];
         size_t i;
 
-        for (i = 0; st[i] && i < sizeof(label) - 1; i++)
+        for (i = 0; i < sizeof(label) - 1 && st[i]; i++)
                 label[i] = (char)(st[i] - 'a' + 'A');
         label[i] = '\0';
         fprintf(f, "  %s%-8s%s %-44s %s%s\n", color ? status_color(res->status) : "", label,

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,119 @@
 #include "util/root.h"
 #include "util/strv.h"
 
+#define MAX_SYMLINKS 40 /* as the kernel's path walk */
+
+/*
+ * Resolve path inside the directory root_fd as if it were "/", without openat2(): one component
+ * at a time with O_NOFOLLOW, reading symlinks ourselves (absolute ones restart at root_fd, ".."
+ * never climbs above it). Used where openat2() is missing: kernels before 5.6, valgrind, seccomp
+ * filters that do not know it.
+ */
+static int chase_in_root(int root_fd, const char *path, int flags)
+{
+        _cleanup_free_ char *todo = strdup(path);
+        _cleanup_close_ int dir = -EBADF;
+        unsigned links = 0;
+        char *p;
+
+        if (!todo)
+                return -ENOMEM;
+        dir = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+        if (dir < 0)
+                return -errno;
+        p = todo;
+        for (;;) {
+                _cleanup_close_ int next = -EBADF;
+                char *slash, *comp;
+                bool last;
+                struct stat st;
+
+                while (*p == '/')
+                        p++;
+                if (*p == '\0') { /* the path names the directory we hold: reopen it as asked */
+                        int fd = openat(dir, ".", flags | O_CLOEXEC);
+
+                        return fd < 0 ? -errno : fd;
+                }
+                comp = p;
+                slash = strchr(p, '/');
+                if (slash) {
+                        *slash = '\0';
+                        p = slash + 1;
+                } else
+                        p += strlen(p);
+                while (*p == '/')
+                        p++;
+                last = *p == '\0';
+
+                if (streq(comp, "."))
+                        continue;
+                if (streq(comp, "..")) {
+                        struct stat a, b;
+
+                        /* At the root, ".." is the root itself. */
+                        if (fstat(dir, &a) < 0 || fstat(root_fd, &b) < 0)
+                                return -errno;
+                        if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+                                continue;
+                        next = openat(dir, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (next < 0)
+                                return -errno;
+                        safe_close(dir);
+                        dir = TAKE_FD(next);
+                        continue;
+                }
+                next = openat(dir, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0)
+                        return -errno;
+                if (fstat(next, &st) < 0)
+                        return -errno;
+                if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
+                        char target[PATH_MAX];
+                        ssize_t n;
+                        char *rest;
+
+                        if (++links > MAX_SYMLINKS)
+                                return -ELOOP;
+                        n = readlinkat(next, "", target, sizeof(target) - 1);
+                        if (n < 0)
+                                return -errno;
+                        target[n] = '\0';
+                        rest = strprintf("%s/%s", target, p);
+                        if (!rest)
+                                return -ENOMEM;
+                        if (target[0] == '/') {
+                                safe_close(dir);
+                                dir = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+                                if (dir < 0) {
+                                        free(rest);
+                                        return -errno;
+                                }
+                        }
+                        free_and_replace(&todo, rest);
+                        p = todo;
+                        continue;
+                }
+                if (last) {
+                        int fd;
+
+                        if (flags & O_PATH) {
+                                /* What we hold is exactly what was asked for. */
+                                fd = fcntl(next, F_DUPFD_CLOEXEC, 3);
+                                return fd < 0 ? -errno : fd;
+                        }
+                        fd = openat(dir, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+                        return fd < 0 ? -errno : fd;
+                }
+                if (!S_ISDIR(st.st_mode))
+                        return -ENOTDIR;
+                safe_close(dir);
+                dir = TAKE_FD(next);
+        }
+}
+
+static bool openat2_missing = false;
+
 static int openat2_in_root(int dirfd, const char *path, int flags)
 {
         struct open_how how = {
@@ -20,8 +134,15 @@ static int openat2_in_root(int dirfd, const char *path, int flags)
         };
         long fd;
 
-        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-        return fd < 0 ? -errno : (int)fd;
+        if (!openat2_missing) {
+                fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+                if (fd >= 0)
+                        return (int)fd;
+                if (errno != ENOSYS)
+                        return -errno;
+                openat2_missing = true;
+        }
+        return chase_in_root(dirfd, path, flags);
 }
 
 int np_root_new(const char *path, NpRoot **ret)
@@ -182,4 +303,9 @@ int np_root_list_dir(const NpRoot *root, const char *path, char ***ret)
         strv_sort(l);
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+void np_root_force_chase(bool force)
+{
+        openat2_missing = force;
 }

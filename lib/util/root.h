@@ -23,7 +23,8 @@ int np_root_new(const char *path, NpRoot **ret);
 NpRoot *np_root_free(NpRoot *root);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NpRoot *, np_root_free);
 
-/* Open path (absolute, as on the described host) inside the root. Returns fd or -errno. */
+/* Open path (absolute, as on the described host) inside the root. Returns fd or -errno.
+ * Uses openat2(RESOLVE_IN_ROOT), or an equivalent walk where the kernel lacks it. */
 int np_root_open(const NpRoot *root, const char *path, int flags);
 int np_root_stat(const NpRoot *root, const char *path, struct stat *ret);
 /* Is there anything (file, directory, device) at path? Errors other than ENOENT/ENOTDIR are returned. */
@@ -39,3 +40,6 @@ int np_read_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
 
 /* List the names (not paths) of directory entries, sorted; -ENOENT if the directory is missing. */
 int np_root_list_dir(const NpRoot *root, const char *path, char ***ret);
+
+/* For tests: resolve with the component walk even where openat2() exists. */
+void np_root_force_chase(bool force);

@@ -6,6 +6,8 @@ lines, exits 1 on the first failure, or 77 (meson's "skipped") when every test s
 """
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -82,12 +84,16 @@ def read(root, path, mode="r"):
         return f.read()
 
 
+VALGRIND_NOTE = re.compile(r"^--\d+-- .*\n?", re.M)
+
+
 class Result:
     def __init__(self, args, proc):
         self.args = args
         self.code = proc.returncode
         self.out = proc.stdout
-        self.err = proc.stderr
+        # valgrind's own notes ("--1234-- WARNING: unhandled syscall") are not nodeprepctl's.
+        self.err = VALGRIND_NOTE.sub("", proc.stderr)
         self._json = None
 
     @property
@@ -123,8 +129,10 @@ def nodeprepctl(*args, env=None, timeout=60, input=None):
     e.setdefault("NO_COLOR", "1")
     if env:
         e.update(env)
-    proc = subprocess.run([NODEPREPCTL] + list(args), capture_output=True, text=True, env=e,
-                          timeout=timeout, input=input)
+    # NODEPREPCTL_WRAPPER (e.g. valgrind) runs in front of every nodeprepctl call.
+    wrapper = shlex.split(os.environ.get("NODEPREPCTL_WRAPPER", ""))
+    proc = subprocess.run(wrapper + [NODEPREPCTL] + list(args), capture_output=True, text=True,
+                          env=e, timeout=timeout * (10 if wrapper else 1), input=input)
     return Result(list(args), proc)
 
 
