@@ -14,6 +14,7 @@
 #define EXIT_UNDECIDED 2
 #define EXIT_USAGE     64
 #define EXIT_CONFIG    65
+#define EXIT_UNAVAILABLE 69 /* status: the daemon cannot be reached */
 #define EXIT_SOFTWARE  70
 
 typedef enum Flag {
@@ -25,6 +26,8 @@ typedef enum Flag {
         FLAG_FACTS = 1 << 5,
         FLAG_VERBOSE = 1 << 6,
         FLAG_NO_COLOR = 1 << 7,
+        FLAG_SOCKET = 1 << 8,
+        FLAG_MORE = 1 << 9,
 } Flag;
 
 typedef struct Args {
@@ -38,6 +41,8 @@ typedef struct Args {
         bool facts;
         bool verbose;
         bool no_color;
+        const char *socket; /* --socket: nodeprepd's Varlink socket */
+        bool more;          /* call --more */
         unsigned used; /* Flag bits given */
 } Args;
 
@@ -53,3 +58,6 @@ int open_root(const Args *a, NpRoot **ret);
 int verb_check(const Args *a);
 int verb_facts(const Args *a);
 int verb_profiles(const Args *a);
+int verb_status(const Args *a);
+int verb_watch(const Args *a);
+int verb_call(const Args *a);

@@ -52,6 +52,8 @@ int np_report_exit_code(const NpReport *r);
 bool np_result_counts(const NpResult *res); /* required, not ignored */
 
 int np_report_to_json(const NpReport *r, bool with_facts, json_object **ret);
+/* Read a report back from its JSON (nodeprepd's replies): -EBADMSG when it is not one. */
+int np_report_from_json(json_object *o, NpReport **ret);
 int np_facts_to_json(const NpFacts *f, json_object **ret);
 /* Text for people: failures first, each with observed / expected / remedy. */
 char *np_report_to_text(const NpReport *r, bool color, bool verbose);
