@@ -124,6 +124,7 @@ struct NpVarlinkServer {
         size_t n_listeners;
         Connection *connections;
         unsigned n_connections;
+        unsigned peak_connections;     /* since the last malloc_trim() */
         sd_event_source *accept_retry; /* listeners paused after EMFILE */
         bool accept_paused;
 };
@@ -466,9 +467,12 @@ static void conn_free(Connection *c)
                         call->disconnect(call, call->disconnect_userdata);
                 np_varlink_call_unref(call);
         }
-        /* A 16 MiB message must not leave 16 MiB behind in the heap. */
-        if (big)
+        /* A 16 MiB message must not leave 16 MiB behind in the heap, nor a thousand closed
+         * connections their buffers. */
+        if (big || (s->n_connections == 0 && s->peak_connections > 64)) {
                 (void)malloc_trim(0);
+                s->peak_connections = s->n_connections;
+        }
         if (s->accept_paused) {
                 s->accept_paused = false;
                 for (size_t i = 0; i < s->n_listeners; i++)
@@ -734,6 +738,7 @@ static int conn_new(NpVarlinkServer *s, int fd)
                 c->next->prev = c;
         s->connections = c;
         s->n_connections++;
+        s->peak_connections = MAX(s->peak_connections, s->n_connections);
 
         r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN, conn_io, c);
         if (r >= 0)
