@@ -441,7 +441,9 @@ static void manager_start_job(Manager *m)
         }
         if (!m->config || m->dirty == 0)
                 return;
-        manager_watch_bus(m);
+        /* Without a bus connection (no bus yet at boot, or lost), try again when units are due. */
+        if (m->dirty & NP_AREA_MASK(NP_AREA_UNITS))
+                manager_watch_bus(m);
 
         j = calloc(1, sizeof(*j));
         if (!j || !(j->facts = np_facts_new())) {
