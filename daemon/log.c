@@ -14,7 +14,7 @@ void log_set_max_level(int level)
         max_level = level;
 }
 
-static void log_va(int level, const char *fmt, va_list ap)
+static _printf_(2, 0) void log_va(int level, const char *fmt, va_list ap)
 {
         static int journal = -1;
 
