@@ -29,6 +29,10 @@ struct Job {
         int result;
         uint64_t started; /* CLOCK_MONOTONIC */
         int efd;
+        /* Reload calls answered when this job is done: those made before its configuration was
+         * read. Later ones wait for the next reload. */
+        NpVarlinkCall **reload_waiters;
+        size_t n_reload_waiters;
 };
 
 static uint64_t now_monotonic(void)
@@ -54,6 +58,14 @@ static Job *job_free(Job *j)
 {
         if (!j)
                 return NULL;
+        /* Still here: the evaluation failed; the callers must not wait forever. */
+        for (size_t i = 0; i < j->n_reload_waiters; i++) {
+                if (!np_varlink_call_done(j->reload_waiters[i]))
+                        (void)np_varlink_error(j->reload_waiters[i], "io.nodeprep.InternalError",
+                                               NULL);
+                np_varlink_call_unref(j->reload_waiters[i]);
+        }
+        free(j->reload_waiters);
         np_facts_free(j->facts);
         free(j);
         return NULL;
@@ -392,7 +404,18 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
                 m->ready_sent = true;
                 manager_answer_deferred(m);
         }
-        manager_answer_reload(m, NULL);
+        /* The Reload calls this job answers: hand them back to the manager's list to reply. */
+        if (j->n_reload_waiters > 0) {
+                NpVarlinkCall **later = TAKE_PTR(m->reload_waiters);
+                size_t n_later = m->n_reload_waiters;
+
+                m->reload_waiters = TAKE_PTR(j->reload_waiters);
+                m->n_reload_waiters = j->n_reload_waiters;
+                j->n_reload_waiters = 0;
+                manager_answer_reload(m, NULL);
+                m->reload_waiters = later;
+                m->n_reload_waiters = n_later;
+        }
 
         if (j->areas == NP_AREAS_ALL && m->config && m->config->site->daemon.rescan_usec > 0) {
                 uint64_t now = now_monotonic();
@@ -409,6 +432,7 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
 
 static void manager_start_job(Manager *m)
 {
+        bool reloaded = false;
         Job *j;
         int r;
 
@@ -436,6 +460,7 @@ static void manager_start_job(Manager *m)
                                 return;
                 } else {
                         m->dirty = NP_AREAS_ALL;
+                        reloaded = true;
                         (void)manager_watch_files(m);
                 }
         }
@@ -470,6 +495,11 @@ static void manager_start_job(Manager *m)
                 m->dirty |= j->areas;
                 job_free(j);
                 return;
+        }
+        if (reloaded) {
+                j->reload_waiters = TAKE_PTR(m->reload_waiters);
+                j->n_reload_waiters = m->n_reload_waiters;
+                m->n_reload_waiters = 0;
         }
         m->job = j;
 }

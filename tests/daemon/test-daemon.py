@@ -61,10 +61,13 @@ def test_socket_activation_ready_and_status():
                   "report keys")
         assert_eq([c["id"] for c in p["report"]["profiles"][0]["checks"]],
                   [c["id"] for c in local["profiles"][0]["checks"]], "check ids")
-        # A query never probes: the serial stays.
+        # A query never probes: the serial stays (unless the shared machine's mounts, block
+        # devices or links changed meanwhile, which re-probes those areas only).
         for _ in range(20):
             d.report()
-        assert_eq(d.report()["evaluation"]["serial"], 1, "serial after queries")
+        p = d.report()
+        assert p["evaluation"]["serial"] == 1 or \
+            set(p["evaluation"]["reprobed"]) <= HOST_AREAS, p["evaluation"]
 
 
 def test_cli_status_watch_call():

@@ -113,11 +113,15 @@ class Daemon:
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         if self.activate:
             # The activator listens first; the daemon starts on the first connection.
-            for _ in range(200):
-                if os.path.exists(self.socket):
+            # The socket file appears at bind(), before listen(): retry until it accepts.
+            for i in range(300):
+                try:
+                    self.kick = Varlink(self.socket)
                     break
-                time.sleep(0.01)
-            self.kick = Varlink(self.socket)
+                except (FileNotFoundError, ConnectionRefusedError):
+                    if i == 299:
+                        raise
+                    time.sleep(0.01)
             self.kick.send("org.varlink.service.GetInfo")
         self.wait_notify("READY=1")
         if self.activate:
