@@ -89,6 +89,22 @@ with varlink.Client(address="unix:/run/nodeprep/io.nodeprep") as c:
 check "journal: verdict change with fields" sh -c 'journalctl -b -o json MESSAGE_ID=8ed06d00866e4e04b66d37ba02bcbe1e | grep -q "\"NODEPREP_CHECK\":\"iscsi.conf:node.startup\""'
 check "journal: profile verdict with fields" sh -c 'journalctl -b -o json MESSAGE_ID=b47b0d60a5764390a97b926d31d37c3d | grep -q "\"NODEPREP_PROFILE\":\"iomesh\""'
 
+# Unit state from systemd's signals: a unit starting re-probes the units area by itself.
+unit_status() {
+        nodeprepctl status --json | python3 -c "import json, sys
+r = json.load(sys.stdin)
+print({c['id']: c['status'] for c in r['profiles'][0]['checks']}['unit.active:iscsid'])"
+}
+printf '[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n' >/run/systemd/system/iscsid.service
+systemctl daemon-reload
+before=$(unit_status)
+systemctl start iscsid.service
+for _ in $(seq 50); do [ "$(unit_status)" = pass ] && break; sleep 0.1; done
+check "unit start seen through bus signals ($before -> pass)" test "$(unit_status)" = pass
+systemctl stop iscsid.service
+for _ in $(seq 50); do [ "$(unit_status)" = fail ] && break; sleep 0.1; done
+check "unit stop seen through bus signals" test "$(unit_status)" = fail
+
 check "reload keeps it running" sh -c 'systemctl reload nodeprepd.service && sleep 0.5 && [ "$(systemctl is-active nodeprepd.service)" = active ]'
 
 # The watchdog: pings arrive; a stopped daemon is killed and restarted.
