@@ -14,6 +14,7 @@
 #define EXIT_UNDECIDED 2
 #define EXIT_USAGE     64
 #define EXIT_CONFIG    65
+#define EXIT_UNAVAILABLE 69 /* status: the daemon cannot be reached */
 #define EXIT_SOFTWARE  70
 
 typedef enum Flag {
@@ -27,6 +28,8 @@ typedef enum Flag {
         FLAG_NO_COLOR = 1 << 7,
         FLAG_FORMAT = 1 << 8,
         FLAG_NPD = 1 << 9,
+        FLAG_SOCKET = 1 << 10,
+        FLAG_MORE = 1 << 11,
 } Flag;
 
 typedef enum OutputFormat {
@@ -52,6 +55,8 @@ typedef struct Args {
         bool verbose;
         bool no_color;
         OutputFormat format;
+        const char *socket; /* --socket: nodeprepd's Varlink socket */
+        bool more;          /* call --more */
         unsigned used; /* Flag bits given */
 } Args;
 
@@ -71,3 +76,6 @@ int print_report(const Args *a, const struct NpReport *report);
 int verb_check(const Args *a);
 int verb_facts(const Args *a);
 int verb_profiles(const Args *a);
+int verb_status(const Args *a);
+int verb_watch(const Args *a);
+int verb_call(const Args *a);

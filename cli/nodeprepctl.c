@@ -36,6 +36,22 @@ static const Verb verbs[] = {
           "Show what the probes see on this host, without judging it." },
         { "profiles", FLAG_JSON | FLAG_ROOT, 0, verb_profiles, "profiles [--json] [--root DIR]",
           "List the profiles that can be used by name, and the files they come from." },
+        { "status",
+          FLAG_PROFILE | FLAG_JSON | FLAG_FACTS | FLAG_VERBOSE | FLAG_NO_COLOR | FLAG_SOCKET |
+                  FLAG_FORMAT | FLAG_NPD,
+          0, verb_status,
+          "status [--profile P]... [--format F | --json [--facts] | --npd] [--socket PATH]",
+          "Ask nodeprepd for its current report (answered from memory, no probing).\n"
+          "Exit status as check (Nagios codes with --format nagios); 69 when nodeprepd\n"
+          "cannot be reached." },
+        { "watch", FLAG_PROFILE | FLAG_JSON | FLAG_FACTS | FLAG_VERBOSE | FLAG_NO_COLOR | FLAG_SOCKET,
+          0, verb_watch, "watch [--profile P]... [--json [--facts]] [--socket PATH]",
+          "Print nodeprepd's report, then each new one as the host changes (--json: one\n"
+          "report per line). Runs until interrupted." },
+        { "call", FLAG_SOCKET | FLAG_MORE, 2, verb_call, "call METHOD [JSON] [--more] [--socket PATH]",
+          "Call a Varlink method of nodeprepd and print the reply parameters, e.g.\n"
+          "  nodeprepctl call io.nodeprep.GetReport '{\"profiles\": [\"iomesh\"]}'\n"
+          "Exit status 1 when the daemon answers with an error (printed on stderr)." },
         { "help", 0, 1, verb_help, "help [VERB]", "Show help." },
 };
 
@@ -67,6 +83,10 @@ static const struct {
                        "/etc/nodeprep/nodeprep.conf)" },
         { FLAG_VERBOSE, "  -v, --verbose            details for passing checks too" },
         { FLAG_NO_COLOR, "      --no-color           no colour (also NO_COLOR=1)" },
+        { FLAG_SOCKET, "      --socket PATH        nodeprepd's socket (default "
+                       "/run/nodeprep/io.nodeprep,\n"
+                       "                           or $NODEPREP_SOCKET)" },
+        { FLAG_MORE, "      --more               the method streams replies (Watch)" },
 };
 
 static void print_verb_help(const Verb *v)
@@ -104,6 +124,8 @@ enum {
         OPT_NO_COLOR,
         OPT_FORMAT,
         OPT_NPD,
+        OPT_SOCKET,
+        OPT_MORE,
 };
 
 static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
@@ -121,6 +143,8 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
                 { "no-color", no_argument, NULL, OPT_NO_COLOR },
                 { "format", required_argument, NULL, OPT_FORMAT },
                 { "npd", no_argument, NULL, OPT_NPD },
+                { "socket", required_argument, NULL, OPT_SOCKET },
+                { "more", no_argument, NULL, OPT_MORE },
                 {},
         };
         bool help = false;
@@ -184,6 +208,14 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
                 case OPT_NO_COLOR:
                         a->no_color = true;
                         a->used |= FLAG_NO_COLOR;
+                        break;
+                case OPT_SOCKET:
+                        a->socket = optarg;
+                        a->used |= FLAG_SOCKET;
+                        break;
+                case OPT_MORE:
+                        a->more = true;
+                        a->used |= FLAG_MORE;
                         break;
                 default:
                         return -EINVAL;

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "probe/area.h"
 #include "probe/probe.h"
 #include "util/strv.h"
 
@@ -26,34 +27,7 @@ int np_probe(const NpRoot *root, const NpProbeRequest *req, NpFacts **ret)
 
         if (!f)
                 return -ENOMEM;
-        f->root = strdup(root->path);
-        if (!f->root)
-                return -ENOMEM;
-
-        /* System first: the kernel release and distribution feed the other probes. */
-        r = np_probe_system(root, req->kubelet, f);
-        if (r >= 0 && req->selinux)
-                r = np_probe_selinux(root, f);
-        if (r >= 0 && req->iscsi)
-                r = np_probe_iscsi(root, req->iscsi_nodes, f);
-        if (r >= 0)
-                r = np_probe_modules(root, req->modules, f);
-        if (r >= 0)
-                r = np_probe_units(req->units, f);
-        if (r >= 0)
-                r = np_probe_fs(root, req->fs_paths, f);
-        if (r >= 0)
-                r = np_probe_endpoints(req, f);
-        if (r >= 0)
-                r = np_probe_tools(root, req, f);
-        if (r >= 0)
-                r = np_probe_layouts(root, req, f);
-        if (r >= 0 && req->virt)
-                r = np_probe_virt(root, f);
-        if (r >= 0 && req->disks)
-                r = np_probe_disks(root, req->include_loop_devices, f);
-        if (r >= 0 && req->links)
-                r = np_probe_links(f);
+        r = np_probe_areas(root, req, NP_AREAS_ALL, f);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(f);

@@ -12,6 +12,7 @@
 #include "util/macro.h"
 #include "util/parse.h"
 #include "util/root.h"
+#include "util/watch.h"
 
 typedef enum NpSeverity {
         NP_SEVERITY_REQUIRED,
@@ -184,6 +185,19 @@ typedef struct NpSettingValue {
         char *origin;
 } NpSettingValue;
 
+/* [Daemon] of the site file: nodeprepd's own settings (nodeprep.conf(5)). */
+typedef struct NpDaemonSettings {
+        uint64_t rescan_usec;       /* RescanSec=: re-probe everything this often; 0 = never */
+        uint64_t idle_timeout_usec; /* IdleTimeoutSec=: close idle Varlink connections; 0 = never */
+        uint64_t max_connections;   /* MaxConnections=: Varlink connections in total */
+        uint64_t max_connections_per_user; /* MaxConnectionsPerUser=: per peer UID */
+} NpDaemonSettings;
+
+#define NP_DAEMON_RESCAN_USEC_DEFAULT       (3600ULL * 1000000ULL)
+#define NP_DAEMON_IDLE_TIMEOUT_USEC_DEFAULT (60ULL * 1000000ULL)
+#define NP_DAEMON_MAX_CONNECTIONS_DEFAULT   4096U
+#define NP_DAEMON_MAX_PER_USER_DEFAULT      1024U
+
 typedef struct NpSite {
         char *path; /* as on the host */
         bool present;
@@ -194,6 +208,7 @@ typedef struct NpSite {
         size_t n_settings;
         NpOverride *overrides;
         size_t n_overrides;
+        NpDaemonSettings daemon; /* [Daemon] */
 } NpSite;
 
 NpSite *np_site_free(NpSite *s);
@@ -230,3 +245,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(NpConfig *, np_config_free);
 int np_config_load(const NpRoot *root, const char *site_path, char *const *profile_args,
                    char *const *set_args, NpConfig **ret, NpConfigError *ret_kind,
                    char **ret_error);
+
+/* The tag np_config_watch_paths() gives its paths. */
+#define NP_WATCH_CONFIG (-1)
+
+/* Directories (and entries) whose changes can change the configuration: the site file and its
+ * drop-ins (or the --config file), every profile directory, and the drop-in directories of the
+ * named profiles. */
+int np_config_watch_paths(const NpRoot *root, const char *site_path, char *const *profile_names,
+                          NpWatchList *l);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The site file /etc/nodeprep/nodeprep.conf (+ nodeprep.conf.d/ *.conf): see nodeprep.conf(5). */
 
+#include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +202,54 @@ static int site_section_override(SiteParser *sp, const char *key, const char *va
         return -EINVAL;
 }
 
+static int site_section_daemon(SiteParser *sp, const char *key, const char *value,
+                               const char *origin, char **ret_error)
+{
+        static const struct {
+                const char *key;
+                size_t offset;
+                bool timespan;
+                uint64_t min, max;
+        } keys[] = {
+                { "RescanSec", offsetof(NpDaemonSettings, rescan_usec), true, 0, UINT64_MAX },
+                { "IdleTimeoutSec", offsetof(NpDaemonSettings, idle_timeout_usec), true, 0,
+                  UINT64_MAX },
+                { "MaxConnections", offsetof(NpDaemonSettings, max_connections), false, 1, 65536 },
+                { "MaxConnectionsPerUser", offsetof(NpDaemonSettings, max_connections_per_user),
+                  false, 1, 65536 },
+        };
+        NpDaemonSettings *d = &sp->site->daemon;
+
+        (void)origin;
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                uint64_t v;
+                int r;
+
+                if (!streq(key, keys[i].key))
+                        continue;
+                r = keys[i].timespan ? np_parse_timespan(value, &v) : np_parse_u64(value, &v);
+                if (r < 0) {
+                        *ret_error = strprintf("%s=%s: expected %s", key, value,
+                                               keys[i].timespan
+                                                       ? "a time span such as 1h, 30min or 90s"
+                                                       : "a number");
+                        return -EINVAL;
+                }
+                if (v < keys[i].min || v > keys[i].max) {
+                        *ret_error = strprintf("%s=%s: out of range (%" PRIu64 "...%" PRIu64 ")",
+                                               key, value, keys[i].min, keys[i].max);
+                        return -ERANGE;
+                }
+                /* infinity means never, as 0 does. */
+                *(uint64_t *)((char *)d + keys[i].offset) = v == UINT64_MAX ? 0 : v;
+                return 0;
+        }
+        *ret_error = strprintf("unknown key %s= in [Daemon] (expected RescanSec=, "
+                               "IdleTimeoutSec=, MaxConnections=, MaxConnectionsPerUser=)",
+                               key);
+        return -EINVAL;
+}
+
 static const struct {
         const char *name;
         bool named; /* [Name ARG]: one section per ARG */
@@ -211,6 +261,7 @@ static const struct {
         { "Override", false, site_section_override },
         { "Endpoint", true, site_section_endpoint },
         { "Path", true, site_section_path },
+        { "Daemon", false, site_section_daemon },
 };
 
 static int site_handle(void *userdata, const char *section, const char *key, const char *value,
@@ -240,7 +291,7 @@ static int site_handle(void *userdata, const char *section, const char *key, con
                         return free_and_strdup(&sp->section, site_sections[i].name);
                 }
                 *ret_error = strprintf("unknown section [%s] (expected [Site], [Settings], "
-                                       "[Override], [Endpoint NAME] or [Path NAME])",
+                                       "[Override], [Daemon], [Endpoint NAME] or [Path NAME])",
                                        section);
                 return -EINVAL;
         }
@@ -315,6 +366,12 @@ int np_site_load(const NpRoot *root, const char *path, NpSite **ret, char **ret_
         s->dropins = calloc(1, sizeof(char *));
         if (!s->dropins)
                 return -ENOMEM;
+        s->daemon = (NpDaemonSettings){
+                .rescan_usec = NP_DAEMON_RESCAN_USEC_DEFAULT,
+                .idle_timeout_usec = NP_DAEMON_IDLE_TIMEOUT_USEC_DEFAULT,
+                .max_connections = NP_DAEMON_MAX_CONNECTIONS_DEFAULT,
+                .max_connections_per_user = NP_DAEMON_MAX_PER_USER_DEFAULT,
+        };
 
         if (path) {
                 /* An explicit --config: a file on this machine that must exist; no drop-ins. */

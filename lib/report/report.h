@@ -51,6 +51,8 @@ int np_report_build(const NpConfig *config, NpFacts *facts, uint64_t now_usec, N
 int np_report_exit_code(const NpReport *r);
 
 int np_report_to_json(const NpReport *r, bool with_facts, json_object **ret);
+/* Read a report back from its JSON (nodeprepd's replies): -EBADMSG when it is not one. */
+int np_report_from_json(json_object *o, NpReport **ret);
 int np_facts_to_json(const NpFacts *f, json_object **ret);
 int np_profile_infos_to_json(const NpProfileInfo *infos, size_t n, json_object **ret);
 /* Text for people: failures first, each with observed / expected / remedy. */

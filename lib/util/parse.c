@@ -306,3 +306,70 @@ int np_version_find(const char *text, NpVersion *ret)
         }
         return -ENOENT;
 }
+
+int np_parse_timespan(const char *s, uint64_t *ret_usec)
+{
+        static const struct {
+                const char *unit;
+                uint64_t usec;
+        } units[] = {
+                { "usec", 1ULL },           { "us", 1ULL },
+                { "msec", 1000ULL },        { "ms", 1000ULL },
+                { "seconds", 1000000ULL },  { "second", 1000000ULL },
+                { "sec", 1000000ULL },      { "s", 1000000ULL },
+                { "minutes", 60000000ULL }, { "minute", 60000000ULL },
+                { "min", 60000000ULL },     { "m", 60000000ULL },
+                { "hours", 3600000000ULL }, { "hour", 3600000000ULL },
+                { "hr", 3600000000ULL },    { "h", 3600000000ULL },
+                { "days", 86400000000ULL }, { "day", 86400000000ULL },
+                { "d", 86400000000ULL },    { "weeks", 604800000000ULL },
+                { "week", 604800000000ULL }, { "w", 604800000000ULL },
+        };
+        uint64_t total = 0;
+        bool any = false;
+
+        while (isspace((unsigned char)*s))
+                s++;
+        if (streq(s, "infinity")) {
+                *ret_usec = UINT64_MAX;
+                return 0;
+        }
+        while (*s) {
+                unsigned long long v;
+                uint64_t factor = 1000000ULL;
+                char *end;
+                size_t n;
+
+                if (!isdigit((unsigned char)*s))
+                        return -EINVAL;
+                errno = 0;
+                v = strtoull(s, &end, 10);
+                if (errno == ERANGE)
+                        return -ERANGE;
+                s = end;
+                while (isspace((unsigned char)*s))
+                        s++;
+                n = strcspn(s, " \t0123456789");
+                if (n > 0) {
+                        size_t i;
+
+                        for (i = 0; i < ELEMENTSOF(units); i++)
+                                if (strlen(units[i].unit) == n && strneq(s, units[i].unit, n))
+                                        break;
+                        if (i == ELEMENTSOF(units))
+                                return -EINVAL;
+                        factor = units[i].usec;
+                        s += n;
+                }
+                if (v > (UINT64_MAX - total) / factor)
+                        return -ERANGE;
+                total += v * factor;
+                any = true;
+                while (isspace((unsigned char)*s))
+                        s++;
+        }
+        if (!any)
+                return -EINVAL;
+        *ret_usec = total;
+        return 0;
+}

@@ -47,3 +47,10 @@ int np_version_compare(const NpVersion *a, const NpVersion *b, bool prefix);
 char *np_version_to_string(const NpVersion *v);
 /* Find the first version-looking token ("v1.2.3" or "1.2") in free text such as tool output. */
 int np_version_find(const char *text, NpVersion *ret);
+
+/*
+ * A time span as systemd writes it: "90", "90s", "1h", "1h 30min", "500ms", "2d"; a bare number
+ * is seconds. Units: us, ms, s/sec, m/min, h/hr, d/day, w/week (+ plurals). "infinity" is
+ * UINT64_MAX.
+ */
+int np_parse_timespan(const char *s, uint64_t *ret_usec);

@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nodeprepd's manager: load the configuration, evaluate in a worker thread (probing only the areas
+ * that changed, keeping the others' facts), publish the new report (journal, sd_notify, Watch).
+ */
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+
+#include "daemon/log.h"
+#include "daemon/manager.h"
+#include "evaluate.h"
+#include "util/strv.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+
+/* One evaluation's probing, handed to a worker thread so that the loop keeps answering. */
+struct Job {
+        pthread_t thread;
+        const NpRoot *root;
+        const NpProbeRequest *request; /* the manager's; unchanged while a job runs */
+        unsigned areas;
+        NpFacts *facts; /* the areas probed, filled by the thread */
+        int result;
+        uint64_t started; /* CLOCK_MONOTONIC */
+        int efd;
+        /* Reload calls answered when this job is done: those made before its configuration was
+         * read. Later ones wait for the next reload. */
+        NpVarlinkCall **reload_waiters;
+        size_t n_reload_waiters;
+};
+
+static uint64_t now_monotonic(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+static void *job_run(void *userdata)
+{
+        Job *j = userdata;
+        uint64_t one = 1;
+
+        j->result = np_probe_areas(j->root, j->request, j->areas, j->facts);
+        /* The eventfd wakes the loop; a failed write cannot happen on a counter far from max. */
+        (void)!write(j->efd, &one, sizeof(one));
+        return NULL;
+}
+
+static Job *job_free(Job *j)
+{
+        if (!j)
+                return NULL;
+        /* Still here: the evaluation failed; the callers must not wait forever. */
+        for (size_t i = 0; i < j->n_reload_waiters; i++) {
+                if (!np_varlink_call_done(j->reload_waiters[i]))
+                        (void)np_varlink_error(j->reload_waiters[i], "io.nodeprep.InternalError",
+                                               NULL);
+                np_varlink_call_unref(j->reload_waiters[i]);
+        }
+        free(j->reload_waiters);
+        np_facts_free(j->facts);
+        free(j);
+        return NULL;
+}
+
+/* --- configuration -------------------------------------------------------------------------- */
+
+static void profile_infos_free(Manager *m)
+{
+        np_profile_info_free_many(m->profile_infos, m->n_profile_infos);
+        m->profile_infos = NULL;
+        m->n_profile_infos = 0;
+}
+
+static void log_config_error(const char *error, bool have_good)
+{
+        int r = sd_journal_send("MESSAGE=Configuration not loaded: %s%s", error,
+                                have_good ? " (keeping the last good configuration)" : "",
+                                "MESSAGE_ID=" NP_MESSAGE_CONFIG_ERROR, "PRIORITY=%i", LOG_ERR,
+                                "NODEPREP_CONFIG_ERROR=%s", error, NULL);
+
+        if (r < 0 || !getenv("JOURNAL_STREAM"))
+                log_error("Configuration not loaded: %s%s", error,
+                          have_good ? " (keeping the last good configuration)" : "");
+}
+
+/* Load the configuration; on failure keep the last good one and remember the error. */
+static int manager_load_config(Manager *m)
+{
+        _cleanup_(np_config_freep) NpConfig *c = NULL;
+        _cleanup_free_ char *error = NULL;
+        NpProbeRequest req = {};
+        NpConfigError kind;
+        int r;
+
+        r = np_config_load(m->root, m->config_path, NULL, NULL, &c, &kind, &error);
+        if (r == -ENOMEM)
+                return r;
+        profile_infos_free(m);
+        /* The profile list is informational: a failure leaves it empty. */
+        (void)np_profile_list(m->root, &m->profile_infos, &m->n_profile_infos);
+        if (r < 0) {
+                if (!error && !(error = strdup(strerror(-r))))
+                        return -ENOMEM;
+                log_config_error(error, m->config);
+                free_and_replace(&m->config_error, TAKE_PTR(error));
+                return 0;
+        }
+        r = np_config_probe_request(c, &req);
+        if (r < 0)
+                return r;
+        STRV_FOREACH (w, c->warnings)
+                log_warning("%s", *w);
+        if (m->config_error)
+                log_info("Configuration loaded again; the error is gone");
+        m->config_error = mfree(m->config_error);
+        np_config_free(m->config);
+        m->config = TAKE_PTR(c);
+        np_probe_request_done(&m->request);
+        m->request = req;
+        manager_varlink_apply_limits(m);
+        return 1;
+}
+
+/* --- publishing ----------------------------------------------------------------------------- */
+
+static char *format_status(Manager *m)
+{
+        _cleanup_strv_free_ char **parts = NULL;
+
+        for (size_t i = 0; m->report && i < m->report->n_profiles; i++) {
+                const NpProfileReport *p = &m->report->profiles[i];
+                unsigned fail = p->summary[NP_STATUS_FAIL], unknown = p->summary[NP_STATUS_UNKNOWN];
+                char *s;
+
+                if (p->ready)
+                        s = strprintf("%s: ready", p->name);
+                else if (fail > 0)
+                        s = strprintf("%s: not ready, %u failing", p->name, fail);
+                else
+                        s = strprintf("%s: undecided, %u unknown", p->name, unknown);
+                if (strv_consume(&parts, s) < 0)
+                        return NULL;
+        }
+        if (m->config_error &&
+            strv_consume(&parts, strprintf("configuration error: %s", m->config_error)) < 0)
+                return NULL;
+        if (!parts)
+                return strdup("starting");
+        return strv_join(parts, "; ");
+}
+
+static void update_status(Manager *m)
+{
+        _cleanup_free_ char *s = format_status(m);
+
+        if (!s || streq_ptr(s, m->status))
+                return;
+        (void)sd_notifyf(false, "STATUS=%s", s);
+        free_and_replace(&m->status, TAKE_PTR(s));
+}
+
+static const NpProfileReport *find_profile(const NpReport *r, const char *name)
+{
+        for (size_t i = 0; r && i < r->n_profiles; i++)
+                if (streq(r->profiles[i].name, name))
+                        return &r->profiles[i];
+        return NULL;
+}
+
+static const NpResult *find_result(const NpProfileReport *p, const char *id)
+{
+        for (size_t i = 0; p && i < p->n_results; i++)
+                if (streq(p->results[i].id, id))
+                        return &p->results[i];
+        return NULL;
+}
+
+static void journal_or_stderr(int priority, const char *message_id, const char *text,
+                              const char *profile, const char *check, const char *status,
+                              const char *previous)
+{
+        int r;
+
+        if (check)
+                r = sd_journal_send("MESSAGE=%s", text, "MESSAGE_ID=%s", message_id, "PRIORITY=%i",
+                                    priority, "NODEPREP_PROFILE=%s", profile, "NODEPREP_CHECK=%s",
+                                    check, "NODEPREP_STATUS=%s", status,
+                                    "NODEPREP_PREVIOUS_STATUS=%s", strempty(previous), NULL);
+        else
+                r = sd_journal_send("MESSAGE=%s", text, "MESSAGE_ID=%s", message_id, "PRIORITY=%i",
+                                    priority, "NODEPREP_PROFILE=%s", profile, "NODEPREP_STATUS=%s",
+                                    status, NULL);
+        /* Without journald (tests, containers) the line goes to stderr instead. */
+        if (r < 0 || !getenv("JOURNAL_STREAM"))
+                log_full(priority, "%s", text);
+}
+
+static const char *profile_state(const NpProfileReport *p)
+{
+        if (p->ready)
+                return "ready";
+        return p->summary[NP_STATUS_FAIL] > 0 ? "not-ready" : "undecided";
+}
+
+/* One journal message per verdict change: a profile's readiness, a check's status. */
+static void log_verdict_changes(const NpReport *old, const NpReport *new)
+{
+        for (size_t i = 0; i < new->n_profiles; i++) {
+                const NpProfileReport *p = &new->profiles[i], *op = find_profile(old, p->name);
+                _cleanup_free_ char *text = NULL;
+
+                if (!op || !streq(profile_state(op), profile_state(p))) {
+                        if (p->ready)
+                                text = strprintf("%s: ready", p->name);
+                        else
+                                text = strprintf(
+                                    "%s: %s, %u failing, %u unknown", p->name,
+                                    p->summary[NP_STATUS_FAIL] > 0 ? "not ready" : "undecided",
+                                    p->summary[NP_STATUS_FAIL], p->summary[NP_STATUS_UNKNOWN]);
+                        if (text)
+                                journal_or_stderr(p->ready ? LOG_NOTICE : LOG_WARNING,
+                                                  NP_MESSAGE_PROFILE_CHANGED, text, p->name, NULL,
+                                                  profile_state(p), NULL);
+                }
+                if (!op)
+                        continue; /* the first verdict: one line per profile is enough */
+                for (size_t k = 0; k < p->n_results; k++) {
+                        const NpResult *res = &p->results[k], *o = find_result(op, res->id);
+                        const char *st = np_status_to_string(res->status);
+                        _cleanup_free_ char *line = NULL;
+
+                        if (o && o->status == res->status)
+                                continue;
+                        line = strprintf("%s: %s %s -> %s%s%s", p->name, res->id,
+                                         o ? np_status_to_string(o->status) : "new", st,
+                                         res->message ? ": " : "", strempty(res->message));
+                        if (line)
+                                journal_or_stderr(res->status == NP_STATUS_FAIL ||
+                                                          res->status == NP_STATUS_UNKNOWN
+                                                      ? LOG_WARNING
+                                                      : LOG_NOTICE,
+                                                  NP_MESSAGE_CHECK_CHANGED, line, p->name, res->id,
+                                                  st, o ? np_status_to_string(o->status) : NULL);
+                }
+        }
+}
+
+json_object *manager_evaluation_json(Manager *m)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object(),
+                                                *areas = json_object_new_array(),
+                                                *probes = json_object_new_object();
+        _cleanup_free_ char *ts = np_format_timestamp(m->finished_usec);
+
+        if (!o || !areas || !probes || !ts)
+                return NULL;
+        for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
+                json_object_object_add(probes, np_probe_area_to_string(a),
+                                       json_object_new_uint64(m->probes[a]));
+        for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
+                if (m->reprobed & NP_AREA_MASK(a))
+                        json_object_array_add(areas,
+                                              json_object_new_string(np_probe_area_to_string(a)));
+        json_object_object_add(o, "serial", json_object_new_uint64(m->serial));
+        json_object_object_add(o, "finished_at", json_object_new_string(ts));
+        json_object_object_add(o, "duration_usec", json_object_new_uint64(m->duration_usec));
+        json_object_object_add(o, "reprobed", TAKE_PTR(areas));
+        json_object_object_add(o, "probes", TAKE_PTR(probes));
+        return TAKE_PTR(o);
+}
+
+const char *manager_unknown_profile(Manager *m, char *const *profiles)
+{
+        STRV_FOREACH (p, (char **)profiles)
+                if (!find_profile(m->report, *p))
+                        return *p;
+        return NULL;
+}
+
+static const char *serialize(json_object *o, size_t *len)
+{
+        return json_object_to_json_string_length(
+            o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}
+
+int manager_report_view(Manager *m, char *const *profiles, bool facts, char **ret_json,
+                        size_t *ret_len, char **ret_fingerprint)
+{
+        _cleanup_(json_object_putp) json_object *params = json_object_new_object(), *report = NULL;
+        _cleanup_free_ NpProfileReport *selected = NULL;
+        NpReport view;
+        json_object *ts = NULL;
+        const char *s;
+        size_t len;
+        int r;
+
+        if (!params || !m->report)
+                return -ENOMEM;
+        view = *m->report;
+        if (!facts)
+                view.facts = NULL;
+        if (profiles) {
+                /* A shallow view: the profiles asked for, "ready" over those only. */
+                selected = calloc(strv_length(profiles) + 1, sizeof(NpProfileReport));
+                if (!selected)
+                        return -ENOMEM;
+                view.profiles = selected;
+                view.n_profiles = 0;
+                view.ready = true;
+                for (size_t i = 0; i < m->report->n_profiles; i++)
+                        if (strv_contains(profiles, m->report->profiles[i].name)) {
+                                selected[view.n_profiles++] = m->report->profiles[i];
+                                view.ready = view.ready && m->report->profiles[i].ready;
+                        }
+        }
+        r = np_report_to_json(&view, facts, &report);
+        if (r < 0)
+                return r;
+        json_object_object_add(report, "config_error",
+                               m->config_error ? json_object_new_string(m->config_error) : NULL);
+        if (ret_fingerprint) {
+                /* The same report taken at another time is not a change. */
+                ts = json_object_get(json_object_object_get(report, "generated_at"));
+                json_object_object_del(report, "generated_at");
+                s = serialize(report, &len);
+                *ret_fingerprint = s ? strndup(s, len) : NULL;
+                json_object_object_add(report, "generated_at", ts);
+                if (!*ret_fingerprint)
+                        return -ENOMEM;
+        }
+        json_object_object_add(params, "report", TAKE_PTR(report));
+        json_object_object_add(params, "evaluation", manager_evaluation_json(m));
+        s = serialize(params, &len);
+        if (!s || !(*ret_json = strndup(s, len)))
+                return -ENOMEM;
+        *ret_len = len;
+        return 0;
+}
+
+static void manager_publish(Manager *m)
+{
+        m->reply_json = mfree(m->reply_json);
+        m->reply_facts_json = mfree(m->reply_facts_json);
+        if (m->report &&
+            manager_report_view(m, NULL, false, &m->reply_json, &m->reply_json_len, NULL) < 0)
+                log_error("Out of memory formatting the report");
+        update_status(m);
+        manager_notify_subscribers(m);
+}
+
+/* --- evaluation ----------------------------------------------------------------------------- */
+
+static void manager_start_job(Manager *m);
+
+static int job_done(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        Manager *m = userdata;
+        Job *j = TAKE_PTR(m->job);
+        _cleanup_(np_report_freep) NpReport *old = NULL;
+        NpReport *report = NULL;
+        NpFacts *facts;
+        uint64_t v;
+        int r;
+
+        (void)source, (void)revents;
+        (void)!read(fd, &v, sizeof(v)); /* reset the counter */
+        pthread_join(j->thread, NULL);
+
+        if (j->result < 0) {
+                log_error_errno(j->result, "Probing failed: %m");
+                m->dirty |= j->areas; /* try again at the next event or re-scan */
+                job_free(j);
+                return 0;
+        }
+        facts = TAKE_PTR(j->facts);
+        /* Keep the facts of the areas not probed again from the last report. */
+        for (NpProbeArea a = 0; m->report && m->report->facts && a < _NP_AREA_MAX; a++)
+                if (!(j->areas & NP_AREA_MASK(a)))
+                        np_facts_move_area(facts, m->report->facts, a);
+
+        r = np_report_build(m->config, facts, np_now_usec(), &report);
+        if (r < 0) {
+                log_error_errno(r, "Evaluation failed: %m");
+                m->dirty = NP_AREAS_ALL; /* the old report's facts may be gone */
+                job_free(j);
+                return 0;
+        }
+        old = m->report;
+        m->report = report;
+        m->serial++;
+        m->finished_usec = report->generated_at_usec;
+        m->duration_usec = now_monotonic() - j->started;
+        m->reprobed = j->areas;
+        for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
+                if (j->areas & NP_AREA_MASK(a))
+                        m->probes[a]++;
+        log_debug("Evaluation %" PRIu64 " (areas 0x%x) took %" PRIu64 " us", m->serial, j->areas,
+                  m->duration_usec);
+        log_verdict_changes(old, report);
+        manager_publish(m);
+        if (!m->ready_sent) {
+                (void)sd_notify(false, "READY=1");
+                m->ready_sent = true;
+                manager_answer_deferred(m);
+        }
+        /* The Reload calls this job answers: hand them back to the manager's list to reply. */
+        if (j->n_reload_waiters > 0) {
+                NpVarlinkCall **later = TAKE_PTR(m->reload_waiters);
+                size_t n_later = m->n_reload_waiters;
+
+                m->reload_waiters = TAKE_PTR(j->reload_waiters);
+                m->n_reload_waiters = j->n_reload_waiters;
+                j->n_reload_waiters = 0;
+                manager_answer_reload(m, NULL);
+                m->reload_waiters = later;
+                m->n_reload_waiters = n_later;
+        }
+
+        if (j->areas == NP_AREAS_ALL && m->config && m->config->site->daemon.rescan_usec > 0) {
+                uint64_t now = now_monotonic();
+
+                (void)sd_event_source_set_time(m->rescan,
+                                               now + m->config->site->daemon.rescan_usec);
+                (void)sd_event_source_set_enabled(m->rescan, SD_EVENT_ONESHOT);
+        }
+        job_free(j);
+        if (m->dirty || m->config_dirty)
+                manager_schedule(m, 0);
+        return 0;
+}
+
+static void manager_start_job(Manager *m)
+{
+        bool reloaded = false;
+        Job *j;
+        int r;
+
+        if (m->job)
+                return; /* job_done() schedules again */
+        if (m->config_dirty) {
+                m->config_dirty = false;
+                r = manager_load_config(m);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot load the configuration: %m");
+                        return;
+                }
+                if (r == 0) {
+                        /* Bad: report the error with the last good configuration's report. */
+                        manager_publish(m);
+                        manager_answer_reload(m, m->config_error);
+                        if (!m->ready_sent && !m->config) {
+                                /* Nothing to evaluate: be ready to answer with the error. */
+                                (void)sd_notify(false, "READY=1");
+                                m->ready_sent = true;
+                                manager_answer_deferred(m);
+                        }
+                        (void)manager_watch_files(m);
+                        if (!m->config)
+                                return;
+                } else {
+                        m->dirty = NP_AREAS_ALL;
+                        reloaded = true;
+                        (void)manager_watch_files(m);
+                }
+        }
+        if (!m->config || m->dirty == 0)
+                return;
+        /* Without a bus connection (no bus yet at boot, or lost), try again when units are due. */
+        if (m->dirty & NP_AREA_MASK(NP_AREA_UNITS))
+                manager_watch_bus(m);
+
+        j = calloc(1, sizeof(*j));
+        if (!j || !(j->facts = np_facts_new())) {
+                free(j);
+                log_error("Out of memory starting an evaluation");
+                return;
+        }
+        j->root = m->root;
+        j->request = &m->request;
+        /* Without earlier facts every area must be probed. */
+        j->areas = m->report && m->report->facts ? m->dirty : NP_AREAS_ALL;
+        j->efd = m->job_efd;
+        j->started = now_monotonic();
+        /* The modules probe needs the kernel release the system area found. */
+        if (!(j->areas & NP_AREA_MASK(NP_AREA_SYSTEM)) &&
+            free_and_strdup(&j->facts->system.kernel, m->report->facts->system.kernel) < 0) {
+                job_free(j);
+                return;
+        }
+        m->dirty = 0;
+        r = pthread_create(&j->thread, NULL, job_run, j);
+        if (r != 0) {
+                log_error_errno(-r, "Cannot start the evaluation thread: %m");
+                m->dirty |= j->areas;
+                job_free(j);
+                return;
+        }
+        if (reloaded) {
+                j->reload_waiters = TAKE_PTR(m->reload_waiters);
+                j->n_reload_waiters = m->n_reload_waiters;
+                m->n_reload_waiters = 0;
+        }
+        m->job = j;
+}
+
+static int on_coalesce(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        (void)source, (void)usec;
+        manager_start_job(userdata);
+        return 0;
+}
+
+static int on_rescan(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        (void)source, (void)usec;
+        log_debug("Safety re-scan");
+        manager_schedule(userdata, NP_AREAS_ALL);
+        return 0;
+}
+
+void manager_schedule(Manager *m, unsigned areas)
+{
+        uint64_t now = 0;
+        int enabled = SD_EVENT_OFF;
+
+        m->dirty |= areas;
+        if (m->job || (!m->dirty && !m->config_dirty))
+                return;
+        (void)sd_event_source_get_enabled(m->coalesce, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return; /* this event joins the batch already waiting */
+        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        (void)sd_event_source_set_time(m->coalesce, now + NP_COALESCE_USEC);
+        (void)sd_event_source_set_enabled(m->coalesce, SD_EVENT_ONESHOT);
+}
+
+void manager_schedule_reload(Manager *m)
+{
+        m->config_dirty = true;
+        manager_schedule(m, 0);
+}
+
+int manager_start(Manager *m)
+{
+        m->config_dirty = true;
+        manager_start_job(m);
+        return 0;
+}
+
+/* --- life cycle ----------------------------------------------------------------------------- */
+
+int manager_new(sd_event *event, const char *root, const char *config_path, Manager **ret)
+{
+        _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(*m));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(event);
+        m->job_efd = m->rtnl_fd = m->mountinfo_fd = -EBADF;
+        r = np_root_new(root, &m->root);
+        if (r < 0)
+                return r;
+        if (config_path && !(m->config_path = strdup(config_path)))
+                return -ENOMEM;
+        m->job_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (m->job_efd < 0)
+                return -errno;
+        r = sd_event_add_io(event, &m->job_source, m->job_efd, EPOLLIN, job_done, m);
+        if (r >= 0)
+                r = sd_event_add_time(event, &m->coalesce, CLOCK_MONOTONIC, UINT64_MAX, 1000,
+                                      on_coalesce, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->coalesce, SD_EVENT_OFF);
+        /* The re-scan may wait for other wake-ups: a minute's accuracy. */
+        if (r >= 0)
+                r = sd_event_add_time(event, &m->rescan, CLOCK_MONOTONIC, UINT64_MAX,
+                                      60ULL * 1000000ULL, on_rescan, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->rescan, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m)
+{
+        if (!m)
+                return NULL;
+        if (m->job) {
+                pthread_join(m->job->thread, NULL);
+                job_free(m->job);
+        }
+        manager_varlink_done(m);
+        manager_watch_done(m);
+        sd_event_source_disable_unref(m->job_source);
+        sd_event_source_disable_unref(m->coalesce);
+        sd_event_source_disable_unref(m->rescan);
+        safe_close(m->job_efd);
+        np_report_free(m->report);
+        free(m->reply_json);
+        free(m->reply_facts_json);
+        np_config_free(m->config);
+        np_probe_request_done(&m->request);
+        free(m->config_error);
+        profile_infos_free(m);
+        np_root_free(m->root);
+        free(m->config_path);
+        free(m->status);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}

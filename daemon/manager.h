@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nodeprepd's state: the configuration in use, the current report, the event sources that say
+ * what changed, the evaluation running in its worker thread, and the Varlink server.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "probe/area.h"
+#include "profile/profile.h"
+#include "report/report.h"
+#include "util/root.h"
+#include "varlink/server.h"
+
+/* Journal MESSAGE_IDs (journalctl MESSAGE_ID=...). */
+#define NP_MESSAGE_CHECK_CHANGED   "8ed06d00866e4e04b66d37ba02bcbe1e" /* a check's status */
+#define NP_MESSAGE_PROFILE_CHANGED "b47b0d60a5764390a97b926d31d37c3d" /* a profile's readiness */
+#define NP_MESSAGE_CONFIG_ERROR    "f5851a513234495bb31a3bbe7e500c53" /* a reload failed */
+
+/* Events within this window give one evaluation. */
+#define NP_COALESCE_USEC (50ULL * 1000ULL)
+
+struct udev;
+struct udev_monitor;
+
+typedef struct Job Job;
+typedef struct Inotify Inotify;
+
+/* A Watch call and what it last received. */
+typedef struct Subscriber {
+        NpVarlinkCall *call;
+        char **profiles; /* NULL for all */
+        bool facts;
+        char *last; /* the report it last got, without generated_at */
+        struct Subscriber *next;
+} Subscriber;
+
+/* A call that arrived before the first evaluation finished, answered after it. */
+typedef struct Deferred {
+        NpVarlinkCall *call;
+        json_object *parameters;
+        NpVarlinkMethodFn fn;
+        struct Deferred *next;
+} Deferred;
+
+typedef struct Manager {
+        sd_event *event;
+        NpRoot *root;
+        char *config_path; /* --config, or NULL for the site file under the root */
+
+        NpConfig *config; /* the last good configuration, NULL when none loaded yet */
+        NpProbeRequest request;
+        char *config_error;           /* why the last load failed, NULL when it loaded */
+        NpProfileInfo *profile_infos; /* ListProfiles, read at each load */
+        size_t n_profile_infos;
+
+        NpReport *report; /* current; NULL before the first evaluation */
+        uint64_t serial;
+        uint64_t finished_usec, duration_usec; /* CLOCK_REALTIME, duration */
+        unsigned reprobed;                     /* areas of the last evaluation */
+        uint64_t probes[_NP_AREA_MAX];         /* evaluations that probed each area, in total */
+        char *reply_json;                      /* GetReport parameters without arguments, cached */
+        size_t reply_json_len;
+        char *reply_facts_json; /* GetReport with facts, made on first use */
+        size_t reply_facts_json_len;
+
+        unsigned dirty;    /* areas to probe at the next evaluation */
+        bool config_dirty; /* read the configuration again first */
+        sd_event_source *coalesce, *rescan;
+        Job *job; /* the evaluation running, NULL when idle */
+        sd_event_source *job_source;
+        int job_efd;
+
+        NpVarlinkServer *varlink;
+        Subscriber *subscribers;
+        Deferred *deferred;
+        NpVarlinkCall **reload_waiters;
+        size_t n_reload_waiters;
+
+        /* Watchers (daemon/watch.c). */
+        struct udev *udev;
+        struct udev_monitor *udev_monitor;
+        sd_event_source *udev_source;
+        int rtnl_fd;
+        sd_event_source *rtnl_source;
+        Inotify *inotify;
+        int mountinfo_fd;
+        sd_event_source *mountinfo_source;
+        sd_bus *bus;
+        sd_bus_slot **bus_slots;
+        size_t n_bus_slots;
+
+        bool ready_sent;
+        char *status; /* last STATUS= */
+} Manager;
+
+int manager_new(sd_event *event, const char *root, const char *config_path, Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/* Load the configuration and start the first evaluation. */
+int manager_start(Manager *m);
+/* Something in these areas changed: evaluate after the coalescing delay. */
+void manager_schedule(Manager *m, unsigned areas);
+/* Re-read the configuration (SIGHUP, Reload, a changed profile or site file). */
+void manager_schedule_reload(Manager *m);
+
+/* GetReport/Watch parameters for a view of the current report: all profiles or some, facts or
+ * not; *ret_fingerprint (optional) is the report without generated_at, for change detection. */
+int manager_report_view(Manager *m, char *const *profiles, bool facts, char **ret_json,
+                        size_t *ret_len, char **ret_fingerprint);
+/* A profile of profiles that the configuration does not evaluate, or NULL. */
+const char *manager_unknown_profile(Manager *m, char *const *profiles);
+json_object *manager_evaluation_json(Manager *m);
+
+/* Varlink (daemon/manager-varlink.c). */
+int manager_varlink_init(Manager *m, const char *listen_path);
+void manager_varlink_apply_limits(Manager *m);
+void manager_notify_subscribers(Manager *m);
+void manager_answer_deferred(Manager *m);
+void manager_answer_reload(Manager *m, const char *error);
+void manager_varlink_done(Manager *m);
+
+/* Watchers (daemon/watch.c). */
+int manager_watch_init(Manager *m);
+/* Set the inotify watches for the current configuration and probe request. */
+int manager_watch_files(Manager *m);
+/* Connect to the system bus for unit state changes if not connected. */
+void manager_watch_bus(Manager *m);
+void manager_watch_done(Manager *m);

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Probe areas: probe some, move facts between probes, list the files each reads (see area.h). */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/area.h"
+#include "probe/probe.h"
+#include "util/strv.h"
+
+static const char *const area_names[_NP_AREA_MAX] = {
+        [NP_AREA_SYSTEM] = "system",   [NP_AREA_SELINUX] = "selinux", [NP_AREA_ISCSI] = "iscsi",
+        [NP_AREA_MODULES] = "modules", [NP_AREA_UNITS] = "units",     [NP_AREA_FS] = "fs",
+        [NP_AREA_DISKS] = "disks",     [NP_AREA_LINKS] = "links",     [NP_AREA_ENDPOINTS] = "endpoints",
+        [NP_AREA_TOOLS] = "tools",     [NP_AREA_LAYOUTS] = "layouts", [NP_AREA_VIRT] = "virt",
+};
+
+const char *np_probe_area_to_string(NpProbeArea a)
+{
+        return a >= 0 && a < _NP_AREA_MAX ? area_names[a] : NULL;
+}
+
+int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask, NpFacts *f)
+{
+        int r = 0;
+
+        if (!f->root && !(f->root = strdup(root->path)))
+                return -ENOMEM;
+        if (mask & NP_AREA_MASK(NP_AREA_SYSTEM))
+                r = np_probe_system(root, req->kubelet, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_SELINUX)) && req->selinux)
+                r = np_probe_selinux(root, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_ISCSI)) && req->iscsi)
+                r = np_probe_iscsi(root, req->iscsi_nodes, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_MODULES)))
+                r = np_probe_modules(root, req->modules, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_UNITS)))
+                r = np_probe_units(req->units, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_FS)))
+                r = np_probe_fs(root, req->fs_paths, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_DISKS)) && req->disks)
+                r = np_probe_disks(root, req->include_loop_devices, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_LINKS)) && req->links)
+                r = np_probe_links(f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_ENDPOINTS)))
+                r = np_probe_endpoints(req, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_TOOLS)))
+                r = np_probe_tools(root, req, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_LAYOUTS)))
+                r = np_probe_layouts(root, req, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_VIRT)) && req->virt)
+                r = np_probe_virt(root, f);
+        return r;
+}
+
+#define SWAP(a, b)                   \
+        do {                         \
+                typeof(a) _t_ = (a); \
+                (a) = (b);           \
+                (b) = _t_;           \
+        } while (0)
+
+void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a)
+{
+        switch (a) {
+        case NP_AREA_SYSTEM:
+                SWAP(dst->system, src->system);
+                break;
+        case NP_AREA_SELINUX:
+                SWAP(dst->selinux, src->selinux);
+                break;
+        case NP_AREA_ISCSI:
+                SWAP(dst->iscsi, src->iscsi);
+                break;
+        case NP_AREA_MODULES:
+                SWAP(dst->modules, src->modules);
+                SWAP(dst->n_modules, src->n_modules);
+                SWAP(dst->modules_load_dirs_unknown, src->modules_load_dirs_unknown);
+                break;
+        case NP_AREA_UNITS:
+                SWAP(dst->units, src->units);
+                SWAP(dst->n_units, src->n_units);
+                break;
+        case NP_AREA_FS:
+                SWAP(dst->fs, src->fs);
+                SWAP(dst->n_fs, src->n_fs);
+                break;
+        case NP_AREA_DISKS:
+                SWAP(dst->disks, src->disks);
+                SWAP(dst->n_disks, src->n_disks);
+                SWAP(dst->disks_unknown, src->disks_unknown);
+                break;
+        case NP_AREA_LINKS:
+                SWAP(dst->links, src->links);
+                SWAP(dst->n_links, src->n_links);
+                SWAP(dst->links_unknown, src->links_unknown);
+                break;
+        case NP_AREA_ENDPOINTS:
+                SWAP(dst->endpoints, src->endpoints);
+                SWAP(dst->n_endpoints, src->n_endpoints);
+                break;
+        case NP_AREA_TOOLS:
+                SWAP(dst->tools, src->tools);
+                SWAP(dst->n_tools, src->n_tools);
+                break;
+        case NP_AREA_LAYOUTS:
+                SWAP(dst->layouts, src->layouts);
+                SWAP(dst->n_layouts, src->n_layouts);
+                break;
+        case NP_AREA_VIRT:
+                SWAP(dst->virt, src->virt);
+                break;
+        default:
+                break;
+        }
+}
+
+static int add(const NpRoot *root, NpWatchList *l, const char *dir, const char *name,
+               NpProbeArea area)
+{
+        _cleanup_free_ char *p = np_root_prefix(root, dir);
+
+        return p ? np_watch_list_add(l, p, name, (int)area) : -ENOMEM;
+}
+
+/* Keep in step with the paths the probes in lib/probe/ read. */
+int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchList *l)
+{
+        static const char *const bin_dirs[] = { "/usr/sbin", "/sbin",          "/usr/bin",
+                                                "/bin",      "/usr/local/bin", "/opt/bin" };
+        static const char *const unit_dirs[] = {
+                "/etc/systemd/system",     "/run/systemd/system", "/usr/local/lib/systemd/system",
+                "/usr/lib/systemd/system", "/lib/systemd/system",
+        };
+        static const char *const conf_dirs[] = {
+                "/etc/modules-load.d",
+                "/run/modules-load.d",
+                "/usr/local/lib/modules-load.d",
+                "/usr/lib/modules-load.d",
+                "/lib/modules-load.d",
+                "/etc/modprobe.d",
+                "/run/modprobe.d",
+                "/usr/local/lib/modprobe.d",
+                "/usr/lib/modprobe.d",
+                "/lib/modprobe.d",
+        };
+        int r;
+
+        r = add(root, l, "/etc", "os-release", NP_AREA_SYSTEM);
+        if (r >= 0)
+                r = add(root, l, "/usr/lib", "os-release", NP_AREA_SYSTEM);
+        for (size_t i = 0; r >= 0 && req->kubelet && i < ELEMENTSOF(bin_dirs); i++)
+                r = add(root, l, bin_dirs[i], "kubelet", NP_AREA_SYSTEM);
+        if (r >= 0 && req->selinux)
+                r = add(root, l, "/etc/selinux", "config", NP_AREA_SELINUX);
+        if (r >= 0 && req->iscsi) {
+                r = add(root, l, "/etc/iscsi", NULL, NP_AREA_ISCSI);
+                if (r >= 0 && req->iscsi_nodes)
+                        r = add(root, l, "/etc/iscsi/nodes", NULL, NP_AREA_ISCSI);
+                if (r >= 0 && req->iscsi_nodes)
+                        r = add(root, l, "/var/lib/iscsi/nodes", NULL, NP_AREA_ISCSI);
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bin_dirs); i++)
+                        r = add(root, l, bin_dirs[i], "iscsiadm", NP_AREA_ISCSI);
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(unit_dirs); i++) {
+                        r = add(root, l, unit_dirs[i], "iscsid.service", NP_AREA_ISCSI);
+                        if (r >= 0)
+                                r = add(root, l, unit_dirs[i], "iscsid.socket", NP_AREA_ISCSI);
+                }
+        }
+        if (r >= 0 && strv_length(req->modules) > 0) {
+                r = add(root, l, "/etc", "modules", NP_AREA_MODULES);
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(conf_dirs); i++)
+                        r = add(root, l, conf_dirs[i], NULL, NP_AREA_MODULES);
+        }
+        for (size_t t = 0; r >= 0 && t < req->n_tools; t++)
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bin_dirs); i++)
+                        r = add(root, l, bin_dirs[i], req->tools[t].name, NP_AREA_TOOLS);
+        for (size_t k = 0; r >= 0 && k < req->n_layouts; k++) {
+                const NpLayoutRequest *lr = &req->layouts[k];
+
+                r = add(root, l, lr->path, NULL, NP_AREA_LAYOUTS);
+                STRV_FOREACH (e, lr->entries) {
+                        _cleanup_free_ char *dir = strprintf("%s/%s", lr->path, *e);
+
+                        if (r >= 0)
+                                r = dir ? add(root, l, dir, NULL, NP_AREA_LAYOUTS) : -ENOMEM;
+                }
+        }
+        if (r >= 0 && req->virt) {
+                r = add(root, l, "/dev", "kvm", NP_AREA_VIRT);
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bin_dirs); i++)
+                        r = add(root, l, bin_dirs[i], "kata-runtime", NP_AREA_VIRT);
+                if (r >= 0)
+                        r = add(root, l, "/opt/kata/bin", NULL, NP_AREA_VIRT);
+        }
+        return r;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Probe areas: the facts split by what reads them, so that a change (one disk appeared, a config
+ * file was edited) re-probes one area and keeps the others' facts from the last probe.
+ */
+#pragma once
+
+#include "facts.h"
+#include "util/root.h"
+#include "util/watch.h"
+
+typedef enum NpProbeArea {
+        NP_AREA_SYSTEM, /* os-release, kernel, CPUs, memory, kubelet */
+        NP_AREA_SELINUX,
+        NP_AREA_ISCSI,
+        NP_AREA_MODULES, /* needs the system area's kernel release */
+        NP_AREA_UNITS,
+        NP_AREA_FS,
+        NP_AREA_DISKS,
+        NP_AREA_LINKS,
+        NP_AREA_ENDPOINTS, /* TCP connects: re-probed with the links and at the re-scan */
+        NP_AREA_TOOLS,
+        NP_AREA_LAYOUTS,
+        NP_AREA_VIRT,
+        _NP_AREA_MAX,
+        _NP_AREA_INVALID = -EINVAL,
+} NpProbeArea;
+
+#define NP_AREA_MASK(a) (1U << (a))
+#define NP_AREAS_ALL    ((1U << _NP_AREA_MAX) - 1)
+
+const char *np_probe_area_to_string(NpProbeArea a) _const_;
+
+/* Probe the areas in mask that req asks for into f (the system area first). */
+int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask, NpFacts *f);
+/* Give dst the area's facts of src; src gets dst's old ones (freed with src). */
+void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a);
+/* The files each area reads for req, as directories (+ entry names) tagged with the area. */
+int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchList *l);

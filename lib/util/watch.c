@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Lists of paths to watch (see watch.h). */
+
+#include <stdlib.h>
+
+#include "util/strv.h"
+#include "util/watch.h"
+
+int np_watch_list_add(NpWatchList *l, const char *dir, const char *name, int tag)
+{
+        NpWatchPath *a;
+
+        FOREACH_ARRAY (p, l->paths, l->n)
+                if (p->tag == tag && streq(p->dir, dir) && streq_ptr(p->name, name))
+                        return 0;
+        a = reallocarray(l->paths, l->n + 1, sizeof(NpWatchPath));
+        if (!a)
+                return -ENOMEM;
+        l->paths = a;
+        a[l->n] =
+            (NpWatchPath){ .dir = strdup(dir), .name = name ? strdup(name) : NULL, .tag = tag };
+        l->n++;
+        return a[l->n - 1].dir && (!name || a[l->n - 1].name) ? 0 : -ENOMEM;
+}
+
+void np_watch_list_done(NpWatchList *l)
+{
+        FOREACH_ARRAY (p, l->paths, l->n) {
+                free(p->dir);
+                free(p->name);
+        }
+        free(l->paths);
+        *l = (NpWatchList){};
+}
