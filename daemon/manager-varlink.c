@@ -366,7 +366,7 @@ static int vl_method_reload(NpVarlinkCall *call, json_object *parameters, void *
 
         if (np_varlink_dispatch(parameters, NULL, 0, NULL, &bad) < 0)
                 return np_varlink_error_invalid_parameter(call, bad);
-        a = reallocarray(m->reload_waiters, m->n_reload_waiters + 1, sizeof(*a));
+        a = reallocarray(m->reload_waiters, m->n_reload_waiters + 1, sizeof(NpVarlinkCall *));
         if (!a)
                 return -ENOMEM;
         m->reload_waiters = a;

@@ -315,7 +315,7 @@ static int on_bus_disconnect(sd_bus_message *msg, void *userdata, sd_bus_error *
 
 static int bus_add_slot(Manager *m, sd_bus_slot *slot)
 {
-        sd_bus_slot **a = reallocarray(m->bus_slots, m->n_bus_slots + 1, sizeof(*a));
+        sd_bus_slot **a = reallocarray(m->bus_slots, m->n_bus_slots + 1, sizeof(sd_bus_slot *));
 
         if (!a) {
                 sd_bus_slot_unref(slot);

@@ -24,9 +24,11 @@ int np_varlink_client_connect(const char *path, NpVarlinkClient **ret)
         _cleanup_close_ int fd = -EBADF;
         NpVarlinkClient *c;
 
-        if (strlen(path) >= sizeof(sa.sun_path))
+        size_t len = strlen(path);
+
+        if (len >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
+        memcpy(sa.sun_path, path, len + 1);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;

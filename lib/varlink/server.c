@@ -826,9 +826,11 @@ int np_varlink_server_listen_address(NpVarlinkServer *s, const char *path, mode_
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct stat st;
 
-        if (strlen(path) >= sizeof(sa.sun_path))
+        size_t len = strlen(path);
+
+        if (len >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
+        memcpy(sa.sun_path, path, len + 1);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
