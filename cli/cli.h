@@ -15,6 +15,9 @@
 #define EXIT_USAGE     64
 #define EXIT_CONFIG    65
 #define EXIT_SOFTWARE  70
+#define EXIT_UNAVAILABLE 69 /* the daemon cannot be reached (or its method is not there yet) */
+#define EXIT_TEMPFAIL  75 /* another apply or rollback holds the lock */
+#define EXIT_REFUSED   77 /* needs root */
 
 typedef enum Flag {
         FLAG_PROFILE = 1 << 0,
@@ -25,6 +28,12 @@ typedef enum Flag {
         FLAG_FACTS = 1 << 5,
         FLAG_VERBOSE = 1 << 6,
         FLAG_NO_COLOR = 1 << 7,
+        FLAG_LOCAL = 1 << 8,
+        FLAG_ONLY = 1 << 9,
+        FLAG_DRY_RUN = 1 << 10,
+        FLAG_INCLUDE_RECOMMENDED = 1 << 11,
+        FLAG_UPDATE_NODE_RECORDS = 1 << 12,
+        FLAG_INSTALL_PACKAGES = 1 << 13,
 } Flag;
 
 typedef struct Args {
@@ -38,6 +47,12 @@ typedef struct Args {
         bool facts;
         bool verbose;
         bool no_color;
+        bool local;
+        char **only;
+        bool dry_run;
+        bool include_recommended;
+        bool update_node_records;
+        bool install_packages;
         unsigned used; /* Flag bits given */
 } Args;
 
@@ -53,3 +68,6 @@ int open_root(const Args *a, NpRoot **ret);
 int verb_check(const Args *a);
 int verb_facts(const Args *a);
 int verb_profiles(const Args *a);
+int verb_plan(const Args *a);
+int verb_apply(const Args *a);
+int verb_rollback(const Args *a);

@@ -30,6 +30,9 @@ NpSite *np_site_free(NpSite *s)
                 free(o->origin);
         }
         free(s->overrides);
+        strv_free(s->auto_apply);
+        free(s->auto_apply_origin);
+        free(s->include_recommended_origin);
         free(s);
         return NULL;
 }
@@ -157,6 +160,47 @@ static int site_section_override(SiteParser *sp, const char *key, const char *va
         return -EINVAL;
 }
 
+static int site_section_apply(SiteParser *sp, const char *key, const char *value,
+                              const char *origin, char **ret_error)
+{
+        NpSite *s = sp->site;
+
+        if (streq(key, "AutoApply")) {
+                /* A list of check ids; repeatable; an empty assignment resets it. */
+                _cleanup_strv_free_ char **words = NULL;
+                int r = strv_split(value, " \t,", &words);
+
+                if (r < 0)
+                        return r;
+                if (strv_length(words) == 0)
+                        s->auto_apply = strv_free(s->auto_apply);
+                STRV_FOREACH (w, words) {
+                        if (!strchr(*w, '.') || strchr(*w, '/')) {
+                                *ret_error = strprintf("AutoApply=: \"%s\" is not a check id "
+                                                       "(such as selinux.runtime or "
+                                                       "kmod.loaded:iscsi_tcp)",
+                                                       *w);
+                                return -EINVAL;
+                        }
+                        r = strv_extend_unique(&s->auto_apply, *w);
+                        if (r < 0)
+                                return r;
+                }
+                return free_and_strdup(&s->auto_apply_origin, origin);
+        }
+        if (streq(key, "IncludeRecommended")) {
+                if (np_parse_boolean(value, &s->include_recommended) < 0) {
+                        *ret_error = strprintf("IncludeRecommended=%s: expected yes or no", value);
+                        return -EINVAL;
+                }
+                return free_and_strdup(&s->include_recommended_origin, origin);
+        }
+        *ret_error = strprintf("unknown key %s= in [Apply] (expected AutoApply= or "
+                               "IncludeRecommended=)",
+                               key);
+        return -EINVAL;
+}
+
 static const struct {
         const char *name;
         int (*handle)(SiteParser *sp, const char *key, const char *value, const char *origin,
@@ -165,6 +209,7 @@ static const struct {
         { "Site", site_section_site },
         { "Settings", site_section_settings },
         { "Override", site_section_override },
+        { "Apply", site_section_apply },
 };
 
 static int site_handle(void *userdata, const char *section, const char *key, const char *value,
@@ -179,8 +224,8 @@ static int site_handle(void *userdata, const char *section, const char *key, con
                                 sp->override = NULL;
                                 return free_and_strdup(&sp->section, section);
                         }
-                *ret_error = strprintf("unknown section [%s] (expected [Site], [Settings] or "
-                                       "[Override])",
+                *ret_error = strprintf("unknown section [%s] (expected [Site], [Settings], "
+                                       "[Override] or [Apply])",
                                        section);
                 return -EINVAL;
         }
