@@ -385,8 +385,9 @@ static int exec_steps(Applier *a, size_t from)
         return 0;
 }
 
-/* A change without its "complete" record was cut short: say so, and remove its temp files. */
-static int note_interrupted(Applier *a)
+/* A change without its "complete" record was cut short: say so, and (holding the lock) remove
+ * the temporary files it left. */
+static int note_interrupted(Applier *a, bool cleanup)
 {
         _cleanup_strv_free_ char **ids = NULL;
         int r;
@@ -409,7 +410,7 @@ static int note_interrupted(Applier *a)
                                    *temp =
                                        json_object_get_string(json_object_object_get(o, "temp"));
 
-                        if (path && temp)
+                        if (cleanup && path && temp)
                                 (void)np_file_remove_temp(a->root, path, temp); /* best effort */
                 }
                 r = strv_consume(&a->run->notes,
@@ -421,6 +422,14 @@ static int note_interrupted(Applier *a)
                         return r;
         }
         return 0;
+}
+
+static bool has_planned(const NpFixRun *run)
+{
+        FOREACH_ARRAY (s, run->steps, run->n_steps)
+                if (s->state == NP_STEP_PLANNED)
+                        return true;
+        return false;
 }
 
 static bool package_installed(const NpFixRun *run, size_t from)
@@ -444,12 +453,31 @@ int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions 
 
         if (o->dry_run)
                 return np_fix_plan(root, config, o, now_usec, ret, ret_error);
+
+        /* First without the lock: when nothing needs doing, nothing is written at all. */
         r = np_fix_run_new(root, config, o, &run, ret_error);
         if (r < 0)
                 return r;
         run->applied = true;
         a.run = run;
+        r = np_evaluate(root, config, now_usec, &before);
+        if (r >= 0)
+                r = np_fix_plan_report(root, config, before, o, false, run);
+        if (r < 0)
+                return r;
+        run->ready_before = before->ready;
+        if (!has_planned(run)) {
+                r = note_interrupted(&a, false);
+                if (r >= 0)
+                        r = np_fix_settle(run, before);
+                if (r < 0)
+                        return r;
+                run->ready_after = before->ready;
+                *ret = TAKE_PTR(run);
+                return 0;
+        }
 
+        /* Something to do: take the lock, then look again (another apply may have run). */
         r = np_fix_lock(root, &lock);
         if (r == -EBUSY)
                 *ret_error =
@@ -459,10 +487,16 @@ int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions 
                                        root->path, strerror(-r));
         if (r < 0)
                 return r;
-        r = note_interrupted(&a);
+        run = np_fix_run_free(run);
+        before = np_report_free(before);
+        r = np_fix_run_new(root, config, o, &run, ret_error);
         if (r < 0)
                 return r;
-
+        run->applied = true;
+        a.run = run;
+        r = note_interrupted(&a, true);
+        if (r < 0)
+                return r;
         r = np_evaluate(root, config, now_usec, &before);
         if (r < 0)
                 return r;

@@ -42,7 +42,7 @@ int np_fix_lock(const NpRoot *root, int *ret_fd)
         r = np_mkdir_p_in_root(root, NP_BACKUP_DIR, 0700);
         if (r < 0)
                 return r;
-        fd = np_root_open(root, NP_BACKUP_DIR "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW);
+        fd = np_root_open_mode(root, NP_BACKUP_DIR "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return fd;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -104,7 +104,8 @@ int np_journal_create(const NpRoot *root, const char *id, json_object *header, N
         r = np_mkdir_in_root(root, j->dir, 0700, getuid(), getgid());
         if (r < 0)
                 return r;
-        j->fd = np_root_open(root, path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW);
+        j->fd = np_root_open_mode(root, path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW,
+                                  0600);
         if (j->fd < 0)
                 return j->fd;
         if (fchmod(j->fd, 0600) < 0)

@@ -12,10 +12,11 @@
 #include "util/root.h"
 #include "util/strv.h"
 
-static int openat2_in_root(int dirfd, const char *path, int flags)
+static int openat2_in_root(int dirfd, const char *path, int flags, mode_t mode)
 {
         struct open_how how = {
                 .flags = (unsigned)flags | O_CLOEXEC,
+                .mode = (flags & (O_CREAT | __O_TMPFILE)) ? mode : 0,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
         long fd;
@@ -57,12 +58,12 @@ NpRoot *np_root_free(NpRoot *root)
         return NULL;
 }
 
-int np_root_open(const NpRoot *root, const char *path, int flags)
+int np_root_open_mode(const NpRoot *root, const char *path, int flags, mode_t mode)
 {
         int fd;
 
         if (root->host) {
-                fd = open(path, flags | O_CLOEXEC);
+                fd = open(path, flags | O_CLOEXEC, mode);
                 return fd < 0 ? -errno : fd;
         }
         /* Relative to the root, whatever the leading slashes. */
@@ -70,7 +71,12 @@ int np_root_open(const NpRoot *root, const char *path, int flags)
                 path++;
         if (*path == '\0')
                 path = ".";
-        return openat2_in_root(root->fd, path, flags);
+        return openat2_in_root(root->fd, path, flags, mode);
+}
+
+int np_root_open(const NpRoot *root, const char *path, int flags)
+{
+        return np_root_open_mode(root, path, flags, 0);
 }
 
 int np_root_stat(const NpRoot *root, const char *path, struct stat *ret)
