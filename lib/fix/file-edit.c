@@ -259,7 +259,7 @@ int np_mkdir_in_root(const NpRoot *root, const char *path, mode_t mode, uid_t ui
         dfd = np_open_parent(root, path, &base);
         if (dfd < 0)
                 return dfd;
-        if (mkdirat(dfd, base, 0700) < 0)
+        if (mkdirat(dfd, base, mode & 07777) < 0)
                 return -errno;
         fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
