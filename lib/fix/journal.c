@@ -195,6 +195,7 @@ int np_change_load(const NpRoot *root, const char *id, NpChange **ret)
         if (r < 0)
                 return r;
         c->torn = size > 0 && data[size - 1] != '\n';
+        c->unterminated = c->torn;
         r = strv_split(data, "\n", &lines);
         if (r < 0)
                 return r;
@@ -203,10 +204,10 @@ int np_change_load(const NpRoot *root, const char *id, NpChange **ret)
                 const char *type;
 
                 if (!o || !json_object_is_type(o, json_type_object)) {
+                        /* A record cut short by a kill (later records start on a new line). */
                         json_object_put(o);
-                        if (l[1] == NULL)
-                                continue; /* a torn last line: killed while writing it */
-                        return -EBADMSG;
+                        c->torn = true;
+                        continue;
                 }
                 if (!GREEDY_REALLOC(c->records, allocated, c->n_records + 1)) {
                         json_object_put(o);
@@ -247,7 +248,7 @@ int np_change_append(const NpRoot *root, const NpChange *c, json_object *record)
         if (fd < 0)
                 return fd;
         /* A torn last line must not swallow this record. */
-        if (c->torn && write(fd, "\n", 1) != 1)
+        if (c->unterminated && write(fd, "\n", 1) != 1)
                 return -errno;
         return write_line(fd, record);
 }

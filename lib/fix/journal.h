@@ -55,7 +55,8 @@ typedef struct NpChange {
         size_t n_records;
         bool complete;
         bool rolled_back;
-        bool torn; /* the last line was cut short (killed while writing it) */
+        bool torn;         /* a record was cut short (killed while writing it) and is ignored */
+        bool unterminated; /* the journal does not end with a newline */
 } NpChange;
 
 /* Change ids under the root, oldest first (empty when there is no backup directory). */
