@@ -85,16 +85,19 @@ int np_fix_options_auto_apply(const NpSite *site, NpFixOptions *ret)
 {
         NpFixOptions o = {};
 
-        if (strv_length(site->auto_apply) > 0) {
-                o.only = strv_copy(site->auto_apply);
-                if (!o.only)
-                        return -ENOMEM;
-                o.update_node_records = strv_contains(site->auto_apply, "iscsi.node-records");
-                o.install_packages = strv_contains(site->auto_apply, "iscsi.installed");
+        /* Empty AutoApply=: nothing. (Empty `only` would mean every check.) */
+        if (strv_length(site->auto_apply) == 0) {
+                *ret = o;
+                return 0;
         }
+        o.only = strv_copy(site->auto_apply);
+        if (!o.only)
+                return -ENOMEM;
+        o.update_node_records = strv_contains(site->auto_apply, "iscsi.node-records");
+        o.install_packages = strv_contains(site->auto_apply, "iscsi.installed");
         o.include_recommended = site->include_recommended;
         *ret = o;
-        return 0;
+        return 1;
 }
 
 /* --- freeing -----------------------------------------------------------------------------------
@@ -154,6 +157,8 @@ NpFixRun *np_fix_run_free(NpFixRun *r)
 /* --- helpers for planners ----------------------------------------------------------------------
  */
 
+static int entry_set(NpFixEntry *e, NpFixOutcome outcome, const char *remedy, const char *fmt,
+                     va_list ap) _printf_(4, 0);
 static int entry_set(NpFixEntry *e, NpFixOutcome outcome, const char *remedy, const char *fmt,
                      va_list ap)
 {
@@ -489,6 +494,13 @@ static const NpCheckDef *first_def(const NpConfig *config, const char *id, const
         return NULL;
 }
 
+/* --update-node-records asks for the node-records fix, recommended or not. */
+static bool asked_for(const NpFixType *ft, const NpFixOptions *o)
+{
+        return (ft == &np_fix_iscsi_node_update && o->update_node_records) ||
+               (ft == &np_fix_package_install && o->install_packages);
+}
+
 static int plan_entry(NpFixContext *c, const NpCheckDef *def, const NpResult *res, NpFixEntry *e)
 {
         const NpFixType *ft = np_fix_type_find(res->fix);
@@ -506,7 +518,7 @@ static int plan_entry(NpFixContext *c, const NpCheckDef *def, const NpResult *re
                 return np_fix_entry_manual(e, res->remedy, "no automatic fix%s%s",
                                            isempty(why) ? "" : ": ", why);
         if (res->severity == NP_SEVERITY_RECOMMENDED && !c->include_recommended &&
-            !strv_contains(c->options->only, def->id))
+            !strv_contains(c->options->only, def->id) && !asked_for(ft, c->options))
                 return np_fix_entry_manual(e, res->remedy,
                                            "recommended check: fixed only with "
                                            "--include-recommended (or IncludeRecommended=yes in "

@@ -43,8 +43,8 @@ typedef struct NpFixOptions {
 } NpFixOptions;
 
 /* The options the daemon uses for AutoApply= of the site file: the listed checks only, naming
- * a check being consent to its fix (including node records and packages). NULL only: nothing
- * to apply. */
+ * a check being consent to its fix (including node records and packages). Returns 1 when
+ * there is something to apply, 0 when AutoApply= is empty: then the daemon applies nothing. */
 int np_fix_options_auto_apply(const NpSite *site, NpFixOptions *ret);
 void np_fix_options_done(NpFixOptions *o);
 

@@ -196,7 +196,9 @@ int np_iscsi_record_parse_lines(const char *data, size_t size, NpIscsiRecord *re
                                 break;
                         }
                         info = &lines[n_lines++];
-                        *info = (NpIscsiLine){ .line = this_line, .offset = pos, .length = n,
+                        *info = (NpIscsiLine){ .line = this_line,
+                                               .offset = pos,
+                                               .length = n,
                                                .line_start = at_line_start,
                                                .kind = NP_ISCSI_LINE_DROPPED };
                 }

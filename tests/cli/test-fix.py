@@ -337,6 +337,13 @@ def test_node_records_and_packages():
         r = nodeprepctl("plan", "--local", "--root", root, "--json", "--include-recommended",
                         "--update-node-records")
         assert_eq(entry(r, "iscsi.node-records")["outcome"], "skipped", repr(r))
+        # --update-node-records alone asks for the records fix, but the recommended
+        # MaxRecvDataSegmentLength stays as it is in them.
+        r = nodeprepctl("plan", "--local", "--root", root, "--json", "--update-node-records")
+        e = entry(r, "iscsi.node-records")
+        assert_eq(e["outcome"], "skipped", repr(r))
+        assert_eq(sorted(s["command"].split(" -n ")[1] for s in steps_of(r, "iscsi.node-records")),
+                  ["node.startup -v manual"])
 
         # No open-iscsi: the exact install command, run only with --install-packages.
         remove(root, "/usr/sbin/iscsiadm")
