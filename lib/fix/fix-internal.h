@@ -26,7 +26,7 @@ typedef struct NpPendingFile {
         mode_t create_mode;
         char **checks;
         char **summaries;
-        NpFixEntry *failed_by; /* set when an edit was refused; later edits are not tried */
+        char *refused; /* why the file cannot be edited; later edits are not tried */
 } NpPendingFile;
 
 typedef struct NpFixContext {

@@ -277,6 +277,7 @@ static void pending_files_free(NpFixContext *c)
                 free(f->data);
                 strv_free(f->checks);
                 strv_free(f->summaries);
+                free(f->refused);
         }
         free(c->files);
         c->files = NULL;
@@ -347,13 +348,11 @@ int np_fix_edit_file(NpFixContext *c, NpFixEntry *e, const char *path, mode_t cr
                 }
                 if (r < 0)
                         return r;
-                if (e->outcome == NP_FIX_FAILED) {
-                        f->failed_by = e;
-                        return 0;
-                }
+                if (e->outcome == NP_FIX_FAILED)
+                        return free_and_strdup(&f->refused, e->message);
         }
-        if (f->failed_by)
-                return np_fix_entry_failed(e, "%s", f->failed_by->message);
+        if (f->refused)
+                return np_fix_entry_failed(e, "%s", f->refused);
 
         /* f->data is NULL only for a file that does not exist and no edit has created yet. */
         r = fn(f->data, f->size, userdata, &out, &out_size, &where, &error);
@@ -396,7 +395,7 @@ static int pending_files_to_steps(NpFixContext *c)
                 NpStep s = { .kind = NP_STEP_EDIT_FILE, .phase = NP_PHASE_FILE };
                 NpFixEntry *owner = NULL;
 
-                if (f->failed_by || strv_length(f->checks) == 0)
+                if (f->refused || strv_length(f->checks) == 0)
                         continue;
                 if (f->state.exists && f->state.size == f->size &&
                     memcmp(f->state.data, f->data, f->size) == 0)
@@ -507,6 +506,7 @@ static int plan_entry(NpFixContext *c, const NpCheckDef *def, const NpResult *re
         const char *why = res->message ? res->message : "";
 
         if (def->ignored) {
+                e->ignored = true;
                 e->outcome = NP_FIX_UNCHANGED;
                 return free_and_strdup(&e->message, "ignored by a site override");
         }
@@ -810,7 +810,7 @@ int np_fix_settle(NpFixRun *run, const NpReport *after)
                                                 res && res->remedy ? res->remedy : "");
                 } else if (res && status_good(res->status)) {
                         /* Fixed on the way by another check's steps (a package install, say). */
-                        if (e->outcome != NP_FIX_UNCHANGED)
+                        if (!e->ignored)
                                 e->outcome = NP_FIX_CHANGED;
                 } else if (e->outcome == NP_FIX_CHANGED) {
                         r = np_fix_entry_failed(e, "nothing was done and the check still fails");

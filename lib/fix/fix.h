@@ -119,7 +119,8 @@ typedef struct NpFixEntry {
         NpStatus before;
         NpStatus after; /* valid when has_after */
         bool has_after;
-        char *fix; /* the fix id, or NULL */
+        char *fix;    /* the fix id, or NULL */
+        bool ignored; /* a site override ignores the check: left alone */
         NpFixOutcome outcome;
         char *message;
         char *remedy; /* manual: what a person does */

@@ -123,7 +123,7 @@ def test_iomesh_apply_idempotent_rollback():
         root = make_failing_root(tmp)
         os.chmod(os.path.join(root, "etc/iscsi/iscsid.conf"), 0o600)
         original = snapshot(root)
-        r = apply(root, "--json")
+        r = apply(root, "--json", "--profile", "iomesh")
         assert_eq(r.code, 0, repr(r))
         assert_eq(r.json["changed"], True)
         assert_eq(r.json["failed"], False)
@@ -225,6 +225,37 @@ def test_include_recommended_and_only():
         bad = nodeprepctl("plan", "--local", "--root", root, "--only", "no.such-check")
         assert_eq(bad.code, 64, repr(bad))
         assert_in("--only no.such-check: no such check in profile(s) iomesh", bad.err)
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_site_file_apply_section():
+    require_root()
+    tmp = tmpdir()
+    try:
+        root = make_failing_root(tmp)
+        conf = replace_line(fixture("iscsi/iscsid.conf.rhel9"), 267,
+                            b"node.conn[0].iscsi.MaxRecvDataSegmentLength = 65536")
+        write(root, ISCSID, conf)
+        key = "iscsi.conf:node.conn[0].iscsi.MaxRecvDataSegmentLength"
+        site = read(root, "/etc/nodeprep/nodeprep.conf")
+        write(root, "/etc/nodeprep/nodeprep.conf",
+              site + "\n[Apply]\nIncludeRecommended=yes\nAutoApply=selinux.runtime\n")
+        r = nodeprepctl("plan", "--local", "--root", root, "--json")
+        assert_eq(r.code, 0, repr(r))
+        assert_eq(entry(r, key)["outcome"], "changed")
+        # AutoApply= is the daemon's business: the CLI fixes every check it is asked to.
+        assert_eq(entry(r, "selinux.config")["outcome"], "changed")
+
+        write(root, "/etc/nodeprep/nodeprep.conf", site + "\n[Apply]\nAutoApply=selinux\n")
+        r = nodeprepctl("plan", "--local", "--root", root)
+        assert_eq(r.code, 65, repr(r))
+        assert_in("nodeprep.conf:%d: AutoApply=: \"selinux\" is not a check id"
+                  % (site.count("\n") + 3), r.err)
+        write(root, "/etc/nodeprep/nodeprep.conf", site + "\n[Apply]\nIncludeRecommended=maybe\n")
+        r = nodeprepctl("plan", "--local", "--root", root)
+        assert_eq(r.code, 65, repr(r))
+        assert_in("IncludeRecommended=maybe: expected yes or no", r.err)
     finally:
         shutil.rmtree(tmp)
 
@@ -404,6 +435,26 @@ def test_masked_file_is_not_replaced():
                   "/dev/null")
         # The other fixes still ran.
         assert_eq(entry(r, "selinux.config")["outcome"], "changed")
+
+        # Two checks editing one file that is a symlink: both refused, the link kept.
+        conf = os.path.join(root, "etc/iscsi/iscsid.conf")
+        os.rename(conf, conf + ".real")
+        with open(conf + ".real", "r+b") as f:
+            data = f.read().replace(b"MaxRecvDataSegmentLength = 262144",
+                                    b"MaxRecvDataSegmentLength = 65536")
+            data = data.replace(b"\nnode.startup = manual\n", b"\nnode.startup = automatic\n")
+            f.seek(0)
+            f.write(data)
+            f.truncate()
+        os.symlink("iscsid.conf.real", conf)
+        r = apply(root, "--json", "--include-recommended")
+        assert_eq(r.code, 1, repr(r))
+        for cid in ("iscsi.conf:node.startup",
+                    "iscsi.conf:node.conn[0].iscsi.MaxRecvDataSegmentLength"):
+            assert_eq(entry(r, cid)["outcome"], "failed", cid)
+            assert_in("iscsid.conf is a symlink; nodeprep edits only regular files",
+                      entry(r, cid)["message"])
+        assert_eq(os.readlink(conf), "iscsid.conf.real")
     finally:
         shutil.rmtree(tmp)
 
