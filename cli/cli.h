@@ -14,8 +14,10 @@
 #define EXIT_UNDECIDED 2
 #define EXIT_USAGE     64
 #define EXIT_CONFIG    65
-#define EXIT_UNAVAILABLE 69 /* status: the daemon cannot be reached */
 #define EXIT_SOFTWARE  70
+#define EXIT_UNAVAILABLE 69 /* the daemon cannot be reached */
+#define EXIT_TEMPFAIL  75 /* another apply or rollback holds the lock */
+#define EXIT_REFUSED   77 /* needs root */
 
 typedef enum Flag {
         FLAG_PROFILE = 1 << 0,
@@ -30,6 +32,12 @@ typedef enum Flag {
         FLAG_NPD = 1 << 9,
         FLAG_SOCKET = 1 << 10,
         FLAG_MORE = 1 << 11,
+        FLAG_LOCAL = 1 << 12,
+        FLAG_ONLY = 1 << 13,
+        FLAG_DRY_RUN = 1 << 14,
+        FLAG_INCLUDE_RECOMMENDED = 1 << 15,
+        FLAG_UPDATE_NODE_RECORDS = 1 << 16,
+        FLAG_INSTALL_PACKAGES = 1 << 17,
 } Flag;
 
 typedef enum OutputFormat {
@@ -57,6 +65,12 @@ typedef struct Args {
         OutputFormat format;
         const char *socket; /* --socket: nodeprepd's Varlink socket */
         bool more;          /* call --more */
+        bool local;
+        char **only;
+        bool dry_run;
+        bool include_recommended;
+        bool update_node_records;
+        bool install_packages;
         unsigned used; /* Flag bits given */
 } Args;
 
@@ -72,6 +86,13 @@ OutputFormat output_format_from_string(const char *s);
 struct NpReport;
 int print_report(const Args *a, const struct NpReport *report);
 
+/* nodeprepd over Varlink (cli/verbs-daemon.c): connect, or exit 69 with a hint; map an error
+ * reply to an exit code and a message. */
+struct NpVarlinkClient;
+struct NpVarlinkReplyMessage;
+int connect_daemon(const Args *a, struct NpVarlinkClient **ret);
+int daemon_error(const struct NpVarlinkReplyMessage *m);
+
 /* Verbs (cli/verbs-*.c). */
 int verb_check(const Args *a);
 int verb_facts(const Args *a);
@@ -79,3 +100,6 @@ int verb_profiles(const Args *a);
 int verb_status(const Args *a);
 int verb_watch(const Args *a);
 int verb_call(const Args *a);
+int verb_plan(const Args *a);
+int verb_apply(const Args *a);
+int verb_rollback(const Args *a);

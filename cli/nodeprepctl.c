@@ -21,6 +21,11 @@ typedef struct Verb {
         const char *help;
 } Verb;
 
+#define FIX_FLAGS                                                                                  \
+        (FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_NO_COLOR |           \
+         FLAG_LOCAL | FLAG_ONLY | FLAG_INCLUDE_RECOMMENDED | FLAG_UPDATE_NODE_RECORDS |           \
+         FLAG_INSTALL_PACKAGES | FLAG_SOCKET)
+
 static const Verb verbs[] = {
         { "check", FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_FACTS |
                            FLAG_VERBOSE | FLAG_NO_COLOR | FLAG_FORMAT | FLAG_NPD,
@@ -52,6 +57,28 @@ static const Verb verbs[] = {
           "Call a Varlink method of nodeprepd and print the reply parameters, e.g.\n"
           "  nodeprepctl call io.nodeprep.GetReport '{\"profiles\": [\"iomesh\"]}'\n"
           "Exit status 1 when the daemon answers with an error (printed on stderr)." },
+        { "plan", FIX_FLAGS, 0, verb_plan,
+          "plan [--local] [--profile P]... [--only ID]... [--json] [--root DIR]",
+          "Show what apply would change, with diffs; changes nothing. Asks nodeprepd, or\n"
+          "with --local works in this process.\n"
+          "Exit status: 0, 64 usage error, 65 bad configuration, 69 nodeprepd cannot be\n"
+          "reached, 77 not root." },
+        { "apply", FIX_FLAGS | FLAG_DRY_RUN, 0, verb_apply,
+          "apply [--local] [--check] [--profile P]... [--only ID]... [--json] [--root DIR]",
+          "Fix what fails: edit files (atomically, saved first), load modules, switch SELinux to\n"
+          "permissive, enable and start units; then check again. Every change is journaled in\n"
+          "/var/lib/nodeprep/backup/CHANGE-ID/ for rollback. With --root DIR other than /, only\n"
+          "files inside DIR change; steps on the running system are skipped.\n"
+          "Exit status: 0 done (nothing failed), 1 a fix failed (the rest is still reported),\n"
+          "64 usage error, 65 bad configuration, 69 nodeprepd cannot be reached, 75 another\n"
+          "apply or rollback is running, 77 not root." },
+        { "rollback", FLAG_JSON | FLAG_ROOT | FLAG_LOCAL | FLAG_NO_COLOR | FLAG_SOCKET, 1,
+          verb_rollback, "rollback [--local] [CHANGE-ID] [--json] [--root DIR]",
+          "Undo a change made by apply (default: the newest not rolled back): files restored\n"
+          "byte for byte, SELinux's mode and enabled units put back. Loaded modules, started\n"
+          "units and installed packages stay (it says so).\n"
+          "Exit status: 0 done, 1 something could not be restored, 64 no such change,\n"
+          "69 nodeprepd cannot be reached, 75 busy, 77 not root." },
         { "help", 0, 1, verb_help, "help [VERB]", "Show help." },
 };
 
@@ -87,6 +114,18 @@ static const struct {
                        "/run/nodeprep/io.nodeprep,\n"
                        "                           or $NODEPREP_SOCKET)" },
         { FLAG_MORE, "      --more               the method streams replies (Watch)" },
+        { FLAG_LOCAL, "      --local              run in this process, not through nodeprepd" },
+        { FLAG_ONLY, "      --only CHECK-ID      only this check (repeatable); naming a\n"
+                     "                           recommended check is asking for its fix" },
+        { FLAG_DRY_RUN, "      --check              dry run: print the plan and diffs, change\n"
+                        "                           nothing, exit 0" },
+        { FLAG_INCLUDE_RECOMMENDED, "      --include-recommended  fix recommended checks too" },
+        { FLAG_UPDATE_NODE_RECORDS, "      --update-node-records  run iscsiadm -m node -o update "
+                                    "for\n"
+                                    "                           already-discovered targets" },
+        { FLAG_INSTALL_PACKAGES, "      --install-packages   install missing packages with "
+                                 "apt-get,\n"
+                                 "                           dnf/yum or zypper" },
 };
 
 static void print_verb_help(const Verb *v)
@@ -126,6 +165,12 @@ enum {
         OPT_NPD,
         OPT_SOCKET,
         OPT_MORE,
+        OPT_LOCAL,
+        OPT_ONLY,
+        OPT_DRY_RUN,
+        OPT_INCLUDE_RECOMMENDED,
+        OPT_UPDATE_NODE_RECORDS,
+        OPT_INSTALL_PACKAGES,
 };
 
 static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
@@ -145,6 +190,12 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
                 { "npd", no_argument, NULL, OPT_NPD },
                 { "socket", required_argument, NULL, OPT_SOCKET },
                 { "more", no_argument, NULL, OPT_MORE },
+                { "local", no_argument, NULL, OPT_LOCAL },
+                { "only", required_argument, NULL, OPT_ONLY },
+                { "check", no_argument, NULL, OPT_DRY_RUN },
+                { "include-recommended", no_argument, NULL, OPT_INCLUDE_RECOMMENDED },
+                { "update-node-records", no_argument, NULL, OPT_UPDATE_NODE_RECORDS },
+                { "install-packages", no_argument, NULL, OPT_INSTALL_PACKAGES },
                 {},
         };
         bool help = false;
@@ -216,6 +267,31 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
                 case OPT_MORE:
                         a->more = true;
                         a->used |= FLAG_MORE;
+                        break;
+                case OPT_LOCAL:
+                        a->local = true;
+                        a->used |= FLAG_LOCAL;
+                        break;
+                case OPT_ONLY:
+                        if (strv_extend_unique(&a->only, optarg) < 0)
+                                return -ENOMEM;
+                        a->used |= FLAG_ONLY;
+                        break;
+                case OPT_DRY_RUN:
+                        a->dry_run = true;
+                        a->used |= FLAG_DRY_RUN;
+                        break;
+                case OPT_INCLUDE_RECOMMENDED:
+                        a->include_recommended = true;
+                        a->used |= FLAG_INCLUDE_RECOMMENDED;
+                        break;
+                case OPT_UPDATE_NODE_RECORDS:
+                        a->update_node_records = true;
+                        a->used |= FLAG_UPDATE_NODE_RECORDS;
+                        break;
+                case OPT_INSTALL_PACKAGES:
+                        a->install_packages = true;
+                        a->used |= FLAG_INSTALL_PACKAGES;
                         break;
                 default:
                         return -EINVAL;

@@ -16,6 +16,7 @@ void args_done(Args *a)
         strv_free(a->args);
         strv_free(a->profiles);
         strv_free(a->sets);
+        strv_free(a->only);
 }
 
 int error_exit(int code, const char *fmt, ...)

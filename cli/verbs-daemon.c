@@ -24,7 +24,7 @@ static const char *socket_path(const Args *a)
         return a->socket ? a->socket : env ? env : SOCKET_DEFAULT;
 }
 
-static int connect_daemon(const Args *a, NpVarlinkClient **ret)
+int connect_daemon(const Args *a, NpVarlinkClient **ret)
 {
         const char *path = socket_path(a);
         int r = np_varlink_client_connect(path, ret);
@@ -59,7 +59,7 @@ static json_object *profiles_params(const Args *a, bool facts)
 }
 
 /* A Varlink error from the daemon, as an exit code and a message. */
-static int daemon_error(const NpVarlinkReplyMessage *m)
+int daemon_error(const NpVarlinkReplyMessage *m)
 {
         json_object *p = m->parameters;
         const char *message = json_object_get_string(json_object_object_get(p, "message"));
@@ -67,6 +67,15 @@ static int daemon_error(const NpVarlinkReplyMessage *m)
         if (streq(m->error, "io.nodeprep.ConfigurationError"))
                 return error_exit(EXIT_CONFIG, "nodeprepd has no usable configuration: %s",
                                   strna(message));
+        if (streq(m->error, "io.nodeprep.PermissionDenied"))
+                return error_exit(EXIT_REFUSED, "nodeprepd refused: the method changes the host "
+                                                "and needs root");
+        if (streq(m->error, "io.nodeprep.NoSuchChange"))
+                return error_exit(EXIT_USAGE, "%s", strna(message));
+        if (streq(m->error, "io.nodeprep.Busy"))
+                return error_exit(EXIT_TEMPFAIL, "%s", strna(message));
+        if (streq(m->error, "io.nodeprep.NoSuchProfile") && message)
+                return error_exit(EXIT_USAGE, "%s", message);
         if (streq(m->error, "io.nodeprep.NoSuchProfile"))
                 return error_exit(
                     EXIT_USAGE,

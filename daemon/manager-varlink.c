@@ -385,10 +385,9 @@ static const NpVarlinkMethod methods[] = {
         { "ListProfiles", vl_method_list_profiles, 0 },
         { "Watch", vl_method_watch, 0 },
         { "Reload", vl_method_reload, NP_VARLINK_METHOD_PRIVILEGED },
-        /* Remediation arrives with its own work; root already gets MethodNotImplemented. */
-        { "Plan", NULL, NP_VARLINK_METHOD_PRIVILEGED },
-        { "Apply", NULL, NP_VARLINK_METHOD_PRIVILEGED },
-        { "Rollback", NULL, NP_VARLINK_METHOD_PRIVILEGED },
+        { "Plan", vl_method_plan, NP_VARLINK_METHOD_PRIVILEGED },
+        { "Apply", vl_method_apply, NP_VARLINK_METHOD_PRIVILEGED },
+        { "Rollback", vl_method_rollback, NP_VARLINK_METHOD_PRIVILEGED },
 };
 
 void manager_varlink_apply_limits(Manager *m)

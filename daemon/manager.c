@@ -126,6 +126,8 @@ static int manager_load_config(Manager *m)
         m->config = TAKE_PTR(c);
         np_probe_request_done(&m->request);
         m->request = req;
+        /* A new configuration may hold a different fix: AutoApply= may try again. */
+        m->auto_applied = strv_free(m->auto_applied);
         manager_varlink_apply_limits(m);
         return 1;
 }
@@ -433,6 +435,7 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
                 (void)sd_event_source_set_enabled(m->rescan, SD_EVENT_ONESHOT);
         }
         job_free(j);
+        manager_auto_apply(m);
         if (m->dirty || m->config_dirty)
                 manager_schedule(m, 0);
         return 0;
@@ -566,7 +569,7 @@ int manager_new(sd_event *event, const char *root, const char *config_path, Mana
         if (!m)
                 return -ENOMEM;
         m->event = sd_event_ref(event);
-        m->job_efd = m->rtnl_fd = m->mountinfo_fd = -EBADF;
+        m->job_efd = m->fix_efd = m->rtnl_fd = m->mountinfo_fd = -EBADF;
         r = np_root_new(root, &m->root);
         if (r < 0)
                 return r;
@@ -576,6 +579,8 @@ int manager_new(sd_event *event, const char *root, const char *config_path, Mana
         if (m->job_efd < 0)
                 return -errno;
         r = sd_event_add_io(event, &m->job_source, m->job_efd, EPOLLIN, job_done, m);
+        if (r >= 0)
+                r = manager_remedy_init(m);
         if (r >= 0)
                 r = sd_event_add_time(event, &m->coalesce, CLOCK_MONOTONIC, UINT64_MAX, 1000,
                                       on_coalesce, m);
@@ -601,6 +606,7 @@ Manager *manager_free(Manager *m)
                 pthread_join(m->job->thread, NULL);
                 job_free(m->job);
         }
+        manager_remedy_done(m);
         manager_varlink_done(m);
         manager_watch_done(m);
         sd_event_source_disable_unref(m->job_source);

@@ -30,6 +30,7 @@ struct udev;
 struct udev_monitor;
 
 typedef struct Job Job;
+typedef struct FixJob FixJob;
 typedef struct Inotify Inotify;
 
 /* A Watch call and what it last received. */
@@ -77,6 +78,13 @@ typedef struct Manager {
         sd_event_source *job_source;
         int job_efd;
 
+        /* Remediation (daemon/remedy.c): one job at a time, in a worker thread. */
+        FixJob *fix_job;
+        FixJob *fix_queue;
+        sd_event_source *fix_source;
+        int fix_efd;
+        char **auto_applied; /* AutoApply= ids tried since they last passed */
+
         NpVarlinkServer *varlink;
         Subscriber *subscribers;
         Deferred *deferred;
@@ -118,6 +126,15 @@ int manager_report_view(Manager *m, char *const *profiles, bool facts, char **re
 /* A profile of profiles that the configuration does not evaluate, or NULL. */
 const char *manager_unknown_profile(Manager *m, char *const *profiles);
 json_object *manager_evaluation_json(Manager *m);
+
+/* Remediation (daemon/remedy.c). */
+int manager_remedy_init(Manager *m);
+void manager_remedy_done(Manager *m);
+/* After an evaluation: fix the failing checks AutoApply= names, once per failure. */
+void manager_auto_apply(Manager *m);
+int vl_method_plan(NpVarlinkCall *call, json_object *parameters, void *userdata);
+int vl_method_apply(NpVarlinkCall *call, json_object *parameters, void *userdata);
+int vl_method_rollback(NpVarlinkCall *call, json_object *parameters, void *userdata);
 
 /* Varlink (daemon/manager-varlink.c). */
 int manager_varlink_init(Manager *m, const char *listen_path);

@@ -87,6 +87,14 @@ int np_result_remedy(NpResult *r, const char *fmt, ...) _printf_(2, 3);
 /* The install command for a package on this distribution family. */
 char *np_remedy_install(NpDistroFamily d, const char *deb, const char *rpm, const char *suse);
 
+/* Shared with the fixes (lib/fix/): what the checks count as right. */
+/* The value iscsid uses for an iSCSI key a file does not set, or NULL. */
+const char *np_iscsi_default(const char *key);
+/* Does value meet the iscsi.conf check def (Expect= or Min=, judged as iscsid uses it)? */
+bool np_iscsi_value_meets(const NpCheckDef *def, const char *value);
+/* The units a unit.enabled/unit.active check accepts (Units=, else NAME.service NAME.socket). */
+char **np_check_unit_names(const NpCheckDef *def);
+
 /* The per-area check implementations (lib/check/<area>.c). */
 extern const NpCheckType np_check_selinux_runtime, np_check_selinux_config;
 extern const NpCheckType np_check_iscsi_installed, np_check_iscsi_conf, np_check_iscsi_node_records;

@@ -31,6 +31,11 @@ static const char *iscsi_default(const char *key)
         return NULL;
 }
 
+const char *np_iscsi_default(const char *key)
+{
+        return iscsi_default(key);
+}
+
 /*
  * The number iscsid works with: strtoul(, 10) truncated to int; for MaxRecvDataSegmentLength
  * also rounded down to a multiple of 4 and replaced by 262144 outside 512..16777215
@@ -132,6 +137,13 @@ static bool value_meets(const NpCheckDef *def, const char *key, const char *valu
         *ret_shown = adjusted ? strprintf("%s (iscsid uses %llu)", value, (unsigned long long)n)
                               : strdup(value);
         return n >= def->min;
+}
+
+bool np_iscsi_value_meets(const NpCheckDef *def, const char *value)
+{
+        _cleanup_free_ char *shown = NULL;
+
+        return value_meets(def, def->instance, value, &shown);
 }
 
 static char *expected_text(const NpCheckDef *def)
@@ -378,6 +390,7 @@ const NpCheckType np_check_iscsi_installed = {
         .default_title = "open-iscsi is installed",
         .request = request_iscsi,
         .run = run_installed,
+        .fix = "package-install",
 };
 
 const NpCheckType np_check_iscsi_conf = {
@@ -390,6 +403,7 @@ const NpCheckType np_check_iscsi_conf = {
         .verify = verify_conf,
         .request = request_conf,
         .run = run_conf,
+        .fix = "iscsid-conf-set",
 };
 
 const NpCheckType np_check_iscsi_node_records = {
@@ -398,4 +412,5 @@ const NpCheckType np_check_iscsi_node_records = {
         .default_title = "Discovered iSCSI targets agree with iscsid.conf",
         .request = request_nodes,
         .run = run_nodes,
+        .fix = "iscsi-node-update",
 };

@@ -140,6 +140,7 @@ const NpCheckType np_check_kmod_loaded = {
         .verify_instance = verify_module_name,
         .request = request_module,
         .run = run_loaded,
+        .fix = "kmod-load",
 };
 
 const NpCheckType np_check_kmod_persistent = {
@@ -151,4 +152,5 @@ const NpCheckType np_check_kmod_persistent = {
         .verify_instance = verify_module_name,
         .request = request_module,
         .run = run_persistent,
+        .fix = "modules-load-persist",
 };

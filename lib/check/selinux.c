@@ -108,6 +108,7 @@ const NpCheckType np_check_selinux_runtime = {
         .default_title = "SELinux is not enforcing",
         .request = request_selinux,
         .run = run_runtime,
+        .fix = "selinux-permissive-now",
 };
 
 const NpCheckType np_check_selinux_config = {
@@ -116,4 +117,5 @@ const NpCheckType np_check_selinux_config = {
         .default_title = "SELinux stays non-enforcing after a reboot",
         .request = request_selinux,
         .run = run_config,
+        .fix = "selinux-permissive-config",
 };

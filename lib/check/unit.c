@@ -36,6 +36,11 @@ static char **units_of(const NpCheckDef *def)
         return l;
 }
 
+char **np_check_unit_names(const NpCheckDef *def)
+{
+        return units_of(def);
+}
+
 static int request_units(const NpCheckDef *def, const NpSettings *s, NpProbeRequest *req)
 {
         _cleanup_strv_free_ char **units = units_of(def);
@@ -156,6 +161,7 @@ const NpCheckType np_check_unit_enabled = {
         .verify_instance = verify_unit_name,
         .request = request_units,
         .run = run_enabled,
+        .fix = "unit-enable",
 };
 
 const NpCheckType np_check_unit_active = {
@@ -167,4 +173,5 @@ const NpCheckType np_check_unit_active = {
         .verify_instance = verify_unit_name,
         .request = request_units,
         .run = run_active,
+        .fix = "unit-start",
 };

@@ -65,14 +65,40 @@ static int set_value(NpIscsiRecord *rec, const char *key, const char *value, uns
         return 0;
 }
 
-static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno)
+/* Note the key and fate of a chunk for editors; info may be NULL. */
+static int line_info(NpIscsiLine *info, NpIscsiLineKind kind, const char *key)
+{
+        if (!info)
+                return 0;
+        info->kind = kind;
+        if (key && !(info->key = strdup(key)))
+                return -ENOMEM;
+        return 0;
+}
+
+static int reject(NpIscsiRecord *rec, NpIscsiLine *info, unsigned line, const char *key,
+                  char *problem)
+{
+        int r = line_info(info, NP_ISCSI_LINE_REJECTED, key);
+
+        if (r < 0) {
+                free(problem);
+                return r;
+        }
+        return add_problem(rec, line, key, problem);
+}
+
+static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno, NpIscsiLine *info)
 {
         char name[IDBM_NAME_MAX + 1], *p = line, *value;
         size_t n = 0;
+        int r;
 
         line = strstrip(line);
-        if (*line == '\0' || *line == '#')
-                return 0;
+        if (*line == '\0')
+                return line_info(info, NP_ISCSI_LINE_BLANK, NULL);
+        if (*line == '#')
+                return line_info(info, NP_ISCSI_LINE_COMMENT, NULL);
 
         p = line;
         while (*p && !isspace((unsigned char)*p) && *p != '=')
@@ -82,48 +108,46 @@ static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno)
                 return add_problem(rec, lineno, NULL,
                                    strprintf("\"%s\" has no key; iscsid ignores the line", line));
         if (n >= IDBM_NAME_MAX)
-                return add_problem(rec, lineno, NULL,
-                                   strprintf("key longer than %d characters: open-iscsi "
-                                             "truncates or overflows it; the line is not used",
-                                             IDBM_NAME_MAX - 1));
+                return reject(rec, info, lineno, NULL,
+                              strprintf("key longer than %d characters: open-iscsi "
+                                        "truncates or overflows it; the line is not used",
+                                        IDBM_NAME_MAX - 1));
         memcpy(name, line, n);
         name[n] = '\0';
         if (*p == '\0')
-                return add_problem(rec, lineno, name,
-                                   strprintf("\"%s\" has no value; iscsid ignores the line",
-                                             line));
+                return reject(rec, info, lineno, name,
+                              strprintf("\"%s\" has no value; iscsid ignores the line", line));
         p++; /* iscsid skips exactly one character after the key, whatever it is */
         while (*p && isspace((unsigned char)*p))
                 p++;
         if (*p && *p != '=')
-                return add_problem(rec, lineno, name,
-                                   strprintf("\"%s\": iscsid needs white space before '=' (write "
-                                             "\"%s = ...\"); it ignores this line",
-                                             line, name));
+                return reject(rec, info, lineno, name,
+                              strprintf("\"%s\": iscsid needs white space before '=' (write "
+                                        "\"%s = ...\"); it ignores this line",
+                                        line, name));
         if (*p)
                 p++;
         while (*p && isspace((unsigned char)*p))
                 p++;
         if (*p == '\0')
-                return add_problem(rec, lineno, name,
-                                   strprintf("\"%s\" has no value; iscsid ignores the line",
-                                             line));
+                return reject(rec, info, lineno, name,
+                              strprintf("\"%s\" has no value; iscsid ignores the line", line));
         value = p;
         if (strlen(value) >= IDBM_VALUE_MAX) {
-                int r = add_problem(rec, lineno, name,
-                                    strprintf("value longer than %d characters: Debian's "
-                                              "iscsid truncates it, older builds overflow",
-                                              IDBM_VALUE_MAX - 1));
+                r = add_problem(rec, lineno, name,
+                                strprintf("value longer than %d characters: Debian's "
+                                          "iscsid truncates it, older builds overflow",
+                                          IDBM_VALUE_MAX - 1));
                 if (r < 0)
                         return r;
                 value[IDBM_VALUE_MAX - 1] = '\0';
         }
 
         if (streq(name, NP_ISCSI_KEY_SESSION_MRDSL))
-                return add_problem(rec, lineno, name,
-                                   strprintf("%s is not an open-iscsi setting and iscsid "
-                                             "ignores it; the setting is %s",
-                                             NP_ISCSI_KEY_SESSION_MRDSL, NP_ISCSI_KEY_MRDSL));
+                return reject(rec, info, lineno, name,
+                              strprintf("%s is not an open-iscsi setting and iscsid "
+                                        "ignores it; the setting is %s",
+                                        NP_ISCSI_KEY_SESSION_MRDSL, NP_ISCSI_KEY_MRDSL));
 
         for (size_t i = 0; i < ELEMENTSOF(enum_keys); i++) {
                 if (!streq(name, enum_keys[i].key))
@@ -131,21 +155,35 @@ static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno)
                 if (!strv_contains((char **)enum_keys[i].values, value)) {
                         _cleanup_free_ char *allowed = strv_join((char **)enum_keys[i].values,
                                                                  ", ");
-                        return add_problem(rec, lineno, name,
-                                           strprintf("%s = %s: not one of %s (case matters); "
-                                                     "iscsid keeps the previous value",
-                                                     name, value, strna(allowed)));
+                        return reject(rec, info, lineno, name,
+                                      strprintf("%s = %s: not one of %s (case matters); "
+                                                "iscsid keeps the previous value",
+                                                name, value, strna(allowed)));
                 }
         }
+        r = line_info(info, NP_ISCSI_LINE_SETTING, name);
+        if (r < 0)
+                return r;
         return set_value(rec, name, value, lineno);
 }
 
-int np_iscsi_record_parse(const char *data, size_t size, NpIscsiRecord *rec)
+void np_iscsi_lines_free(NpIscsiLine *l, size_t n)
 {
+        for (size_t i = 0; i < n; i++)
+                free(l[i].key);
+        free(l);
+}
+
+int np_iscsi_record_parse_lines(const char *data, size_t size, NpIscsiRecord *rec,
+                                NpIscsiLine **ret_lines, size_t *ret_n)
+{
+        NpIscsiLine *lines = NULL;
+        size_t n_lines = 0, allocated = 0;
         char buf[IDBM_BUFFER];
         unsigned lineno = 1;
         size_t pos = 0;
-        int r;
+        bool at_line_start = true;
+        int r = 0;
 
         while (pos < size) {
                 /* One fgets() chunk: up to IDBM_BUFFER-1 bytes, ending after a '\n' if any. */
@@ -153,10 +191,24 @@ int np_iscsi_record_parse(const char *data, size_t size, NpIscsiRecord *rec)
                 const char *nl = memchr(data + pos, '\n', max);
                 size_t n = nl ? (size_t)(nl - (data + pos)) + 1 : max;
                 unsigned this_line = lineno;
+                NpIscsiLine *info = NULL;
 
+                if (ret_lines) {
+                        if (!GREEDY_REALLOC(lines, allocated, n_lines + 1)) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        info = &lines[n_lines++];
+                        *info = (NpIscsiLine){ .line = this_line,
+                                               .offset = pos,
+                                               .length = n,
+                                               .line_start = at_line_start,
+                                               .kind = NP_ISCSI_LINE_DROPPED };
+                }
                 memcpy(buf, data + pos, n);
                 buf[n] = '\0';
                 pos += n;
+                at_line_start = nl != NULL;
                 if (nl)
                         lineno++;
 
@@ -174,10 +226,23 @@ int np_iscsi_record_parse(const char *data, size_t size, NpIscsiRecord *rec)
                                                          "the rest as a line of its own"));
                 } else {
                         buf[n - 1] = '\0';
-                        r = apply_line(rec, buf, this_line);
+                        r = apply_line(rec, buf, this_line, info);
                 }
                 if (r < 0)
-                        return r;
+                        break;
+        }
+        if (r < 0) {
+                np_iscsi_lines_free(lines, n_lines);
+                return r;
+        }
+        if (ret_lines) {
+                *ret_lines = lines;
+                *ret_n = n_lines;
         }
         return 0;
+}
+
+int np_iscsi_record_parse(const char *data, size_t size, NpIscsiRecord *rec)
+{
+        return np_iscsi_record_parse_lines(data, size, rec, NULL, NULL);
 }

@@ -14,12 +14,38 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "facts.h"
 
 /* Parse data into rec (which must be empty). Only -ENOMEM is an error. */
 int np_iscsi_record_parse(const char *data, size_t size, NpIscsiRecord *rec);
+
+/* What iscsid makes of one fgets() chunk (normally one physical line), for editors. */
+typedef enum NpIscsiLineKind {
+        NP_ISCSI_LINE_BLANK,
+        NP_ISCSI_LINE_COMMENT,
+        NP_ISCSI_LINE_SETTING,  /* accepted: key = value (the value takes effect) */
+        NP_ISCSI_LINE_REJECTED, /* iscsid ignores it (syntax, bad enum value, ...) */
+        NP_ISCSI_LINE_DROPPED,  /* never parsed: too long, no final newline, NUL byte */
+        _NP_ISCSI_LINE_KIND_MAX,
+        _NP_ISCSI_LINE_KIND_INVALID = -EINVAL,
+} NpIscsiLineKind;
+
+typedef struct NpIscsiLine {
+        unsigned line;       /* physical line number, 1-based */
+        size_t offset;       /* chunk start in the data */
+        size_t length;       /* chunk length, including its '\n' */
+        bool line_start;     /* the chunk starts its physical line */
+        NpIscsiLineKind kind;
+        char *key;           /* the key, when one could be read */
+} NpIscsiLine;
+
+/* Like np_iscsi_record_parse(), and also return every chunk with its fate. */
+int np_iscsi_record_parse_lines(const char *data, size_t size, NpIscsiRecord *rec,
+                                NpIscsiLine **ret_lines, size_t *ret_n);
+void np_iscsi_lines_free(NpIscsiLine *l, size_t n);
 
 #define NP_ISCSI_KEY_STARTUP      "node.startup"
 #define NP_ISCSI_KEY_CONN_STARTUP "node.conn[0].startup"

@@ -47,6 +47,7 @@ int np_selinux_config_parse(const char *data, size_t size, NpSelinuxConfig *ret)
                 const char *nl = memchr(data + pos, '\n', max);
                 size_t n = nl ? (size_t)(nl - (data + pos)) + 1 : max;
                 unsigned this_line = lineno;
+                size_t this_offset = pos;
                 const char *tag;
 
                 memcpy(buf, data + pos, n);
@@ -66,6 +67,7 @@ int np_selinux_config_parse(const char *data, size_t size, NpSelinuxConfig *ret)
                                 c.set = true;
                                 c.mode = selinux_words[i].mode;
                                 c.line = this_line;
+                                c.offset = this_offset;
                                 c.value = shown_value(tag, strlen(tag));
                                 if (!c.value) {
                                         np_selinux_config_done(&c);
@@ -76,6 +78,7 @@ int np_selinux_config_parse(const char *data, size_t size, NpSelinuxConfig *ret)
                         }
                 if (c.ignored_line == 0) {
                         c.ignored_line = this_line;
+                        c.ignored_offset = this_offset;
                         c.ignored_value = shown_value(buf + 8, strlen(buf + 8));
                         if (!c.ignored_value) {
                                 np_selinux_config_done(&c);

@@ -22,7 +22,9 @@ typedef struct NpSelinuxConfig {
         NpSelinuxMode mode; /* valid when set */
         char *value;        /* the value as written on that line (first 64 bytes, printable) */
         unsigned line;
+        size_t offset;          /* where that fgets() chunk starts in the data */
         unsigned ignored_line;  /* first SELINUX= line libselinux skips (bad value), 0 if none */
+        size_t ignored_offset;
         char *ignored_value;
 } NpSelinuxConfig;
 

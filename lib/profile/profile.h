@@ -209,6 +209,11 @@ typedef struct NpSite {
         NpOverride *overrides;
         size_t n_overrides;
         NpDaemonSettings daemon; /* [Daemon] */
+        /* [Apply]: what the daemon may fix on its own, and fix policy (see lib/fix/fix.h). */
+        char **auto_apply; /* AutoApply= check ids; empty: the daemon never applies fixes */
+        char *auto_apply_origin;
+        bool include_recommended; /* IncludeRecommended= */
+        char *include_recommended_origin;
 } NpSite;
 
 NpSite *np_site_free(NpSite *s);

@@ -33,6 +33,9 @@ NpSite *np_site_free(NpSite *s)
                 free(o->origin);
         }
         free(s->overrides);
+        strv_free(s->auto_apply);
+        free(s->auto_apply_origin);
+        free(s->include_recommended_origin);
         free(s);
         return NULL;
 }
@@ -250,6 +253,47 @@ static int site_section_daemon(SiteParser *sp, const char *key, const char *valu
         return -EINVAL;
 }
 
+static int site_section_apply(SiteParser *sp, const char *key, const char *value,
+                              const char *origin, char **ret_error)
+{
+        NpSite *s = sp->site;
+
+        if (streq(key, "AutoApply")) {
+                /* A list of check ids; repeatable; an empty assignment resets it. */
+                _cleanup_strv_free_ char **words = NULL;
+                int r = strv_split(value, " \t,", &words);
+
+                if (r < 0)
+                        return r;
+                if (strv_length(words) == 0)
+                        s->auto_apply = strv_free(s->auto_apply);
+                STRV_FOREACH (w, words) {
+                        if (!strchr(*w, '.') || strchr(*w, '/')) {
+                                *ret_error = strprintf("AutoApply=: \"%s\" is not a check id "
+                                                       "(such as selinux.runtime or "
+                                                       "kmod.loaded:iscsi_tcp)",
+                                                       *w);
+                                return -EINVAL;
+                        }
+                        r = strv_extend_unique(&s->auto_apply, *w);
+                        if (r < 0)
+                                return r;
+                }
+                return free_and_strdup(&s->auto_apply_origin, origin);
+        }
+        if (streq(key, "IncludeRecommended")) {
+                if (np_parse_boolean(value, &s->include_recommended) < 0) {
+                        *ret_error = strprintf("IncludeRecommended=%s: expected yes or no", value);
+                        return -EINVAL;
+                }
+                return free_and_strdup(&s->include_recommended_origin, origin);
+        }
+        *ret_error = strprintf("unknown key %s= in [Apply] (expected AutoApply= or "
+                               "IncludeRecommended=)",
+                               key);
+        return -EINVAL;
+}
+
 static const struct {
         const char *name;
         bool named; /* [Name ARG]: one section per ARG */
@@ -262,6 +306,7 @@ static const struct {
         { "Endpoint", true, site_section_endpoint },
         { "Path", true, site_section_path },
         { "Daemon", false, site_section_daemon },
+        { "Apply", false, site_section_apply },
 };
 
 static int site_handle(void *userdata, const char *section, const char *key, const char *value,
@@ -291,7 +336,7 @@ static int site_handle(void *userdata, const char *section, const char *key, con
                         return free_and_strdup(&sp->section, site_sections[i].name);
                 }
                 *ret_error = strprintf("unknown section [%s] (expected [Site], [Settings], "
-                                       "[Override], [Daemon], [Endpoint NAME] or [Path NAME])",
+                                       "[Override], [Daemon], [Apply], [Endpoint NAME] or [Path NAME])",
                                        section);
                 return -EINVAL;
         }

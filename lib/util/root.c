@@ -21,7 +21,7 @@
  * never climbs above it). Used where openat2() is missing: kernels before 5.6, valgrind, seccomp
  * filters that do not know it.
  */
-static int chase_in_root(int root_fd, const char *path, int flags)
+static int chase_in_root(int root_fd, const char *path, int flags, mode_t mode)
 {
         _cleanup_free_ char *todo = strdup(path);
         _cleanup_close_ int dir = -EBADF;
@@ -43,7 +43,7 @@ static int chase_in_root(int root_fd, const char *path, int flags)
                 while (*p == '/')
                         p++;
                 if (*p == '\0') { /* the path names the directory we hold: reopen it as asked */
-                        int fd = openat(dir, ".", flags | O_CLOEXEC);
+                        int fd = openat(dir, ".", flags | O_CLOEXEC, mode);
 
                         return fd < 0 ? -errno : fd;
                 }
@@ -76,6 +76,11 @@ static int chase_in_root(int root_fd, const char *path, int flags)
                         continue;
                 }
                 next = openat(dir, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0 && errno == ENOENT && last && (flags & O_CREAT)) {
+                        int fd = openat(dir, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+
+                        return fd < 0 ? -errno : fd;
+                }
                 if (next < 0)
                         return -errno;
                 if (fstat(next, &st) < 0)
@@ -114,7 +119,7 @@ static int chase_in_root(int root_fd, const char *path, int flags)
                                 fd = fcntl(next, F_DUPFD_CLOEXEC, 3);
                                 return fd < 0 ? -errno : fd;
                         }
-                        fd = openat(dir, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+                        fd = openat(dir, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
                         return fd < 0 ? -errno : fd;
                 }
                 if (!S_ISDIR(st.st_mode))
@@ -126,10 +131,11 @@ static int chase_in_root(int root_fd, const char *path, int flags)
 
 static bool openat2_missing = false;
 
-static int openat2_in_root(int dirfd, const char *path, int flags)
+static int openat2_in_root(int dirfd, const char *path, int flags, mode_t mode)
 {
         struct open_how how = {
                 .flags = (unsigned)flags | O_CLOEXEC,
+                .mode = (flags & (O_CREAT | __O_TMPFILE)) ? mode : 0,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
         long fd;
@@ -142,7 +148,7 @@ static int openat2_in_root(int dirfd, const char *path, int flags)
                         return -errno;
                 openat2_missing = true;
         }
-        return chase_in_root(dirfd, path, flags);
+        return chase_in_root(dirfd, path, flags, mode);
 }
 
 int np_root_new(const char *path, NpRoot **ret)
@@ -178,12 +184,12 @@ NpRoot *np_root_free(NpRoot *root)
         return NULL;
 }
 
-int np_root_open(const NpRoot *root, const char *path, int flags)
+int np_root_open_mode(const NpRoot *root, const char *path, int flags, mode_t mode)
 {
         int fd;
 
         if (root->host) {
-                fd = open(path, flags | O_CLOEXEC);
+                fd = open(path, flags | O_CLOEXEC, mode);
                 return fd < 0 ? -errno : fd;
         }
         /* Relative to the root, whatever the leading slashes. */
@@ -191,7 +197,12 @@ int np_root_open(const NpRoot *root, const char *path, int flags)
                 path++;
         if (*path == '\0')
                 path = ".";
-        return openat2_in_root(root->fd, path, flags);
+        return openat2_in_root(root->fd, path, flags, mode);
+}
+
+int np_root_open(const NpRoot *root, const char *path, int flags)
+{
+        return np_root_open_mode(root, path, flags, 0);
 }
 
 int np_root_stat(const NpRoot *root, const char *path, struct stat *ret)

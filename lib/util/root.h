@@ -26,6 +26,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(NpRoot *, np_root_free);
 /* Open path (absolute, as on the described host) inside the root. Returns fd or -errno.
  * Uses openat2(RESOLVE_IN_ROOT), or an equivalent walk where the kernel lacks it. */
 int np_root_open(const NpRoot *root, const char *path, int flags);
+/* np_root_open() with a mode for O_CREAT (the umask applies, as for open()). */
+int np_root_open_mode(const NpRoot *root, const char *path, int flags, mode_t mode);
 int np_root_stat(const NpRoot *root, const char *path, struct stat *ret);
 /* Is there anything (file, directory, device) at path? Errors other than ENOENT/ENOTDIR are returned. */
 int np_root_exists(const NpRoot *root, const char *path);

@@ -63,6 +63,20 @@ int strv_extend_unique(char ***l, const char *s)
         return strv_extend(l, s);
 }
 
+void strv_remove(char **l, const char *s)
+{
+        char **w = l;
+
+        STRV_FOREACH (r, l) {
+                if (streq(*r, s))
+                        free(*r);
+                else
+                        *w++ = *r;
+        }
+        if (w)
+                *w = NULL;
+}
+
 char **strv_copy(char *const *l)
 {
         _cleanup_strv_free_ char **c = calloc(strv_length(l) + 1, sizeof(char *));

@@ -19,6 +19,8 @@ int strv_extend(char ***l, const char *s);
 /* Append s itself, taking ownership (freed on failure). */
 int strv_consume(char ***l, char *s);
 int strv_extend_unique(char ***l, const char *s);
+/* Remove every entry equal to s (freeing it). */
+void strv_remove(char **l, const char *s);
 char **strv_copy(char *const *l);
 void strv_sort(char **l);
 /* Split on any of the separator characters, skipping empty words. */

@@ -262,9 +262,8 @@ def test_privileged_methods():
     require_root()
     root = make_root()
     with Daemon(root) as d:
-        for m in ["io.nodeprep.Plan", "io.nodeprep.Apply", "io.nodeprep.Rollback"]:
-            r = d.client().call(m)
-            assert_eq(r.get("error"), "org.varlink.service.MethodNotImplemented", m)
+        r = d.client().call("io.nodeprep.Plan")
+        assert "plan" in r.get("parameters", {}), "Plan as root: %r" % r
         os.chmod(d.dir, 0o755)
         os.chmod(d.socket, 0o666)
         # A client of its own: the nobody user cannot read the source tree everywhere.

@@ -62,12 +62,18 @@ def test_every_method():
             r = c.ListProfiles()
             assert_eq([p["name"] for p in r["profiles"] if p["active"]], ["iomesh"], "ListProfiles")
             assert_eq(c.Reload(), {}, "Reload as root")
-            for m in (c.Plan, c.Apply, c.Rollback):
-                try:
-                    m()
-                    raise AssertionError("%s answered" % m.__name__)
-                except varlink.VarlinkError as e:
-                    assert_eq(e.error(), "org.varlink.service.MethodNotImplemented", m.__name__)
+            # Remediation, as root: a plan, a dry-run apply, and no change to roll back.
+            r = c.Plan()
+            assert_eq(r["plan"]["command"], "plan", "Plan")
+            assert_in("checks", r["plan"])
+            assert_in("text", r)
+            r = c.Apply(dry_run=True)
+            assert_eq(r["result"]["dry_run"], True, "Apply dry_run")
+            try:
+                c.Rollback(change_id="20250101T000000-0000")
+                raise AssertionError("Rollback of an unknown change answered")
+            except varlink.VarlinkError as e:
+                assert_eq(e.error(), "io.nodeprep.NoSuchChange", "Rollback")
             try:
                 c.GetReport(profiles=["nope"])
                 raise AssertionError("unknown profile answered")

@@ -3,7 +3,7 @@
 """A stand-in for systemd's D-Bus API (org.freedesktop.systemd1) on a private bus.
 
 Serves the calls nodeprep makes: Manager.LoadUnit/GetUnit, the Unit properties LoadState,
-ActiveState, SubState and UnitFileState, and Manager.EnableUnitFiles/StartUnit/Reload with
+ActiveState, SubState and UnitFileState, and Manager.EnableUnitFiles/DisableUnitFiles/StartUnit/Reload with
 JobRemoved signals. Units come from a JSON file {"iscsid.socket": {"UnitFileState": "enabled",
 "ActiveState": "active", "SubState": "listening"}, ...}; every other name is "not-found".
 Every call is appended to CALL_LOG (a file), one JSON line each, so tests can assert on them.
@@ -104,6 +104,17 @@ class Manager(dbus.service.Object):
                 changes.append(("symlink", "/etc/systemd/system/sockets.target.wants/" + f,
                                 "/lib/systemd/system/" + f))
         return (False, changes)
+
+    @dbus.service.method(MANAGER, in_signature="asb", out_signature="a(sss)")
+    def DisableUnitFiles(self, files, runtime):
+        self.record("DisableUnitFiles", ",".join(files), runtime)
+        changes = []
+        for f in files:
+            u = self.unit(f)
+            if u.state["UnitFileState"] == "enabled":
+                u.state["UnitFileState"] = "disabled"
+                changes.append(("unlink", "/etc/systemd/system/sockets.target.wants/" + f, ""))
+        return changes
 
     @dbus.service.method(MANAGER, in_signature="", out_signature="")
     def Reload(self):

@@ -84,6 +84,74 @@ def read(root, path, mode="r"):
         return f.read()
 
 
+def make_failing_root(tmp=None):
+    """A Debian 12 worker that fails every file-based IOMesh check: RHEL's iscsid.conf
+    (node.startup = automatic), SELinux enforcing now and in /etc/selinux/config, no
+    /etc/modules-load.d at all, iscsi_tcp not loaded. The rest is the prepared root."""
+    root = make_root("prepared", tmp)
+    shutil.copy(os.path.join(FIXTURES, "iscsi", "iscsid.conf.rhel9"),
+                os.path.join(root, "etc/iscsi/iscsid.conf"))
+    shutil.copy(os.path.join(FIXTURES, "selinux", "config.rhel9"),
+                os.path.join(root, "etc/selinux/config"))
+    remove(root, "/etc/modules-load.d")
+    remove(root, "/sys/module/iscsi_tcp")
+    write(root, "/sys/fs/selinux/enforce", "1")
+    return root
+
+
+def make_fake_module(root, name, kver="6.1.0-28-amd64"):
+    """Install a module file for NAME under ROOT's /lib/modules/KVER and run depmod, so libkmod
+    finds it as available. Not a loadable module: never insert it. Raises Skip without gcc or
+    depmod."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    depmod = shutil.which("depmod") or ("/sbin/depmod" if os.path.exists("/sbin/depmod") else None)
+    if not cc or not depmod:
+        raise Skip("needs a C compiler and depmod to build a module index")
+    d = os.path.join(root, "lib/modules", kver, "kernel/drivers/scsi")
+    os.makedirs(d, exist_ok=True)
+    src = os.path.join(d, name + ".c")
+    with open(src, "w") as f:
+        f.write('static const char n[] __attribute__((section(".modinfo"), used)) = "name=%s";\n'
+                % name)
+    subprocess.run([cc, "-c", src, "-o", os.path.join(d, name + ".ko")], check=True)
+    os.unlink(src)
+    subprocess.run([depmod, "-b", root, kver], check=True, capture_output=True)
+
+
+def snapshot(root, skip=("var",)):
+    """{relative path: (kind, bytes or link target, mode, uid, gid)} of a tree. The default
+    skips /var, where nodeprep keeps its journal (fixture roots have no /var of their own)."""
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        if any(rel_dir == s or rel_dir.startswith(s + "/") for s in skip):
+            dirs[:] = []
+            continue
+        for name in dirs + files:
+            p = os.path.join(dirpath, name)
+            rel = os.path.relpath(p, root)
+            if any(rel == s or rel.startswith(s + "/") for s in skip):
+                continue
+            st = os.lstat(p)
+            if os.path.islink(p):
+                out[rel] = ("link", os.readlink(p), 0, st.st_uid, st.st_gid)
+            elif os.path.isdir(p):
+                out[rel] = ("dir", None, st.st_mode & 0o7777, st.st_uid, st.st_gid)
+            else:
+                with open(p, "rb") as f:
+                    out[rel] = ("file", f.read(), st.st_mode & 0o7777, st.st_uid, st.st_gid)
+    return out
+
+
+def assert_same_tree(a, b, what="tree"):
+    if a != b:
+        only_a = sorted(set(a) - set(b))
+        only_b = sorted(set(b) - set(a))
+        differ = sorted(k for k in set(a) & set(b) if a[k] != b[k])
+        raise AssertionError("%s differs: only before %s, only after %s, changed %s"
+                             % (what, only_a, only_b, differ))
+
+
 VALGRIND_NOTE = re.compile(r"^--\d+-- .*\n?", re.M)
 
 

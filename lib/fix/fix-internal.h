@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Inside lib/fix/: the fix table and what planners use to add steps. */
+#pragma once
+
+#include "fix/file-edit.h"
+#include "fix/fix.h"
+#include "report/report.h"
+
+/* Execution order of steps. */
+enum {
+        NP_PHASE_PACKAGE = 10,
+        NP_PHASE_MKDIR = 20,
+        NP_PHASE_FILE = 30,
+        NP_PHASE_KERNEL = 40,
+        NP_PHASE_UNIT_ENABLE = 50,
+        NP_PHASE_UNIT_START = 60,
+        NP_PHASE_NODE_RECORDS = 70,
+};
+
+/* A file several fixes may edit: the edits are combined into one atomic step. */
+typedef struct NpPendingFile {
+        char *path;
+        NpFileState state; /* as read when planning */
+        char *data;        /* the contents with every edit so far */
+        size_t size;
+        mode_t create_mode;
+        char **checks;
+        char **summaries;
+        char *refused; /* why the file cannot be edited; later edits are not tried */
+} NpPendingFile;
+
+typedef struct NpFixContext {
+        const NpRoot *root;
+        const NpFacts *facts;
+        const NpProfile *profile;
+        const NpFixOptions *options;
+        bool include_recommended;
+        NpFixRun *run;
+        NpPendingFile *files;
+        size_t n_files;
+} NpFixContext;
+
+typedef struct NpFixType {
+        const char *id;      /* the `fix` of check results: "iscsid-conf-set" */
+        bool running_system; /* all its steps act on the running system */
+        int (*plan)(NpFixContext *c, const NpCheckDef *def, const NpResult *res, NpFixEntry *e);
+} NpFixType;
+
+const NpFixType *np_fix_type_find(const char *id);
+
+extern const NpFixType np_fix_iscsid_conf_set, np_fix_iscsi_node_update, np_fix_package_install;
+extern const NpFixType np_fix_kmod_load, np_fix_modules_load_persist;
+extern const NpFixType np_fix_selinux_runtime, np_fix_selinux_config;
+extern const NpFixType np_fix_unit_enable, np_fix_unit_start;
+
+/* --- for planners ---------------------------------------------------------------------------- */
+
+/* Move *step into the plan, for entry e (its check id is added to step->checks). Steps on the
+ * running system are marked skipped when the root is not "/". *step is reset either way. */
+int np_fix_add_step(NpFixContext *c, NpFixEntry *e, NpStep *step);
+
+/* An edit function: from the current text (data NULL when the file does not exist) to the new
+ * one. Returns 1 changed, 0 unchanged, -errno with *ret_error. */
+typedef int (*NpEditFn)(const char *data, size_t size, void *userdata, char **ret, size_t *ret_size,
+                        char **ret_where, char **ret_error);
+
+/*
+ * Edit path (as on the described host) with fn, on top of earlier edits of the same file in
+ * this plan. summary_fmt gets the edit's "where" text as its one %s. A file that is not a
+ * regular file (a symlink: a /dev/null mask, say) is refused: e fails with the reason.
+ * Returns 1 changed, 0 already so, -ENOMEM; refusals set e and return 0.
+ */
+int np_fix_edit_file(NpFixContext *c, NpFixEntry *e, const char *path, mode_t create_mode,
+                     NpEditFn fn, void *userdata, const char *summary_fmt);
+
+/* Set the entry's outcome and texts. */
+int np_fix_entry_manual(NpFixEntry *e, const char *remedy, const char *fmt, ...) _printf_(3, 4);
+int np_fix_entry_failed(NpFixEntry *e, const char *fmt, ...) _printf_(2, 3);
+int np_fix_entry_note(NpFixEntry *e, const char *fmt, ...) _printf_(2, 3);
+
+void np_step_done(NpStep *s);
+/* "iscsiadm -m node ..." with shell quoting where needed, for people. */
+char *np_argv_to_text(char *const *argv);
+
+/* --- the engine (fix.c), for apply.c ------------------------------------------------------------
+ */
+
+int np_fix_run_new(const NpRoot *root, const NpConfig *config, const NpFixOptions *o,
+                   NpFixRun **ret, char **ret_error);
+/* Plan from a report into run (only_manual: a second pass over checks still manual). */
+int np_fix_plan_report(const NpRoot *root, const NpConfig *config, const NpReport *report,
+                       const NpFixOptions *o, bool only_manual, NpFixRun *run);
+/* Sort steps[from..n) by phase, keeping the planners' order within a phase. */
+void np_fix_sort_steps(NpStep *steps, size_t n, size_t from);
+/* Final outcomes from the steps' states and the report after (NULL: a plan). */
+int np_fix_settle(NpFixRun *run, const NpReport *after);

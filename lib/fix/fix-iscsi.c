@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * iSCSI fixes: iscsid.conf keys (iscsi.conf:KEY), already-discovered targets
+ * (iscsi.node-records, through iscsiadm: it takes open-iscsi's node database lock) and the
+ * initiator package itself (iscsi.installed, through the distribution's package tool).
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fix/conf-edit.h"
+#include "fix/fix-internal.h"
+#include "probe/iscsid-conf.h"
+#include "util/strv.h"
+
+#define ISCSID_CONF "/etc/iscsi/iscsid.conf"
+
+/* The value a fix writes for an iscsi.conf check: Expect=, or Min= itself. */
+static char *wanted_value(const NpCheckDef *def)
+{
+        return def->expect ? strdup(def->expect) : strprintf("%llu", (unsigned long long)def->min);
+}
+
+typedef struct KeyValueEdit {
+        const char *key;
+        const char *value;
+} KeyValueEdit;
+
+static int edit_iscsid_conf(const char *data, size_t size, void *userdata, char **ret,
+                            size_t *ret_size, char **ret_where, char **ret_error)
+{
+        const KeyValueEdit *kv = userdata;
+
+        if (!data) {
+                *ret_error = strdup("the file does not exist (is open-iscsi installed?)");
+                return -ENOENT;
+        }
+        return np_iscsi_conf_set(data, size, kv->key, kv->value, ret, ret_size, ret_where,
+                                 ret_error);
+}
+
+static int plan_iscsid_conf(NpFixContext *c, const NpCheckDef *def, const NpResult *res,
+                            NpFixEntry *e)
+{
+        const NpIscsiFacts *i = &c->facts->iscsi;
+        _cleanup_free_ char *value = wanted_value(def), *fmt = NULL;
+        KeyValueEdit kv = { .key = def->instance };
+        int r;
+
+        if (!value)
+                return -ENOMEM;
+        kv.value = value;
+        if (i->conf_unknown)
+                return np_fix_entry_manual(e, res->remedy, "%s", i->conf_unknown);
+        if (!i->conf_present)
+                return np_fix_entry_manual(e, res->remedy,
+                                           ISCSID_CONF " does not exist: install open-iscsi "
+                                                       "first (iscsi.installed)");
+        fmt = strprintf("set \"%s = %s\" in " ISCSID_CONF " (%%s)", def->instance, value);
+        if (!fmt)
+                return -ENOMEM;
+        r = np_fix_edit_file(c, e, ISCSID_CONF, 0600, edit_iscsid_conf, &kv, fmt);
+        if (r > 0 && i->n_nodes > 0)
+                return np_fix_entry_note(e,
+                                         "iscsid.conf seeds only new discoveries: the %zu "
+                                         "already-discovered target record(s) keep their "
+                                         "own value (iscsi.node-records)",
+                                         i->n_nodes);
+        return r < 0 ? r : 0;
+}
+
+const NpFixType np_fix_iscsid_conf_set = {
+        .id = "iscsid-conf-set",
+        .plan = plan_iscsid_conf,
+};
+
+/* --- iscsi.node-records ------------------------------------------------------------------------
+ */
+
+/* "192.0.2.10,3260,1" -> "192.0.2.10:3260"; IPv6 addresses in brackets, as iscsiadm -p wants. */
+static char *portal_arg(const char *portal)
+{
+        _cleanup_free_ char *addr = strndup(portal, strcspn(portal, ","));
+        const char *comma = strchr(portal, ',');
+        _cleanup_free_ char *port = comma ? strndup(comma + 1, strcspn(comma + 1, ",")) : NULL;
+        bool v6 = addr && strchr(addr, ':') && addr[0] != '[';
+
+        if (!addr || (comma && !port))
+                return NULL;
+        return strprintf("%s%s%s%s%s", v6 ? "[" : "", addr, v6 ? "]" : "", port ? ":" : "",
+                         strempty(port));
+}
+
+static char **update_argv(const char *iscsiadm, const NpIscsiNode *node, const char *portal,
+                          const char *key, const char *value)
+{
+        char **l = NULL;
+
+        (void)node;
+        STRV_FOREACH (w, STRV_MAKE((char *)iscsiadm, "-m", "node", "-T", node->target, "-p",
+                                   (char *)portal, "-o", "update", "-n", (char *)key, "-v",
+                                   (char *)value))
+                if (strv_extend(&l, *w) < 0)
+                        return strv_free(l);
+        return l;
+}
+
+typedef struct RecordFix {
+        const char *key;
+        char *want;
+        const NpCheckDef *def; /* judge with this check's rule; NULL: exact match with want */
+} RecordFix;
+
+static int plan_one_record(NpFixContext *c, NpFixEntry *e, const NpIscsiNode *node,
+                           const RecordFix *fix)
+{
+        const NpIscsiRecord *rec = &node->record;
+        const NpKeyValue *kv = np_key_values_get(rec->settings, rec->n_settings, fix->key);
+        const char *have = kv ? kv->value : np_iscsi_default(fix->key);
+        _cleanup_free_ char *portal = NULL, *cmd = NULL;
+        bool ok =
+            have && (fix->def ? np_iscsi_value_meets(fix->def, have) : streq(have, fix->want));
+        NpStep s = {
+                .kind = NP_STEP_COMMAND,
+                .phase = NP_PHASE_NODE_RECORDS,
+                .running_system = true,
+                .timeout_sec = 60,
+                .needs = "--update-node-records",
+                .state = c->options->update_node_records ? NP_STEP_PLANNED : NP_STEP_NOT_RUN,
+        };
+
+        if (ok)
+                return 0;
+        portal = portal_arg(node->portal);
+        if (!portal)
+                return -ENOMEM;
+        /* Several iface records of one target and portal: one iscsiadm call updates them all. */
+        FOREACH_ARRAY (other, c->run->steps, c->run->n_steps)
+                if (other->kind == NP_STEP_COMMAND && strv_length(other->argv) == 13 &&
+                    streq(other->argv[4], node->target) && streq(other->argv[6], portal) &&
+                    streq(other->argv[10], fix->key))
+                        return 0;
+        s.argv = update_argv(c->facts->iscsi.iscsiadm_path, node, portal, fix->key, fix->want);
+        if (have)
+                s.undo_argv =
+                    update_argv(c->facts->iscsi.iscsiadm_path, node, portal, fix->key, have);
+        else
+                s.cannot_undo = strprintf("%s was not set in %s and has no default to put back",
+                                          fix->key, node->path);
+        cmd = s.argv ? np_argv_to_text(s.argv) : NULL;
+        s.summary = strprintf("set %s = %s in the record of %s at %s (was %s): %s", fix->key,
+                              fix->want, node->target, portal, have ? have : "not set", strna(cmd));
+        if (!s.argv || (have && !s.undo_argv) || (!have && !s.cannot_undo) || !s.summary) {
+                np_step_done(&s);
+                return -ENOMEM;
+        }
+        return np_fix_add_step(c, e, &s);
+}
+
+static int plan_node_records(NpFixContext *c, const NpCheckDef *def, const NpResult *res,
+                             NpFixEntry *e)
+{
+        const NpIscsiFacts *i = &c->facts->iscsi;
+        size_t skipped_recommended = 0;
+        int r;
+        (void)def;
+
+        if (!i->iscsiadm_path)
+                return np_fix_entry_manual(e, res->remedy,
+                                           "iscsiadm is not installed, so the records cannot "
+                                           "be updated");
+        FOREACH_ARRAY (node, i->nodes, i->n_nodes) {
+                if (node->unknown)
+                        return np_fix_entry_manual(e, res->remedy, "%s", node->unknown);
+                FOREACH_ARRAY (conf, c->profile->checks, c->profile->n_checks) {
+                        RecordFix fixes[2] = {};
+                        size_t n = 0;
+
+                        if (conf->type != &np_check_iscsi_conf || conf->ignored)
+                                continue;
+                        if (conf->severity == NP_SEVERITY_RECOMMENDED && !c->include_recommended &&
+                            !strv_contains(c->options->only, conf->id)) {
+                                skipped_recommended++;
+                                continue;
+                        }
+                        fixes[n++] = (RecordFix){ conf->instance, wanted_value(conf), conf };
+                        /* --loginall=automatic honours either startup key: both must say so. */
+                        if (streq(conf->instance, NP_ISCSI_KEY_STARTUP) && conf->expect)
+                                fixes[n++] = (RecordFix){ NP_ISCSI_KEY_CONN_STARTUP,
+                                                          strdup(conf->expect), NULL };
+                        r = 0;
+                        for (size_t k = 0; k < n; k++) {
+                                if (r >= 0)
+                                        r = fixes[k].want ? plan_one_record(c, e, node, &fixes[k])
+                                                          : -ENOMEM;
+                                free(fixes[k].want);
+                        }
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (skipped_recommended > 0)
+                return np_fix_entry_note(e, "recommended settings are left as they are in the "
+                                            "records (--include-recommended updates them too)");
+        return 0;
+}
+
+const NpFixType np_fix_iscsi_node_update = {
+        .id = "iscsi-node-update",
+        .running_system = true,
+        .plan = plan_node_records,
+};
+
+/* --- iscsi.installed ---------------------------------------------------------------------------
+ */
+
+static int plan_package(NpFixContext *c, const NpCheckDef *def, const NpResult *res, NpFixEntry *e)
+{
+        NpStep s = {
+                .kind = NP_STEP_COMMAND,
+                .phase = NP_PHASE_PACKAGE,
+                .running_system = true,
+                .timeout_sec = 900,
+                .needs = "--install-packages",
+        };
+        const char *package = "open-iscsi";
+        _cleanup_free_ char *cmd = NULL;
+        (void)def;
+
+        switch (c->facts->system.distro) {
+        case NP_DISTRO_DEBIAN:
+                s.argv = strv_copy(STRV_MAKE("apt-get", "install", "-y", "open-iscsi"));
+                s.env = strv_copy(STRV_MAKE("DEBIAN_FRONTEND=noninteractive"));
+                break;
+        case NP_DISTRO_RHEL:
+                package = "iscsi-initiator-utils";
+                s.argv =
+                    strv_copy(STRV_MAKE(np_root_exists(c->root, "/usr/bin/dnf") > 0 ? "dnf" : "yum",
+                                        "install", "-y", "iscsi-initiator-utils"));
+                break;
+        case NP_DISTRO_SUSE:
+                s.argv =
+                    strv_copy(STRV_MAKE("zypper", "--non-interactive", "install", "open-iscsi"));
+                break;
+        default:
+                return np_fix_entry_manual(e, res->remedy,
+                                           "nodeprep knows no package tool for this "
+                                           "distribution");
+        }
+        cmd = s.argv ? np_argv_to_text(s.argv) : NULL;
+        if (!cmd) {
+                np_step_done(&s);
+                return -ENOMEM;
+        }
+        if (!c->options->install_packages) {
+                _cleanup_free_ char *remedy = strprintf("%s (nodeprepctl apply "
+                                                        "--install-packages runs it)",
+                                                        cmd);
+
+                np_step_done(&s);
+                return remedy ? np_fix_entry_manual(e, remedy,
+                                                    "packages are installed only "
+                                                    "with --install-packages")
+                              : -ENOMEM;
+        }
+        s.summary = strprintf("install %s: %s", package, cmd);
+        s.cannot_undo =
+            strprintf("nodeprep does not remove packages it installed (%s stays)", package);
+        if (!s.summary || !s.cannot_undo) {
+                np_step_done(&s);
+                return -ENOMEM;
+        }
+        return np_fix_add_step(c, e, &s);
+}
+
+const NpFixType np_fix_package_install = {
+        .id = "package-install",
+        .running_system = true,
+        .plan = plan_package,
+};

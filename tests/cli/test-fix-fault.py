@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Crash safety of apply: the process is SIGKILLed at every fault point it reaches (each step
+of each atomic file edit, journal record and backup save), one run per point. After every kill:
+each file is the whole old one or the whole new one, the saved original is there whenever the
+new contents are, a new apply finishes the job (and removes what the killed run left), and
+rolling both changes back restores every original byte.
+
+Needs a build with -Dfault-injection=true (tools/run-tests builds one); skipped otherwise."""
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from nptest import (Skip, assert_eq, assert_in, assert_same_tree, make_failing_root,  # noqa: E402
+                    nodeprepctl, require_root, run_tests, snapshot)
+
+
+def copy_root(template, tmp, name):
+    dst = os.path.join(tmp, name)
+    shutil.copytree(template, dst, symlinks=True)
+    return dst
+
+
+def journal_records(root):
+    base = os.path.join(root, "var/lib/nodeprep/backup")
+    records = []
+    for change in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        p = os.path.join(base, change, "journal")
+        if os.path.exists(p):
+            with open(p) as f:
+                records += [(change, json.loads(l)) for l in f if l.strip()]
+    return records
+
+
+def is_temp(rel):
+    return ".nodeprep-" in os.path.basename(rel)
+
+
+def check_whole(rel, now, old, new, n, name):
+    """Each path is what it was, or what it becomes: never a mix, never a third thing."""
+    allowed = [old.get(rel), new.get(rel)]
+    if now.get(rel) not in allowed:
+        raise AssertionError("kill at point %d (%s): %s is neither the old nor the new version"
+                             % (n, name, rel))
+
+
+def test_kill_at_every_point():
+    require_root()
+    if os.environ.get("NODEPREP_FAULT_INJECTION") != "1":
+        raise Skip("nodeprepctl built without -Dfault-injection=true")
+    tmp = tempfile.mkdtemp(prefix="nodeprep-fault-")
+    try:
+        template = make_failing_root(tmp)
+        original = snapshot(template)
+
+        # One clean run, recording the points it passes and the state it ends in.
+        log = os.path.join(tmp, "points.log")
+        clean = copy_root(template, tmp, "clean")
+        r = nodeprepctl("apply", "--local", "--root", clean, env={"NODEPREP_FAULT_LOG": log})
+        assert_eq(r.code, 0, repr(r))
+        final = snapshot(clean)
+        with open(log) as f:
+            points = [l.split()[1] for l in f if l.strip()]
+        # Every kind of point of an atomic edit is among them.
+        for p in ("journal:created", "journal:appended", "edit:temp-created", "edit:temp-partial",
+                  "edit:temp-written", "edit:temp-synced", "edit:renamed", "edit:dir-synced",
+                  "backup:saved", "mkdir:done"):
+            assert_in(p, points, "fault points reached")
+        changed = sorted(k for k in set(original) | set(final) if original.get(k) != final.get(k))
+        assert_eq(changed, ["etc/iscsi/iscsid.conf", "etc/modules-load.d",
+                            "etc/modules-load.d/nodeprep.conf", "etc/selinux/config",
+                            "sys/fs/selinux/enforce"])
+        print("# %d fault points, %d paths changed" % (len(points), len(changed)), flush=True)
+
+        for n, name in enumerate(points, 1):
+            where = "kill at point %d (%s)" % (n, name)
+            root = copy_root(template, tmp, "kill-%d" % n)
+            r = nodeprepctl("apply", "--local", "--root", root, env={"NODEPREP_FAULT": str(n)})
+            assert_eq(r.code, -signal.SIGKILL, "%s: %r" % (where, r))
+            now = snapshot(root)
+            for rel in set(original) | set(final) | set(now):
+                if rel not in original and rel not in final and is_temp(rel):
+                    continue  # a temporary file: the journal names it, cleanup removes it
+                check_whole(rel, now, original, final, n, name)
+            killed = sorted({change for change, _ in journal_records(root)})
+            interrupted = killed and not any(rec.get("type") == "complete"
+                                             for _, rec in journal_records(root))
+
+            # The saved original is there whenever a file already holds the new contents.
+            for change, rec in journal_records(root):
+                if rec.get("kind") != "edit-file" or rec.get("state") != "begin":
+                    continue
+                rel = rec["path"].lstrip("/")
+                if rec["existed"] and now.get(rel) == final.get(rel):
+                    with open(os.path.join(root, "var/lib/nodeprep/backup", change,
+                                           rec["old"]), "rb") as f:
+                        assert_eq(f.read(), original[rel][1], "backup of %s, %s" % (rel, where))
+
+            # Apply again: it finishes the job, says the earlier run did not finish, and
+            # removes the temporary files that run left.
+            r = nodeprepctl("apply", "--local", "--root", root, "--json")
+            assert_eq(r.code, 0, "apply after %s: %r" % (where, r))
+            if interrupted:
+                assert_in("did not finish", " ".join(r.json["notes"]), where)
+            assert_same_tree(final, snapshot(root), "%s, then apply" % where)
+            again = nodeprepctl("apply", "--local", "--root", root, "--json")
+            assert_eq(again.json["changed"], False, "third apply, %s" % where)
+
+            # Rollback, newest change first: back to the state the kill left (less its
+            # temporary files), then to every original byte.
+            if r.json["change_id"]:
+                rb = nodeprepctl("rollback", "--local", "--root", root, r.json["change_id"])
+                assert_eq(rb.code, 0, "rollback of the second apply, %s: %r" % (where, rb))
+                assert_same_tree({k: v for k, v in now.items() if not is_temp(k)},
+                                 snapshot(root), "%s, apply, rollback" % where)
+            if killed:
+                rb = nodeprepctl("rollback", "--local", "--root", root, killed[0])
+                assert_eq(rb.code, 0, "rollback of the killed apply, %s: %r" % (where, rb))
+            assert_same_tree(original, snapshot(root), "%s, apply, rollback, rollback" % where)
+            shutil.rmtree(root)
+    finally:
+        shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    run_tests(globals())
