@@ -145,4 +145,5 @@ const NpCheckType np_check_dir_layout = {
         .verify = verify_layout,
         .request = request_layout,
         .run = run_layout,
+        .fix = "dir-layout-create",
 };

@@ -24,6 +24,8 @@ typedef struct NpPendingFile {
         char *data;        /* the contents with every edit so far */
         size_t size;
         mode_t create_mode;
+        uid_t create_uid; /* owner of a file the plan creates (root unless set) */
+        gid_t create_gid;
         char **checks;
         char **summaries;
         char *refused; /* why the file cannot be edited; later edits are not tried */
@@ -52,6 +54,7 @@ extern const NpFixType np_fix_iscsid_conf_set, np_fix_iscsi_node_update, np_fix_
 extern const NpFixType np_fix_kmod_load, np_fix_modules_load_persist;
 extern const NpFixType np_fix_selinux_runtime, np_fix_selinux_config;
 extern const NpFixType np_fix_unit_enable, np_fix_unit_start;
+extern const NpFixType np_fix_dir_layout;
 
 /* --- for planners ---------------------------------------------------------------------------- */
 
@@ -72,6 +75,10 @@ typedef int (*NpEditFn)(const char *data, size_t size, void *userdata, char **re
  */
 int np_fix_edit_file(NpFixContext *c, NpFixEntry *e, const char *path, mode_t create_mode,
                      NpEditFn fn, void *userdata, const char *summary_fmt);
+/* The same, and a file the plan creates gets this owner. */
+int np_fix_edit_file_owned(NpFixContext *c, NpFixEntry *e, const char *path, mode_t create_mode,
+                           uid_t uid, gid_t gid, NpEditFn fn, void *userdata,
+                           const char *summary_fmt);
 
 /* Set the entry's outcome and texts. */
 int np_fix_entry_manual(NpFixEntry *e, const char *remedy, const char *fmt, ...) _printf_(3, 4);

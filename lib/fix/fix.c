@@ -15,6 +15,7 @@ static const NpFixType *const fix_types[] = {
         &np_fix_package_install, &np_fix_iscsid_conf_set,      &np_fix_iscsi_node_update,
         &np_fix_kmod_load,       &np_fix_modules_load_persist, &np_fix_selinux_runtime,
         &np_fix_selinux_config,  &np_fix_unit_enable,          &np_fix_unit_start,
+        &np_fix_dir_layout,
 };
 
 const NpFixType *np_fix_type_find(const char *id)
@@ -297,6 +298,13 @@ static char *fill_where(const char *summary, const char *where)
 int np_fix_edit_file(NpFixContext *c, NpFixEntry *e, const char *path, mode_t create_mode,
                      NpEditFn fn, void *userdata, const char *summary_fmt)
 {
+        return np_fix_edit_file_owned(c, e, path, create_mode, 0, 0, fn, userdata, summary_fmt);
+}
+
+int np_fix_edit_file_owned(NpFixContext *c, NpFixEntry *e, const char *path, mode_t create_mode,
+                           uid_t uid, gid_t gid, NpEditFn fn, void *userdata,
+                           const char *summary_fmt)
+{
         _cleanup_free_ char *out = NULL, *where = NULL, *error = NULL, *shown = NULL;
         NpPendingFile *f = pending_find(c, path);
         size_t out_size = 0;
@@ -324,7 +332,9 @@ int np_fix_edit_file(NpFixContext *c, NpFixEntry *e, const char *path, mode_t cr
                 f = &c->files[c->n_files++];
                 *f = (NpPendingFile){ .path = strdup(path),
                                       .state = st,
-                                      .create_mode = create_mode };
+                                      .create_mode = create_mode,
+                                      .create_uid = uid,
+                                      .create_gid = gid };
                 if (!f->path)
                         return -ENOMEM;
                 if (st.exists && !S_ISREG(st.mode))
@@ -405,8 +415,8 @@ static int pending_files_to_steps(NpFixContext *c)
                 s.path = strdup(f->path);
                 s.existed = f->state.exists;
                 s.mode = f->state.exists ? f->state.mode : f->create_mode;
-                s.uid = f->state.exists ? f->state.uid : 0;
-                s.gid = f->state.exists ? f->state.gid : 0;
+                s.uid = f->state.exists ? f->state.uid : f->create_uid;
+                s.gid = f->state.exists ? f->state.gid : f->create_gid;
                 s.checks = strv_copy(f->checks);
                 s.summary = TAKE_PTR(summary);
                 s.new_data = TAKE_PTR(f->data);
@@ -813,7 +823,7 @@ int np_fix_settle(NpFixRun *run, const NpReport *after)
                         if (!e->ignored)
                                 e->outcome = NP_FIX_CHANGED;
                 } else if (e->outcome == NP_FIX_CHANGED) {
-                        r = np_fix_entry_failed(e, "nothing was done and the check still fails");
+                        r = np_fix_entry_failed(e, "nothing was done and the check still failss");
                 }
                 if (r < 0)
                         return r;
