@@ -39,8 +39,10 @@ static const Verb verbs[] = {
         { "facts", FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_NO_COLOR,
           0, verb_facts, "facts [--json] [--profile P]... [--root DIR]",
           "Show what the probes see on this host, without judging it." },
-        { "profiles", FLAG_JSON | FLAG_ROOT, 0, verb_profiles, "profiles [--json] [--root DIR]",
-          "List the profiles that can be used by name, and the files they come from." },
+        { "profiles", FLAG_JSON | FLAG_ROOT | FLAG_VERBOSE, 0, verb_profiles,
+          "profiles [-v] [--json] [--root DIR]",
+          "List the profiles that can be used by name, and the files they come from;\n"
+          "-v lists each profile's checks too." },
         { "status",
           FLAG_PROFILE | FLAG_JSON | FLAG_FACTS | FLAG_VERBOSE | FLAG_NO_COLOR | FLAG_SOCKET |
                   FLAG_FORMAT | FLAG_NPD,

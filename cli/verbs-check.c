@@ -130,6 +130,11 @@ int verb_profiles(const Args *a)
                                 printf("%-28s   (replaces %s)\n", "", infos[i].shadows);
                         if (infos[i].error)
                                 printf("%-28s   error: %s\n", "", infos[i].error);
+                        if (a->verbose && infos[i].profile)
+                                FOREACH_ARRAY (c, infos[i].profile->checks,
+                                               infos[i].profile->n_checks)
+                                        printf("%-28s   check %-44s %-11s %s\n", "", c->id,
+                                               np_severity_to_string(c->severity), c->title);
                 }
         }
         np_profile_info_free_many(infos, n);

@@ -462,6 +462,7 @@ void np_profile_info_free_many(NpProfileInfo *p, size_t n)
                 free(p[i].description);
                 free(p[i].shadows);
                 free(p[i].error);
+                np_profile_free(p[i].profile);
         }
         free(p);
 }
@@ -490,6 +491,7 @@ static int profile_info_fill(const NpRoot *root, const NpConfFile *f, NpProfileI
         info->description = p->description ? strdup(p->description) : NULL;
         if (!info->path || !info->dropins || (p->description && !info->description))
                 return -ENOMEM;
+        info->profile = TAKE_PTR(p);
         return 0;
 }
 

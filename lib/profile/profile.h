@@ -158,6 +158,7 @@ typedef struct NpProfileInfo {
         char *description;
         char *shadows; /* a lower-priority file this one replaces */
         char *error;   /* the profile does not load */
+        NpProfile *profile; /* the loaded profile, NULL when it does not load */
 } NpProfileInfo;
 
 /* Every profile that can be found by name, sorted by name. */

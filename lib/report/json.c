@@ -515,9 +515,25 @@ int np_profile_infos_to_json(const NpProfileInfo *infos, size_t n, json_object *
         if (!a)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                _cleanup_(json_object_putp) json_object *e = json_object_new_object();
+                _cleanup_(json_object_putp) json_object *e = json_object_new_object(),
+                                                        *checks = json_object_new_array();
 
-                if (!e ||
+                if (!e || !checks)
+                        return -ENOMEM;
+                if (infos[i].profile)
+                        FOREACH_ARRAY (c, infos[i].profile->checks, infos[i].profile->n_checks) {
+                                _cleanup_(json_object_putp) json_object *x =
+                                        json_object_new_object();
+
+                                if (!x ||
+                                    ADD_ALL(add_str(x, "id", c->id), add_str(x, "title", c->title),
+                                            add_str(x, "severity",
+                                                    np_severity_to_string(c->severity)),
+                                            add_str(x, "source", c->source)) < 0 ||
+                                    array_push(checks, TAKE_PTR(x)) < 0)
+                                        return -ENOMEM;
+                        }
+                if (ADD_ALL(add_obj(e, "checks", TAKE_PTR(checks))) < 0 ||
                     ADD_ALL(add_str(e, "name", infos[i].name), add_str(e, "path", infos[i].path),
                             add_strv(e, "dropins", infos[i].dropins),
                             add_str(e, "description", infos[i].description),
