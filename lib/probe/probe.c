@@ -6,19 +6,6 @@
 #include "probe/probe.h"
 #include "util/strv.h"
 
-int np_probe_disks(const NpRoot *root, bool include_loop, NpFacts *f)
-{
-        (void)root, (void)include_loop;
-        f->disks_unknown = strdup("disk probe not available in this build");
-        return f->disks_unknown ? 0 : -ENOMEM;
-}
-
-int np_probe_links(NpFacts *f)
-{
-        f->links_unknown = strdup("link probe not available in this build");
-        return f->links_unknown ? 0 : -ENOMEM;
-}
-
 int np_probe(const NpRoot *root, const NpProbeRequest *req, NpFacts **ret)
 {
         _cleanup_(np_facts_freep) NpFacts *f = np_facts_new();
@@ -43,7 +30,7 @@ int np_probe(const NpRoot *root, const NpProbeRequest *req, NpFacts **ret)
         if (r >= 0)
                 r = np_probe_fs(root, req->fs_paths, f);
         if (r >= 0 && req->disks)
-                r = np_probe_disks(root, req->include_loop_devices, f);
+                r = np_probe_disks(req, f);
         if (r >= 0 && req->links)
                 r = np_probe_links(f);
         if (r < 0)

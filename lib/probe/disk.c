@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The disk probe: whole disks from libudev (subsystem block, devtype disk), what libblkid finds
+ * on them (superblocks and partition tables), and what uses them (/proc/self/mountinfo,
+ * /proc/swaps, holders in sysfs). Read-only: device nodes are opened O_RDONLY for libblkid and
+ * never for writing. These are kernel interfaces: --root does not relocate them.
+ */
+
+#include <blkid/blkid.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <libudev.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "probe/probe.h"
+#include "util/strv.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev *, udev_unref);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_enumerate *, udev_enumerate_unref);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref);
+DEFINE_TRIVIAL_CLEANUP_FUNC(blkid_probe, blkid_free_probe);
+
+/* A block device as enumerated: disks and partitions alike. */
+typedef struct BlockDev {
+        struct udev_device *dev;
+        const char *name;
+        const char *syspath;
+        const char *parent; /* syspath of the disk, for partitions */
+        dev_t devnum;
+        bool partition;
+} BlockDev;
+
+/* What uses a device: a mount point or a swap area, keyed by device number and kernel name. */
+typedef struct Use {
+        dev_t devnum;
+        char *name; /* kernel name of the source ("sdb1"), or NULL */
+        char *what; /* the mount point, or the swap path */
+} Use;
+
+typedef struct UseTable {
+        Use *uses;
+        size_t n, allocated;
+} UseTable;
+
+static void use_table_done(UseTable *t)
+{
+        FOREACH_ARRAY (u, t->uses, t->n) {
+                free(u->name);
+                free(u->what);
+        }
+        free(t->uses);
+        *t = (UseTable){};
+}
+
+static int use_table_add(UseTable *t, dev_t devnum, const char *source, const char *what)
+{
+        _cleanup_free_ char *real = NULL, *w = strdup(what);
+        const char *base;
+
+        if (!w)
+                return -ENOMEM;
+        /* Match by name as well: btrfs reports an anonymous device number in mountinfo. */
+        if (source && startswith(source, "/dev/"))
+                real = realpath(source, NULL);
+        base = real ? strrchr(real, '/') + 1 : NULL;
+        if (!GREEDY_REALLOC(t->uses, t->allocated, t->n + 1))
+                return -ENOMEM;
+        t->uses[t->n] = (Use){ .devnum = devnum, .what = TAKE_PTR(w) };
+        if (base && !(t->uses[t->n].name = strdup(base))) {
+                free(t->uses[t->n].what);
+                return -ENOMEM;
+        }
+        t->n++;
+        return 0;
+}
+
+/* Undo the octal escapes (\040 for a space) of mountinfo and /proc/swaps. */
+static void unescape_octal(char *s)
+{
+        char *o = s;
+
+        for (; *s; s++) {
+                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+                    s[3] >= '0' && s[3] <= '7') {
+                        *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+                        s += 3;
+                } else
+                        *o++ = *s;
+        }
+        *o = '\0';
+}
+
+static int read_mounts(UseTable *t, char **ret_unknown)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+
+        if (!f)
+                return (*ret_unknown = strprintf("/proc/self/mountinfo: %m")) ? 0 : -ENOMEM;
+        while (getline(&line, &size, f) > 0) {
+                unsigned maj, min;
+                char mp[PATH_MAX], src[PATH_MAX];
+                const char *sep = strstr(line, " - ");
+                int k;
+
+                /* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=..." */
+                if (!sep || sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mp) != 3)
+                        continue;
+                if (sscanf(sep + 3, "%*s %4095s", src) != 1)
+                        src[0] = '\0';
+                unescape_octal(mp);
+                unescape_octal(src);
+                k = use_table_add(t, makedev(maj, min), src, mp);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+static int read_swaps(UseTable *t, char **ret_unknown)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/swaps", "re");
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+
+        if (!f)
+                return (*ret_unknown = strprintf("/proc/swaps: %m")) ? 0 : -ENOMEM;
+        while (getline(&line, &size, f) > 0) {
+                char path[PATH_MAX], type[32];
+                struct stat st;
+                int k;
+
+                if (sscanf(line, "%4095s %31s", path, type) != 2 || !streq(type, "partition"))
+                        continue;
+                unescape_octal(path);
+                if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+                        st.st_rdev = 0;
+                k = use_table_add(t, st.st_rdev, path, path);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+/* Add what uses dev (by number or by name) to *l. */
+static int uses_of(const UseTable *t, dev_t devnum, const char *name, char ***l)
+{
+        FOREACH_ARRAY (u, t->uses, t->n)
+                if ((devnum != 0 && u->devnum == devnum) || streq_ptr(u->name, name)) {
+                        int r = strv_extend_unique(l, u->what);
+
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+/* Entries of SYSPATH/holders: "dm-0", "md127". */
+static int holders_of(const char *syspath, char ***l)
+{
+        _cleanup_free_ char *dir = strprintf("%s/holders", syspath);
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        if (!dir)
+                return -ENOMEM;
+        d = opendir(dir);
+        if (!d)
+                return 0; /* no holders directory: nothing holds it */
+        while (r >= 0 && (de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        r = strv_extend_unique(l, de->d_name);
+        closedir(d);
+        return r;
+}
+
+static const char *attr(struct udev_device *d, const char *name)
+{
+        const char *v = udev_device_get_sysattr_value(d, name);
+
+        return isempty(v) ? NULL : v;
+}
+
+static const char *prop(struct udev_device *d, const char *name)
+{
+        const char *v = udev_device_get_property_value(d, name);
+
+        return isempty(v) ? NULL : v;
+}
+
+static bool attr_true(struct udev_device *d, const char *name)
+{
+        const char *v = attr(d, name);
+
+        return v && strtol(v, NULL, 10) > 0;
+}
+
+/* A copy of a sysfs or udev string without surrounding blanks, NULL when empty. */
+static int dup_stripped(const char *v, char **ret)
+{
+        _cleanup_free_ char *s = NULL;
+
+        if (!v)
+                return 0;
+        s = strdup(v);
+        if (!s)
+                return -ENOMEM;
+        if (isempty(strstrip(s)))
+                return 0;
+        *ret = strdup(strstrip(s));
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Not a disk a storage product can take: virtual, optical, or built on other disks. */
+static bool skip_name(const char *name, bool include_loop)
+{
+        static const char *const prefixes[] = {
+                "ram", "zram", "sr",  "fd",   "nbd",    "dm-",
+                "md",  "zd",   "rbd", "drbd", "bcache", "mtdblock",
+        };
+
+        if (startswith(name, "loop"))
+                return !include_loop;
+        for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+                if (startswith(name, prefixes[i]))
+                        return true;
+        return false;
+}
+
+static const char *disk_transport(struct udev_device *d, const char *name, const char *syspath)
+{
+        const char *bus = prop(d, "ID_BUS");
+
+        if (startswith(name, "loop"))
+                return "loop";
+        if (strstr(syspath, "/usb") || streq_ptr(bus, "usb"))
+                return "usb";
+        if (startswith(name, "nvme") || strstr(syspath, "/nvme/"))
+                return "nvme";
+        if (startswith(name, "vd") && strstr(syspath, "/virtio"))
+                return "virtio";
+        if (startswith(name, "xvd"))
+                return "xen";
+        if (startswith(name, "mmcblk"))
+                return "mmc";
+        if (strstr(syspath, "/end_device-"))
+                return "sas";
+        if (strstr(syspath, "/rport-"))
+                return "fc";
+        if (strstr(syspath, "/session"))
+                return "iscsi";
+        if (streq_ptr(bus, "ata") || strstr(syspath, "/ata"))
+                return "sata";
+        if (startswith(name, "sd") || streq_ptr(bus, "scsi"))
+                return "scsi";
+        return NULL;
+}
+
+/* The /dev/disk/by-id link a person would write down: wwn- first, then transport+serial. */
+static int stable_id(struct udev_device *d, char **ret)
+{
+        static const char *const prefer[] = {
+                "wwn-", "nvme-eui.", "ata-", "scsi-3", "nvme-", "scsi-", "usb-", "virtio-",
+        };
+        struct udev_list_entry *e;
+        const char *best = NULL;
+        size_t best_rank = SIZE_MAX;
+
+        udev_list_entry_foreach(e, udev_device_get_devlinks_list_entry(d))
+        {
+                const char *link = udev_list_entry_get_name(e);
+                const char *id = startswith(link, "/dev/disk/by-id/");
+
+                if (!id)
+                        continue;
+                for (size_t i = 0; i < ELEMENTSOF(prefer); i++)
+                        if (startswith(id, prefer[i]) && i < best_rank) {
+                                best = link;
+                                best_rank = i;
+                        }
+                if (!best)
+                        best = link;
+        }
+        return dup_stripped(best, ret);
+}
+
+static int strdup_into(char **dst, const char *src)
+{
+        return src ? ((*dst = strdup(src)) ? 0 : -ENOMEM) : 0;
+}
+
+/* libblkid: every superblock and the partition table on the whole disk. */
+static int probe_signatures(NpDisk *disk)
+{
+        _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r, k;
+
+        fd = open(disk->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0) {
+                if (errno == EACCES)
+                        disk->unknown = strprintf("cannot read %s: %m (run as root)", disk->path);
+                else if (errno == EPERM)
+                        disk->unknown = strprintf("cannot read %s: %m (device cgroup or security "
+                                                  "policy?)",
+                                                  disk->path);
+                else if (errno == ENOENT)
+                        disk->unknown =
+                            strprintf("no device node %s (is /dev the host's?)", disk->path);
+                else
+                        disk->unknown = strprintf("cannot read %s: %m", disk->path);
+                return disk->unknown ? 0 : -ENOMEM;
+        }
+        /* A /dev that is not the host's (containers) could name another device. */
+        if (fstat(fd, &st) < 0 ||
+            (S_ISBLK(st.st_mode) && st.st_rdev != makedev(disk->major, disk->minor))) {
+                disk->unknown =
+                    strprintf("%s is not device %u:%u", disk->path, disk->major, disk->minor);
+                return disk->unknown ? 0 : -ENOMEM;
+        }
+
+        pr = blkid_new_probe();
+        if (!pr)
+                return -ENOMEM;
+        if (blkid_probe_set_device(pr, fd, 0, 0) < 0) {
+                disk->unknown = strprintf("libblkid cannot probe %s", disk->path);
+                return disk->unknown ? 0 : -ENOMEM;
+        }
+        (void)blkid_probe_enable_superblocks(pr, 1);
+        /* A superblock with a bad checksum still means someone's data is there. */
+        (void)blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_BADCSUM);
+        (void)blkid_probe_enable_partitions(pr, 1);
+        (void)blkid_probe_set_partitions_flags(pr, 0);
+
+        /* Not blkid_do_safeprobe(): it hides ambivalent results, and every signature counts. */
+        while ((k = blkid_do_probe(pr)) == 0) {
+                const char *v;
+
+                if (blkid_probe_lookup_value(pr, "TYPE", &v, NULL) == 0 && !isempty(v)) {
+                        r = strv_extend_unique(&disk->signatures, v);
+                        if (r < 0)
+                                return r;
+                }
+                if (blkid_probe_lookup_value(pr, "PTTYPE", &v, NULL) == 0 && !isempty(v) &&
+                    !disk->partition_table && !(disk->partition_table = strdup(v)))
+                        return -ENOMEM;
+        }
+        if (k < 0) {
+                disk->unknown = strprintf("libblkid failed to read %s", disk->path);
+                return disk->unknown ? 0 : -ENOMEM;
+        }
+        return free_and_strdup(&disk->signatures_source, "libblkid");
+}
+
+/* When the node cannot be read, udev's last probe can still say the disk is in use. */
+static int udev_second_opinion(struct udev_device *d, NpDisk *disk)
+{
+        const char *fs = prop(d, "ID_FS_TYPE"), *pt = prop(d, "ID_PART_TABLE_TYPE");
+        int r;
+
+        if (!fs && !pt)
+                return 0;
+        if (fs) {
+                r = strv_extend_unique(&disk->signatures, fs);
+                if (r < 0)
+                        return r;
+        }
+        if (pt && !disk->partition_table && !(disk->partition_table = strdup(pt)))
+                return -ENOMEM;
+        return free_and_strdup(&disk->signatures_source, "udev");
+}
+
+static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, const UseTable *mounts,
+                      const UseTable *swaps, NpDisk *disk)
+{
+        struct udev_device *d = b->dev;
+        const char *v;
+        uint64_t sectors = 0;
+        int r;
+
+        disk->name = strdup(b->name);
+        v = udev_device_get_devnode(d);
+        disk->path = v ? strdup(v) : strprintf("/dev/%s", b->name);
+        if (!disk->name || !disk->path)
+                return -ENOMEM;
+        disk->major = major(b->devnum);
+        disk->minor = minor(b->devnum);
+        v = attr(d, "size");
+        if (v)
+                sectors = strtoull(v, NULL, 10);
+        disk->size_bytes = sectors * 512; /* sysfs "size" is in 512-byte units for every disk */
+        /* Missing queue/rotational (rare) reads as rotational, as the kernel's default. */
+        v = attr(d, "queue/rotational");
+        disk->rotational = !v || strtol(v, NULL, 10) != 0;
+        disk->removable = attr_true(d, "removable");
+        disk->read_only = attr_true(d, "ro");
+        disk->loop = startswith(b->name, "loop");
+
+        if ((r = strdup_into(&disk->transport, disk_transport(d, b->name, b->syspath))) < 0 ||
+            (r = stable_id(d, &disk->id)) < 0)
+                return r;
+        r = dup_stripped(prop(d, "ID_MODEL") ? prop(d, "ID_MODEL") : attr(d, "device/model"),
+                         &disk->model);
+        if (r >= 0 && !disk->loop) {
+                /* virtio's device/vendor is a PCI id, not a name. */
+                v = attr(d, "device/vendor");
+                r = dup_stripped(prop(d, "ID_VENDOR")        ? prop(d, "ID_VENDOR")
+                                 : v && !startswith(v, "0x") ? v
+                                                             : NULL,
+                                 &disk->vendor);
+        }
+        if (r >= 0)
+                r = dup_stripped(prop(d, "ID_SERIAL_SHORT") ? prop(d, "ID_SERIAL_SHORT")
+                                 : attr(d, "device/serial") ? attr(d, "device/serial")
+                                                            : attr(d, "serial"),
+                                 &disk->serial);
+        if (r >= 0)
+                r = dup_stripped(prop(d, "ID_WWN_WITH_EXTENSION") ? prop(d, "ID_WWN_WITH_EXTENSION")
+                                 : prop(d, "ID_WWN")              ? prop(d, "ID_WWN")
+                                 : attr(d, "wwid")                ? attr(d, "wwid")
+                                                                  : attr(d, "device/wwid"),
+                                 &disk->wwn);
+        if (r < 0)
+                return r;
+
+        /* The disk and each of its partitions: mounts, swap, holders. */
+        r = uses_of(mounts, b->devnum, b->name, &disk->mountpoints);
+        if (r >= 0)
+                r = uses_of(swaps, b->devnum, b->name, &disk->swaps);
+        if (r >= 0)
+                r = holders_of(b->syspath, &disk->holders);
+        for (size_t i = 0; r >= 0 && i < n_all; i++) {
+                if (!all[i].partition || !streq_ptr(all[i].parent, b->syspath))
+                        continue;
+                r = strv_extend(&disk->partitions, all[i].name);
+                if (r >= 0)
+                        r = uses_of(mounts, all[i].devnum, all[i].name, &disk->mountpoints);
+                if (r >= 0)
+                        r = uses_of(swaps, all[i].devnum, all[i].name, &disk->swaps);
+                if (r >= 0)
+                        r = holders_of(all[i].syspath, &disk->holders);
+        }
+        if (r < 0)
+                return r;
+
+        r = probe_signatures(disk);
+        if (r >= 0 && disk->unknown)
+                r = udev_second_opinion(d, disk);
+        return r;
+}
+
+static int disk_cmp(const void *a, const void *b)
+{
+        return strverscmp(((const NpDisk *)a)->name, ((const NpDisk *)b)->name);
+}
+
+static void block_devs_free(BlockDev *b, size_t n)
+{
+        FOREACH_ARRAY (i, b, n)
+                udev_device_unref(i->dev);
+        free(b);
+}
+
+int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
+{
+        _cleanup_(udev_unrefp) struct udev *udev = udev_new();
+        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+        _cleanup_(use_table_done) UseTable mounts = {}, swaps = {};
+        _cleanup_free_ char *mounts_unknown = NULL, *swaps_unknown = NULL;
+        struct udev_list_entry *entry;
+        BlockDev *all = NULL;
+        size_t n_all = 0, allocated = 0, disks_allocated = 0;
+        int r;
+
+        f->disks_include_loop = req->include_loop_devices;
+        if (!udev)
+                return -ENOMEM;
+        e = udev_enumerate_new(udev);
+        if (!e)
+                return -ENOMEM;
+        r = udev_enumerate_add_match_subsystem(e, "block");
+        if (r >= 0)
+                r = udev_enumerate_scan_devices(e);
+        if (r < 0) {
+                f->disks_unknown =
+                    strprintf("cannot enumerate block devices with libudev: %s", strerror(-r));
+                return f->disks_unknown ? 0 : -ENOMEM;
+        }
+        r = read_mounts(&mounts, &mounts_unknown);
+        if (r >= 0)
+                r = read_swaps(&swaps, &swaps_unknown);
+        if (r < 0)
+                return r;
+
+        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
+        {
+                struct udev_device *d =
+                    udev_device_new_from_syspath(udev, udev_list_entry_get_name(entry));
+                struct udev_device *parent;
+                const char *type;
+
+                if (!d)
+                        continue; /* removed while we looked */
+                if (!GREEDY_REALLOC(all, allocated, n_all + 1)) {
+                        udev_device_unref(d);
+                        block_devs_free(all, n_all);
+                        return -ENOMEM;
+                }
+                type = udev_device_get_devtype(d);
+                parent = udev_device_get_parent(d); /* owned by d */
+                all[n_all++] = (BlockDev){
+                        .dev = d,
+                        .name = udev_device_get_sysname(d),
+                        .syspath = udev_device_get_syspath(d),
+                        .parent = parent ? udev_device_get_syspath(parent) : NULL,
+                        .devnum = udev_device_get_devnum(d),
+                        .partition = streq_ptr(type, "partition"),
+                };
+        }
+
+        r = 0;
+        for (size_t i = 0; r >= 0 && i < n_all; i++) {
+                const BlockDev *b = &all[i];
+                NpDisk *disk;
+                const char *size;
+
+                if (b->partition || !streq_ptr(udev_device_get_devtype(b->dev), "disk") ||
+                    skip_name(b->name, req->include_loop_devices) || attr_true(b->dev, "hidden"))
+                        continue;
+                /* A loop device with nothing attached is not a device at all. */
+                size = attr(b->dev, "size");
+                if (startswith(b->name, "loop") && (!size || streq(size, "0")))
+                        continue;
+                if (!GREEDY_REALLOC(f->disks, disks_allocated, f->n_disks + 1)) {
+                        r = -ENOMEM;
+                        break;
+                }
+                disk = &f->disks[f->n_disks++];
+                *disk = (NpDisk){};
+                r = probe_disk(b, all, n_all, &mounts, &swaps, disk);
+                /* Without the mount or swap table nothing can be called free. */
+                if (r >= 0 && !disk->unknown && (mounts_unknown || swaps_unknown))
+                        r = free_and_strdup(&disk->unknown,
+                                            mounts_unknown ? mounts_unknown : swaps_unknown);
+                if (r >= 0)
+                        r = np_disk_judge(disk, req->min_disk_size, &disk->reasons, &disk->free);
+        }
+        block_devs_free(all, n_all);
+        if (r < 0)
+                return r;
+        if (f->n_disks > 1)
+                qsort(f->disks, f->n_disks, sizeof(NpDisk), disk_cmp);
+        return 0;
+}
