@@ -32,7 +32,7 @@ static char *disk_label(const NpDisk *d)
                     : NULL;
 }
 
-/* "signature:ext4, mounted at /var/lib/kubelet, held by dm-0" */
+/* "signature:ext4, mounted at /var/lib/kubelet, holders (dm-0)" */
 static char *reasons_text(const NpDisk *d, char *const *reasons, uint64_t min_size)
 {
         _cleanup_strv_free_ char **parts = NULL;
@@ -50,7 +50,7 @@ static char *reasons_text(const NpDisk *d, char *const *reasons, uint64_t min_si
                         p = list ? strprintf("swap (%s)", list) : NULL;
                 } else if (streq(*w, "holders")) {
                         list = strv_join(d->holders, ", ");
-                        p = list ? strprintf("held by %s", list) : NULL;
+                        p = list ? strprintf("holders (%s)", list) : NULL;
                 } else if (streq(*w, "too-small")) {
                         min = np_format_bytes(min_size);
                         p = min ? strprintf("too-small (< %s)", min) : NULL;

@@ -99,10 +99,9 @@ static int eval_link(const NpFacts *f, const NpLink *l, unsigned depth, LinkEval
                 return eval_set(ret, LINK_NO, -1, strdup("loopback"));
         if (!np_link_is_up(l))
                 return eval_set(ret, LINK_NO, -1,
-                                strprintf("down (%s%s, operstate %s%s)",
+                                strprintf("down (%s%s, operstate %s)",
                                           l->admin_up ? "admin up" : "admin down",
-                                          l->carrier ? "" : ", no carrier", strna(l->operstate),
-                                          l->speed_mbps > 0 ? ", speed when up unknown" : ""));
+                                          l->carrier ? "" : ", no carrier", strna(l->operstate)));
         switch (l->kind) {
         case NP_LINK_PHYSICAL:
         case NP_LINK_BOND:
