@@ -264,32 +264,94 @@ static const char *disk_transport(struct udev_device *d, const char *name, const
         return NULL;
 }
 
-/* The /dev/disk/by-id link a person would write down: wwn- first, then transport+serial. */
-static int stable_id(struct udev_device *d, char **ret)
+/* Rank of a /dev/disk/by-id name: the link a person would write down comes first. */
+static size_t id_rank(const char *id)
 {
         static const char *const prefer[] = {
                 "wwn-", "nvme-eui.", "ata-", "scsi-3", "nvme-", "scsi-", "usb-", "virtio-",
         };
+
+        for (size_t i = 0; i < ELEMENTSOF(prefer); i++)
+                if (startswith(id, prefer[i]))
+                        return i;
+        /* lvm-pv-uuid-, md-uuid-, dm-name-: names of what is on the disk, not of the disk. */
+        if (startswith(id, "lvm-") || startswith(id, "md-") || startswith(id, "dm-"))
+                return SIZE_MAX;
+        return ELEMENTSOF(prefer);
+}
+
+static void id_consider(const char *id, const char **best, size_t *best_rank)
+{
+        size_t rank = id_rank(id);
+
+        if (rank < *best_rank) {
+                *best = id;
+                *best_rank = rank;
+        }
+}
+
+/* /dev/disk/by-id without a udev database (containers with the host's /dev): name -> link. */
+typedef struct ByIdTable {
+        char **names; /* the device a link points to ("sda") */
+        char **links; /* the link name ("wwn-0x5000...") */
+} ByIdTable;
+
+static void by_id_done(ByIdTable *t)
+{
+        strv_free(t->names);
+        strv_free(t->links);
+}
+
+static int by_id_read(ByIdTable *t)
+{
+        struct dirent *de;
+        DIR *d = opendir("/dev/disk/by-id");
+        int r = 0;
+
+        if (!d)
+                return 0;
+        while (r >= 0 && (de = readdir(d))) {
+                char target[PATH_MAX];
+                ssize_t n;
+                const char *base;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+                if (n <= 0)
+                        continue;
+                target[n] = '\0';
+                base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+                r = strv_extend(&t->names, base);
+                if (r >= 0)
+                        r = strv_extend(&t->links, de->d_name);
+        }
+        closedir(d);
+        return r;
+}
+
+/* The stable /dev/disk/by-id link: wwn- first, then transport+serial. */
+static int stable_id(struct udev_device *d, const char *name, const ByIdTable *by_id, char **ret)
+{
         struct udev_list_entry *e;
         const char *best = NULL;
         size_t best_rank = SIZE_MAX;
 
         udev_list_entry_foreach(e, udev_device_get_devlinks_list_entry(d))
         {
-                const char *link = udev_list_entry_get_name(e);
-                const char *id = startswith(link, "/dev/disk/by-id/");
+                const char *id = startswith(udev_list_entry_get_name(e), "/dev/disk/by-id/");
 
-                if (!id)
-                        continue;
-                for (size_t i = 0; i < ELEMENTSOF(prefer); i++)
-                        if (startswith(id, prefer[i]) && i < best_rank) {
-                                best = link;
-                                best_rank = i;
-                        }
-                if (!best)
-                        best = link;
+                if (id)
+                        id_consider(id, &best, &best_rank);
         }
-        return dup_stripped(best, ret);
+        if (!best)
+                for (size_t i = 0; by_id->names && by_id->names[i]; i++)
+                        if (streq(by_id->names[i], name))
+                                id_consider(by_id->links[i], &best, &best_rank);
+        if (!best)
+                return 0;
+        *ret = strprintf("/dev/disk/by-id/%s", best);
+        return *ret ? 0 : -ENOMEM;
 }
 
 static int strdup_into(char **dst, const char *src)
@@ -380,7 +442,7 @@ static int udev_second_opinion(struct udev_device *d, NpDisk *disk)
 }
 
 static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, const UseTable *mounts,
-                      const UseTable *swaps, NpDisk *disk)
+                      const UseTable *swaps, const ByIdTable *by_id, NpDisk *disk)
 {
         struct udev_device *d = b->dev;
         const char *v;
@@ -406,7 +468,7 @@ static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, cons
         disk->loop = startswith(b->name, "loop");
 
         if ((r = strdup_into(&disk->transport, disk_transport(d, b->name, b->syspath))) < 0 ||
-            (r = stable_id(d, &disk->id)) < 0)
+            (r = stable_id(d, b->name, by_id, &disk->id)) < 0)
                 return r;
         r = dup_stripped(prop(d, "ID_MODEL") ? prop(d, "ID_MODEL") : attr(d, "device/model"),
                          &disk->model);
@@ -475,6 +537,7 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
         _cleanup_(udev_unrefp) struct udev *udev = udev_new();
         _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
         _cleanup_(use_table_done) UseTable mounts = {}, swaps = {};
+        _cleanup_(by_id_done) ByIdTable by_id = {};
         _cleanup_free_ char *mounts_unknown = NULL, *swaps_unknown = NULL;
         struct udev_list_entry *entry;
         BlockDev *all = NULL;
@@ -498,6 +561,8 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
         r = read_mounts(&mounts, &mounts_unknown);
         if (r >= 0)
                 r = read_swaps(&swaps, &swaps_unknown);
+        if (r >= 0)
+                r = by_id_read(&by_id);
         if (r < 0)
                 return r;
 
@@ -546,7 +611,7 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
                 }
                 disk = &f->disks[f->n_disks++];
                 *disk = (NpDisk){};
-                r = probe_disk(b, all, n_all, &mounts, &swaps, disk);
+                r = probe_disk(b, all, n_all, &mounts, &swaps, &by_id, disk);
                 /* Without the mount or swap table nothing can be called free. */
                 if (r >= 0 && !disk->unknown && (mounts_unknown || swaps_unknown))
                         r = free_and_strdup(&disk->unknown,
