@@ -275,7 +275,7 @@ static int run_free(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                                                 "disk whose data is no longer needed: %s.%s",
                                                 kind, size, steps, hint);
                 return np_result_remedy(r,
-                                        "attach a %s of at least %s with no partitions or "
+                                        "attach an %s of at least %s with no partitions or "
                                         "signatures (not USB, not removable, not read-only).%s",
                                         kind, size, hint);
         }
