@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <libudev.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +28,19 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_enumerate *, udev_enumerate_unref);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref);
 DEFINE_TRIVIAL_CLEANUP_FUNC(blkid_probe, blkid_free_probe);
 
+/* The udev properties we use, read in one pass (each lookup would retry the udev database). */
+typedef struct Props {
+        const char *bus, *model, *vendor, *serial, *wwn_ext, *wwn, *fs_type, *pt_type;
+} Props;
+
 /* A block device as enumerated: disks and partitions alike. */
 typedef struct BlockDev {
         struct udev_device *dev;
         const char *name;
         const char *syspath;
-        const char *parent; /* syspath of the disk, for partitions */
         dev_t devnum;
         bool partition;
+        Props props; /* loaded for candidate disks only */
 } BlockDev;
 
 /* What uses a device: a mount point or a swap area, keyed by device number and kernel name. */
@@ -189,11 +196,35 @@ static const char *attr(struct udev_device *d, const char *name)
         return isempty(v) ? NULL : v;
 }
 
-static const char *prop(struct udev_device *d, const char *name)
+static void props_load(struct udev_device *d, Props *p)
 {
-        const char *v = udev_device_get_property_value(d, name);
+        static const struct {
+                const char *key;
+                size_t offset;
+        } keys[] = {
+                { "ID_BUS", offsetof(Props, bus) },
+                { "ID_MODEL", offsetof(Props, model) },
+                { "ID_VENDOR", offsetof(Props, vendor) },
+                { "ID_SERIAL_SHORT", offsetof(Props, serial) },
+                { "ID_WWN_WITH_EXTENSION", offsetof(Props, wwn_ext) },
+                { "ID_WWN", offsetof(Props, wwn) },
+                { "ID_FS_TYPE", offsetof(Props, fs_type) },
+                { "ID_PART_TABLE_TYPE", offsetof(Props, pt_type) },
+        };
+        struct udev_list_entry *e;
 
-        return isempty(v) ? NULL : v;
+        *p = (Props){};
+        udev_list_entry_foreach(e, udev_device_get_properties_list_entry(d))
+        {
+                const char *name = udev_list_entry_get_name(e),
+                           *value = udev_list_entry_get_value(e);
+
+                if (isempty(value) || !startswith(name, "ID_"))
+                        continue;
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                        if (streq(name, keys[i].key))
+                                *(const char **)((char *)p + keys[i].offset) = value;
+        }
 }
 
 static bool attr_true(struct udev_device *d, const char *name)
@@ -235,9 +266,9 @@ static bool skip_name(const char *name, bool include_loop)
         return false;
 }
 
-static const char *disk_transport(struct udev_device *d, const char *name, const char *syspath)
+static const char *disk_transport(const Props *p, const char *name, const char *syspath)
 {
-        const char *bus = prop(d, "ID_BUS");
+        const char *bus = p->bus;
 
         if (startswith(name, "loop"))
                 return "loop";
@@ -424,9 +455,9 @@ static int probe_signatures(NpDisk *disk)
 }
 
 /* When the node cannot be read, udev's last probe can still say the disk is in use. */
-static int udev_second_opinion(struct udev_device *d, NpDisk *disk)
+static int udev_second_opinion(const Props *p, NpDisk *disk)
 {
-        const char *fs = prop(d, "ID_FS_TYPE"), *pt = prop(d, "ID_PART_TABLE_TYPE");
+        const char *fs = p->fs_type, *pt = p->pt_type;
         int r;
 
         if (!fs && !pt)
@@ -441,10 +472,57 @@ static int udev_second_opinion(struct udev_device *d, NpDisk *disk)
         return free_and_strdup(&disk->signatures_source, "udev");
 }
 
+/* libblkid on many disks: a few threads, each taking the next disk until none is left. */
+#define PROBE_THREADS_MAX 8
+
+typedef struct ProbeQueue {
+        NpDisk *disks;
+        size_t n;
+        size_t next; /* atomic */
+        int error;   /* atomic: first failure (-ENOMEM) */
+} ProbeQueue;
+
+static void *probe_worker(void *arg)
+{
+        ProbeQueue *q = arg;
+
+        for (;;) {
+                size_t i = __atomic_fetch_add(&q->next, 1, __ATOMIC_RELAXED);
+                int r;
+
+                if (i >= q->n)
+                        return NULL;
+                r = probe_signatures(&q->disks[i]);
+                if (r < 0)
+                        __atomic_store_n(&q->error, r, __ATOMIC_RELAXED);
+        }
+}
+
+static int probe_all_signatures(NpDisk *disks, size_t n)
+{
+        ProbeQueue q = { .disks = disks, .n = n };
+        pthread_t threads[PROBE_THREADS_MAX - 1];
+        size_t started = 0;
+
+        /* libblkid reads its debug mask once; do it before there are threads. */
+        blkid_init_debug(0);
+        for (size_t i = 0; i + 1 < MIN(n, (size_t)PROBE_THREADS_MAX); i++) {
+                if (pthread_create(&threads[i], NULL, probe_worker, &q) != 0)
+                        break; /* fewer threads: the rest is done by those we have */
+                started++;
+        }
+        (void)probe_worker(&q);
+        for (size_t i = 0; i < started; i++)
+                (void)pthread_join(threads[i], NULL);
+        return q.error;
+}
+
 static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, const UseTable *mounts,
                       const UseTable *swaps, const ByIdTable *by_id, NpDisk *disk)
 {
         struct udev_device *d = b->dev;
+        const Props *p = &b->props;
+        size_t len = strlen(b->syspath);
         const char *v;
         uint64_t sectors = 0;
         int r;
@@ -467,29 +545,32 @@ static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, cons
         disk->read_only = attr_true(d, "ro");
         disk->loop = startswith(b->name, "loop");
 
-        if ((r = strdup_into(&disk->transport, disk_transport(d, b->name, b->syspath))) < 0 ||
+        if ((r = strdup_into(&disk->transport, disk_transport(p, b->name, b->syspath))) < 0 ||
             (r = stable_id(d, b->name, by_id, &disk->id)) < 0)
                 return r;
-        r = dup_stripped(prop(d, "ID_MODEL") ? prop(d, "ID_MODEL") : attr(d, "device/model"),
+        /* Loop devices have no device/ directory: do not ask sysfs for it. */
+        r = dup_stripped(p->model     ? p->model
+                         : disk->loop ? NULL
+                                      : attr(d, "device/model"),
                          &disk->model);
         if (r >= 0 && !disk->loop) {
                 /* virtio's device/vendor is a PCI id, not a name. */
-                v = attr(d, "device/vendor");
-                r = dup_stripped(prop(d, "ID_VENDOR")        ? prop(d, "ID_VENDOR")
+                v = p->vendor ? NULL : attr(d, "device/vendor");
+                r = dup_stripped(p->vendor                   ? p->vendor
                                  : v && !startswith(v, "0x") ? v
                                                              : NULL,
                                  &disk->vendor);
         }
-        if (r >= 0)
-                r = dup_stripped(prop(d, "ID_SERIAL_SHORT") ? prop(d, "ID_SERIAL_SHORT")
+        if (r >= 0 && !disk->loop)
+                r = dup_stripped(p->serial                  ? p->serial
                                  : attr(d, "device/serial") ? attr(d, "device/serial")
                                                             : attr(d, "serial"),
                                  &disk->serial);
-        if (r >= 0)
-                r = dup_stripped(prop(d, "ID_WWN_WITH_EXTENSION") ? prop(d, "ID_WWN_WITH_EXTENSION")
-                                 : prop(d, "ID_WWN")              ? prop(d, "ID_WWN")
-                                 : attr(d, "wwid")                ? attr(d, "wwid")
-                                                                  : attr(d, "device/wwid"),
+        if (r >= 0 && !disk->loop)
+                r = dup_stripped(p->wwn_ext        ? p->wwn_ext
+                                 : p->wwn          ? p->wwn
+                                 : attr(d, "wwid") ? attr(d, "wwid")
+                                                   : attr(d, "device/wwid"),
                                  &disk->wwn);
         if (r < 0)
                 return r;
@@ -501,7 +582,9 @@ static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, cons
         if (r >= 0)
                 r = holders_of(b->syspath, &disk->holders);
         for (size_t i = 0; r >= 0 && i < n_all; i++) {
-                if (!all[i].partition || !streq_ptr(all[i].parent, b->syspath))
+                /* A partition's sysfs directory sits right inside its disk's. */
+                if (!all[i].partition || !strneq(all[i].syspath, b->syspath, len) ||
+                    all[i].syspath[len] != '/' || strchr(all[i].syspath + len + 1, '/'))
                         continue;
                 r = strv_extend(&disk->partitions, all[i].name);
                 if (r >= 0)
@@ -511,12 +594,6 @@ static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, cons
                 if (r >= 0)
                         r = holders_of(all[i].syspath, &disk->holders);
         }
-        if (r < 0)
-                return r;
-
-        r = probe_signatures(disk);
-        if (r >= 0 && disk->unknown)
-                r = udev_second_opinion(d, disk);
         return r;
 }
 
@@ -540,8 +617,9 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
         _cleanup_(by_id_done) ByIdTable by_id = {};
         _cleanup_free_ char *mounts_unknown = NULL, *swaps_unknown = NULL;
         struct udev_list_entry *entry;
+        _cleanup_free_ BlockDev **sources = NULL; /* the BlockDev of each disk */
         BlockDev *all = NULL;
-        size_t n_all = 0, allocated = 0, disks_allocated = 0;
+        size_t n_all = 0, allocated = 0, disks_allocated = 0, sources_allocated = 0;
         int r;
 
         f->disks_include_loop = req->include_loop_devices;
@@ -570,7 +648,6 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
         {
                 struct udev_device *d =
                     udev_device_new_from_syspath(udev, udev_list_entry_get_name(entry));
-                struct udev_device *parent;
                 const char *type;
 
                 if (!d)
@@ -581,20 +658,19 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
                         return -ENOMEM;
                 }
                 type = udev_device_get_devtype(d);
-                parent = udev_device_get_parent(d); /* owned by d */
                 all[n_all++] = (BlockDev){
                         .dev = d,
                         .name = udev_device_get_sysname(d),
                         .syspath = udev_device_get_syspath(d),
-                        .parent = parent ? udev_device_get_syspath(parent) : NULL,
                         .devnum = udev_device_get_devnum(d),
                         .partition = streq_ptr(type, "partition"),
                 };
         }
 
+        /* What sysfs and udev say, one disk after the other (libudev is not thread-safe). */
         r = 0;
         for (size_t i = 0; r >= 0 && i < n_all; i++) {
-                const BlockDev *b = &all[i];
+                BlockDev *b = &all[i];
                 NpDisk *disk;
                 const char *size;
 
@@ -605,13 +681,27 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
                 size = attr(b->dev, "size");
                 if (startswith(b->name, "loop") && (!size || streq(size, "0")))
                         continue;
-                if (!GREEDY_REALLOC(f->disks, disks_allocated, f->n_disks + 1)) {
+                if (!GREEDY_REALLOC(f->disks, disks_allocated, f->n_disks + 1) ||
+                    !GREEDY_REALLOC(sources, sources_allocated, f->n_disks + 1)) {
                         r = -ENOMEM;
                         break;
                 }
+                props_load(b->dev, &b->props);
+                sources[f->n_disks] = b;
                 disk = &f->disks[f->n_disks++];
                 *disk = (NpDisk){};
                 r = probe_disk(b, all, n_all, &mounts, &swaps, &by_id, disk);
+        }
+
+        /* What is on them: libblkid, several disks at a time (reading is mostly waiting). */
+        if (r >= 0)
+                r = probe_all_signatures(f->disks, f->n_disks);
+
+        for (size_t i = 0; r >= 0 && i < f->n_disks; i++) {
+                NpDisk *disk = &f->disks[i];
+
+                if (disk->unknown)
+                        r = udev_second_opinion(&sources[i]->props, disk);
                 /* Without the mount or swap table nothing can be called free. */
                 if (r >= 0 && !disk->unknown && (mounts_unknown || swaps_unknown))
                         r = free_and_strdup(&disk->unknown,
