@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The disk probe: whole disks from libudev (subsystem block, devtype disk), what libblkid finds
- * on them (superblocks and partition tables), and what uses them (/proc/self/mountinfo,
+ * The disk probe: whole disks from udev's sd-device (the library under libudev: subsystem block,
+ * devtype disk; it can leave idle loop and ram devices out before building them), what libblkid
+ * finds on them (superblocks and partition tables), and what uses them (/proc/self/mountinfo,
  * /proc/swaps, holders in sysfs). Read-only: device nodes are opened O_RDONLY for libblkid and
  * never for writing. These are kernel interfaces: --root does not relocate them.
  */
@@ -9,7 +10,6 @@
 #include <blkid/blkid.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <libudev.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -18,14 +18,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <systemd/sd-device.h>
 #include <unistd.h>
 
 #include "probe/probe.h"
 #include "util/strv.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev *, udev_unref);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_enumerate *, udev_enumerate_unref);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref);
 DEFINE_TRIVIAL_CLEANUP_FUNC(blkid_probe, blkid_free_probe);
 
 /* The udev properties we use, read in one pass (each lookup would retry the udev database). */
@@ -35,7 +33,7 @@ typedef struct Props {
 
 /* A block device as enumerated: disks and partitions alike. */
 typedef struct BlockDev {
-        struct udev_device *dev;
+        sd_device *dev;
         const char *name;
         const char *syspath;
         dev_t devnum;
@@ -189,14 +187,16 @@ static int holders_of(const char *syspath, char ***l)
         return r;
 }
 
-static const char *attr(struct udev_device *d, const char *name)
+static const char *attr(sd_device *d, const char *name)
 {
-        const char *v = udev_device_get_sysattr_value(d, name);
+        const char *v = NULL;
+
+        (void)sd_device_get_sysattr_value(d, name, &v); /* missing attribute: NULL */
 
         return isempty(v) ? NULL : v;
 }
 
-static void props_load(struct udev_device *d, Props *p)
+static void props_load(sd_device *d, Props *p)
 {
         static const struct {
                 const char *key;
@@ -211,14 +211,11 @@ static void props_load(struct udev_device *d, Props *p)
                 { "ID_FS_TYPE", offsetof(Props, fs_type) },
                 { "ID_PART_TABLE_TYPE", offsetof(Props, pt_type) },
         };
-        struct udev_list_entry *e;
+        const char *name, *value;
 
         *p = (Props){};
-        udev_list_entry_foreach(e, udev_device_get_properties_list_entry(d))
-        {
-                const char *name = udev_list_entry_get_name(e),
-                           *value = udev_list_entry_get_value(e);
-
+        for (name = sd_device_get_property_first(d, &value); name;
+             name = sd_device_get_property_next(d, &value)) {
                 if (isempty(value) || !startswith(name, "ID_"))
                         continue;
                 for (size_t i = 0; i < ELEMENTSOF(keys); i++)
@@ -227,7 +224,7 @@ static void props_load(struct udev_device *d, Props *p)
         }
 }
 
-static bool attr_true(struct udev_device *d, const char *name)
+static bool attr_true(sd_device *d, const char *name)
 {
         const char *v = attr(d, name);
 
@@ -251,19 +248,33 @@ static int dup_stripped(const char *v, char **ret)
 }
 
 /* Not a disk a storage product can take: virtual, optical, or built on other disks. */
+static const char *const skip_prefixes[] = {
+        "ram", "zram", "sr", "fd", "nbd", "dm-", "md", "zd", "rbd", "drbd", "bcache", "mtdblock",
+};
+
 static bool skip_name(const char *name, bool include_loop)
 {
-        static const char *const prefixes[] = {
-                "ram", "zram", "sr",  "fd",   "nbd",    "dm-",
-                "md",  "zd",   "rbd", "drbd", "bcache", "mtdblock",
-        };
-
         if (startswith(name, "loop"))
                 return !include_loop;
-        for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
-                if (startswith(name, prefixes[i]))
+        for (size_t i = 0; i < ELEMENTSOF(skip_prefixes); i++)
+                if (startswith(name, skip_prefixes[i]))
                         return true;
         return false;
+}
+
+/* Leave never-candidates out of the enumeration itself: hosts have hundreds of idle loop and
+ * ram devices. Holders are found in sysfs, not here. */
+static int enumerate_filter(sd_device_enumerator *e, bool include_loop)
+{
+        int r = include_loop ? 0 : sd_device_enumerator_add_nomatch_sysname(e, "loop*");
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(skip_prefixes); i++) {
+                char pattern[32];
+
+                snprintf(pattern, sizeof(pattern), "%s*", skip_prefixes[i]);
+                r = sd_device_enumerator_add_nomatch_sysname(e, pattern);
+        }
+        return r;
 }
 
 static const char *disk_transport(const Props *p, const char *name, const char *syspath)
@@ -362,15 +373,14 @@ static int by_id_read(ByIdTable *t)
 }
 
 /* The stable /dev/disk/by-id link: wwn- first, then transport+serial. */
-static int stable_id(struct udev_device *d, const char *name, const ByIdTable *by_id, char **ret)
+static int stable_id(sd_device *d, const char *name, const ByIdTable *by_id, char **ret)
 {
-        struct udev_list_entry *e;
         const char *best = NULL;
         size_t best_rank = SIZE_MAX;
 
-        udev_list_entry_foreach(e, udev_device_get_devlinks_list_entry(d))
-        {
-                const char *id = startswith(udev_list_entry_get_name(e), "/dev/disk/by-id/");
+        for (const char *link = sd_device_get_devlink_first(d); link;
+             link = sd_device_get_devlink_next(d)) {
+                const char *id = startswith(link, "/dev/disk/by-id/");
 
                 if (id)
                         id_consider(id, &best, &best_rank);
@@ -520,7 +530,7 @@ static int probe_all_signatures(NpDisk *disks, size_t n)
 static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, const UseTable *mounts,
                       const UseTable *swaps, const ByIdTable *by_id, NpDisk *disk)
 {
-        struct udev_device *d = b->dev;
+        sd_device *d = b->dev;
         const Props *p = &b->props;
         size_t len = strlen(b->syspath);
         const char *v;
@@ -528,7 +538,8 @@ static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, cons
         int r;
 
         disk->name = strdup(b->name);
-        v = udev_device_get_devnode(d);
+        if (sd_device_get_devname(d, &v) < 0)
+                v = NULL;
         disk->path = v ? strdup(v) : strprintf("/dev/%s", b->name);
         if (!disk->name || !disk->path)
                 return -ENOMEM;
@@ -605,37 +616,33 @@ static int disk_cmp(const void *a, const void *b)
 static void block_devs_free(BlockDev *b, size_t n)
 {
         FOREACH_ARRAY (i, b, n)
-                udev_device_unref(i->dev);
+                sd_device_unref(i->dev);
         free(b);
 }
 
 int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
 {
-        _cleanup_(udev_unrefp) struct udev *udev = udev_new();
-        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+        _cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
         _cleanup_(use_table_done) UseTable mounts = {}, swaps = {};
         _cleanup_(by_id_done) ByIdTable by_id = {};
         _cleanup_free_ char *mounts_unknown = NULL, *swaps_unknown = NULL;
-        struct udev_list_entry *entry;
         _cleanup_free_ BlockDev **sources = NULL; /* the BlockDev of each disk */
         BlockDev *all = NULL;
         size_t n_all = 0, allocated = 0, disks_allocated = 0, sources_allocated = 0;
         int r;
 
         f->disks_include_loop = req->include_loop_devices;
-        if (!udev)
-                return -ENOMEM;
-        e = udev_enumerate_new(udev);
-        if (!e)
-                return -ENOMEM;
-        r = udev_enumerate_add_match_subsystem(e, "block");
+        r = sd_device_enumerator_new(&e);
+        if (r < 0)
+                return r;
+        /* Uninitialized devices too, as libudev does: hosts and containers without udevd. */
+        r = sd_device_enumerator_add_match_subsystem(e, "block", true);
         if (r >= 0)
-                r = udev_enumerate_scan_devices(e);
-        if (r < 0) {
-                f->disks_unknown =
-                    strprintf("cannot enumerate block devices with libudev: %s", strerror(-r));
-                return f->disks_unknown ? 0 : -ENOMEM;
-        }
+                r = enumerate_filter(e, req->include_loop_devices);
+        if (r >= 0)
+                r = sd_device_enumerator_allow_uninitialized(e);
+        if (r < 0)
+                return r; /* only -ENOMEM or -EINVAL for bad patterns: ours */
         r = read_mounts(&mounts, &mounts_unknown);
         if (r >= 0)
                 r = read_swaps(&swaps, &swaps_unknown);
@@ -644,37 +651,51 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
         if (r < 0)
                 return r;
 
-        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
-        {
-                struct udev_device *d =
-                    udev_device_new_from_syspath(udev, udev_list_entry_get_name(entry));
-                const char *type;
+        /* The enumerator builds and owns the devices: take a reference to each. */
+        for (sd_device *d = sd_device_enumerator_get_device_first(e); d;
+             d = sd_device_enumerator_get_device_next(e)) {
+                const char *type = NULL, *name = NULL, *syspath = NULL;
+                dev_t devnum = 0;
 
-                if (!d)
-                        continue; /* removed while we looked */
+                (void)sd_device_get_sysname(d, &name);
+                (void)sd_device_get_syspath(d, &syspath);
+                if (!name || !syspath)
+                        continue;
+                /* Loop devices exist by the hundred with nothing attached. */
+                if (startswith(name, "loop") && streq_ptr(attr(d, "size"), "0"))
+                        continue;
                 if (!GREEDY_REALLOC(all, allocated, n_all + 1)) {
-                        udev_device_unref(d);
                         block_devs_free(all, n_all);
                         return -ENOMEM;
                 }
-                type = udev_device_get_devtype(d);
+                (void)sd_device_get_devtype(d, &type);
+                (void)sd_device_get_devnum(d, &devnum);
                 all[n_all++] = (BlockDev){
-                        .dev = d,
-                        .name = udev_device_get_sysname(d),
-                        .syspath = udev_device_get_syspath(d),
-                        .devnum = udev_device_get_devnum(d),
+                        .dev = sd_device_ref(d),
+                        .name = name,
+                        .syspath = syspath,
+                        .devnum = devnum,
                         .partition = streq_ptr(type, "partition"),
                 };
         }
+        /* The enumerator cannot tell "no devices" from "no sysfs": ask sysfs. */
+        if (n_all == 0 && access("/sys/class/block", F_OK) < 0) {
+                f->disks_unknown =
+                    strprintf("cannot enumerate block devices: /sys/class/block: %m");
+                return f->disks_unknown ? 0 : -ENOMEM;
+        }
 
-        /* What sysfs and udev say, one disk after the other (libudev is not thread-safe). */
+        /* What sysfs and udev say, one disk after the other (sd-device is not thread-safe). */
         r = 0;
         for (size_t i = 0; r >= 0 && i < n_all; i++) {
                 BlockDev *b = &all[i];
                 NpDisk *disk;
                 const char *size;
 
-                if (b->partition || !streq_ptr(udev_device_get_devtype(b->dev), "disk") ||
+                const char *type = NULL;
+
+                (void)sd_device_get_devtype(b->dev, &type);
+                if (b->partition || !streq_ptr(type, "disk") ||
                     skip_name(b->name, req->include_loop_devices) || attr_true(b->dev, "hidden"))
                         continue;
                 /* A loop device with nothing attached is not a device at all. */
