@@ -8,6 +8,7 @@
  */
 
 #include <blkid/blkid.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -264,9 +265,10 @@ static bool skip_name(const char *name, bool include_loop)
 
 /* Leave never-candidates out of the enumeration itself: hosts have hundreds of idle loop and
  * ram devices. Holders are found in sysfs, not here. */
-static int enumerate_filter(sd_device_enumerator *e, bool include_loop)
+static int enumerate_filter(sd_device_enumerator *e)
 {
-        int r = include_loop ? 0 : sd_device_enumerator_add_nomatch_sysname(e, "loop*");
+        /* Loop devices are added by add_loops(), when asked for. */
+        int r = sd_device_enumerator_add_nomatch_sysname(e, "loop*");
 
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(skip_prefixes); i++) {
                 char pattern[32];
@@ -608,6 +610,83 @@ static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, cons
         return r;
 }
 
+/* Append a device (taking the reference) unless it has no name. -ENOMEM only. */
+static int block_dev_add(BlockDev **all, size_t *n, size_t *allocated, sd_device *d)
+{
+        const char *type = NULL, *name = NULL, *syspath = NULL;
+        dev_t devnum = 0;
+
+        if (sd_device_get_sysname(d, &name) < 0 || sd_device_get_syspath(d, &syspath) < 0) {
+                sd_device_unref(d);
+                return 0;
+        }
+        if (!GREEDY_REALLOC(*all, *allocated, *n + 1)) {
+                sd_device_unref(d);
+                return -ENOMEM;
+        }
+        (void)sd_device_get_devtype(d, &type);
+        (void)sd_device_get_devnum(d, &devnum);
+        (*all)[(*n)++] = (BlockDev){
+                .dev = d,
+                .name = name,
+                .syspath = syspath,
+                .devnum = devnum,
+                .partition = streq_ptr(type, "partition"),
+        };
+        return 0;
+}
+
+/* Attached loop devices and their partitions. Hosts keep hundreds of idle loop devices: their
+ * size is read straight from sysfs, and only attached ones become udev devices. */
+static int add_loops(BlockDev **all, size_t *n, size_t *allocated)
+{
+        DIR *dir = opendir("/sys/block");
+        struct dirent *de;
+        int r = 0;
+
+        if (!dir)
+                return 0; /* no sysfs: the enumeration says so */
+        while (r >= 0 && (de = readdir(dir))) {
+                _cleanup_free_ char *path = NULL;
+                _cleanup_fclose_ FILE *f = NULL;
+                unsigned long long size = 0;
+                sd_device *d = NULL;
+                const char *syspath = NULL;
+                DIR *parts;
+                struct dirent *pe;
+
+                if (!startswith(de->d_name, "loop") || !isdigit((unsigned char)de->d_name[4]))
+                        continue;
+                path = strprintf("/sys/block/%s/size", de->d_name);
+                if (!path) {
+                        r = -ENOMEM;
+                        break;
+                }
+                f = fopen(path, "re");
+                if (!f || fscanf(f, "%llu", &size) != 1 || size == 0)
+                        continue;
+                if (sd_device_new_from_subsystem_sysname(&d, "block", de->d_name) < 0)
+                        continue; /* detached meanwhile */
+                (void)sd_device_get_syspath(d, &syspath);
+                parts = syspath ? opendir(syspath) : NULL;
+                r = block_dev_add(all, n, allocated, d);
+                /* Partitions are subdirectories named loopNpM. */
+                while (parts && r >= 0 && (pe = readdir(parts))) {
+                        sd_device *p = NULL;
+
+                        if (!startswith(pe->d_name, de->d_name) ||
+                            pe->d_name[strlen(de->d_name)] != 'p' ||
+                            sd_device_new_from_subsystem_sysname(&p, "block", pe->d_name) < 0)
+                                continue;
+                        r = block_dev_add(all, n, allocated, p);
+                }
+                if (parts)
+                        closedir(parts);
+        }
+        closedir(dir);
+        return r;
+}
+
 static int disk_cmp(const void *a, const void *b)
 {
         return strverscmp(((const NpDisk *)a)->name, ((const NpDisk *)b)->name);
@@ -638,7 +717,7 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
         /* Uninitialized devices too, as libudev does: hosts and containers without udevd. */
         r = sd_device_enumerator_add_match_subsystem(e, "block", true);
         if (r >= 0)
-                r = enumerate_filter(e, req->include_loop_devices);
+                r = enumerate_filter(e);
         if (r >= 0)
                 r = sd_device_enumerator_allow_uninitialized(e);
         if (r < 0)
@@ -652,31 +731,14 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
                 return r;
 
         /* The enumerator builds and owns the devices: take a reference to each. */
-        for (sd_device *d = sd_device_enumerator_get_device_first(e); d;
-             d = sd_device_enumerator_get_device_next(e)) {
-                const char *type = NULL, *name = NULL, *syspath = NULL;
-                dev_t devnum = 0;
-
-                (void)sd_device_get_sysname(d, &name);
-                (void)sd_device_get_syspath(d, &syspath);
-                if (!name || !syspath)
-                        continue;
-                /* Loop devices exist by the hundred with nothing attached. */
-                if (startswith(name, "loop") && streq_ptr(attr(d, "size"), "0"))
-                        continue;
-                if (!GREEDY_REALLOC(all, allocated, n_all + 1)) {
-                        block_devs_free(all, n_all);
-                        return -ENOMEM;
-                }
-                (void)sd_device_get_devtype(d, &type);
-                (void)sd_device_get_devnum(d, &devnum);
-                all[n_all++] = (BlockDev){
-                        .dev = sd_device_ref(d),
-                        .name = name,
-                        .syspath = syspath,
-                        .devnum = devnum,
-                        .partition = streq_ptr(type, "partition"),
-                };
+        for (sd_device *d = sd_device_enumerator_get_device_first(e); r >= 0 && d;
+             d = sd_device_enumerator_get_device_next(e))
+                r = block_dev_add(&all, &n_all, &allocated, sd_device_ref(d));
+        if (r >= 0 && req->include_loop_devices)
+                r = add_loops(&all, &n_all, &allocated);
+        if (r < 0) {
+                block_devs_free(all, n_all);
+                return r;
         }
         /* The enumerator cannot tell "no devices" from "no sysfs": ask sysfs. */
         if (n_all == 0 && access("/sys/class/block", F_OK) < 0) {
@@ -690,17 +752,11 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
         for (size_t i = 0; r >= 0 && i < n_all; i++) {
                 BlockDev *b = &all[i];
                 NpDisk *disk;
-                const char *size;
-
                 const char *type = NULL;
 
                 (void)sd_device_get_devtype(b->dev, &type);
                 if (b->partition || !streq_ptr(type, "disk") ||
                     skip_name(b->name, req->include_loop_devices) || attr_true(b->dev, "hidden"))
-                        continue;
-                /* A loop device with nothing attached is not a device at all. */
-                size = attr(b->dev, "size");
-                if (startswith(b->name, "loop") && (!size || streq(size, "0")))
                         continue;
                 if (!GREEDY_REALLOC(f->disks, disks_allocated, f->n_disks + 1) ||
                     !GREEDY_REALLOC(sources, sources_allocated, f->n_disks + 1)) {

@@ -164,8 +164,9 @@ static void print_disks(FILE *f, const NpFacts *facts)
 {
         Table t = { .n_columns = 8 };
 
-        fprintf(f, "\nDisks%s\n",
-                facts->disks_include_loop ? " (loop devices included: IncludeLoopDevices=yes)" : "");
+        fprintf(f, "\nDisks%s%s\n",
+                facts->disks_include_loop ? " (loop devices included: IncludeLoopDevices=yes)" : "",
+                streq_ptr(facts->root, "/") ? "" : " (of the running kernel: --root does not apply)");
         if (facts->disks_unknown) {
                 fprintf(f, "  unknown: %s\n", facts->disks_unknown);
                 return;
@@ -197,7 +198,9 @@ static void print_links(FILE *f, const NpFacts *facts)
 {
         Table t = { .n_columns = 8 };
 
-        fprintf(f, "\nLinks\n");
+        fprintf(f, "\nLinks%s\n",
+                streq_ptr(facts->root, "/") ? ""
+                                            : " (of this network namespace: --root does not apply)");
         if (facts->links_unknown) {
                 fprintf(f, "  unknown: %s\n", facts->links_unknown);
                 return;

@@ -17,6 +17,7 @@
 #undef MAX
 
 #include "probe/probe.h"
+#include "report/report.h"
 #include "test.h"
 #include "util/strv.h"
 
@@ -220,6 +221,73 @@ static void test_probe(void)
         printf("ok 1 - probe\n");
 }
 
+/* Loop devices only when asked; an idle one (size 0) never; partitions found either way. */
+static void test_loops(void)
+{
+        NpProbeRequest req = { .disks = true, .min_disk_size = 60000000000ULL };
+        _cleanup_(np_facts_freep) NpFacts *without = np_facts_new(), *with = np_facts_new();
+        _cleanup_free_ char *why = NULL;
+        const NpDisk *d;
+
+        ASSERT_OK(np_probe_disks(&req, without));
+        ASSERT_NULL(np_facts_disk(without, "loop0"));
+        ASSERT_EQ(without->n_disks, 6);
+
+        req.include_loop_devices = true;
+        ASSERT_OK(np_probe_disks(&req, with));
+        ASSERT_EQ(with->n_disks, 7);
+        ASSERT_NULL(np_facts_disk(with, "loop1"));
+        d = disk(with, "loop0");
+        why = reasons(d);
+        ASSERT_STREQ(d->transport, "loop");
+        ASSERT_TRUE(strv_contains(d->partitions, "loop0p1"));
+        ASSERT_STREQ(why, "partitions");
+        ASSERT_TRUE(with->disks_include_loop);
+        printf("ok 2 - loops\n");
+}
+
+/* The JSON field names other tools rely on. */
+static void test_json(void)
+{
+        NpProbeRequest req = { .disks = true, .min_disk_size = 60000000000ULL };
+        _cleanup_(np_facts_freep) NpFacts *f = np_facts_new();
+        json_object *o = NULL, *disks, *sda = NULL;
+        static const char *const keys[] = {
+                "name",       "path",        "id",        "size_bytes", "rotational",
+                "kind",       "transport",   "model",     "vendor",     "serial",
+                "wwn",        "removable",   "read_only", "partitions", "partition_table",
+                "signatures", "mountpoints", "swap",      "holders",    "free",
+                "reasons",    "unknown",
+        };
+
+        ASSERT_OK(np_probe_disks(&req, f));
+        ASSERT_OK(np_facts_to_json(f, &o));
+        ASSERT_TRUE(json_object_object_get_ex(o, "disks", &disks));
+        for (size_t i = 0; i < json_object_array_length(disks); i++) {
+                json_object *e = json_object_array_get_idx(disks, i), *name;
+
+                if (json_object_object_get_ex(e, "name", &name) &&
+                    streq(json_object_get_string(name), "sda"))
+                        sda = e;
+        }
+        ASSERT_TRUE(sda);
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                if (!json_object_object_get_ex(sda, keys[i], NULL)) {
+                        fprintf(stderr, "facts.disks[] has no \"%s\"\n", keys[i]);
+                        abort();
+                }
+        }
+        ASSERT_STREQ(json_object_to_json_string_ext(json_object_object_get(sda, "kind"), 0),
+                     "\"ssd\"");
+        ASSERT_STREQ(json_object_to_json_string_ext(json_object_object_get(sda, "free"), 0),
+                     "true");
+        ASSERT_STREQ(json_object_to_json_string_ext(json_object_object_get(sda, "reasons"),
+                                                    JSON_C_TO_STRING_SPACED),
+                     "[ ]");
+        json_object_put(o);
+        printf("ok 3 - json\n");
+}
+
 int main(void)
 {
         UMockdevTestbed *tb;
@@ -242,6 +310,7 @@ int main(void)
         add_tree(tb, "usb-stick.umockdev");
         add_tree(tb, "multipath-member.umockdev");
         add_tree(tb, "md-member.umockdev");
+        add_tree(tb, "loop.umockdev");
 
         add_holder("/sys/devices/pci0000:00/0000:00:03.0/0000:02:00.1/host2/rport-2:0-0/"
                    "target2:0:0/2:0:0:1/block/sdd",
@@ -255,9 +324,12 @@ int main(void)
         md_superblock(sb);
         node_content("sde", 64 << 20, 4096, sb, sizeof(sb));
         node_unreadable("sdd");
+        node_content("loop0", 64 << 20, 0, NULL, 0);
 
         test_probe();
-        printf("1..1\n");
+        test_loops();
+        test_json();
+        printf("1..3\n");
         g_free(root_dir);
         g_free(sys_dir);
         g_object_unref(tb); /* removes the testbed directory */
