@@ -3,8 +3,9 @@
 """Benchmark: `nodeprepctl check --profile iomesh` against device and link counts (root only).
 
 Disks: 1, 64, 256 and 1024 loop devices on sparse files, half of them marked rotational, with
-IncludeLoopDevices=yes; the peer is `lsblk -J -O` on the same devices (it reads the same sysfs and,
-with no udev database, probes each device with libblkid as we do).
+IncludeLoopDevices=yes; the peers are `lsblk -J -O` on the same devices (sysfs and the udev
+database; without udevd it reads no device content) and `blkid -p` on them (the libblkid reading
+of every device that nodeprep also does).
 Links: 16, 64 and 256 links (veth pairs) in a private network namespace; the peer is
 `ip -j -d addr show`, which reads the same rtnetlink dumps (it does not ask ethtool for speeds).
 
@@ -24,23 +25,32 @@ import time
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
-def measure(argv, runs, env=None):
-    """Median wall seconds and the largest peak RSS (KiB) of runs executions of argv.
+def run_once(argv, env, out):
+    t = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name] + argv,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    wall = time.monotonic() - t
+    if p.returncode not in (0, 1, 2):
+        raise SystemExit("%s exited %d" % (" ".join(argv[:6]), p.returncode))
+    out.seek(0)
+    return wall, int(out.read().split()[-1])
 
+
+def measure(commands, runs, env=None):
+    """For each argv in commands: median wall seconds and largest peak RSS (KiB) over runs.
+
+    The commands take turns, run after run, so a busy moment of the machine hits them alike.
     RSS comes from GNU time: a child forked from this Python process would report Python's own
     RSS as its peak (Linux keeps the high-water mark across exec)."""
-    walls, rss = [], []
+    walls = [[] for _ in commands]
+    rss = [0 for _ in commands]
     with tempfile.NamedTemporaryFile("r") as out:
         for _ in range(runs):
-            t = time.monotonic()
-            p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name] + argv,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-            walls.append(time.monotonic() - t)
-            if p.returncode not in (0, 1, 2):
-                raise SystemExit("%s exited %d" % (" ".join(argv), p.returncode))
-            out.seek(0)
-            rss.append(int(out.read().split()[-1]))
-    return statistics.median(walls), max(rss)
+            for i, argv in enumerate(commands):
+                w, m = run_once(argv, env, out)
+                walls[i].append(w)
+                rss[i] = max(rss[i], m)
+    return [(statistics.median(w), r) for w, r in zip(walls, rss)]
 
 
 class Loops:
@@ -66,16 +76,20 @@ class Loops:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def row(label, ours, peer, peer_name):
-    (ow, orss), (pw, prss) = ours, peer
-    print("%-12s %10.1f %10.1f %7.2fx %10d %10d %7.2fx   (%s)" % (
-        label, ow * 1000, pw * 1000, ow / pw if pw else float("nan"), orss, prss,
-        orss / prss if prss else float("nan"), peer_name), flush=True)
+def row(label, results):
+    """results: [(wall, rss)] of ours first, then each peer; ratios are ours / peer."""
+    (ow, orss) = results[0]
+    cells = ["%-8s %9.0f %7d" % (label, ow * 1000, orss)]
+    for pw, prss in results[1:]:
+        cells.append("%9.0f %7d %6.2fx" % (pw * 1000, prss, ow / pw if pw else float("nan")))
+    print("   ".join(cells), flush=True)
 
 
-def header(what):
-    print("\n%-12s %10s %10s %8s %10s %10s %8s" % (
-        what, "ours ms", "peer ms", "ratio", "ours KiB", "peer KiB", "ratio"))
+def header(what, peers):
+    cells = ["%-8s %9s %7s" % (what, "ours ms", "KiB")]
+    for p in peers:
+        cells.append("%9s %7s %7s" % (p + " ms", "KiB", "ratio"))
+    print("\n" + "   ".join(cells))
 
 
 def main():
@@ -95,23 +109,26 @@ def main():
     ours = [npctl, "check", "--profile", "iomesh", "--set", "IncludeLoopDevices=yes"]
     ours_links = [npctl, "check", "--profile", "iomesh"]
     print("nodeprepctl: %s; %d runs each; median wall time, peak RSS" % (npctl, a.runs))
+    print("peers: lsblk -J -O, blkid -p -o export DEVICES, ip -j -d addr show; "
+          "ratio = ours / peer")
     others = subprocess.run(["losetup", "-l", "-n"], capture_output=True, text=True).stdout
     print("loop devices already attached by others: %d" % len(others.splitlines()))
 
     loops = Loops()
     try:
-        header("loop devices")
+        header("disks", ["lsblk", "blkid -p"])
         for n in [int(x) for x in a.disks.split(",") if x]:
             loops.grow(n)
-            row("%d" % n, measure(ours, a.runs, env), measure(["lsblk", "-J", "-O"], a.runs),
-                "lsblk -J -O")
+            # blkid -p on the same devices: the libblkid reading that lsblk skips without udev.
+            row("%d" % n, measure([ours, ["lsblk", "-J", "-O"],
+                                   ["blkid", "-p", "-o", "export"] + loops.devs], a.runs, env))
     finally:
         loops.close()
 
     ns = "np-bench-%d" % os.getpid()
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
-        header("links")
+        header("links", ["ip addr"])
         have = 1  # lo
         subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
         for n in [int(x) for x in a.links.split(",") if x]:
@@ -126,8 +143,8 @@ def main():
             subprocess.run(["ip", "-n", ns, "-batch", "-"], input="\n".join(cmds) + "\n",
                            text=True, check=True)
             inside = ["ip", "netns", "exec", ns]
-            row("%d" % have, measure(inside + ours_links, a.runs, env),
-                measure(inside + ["ip", "-j", "-d", "addr", "show"], a.runs), "ip -j -d addr")
+            row("%d" % have, measure([inside + ours_links,
+                                      inside + ["ip", "-j", "-d", "addr", "show"]], a.runs, env))
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
