@@ -164,7 +164,7 @@ static char *capped_join(char **l, size_t n, const char *sep)
 static int run_speed(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
 {
         uint64_t min = ctx->settings->min_link_speed;
-        _cleanup_free_ char *expected = NULL, *observed = NULL, *slow_fix = NULL;
+        _cleanup_free_ char *expected = NULL, *observed = NULL;
         _cleanup_strv_free_ char **seen = NULL, **passing = NULL, **unknown = NULL;
         size_t n_seen = 0, n_passing = 0, n_unknown = 0;
         const NpLink *fastest_slow = NULL;

@@ -278,6 +278,7 @@ def test_loop_devices():
 
 
 def test_checksum_sees_one_byte():
+    require_root()  # part of the root suite: it proves the safety check above can see a change
     with tempfile.TemporaryDirectory(prefix="nodeprep-sum-") as tmp:
         path = os.path.join(tmp, "f")
         with open(path, "wb") as f:

@@ -40,9 +40,9 @@ def ns(*args, check=True):
     return p
 
 
-def npctl(*args):
+def npctl(*args, env=None):
     """nodeprepctl inside the namespace."""
-    e = dict(os.environ, NO_COLOR="1")
+    e = dict(os.environ, NO_COLOR="1", **(env or {}))
     p = subprocess.run(["ip", "netns", "exec", NS, NODEPREPCTL] + list(args), capture_output=True,
                        text=True, env=e, timeout=60)
     return Result(list(args), p)
@@ -151,6 +151,17 @@ def test_links():
         assert_in("10.77.25.1/24", links["tap25g"]["addresses"], "IPv4 address")
         assert_in("fd00:77:25::1/64", links["tap25g"]["addresses"], "IPv6 address")
         assert_in("127.0.0.1/8", links["lo"]["addresses"], "loopback address")
+
+        # The fallbacks for kernels without the ethtool netlink family give the same speeds.
+        for source in ("ioctl", "sysfs"):
+            r = npctl("facts", "--json", "--profile", "iomesh",
+                      env={"NODEPREP_LINK_SPEED_SOURCE": source})
+            fl = {l["name"]: l for l in r.json["links"]}
+            for name, speed in (("tap1g", 1000), ("tap25g", 25000), ("vethA", 10000)):
+                assert_eq(fl[name]["speed_mbps"], speed, "%s speed via %s" % (name, source))
+                assert_eq(fl[name]["speed_source"], source, "%s speed source" % name)
+            assert_eq(fl["tap1g"]["duplex"], "full" if source == "ioctl" else None,
+                      "duplex via " + source)
 
         # nic.speed: 10G and 25G taps pass 10000; only the 25G (and the 40G bridge port) 25000.
         c = res.check("nic.speed")
