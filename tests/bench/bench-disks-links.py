@@ -4,8 +4,8 @@
 
 Disks: 1, 64, 256 and 1024 loop devices on sparse files, half of them marked rotational, with
 IncludeLoopDevices=yes; the peers are `lsblk -J -O` on the same devices (sysfs and the udev
-database; without udevd it reads no device content) and `blkid -p` on them (the libblkid reading
-of every device that nodeprep also does).
+database; without udevd it reads no device content) and `wipefs -J` listing them (read-only: the
+libblkid reading of every signature and partition table that nodeprep also does).
 Links: 16, 64 and 256 links (veth pairs) in a private network namespace; the peer is
 `ip -j -d addr show`, which reads the same rtnetlink dumps (it does not ask ethtool for speeds).
 
@@ -109,19 +109,21 @@ def main():
     ours = [npctl, "check", "--profile", "iomesh", "--set", "IncludeLoopDevices=yes"]
     ours_links = [npctl, "check", "--profile", "iomesh"]
     print("nodeprepctl: %s; %d runs each; median wall time, peak RSS" % (npctl, a.runs))
-    print("peers: lsblk -J -O, blkid -p -o export DEVICES, ip -j -d addr show; "
+    print("peers: lsblk -J -O, wipefs -J DEVICES (list only), ip -j -d addr show; "
           "ratio = ours / peer")
     others = subprocess.run(["losetup", "-l", "-n"], capture_output=True, text=True).stdout
     print("loop devices already attached by others: %d" % len(others.splitlines()))
 
     loops = Loops()
     try:
-        header("disks", ["lsblk", "blkid -p"])
+        header("disks", ["lsblk", "wipefs"])
         for n in [int(x) for x in a.disks.split(",") if x]:
             loops.grow(n)
-            # blkid -p on the same devices: the libblkid reading that lsblk skips without udev.
-            row("%d" % n, measure([ours, ["lsblk", "-J", "-O"],
-                                   ["blkid", "-p", "-o", "export"] + loops.devs], a.runs, env))
+            # wipefs in list mode (read-only) probes every signature and partition table of every
+            # device with libblkid, as we do and as lsblk does not without udevd. (blkid -p
+            # stops at the first device where it finds nothing.)
+            row("%d" % n, measure([ours, ["lsblk", "-J", "-O"], ["wipefs", "-J"] + loops.devs],
+                                  a.runs, env))
     finally:
         loops.close()
 
