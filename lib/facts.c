@@ -89,6 +89,49 @@ static void iscsi_facts_done(NpIscsiFacts *i)
         free(i->nodes_unknown);
 }
 
+void np_disks_free(NpDisk *disks, size_t n)
+{
+        FOREACH_ARRAY (d, disks, n) {
+                free(d->name);
+                free(d->path);
+                free(d->id);
+                free(d->transport);
+                free(d->model);
+                free(d->vendor);
+                free(d->serial);
+                free(d->wwn);
+                strv_free(d->partitions);
+                free(d->partition_table);
+                strv_free(d->signatures);
+                free(d->signatures_source);
+                strv_free(d->mountpoints);
+                strv_free(d->swaps);
+                strv_free(d->holders);
+                strv_free(d->reasons);
+                free(d->unknown);
+        }
+        free(disks);
+}
+
+void np_links_free(NpLink *links, size_t n)
+{
+        FOREACH_ARRAY (l, links, n) {
+                free(l->name);
+                free(l->kind_detail);
+                free(l->operstate);
+                free(l->speed_source);
+                free(l->duplex);
+                free(l->mac);
+                free(l->master);
+                free(l->parent);
+                strv_free(l->members);
+                FOREACH_ARRAY (a, l->addresses, l->n_addresses)
+                        free(a->text);
+                free(l->addresses);
+        }
+        free(links);
+}
+
 NpFacts *np_facts_free(NpFacts *f)
 {
         if (!f)
@@ -154,13 +197,9 @@ NpFacts *np_facts_free(NpFacts *f)
         free(f->virt.cpu_flag);
         free(f->virt.cpu_unknown);
         free(f->virt.kata_path);
-        FOREACH_ARRAY (d, f->disks, f->n_disks)
-                free(d->name);
-        free(f->disks);
+        np_disks_free(f->disks, f->n_disks);
         free(f->disks_unknown);
-        FOREACH_ARRAY (l, f->links, f->n_links)
-                free(l->name);
-        free(f->links);
+        np_links_free(f->links, f->n_links);
         free(f->links_unknown);
         free(f);
         return NULL;
@@ -199,6 +238,22 @@ const NpFsFacts *np_facts_fs(const NpFacts *f, const char *path)
         FOREACH_ARRAY (s, f->fs, f->n_fs)
                 if (streq(s->path, path))
                         return s;
+        return NULL;
+}
+
+const NpLink *np_facts_link(const NpFacts *f, const char *name)
+{
+        FOREACH_ARRAY (l, f->links, f->n_links)
+                if (streq(l->name, name))
+                        return l;
+        return NULL;
+}
+
+const NpDisk *np_facts_disk(const NpFacts *f, const char *name)
+{
+        FOREACH_ARRAY (d, f->disks, f->n_disks)
+                if (streq(d->name, name))
+                        return d;
         return NULL;
 }
 
@@ -431,4 +486,76 @@ int np_probe_request_add_layout(NpProbeRequest *req, const char *path, char *con
                 if (strv_extend_unique(&l->entries, *e) < 0)
                         return -ENOMEM;
         return 0;
+}
+
+/* --- disks and links ------------------------------------------------------------------------ */
+
+const char *np_disk_kind(const NpDisk *d)
+{
+        return d->rotational ? "hdd" : "ssd";
+}
+
+int np_disk_judge(const NpDisk *d, uint64_t min_size, char ***ret_reasons, bool *ret_free)
+{
+        _cleanup_strv_free_ char **reasons = NULL;
+        int r = 0;
+
+        /* Order: what holds data first, then what makes the device unusable. */
+        if (strv_length(d->partitions) > 0)
+                r = strv_extend(&reasons, "partitions");
+        if (r >= 0 && d->partition_table) {
+                _cleanup_free_ char *w = strprintf("partition-table:%s", d->partition_table);
+
+                r = w ? strv_extend_unique(&reasons, w) : -ENOMEM;
+        }
+        STRV_FOREACH (s, d->signatures) {
+                _cleanup_free_ char *w = strprintf("signature:%s", *s);
+
+                if (r >= 0)
+                        r = w ? strv_extend_unique(&reasons, w) : -ENOMEM;
+        }
+        if (r >= 0 && strv_length(d->mountpoints) > 0)
+                r = strv_extend(&reasons, "mounted");
+        if (r >= 0 && strv_length(d->swaps) > 0)
+                r = strv_extend(&reasons, "swap");
+        if (r >= 0 && strv_length(d->holders) > 0)
+                r = strv_extend(&reasons, "holders");
+        if (r >= 0 && d->read_only)
+                r = strv_extend(&reasons, "read-only");
+        if (r >= 0 && d->removable)
+                r = strv_extend(&reasons, "removable");
+        if (r >= 0 && streq_ptr(d->transport, "usb"))
+                r = strv_extend(&reasons, "usb");
+        if (r >= 0 && d->size_bytes < min_size)
+                r = strv_extend(&reasons, "too-small");
+        if (r < 0)
+                return r;
+        *ret_free = !reasons && !d->unknown;
+        *ret_reasons = TAKE_PTR(reasons);
+        return 0;
+}
+
+bool np_link_is_up(const NpLink *l)
+{
+        /* RFC 2863 "unknown" with carrier is how tap and several real drivers report a working
+         * link; systemd-networkd calls that "carrier". Admin state must be up as well. */
+        if (!l->admin_up)
+                return false;
+        if (streq_ptr(l->operstate, "up"))
+                return true;
+        return streq_ptr(l->operstate, "unknown") && l->carrier;
+}
+
+static const char *const link_kind_table[_NP_LINK_KIND_MAX] = {
+        [NP_LINK_PHYSICAL] = "physical", [NP_LINK_BOND] = "bond",
+        [NP_LINK_TEAM] = "team",         [NP_LINK_VLAN] = "vlan",
+        [NP_LINK_BRIDGE] = "bridge",     [NP_LINK_VETH] = "veth",
+        [NP_LINK_TAP] = "tap",           [NP_LINK_TUN] = "tun",
+        [NP_LINK_MACVLAN] = "macvlan",   [NP_LINK_VXLAN] = "vxlan",
+        [NP_LINK_LOOPBACK] = "loopback", [NP_LINK_VIRTUAL] = "virtual",
+};
+
+const char *np_link_kind_to_string(NpLinkKind k)
+{
+        return k >= 0 && k < _NP_LINK_KIND_MAX ? link_kind_table[k] : NULL;
 }

@@ -212,15 +212,97 @@ typedef struct NpVirtFacts {
         char *kata_path;      /* kata-runtime or containerd-shim-kata-v2, NULL when absent */
 } NpVirtFacts;
 
-/* --- disks and links (probes arrive with the disk/NIC work) -------------------------------- */
+/* --- disks -------------------------------------------------------------------------------- */
 
+/*
+ * One whole disk (libudev block/disk), what libblkid found on it, and what uses it. `free` and
+ * `reasons` are filled by np_disk_judge() with the probe request's MinDiskSize; checks judge again
+ * with their own profile's settings.
+ */
 typedef struct NpDisk {
-        char *name;
+        char *name;       /* "sdb" */
+        char *path;       /* "/dev/sdb" */
+        char *id;         /* stable /dev/disk/by-id link (wwn- first), NULL without udev data */
+        unsigned major, minor;
+        uint64_t size_bytes;
+        bool rotational;  /* queue/rotational: the kernel's SSD/HDD answer */
+        char *transport;  /* "sata", "sas", "nvme", "usb", "virtio", "scsi", "loop", ... or NULL */
+        char *model;
+        char *vendor;
+        char *serial;
+        char *wwn;
+        bool removable;
+        bool read_only;
+        bool loop;
+        char **partitions;     /* kernel partitions: "sdb1", ... */
+        char *partition_table; /* libblkid PTTYPE of the whole disk: "gpt", "dos", ... */
+        char **signatures;     /* superblock TYPEs on the whole disk: "ext4", "LVM2_member", ... */
+        char *signatures_source; /* "libblkid", or "udev" when the node could not be read */
+        char **mountpoints;    /* where the disk or one of its partitions is mounted */
+        char **swaps;          /* the disk or partitions listed in /proc/swaps */
+        char **holders;        /* dm-*, md* holding the disk or one of its partitions */
+        bool free;
+        char **reasons; /* why not free: stable words, see np_disk_judge() */
+        char *unknown;  /* why the disk could not be fully probed (it is never free then) */
 } NpDisk;
+
+/*
+ * The "free disk" rules (README "Free disks"): fill *ret_reasons with the stable words of every
+ * rule the disk breaks ("partitions", "partition-table:gpt", "signature:ext4", "mounted", "swap",
+ * "holders", "read-only", "removable", "usb", "too-small"). *ret_free is true when the disk is
+ * free: no reasons and nothing unknown about it. -ENOMEM only.
+ */
+int np_disk_judge(const NpDisk *d, uint64_t min_size, char ***ret_reasons, bool *ret_free);
+/* "ssd" or "hdd" */
+const char *np_disk_kind(const NpDisk *d) _pure_;
+
+/* --- links --------------------------------------------------------------------------------- */
+
+typedef enum NpLinkKind {
+        NP_LINK_PHYSICAL, /* has a device behind it (/sys/class/net/X/device) */
+        NP_LINK_BOND,
+        NP_LINK_TEAM,
+        NP_LINK_VLAN,
+        NP_LINK_BRIDGE,
+        NP_LINK_VETH,
+        NP_LINK_TAP,
+        NP_LINK_TUN,
+        NP_LINK_MACVLAN, /* macvlan, macvtap, ipvlan: ride on a parent */
+        NP_LINK_VXLAN,
+        NP_LINK_LOOPBACK,
+        NP_LINK_VIRTUAL, /* any other software device (dummy, gre, wireguard, ...) */
+        _NP_LINK_KIND_MAX,
+        _NP_LINK_KIND_INVALID = -EINVAL,
+} NpLinkKind;
+
+typedef struct NpLinkAddress {
+        NpCidr cidr; /* the address as assigned (host bits kept) and its prefix length */
+        char *text;  /* "10.20.0.5/24" */
+} NpLinkAddress;
 
 typedef struct NpLink {
         char *name;
+        int ifindex;
+        NpLinkKind kind;
+        char *kind_detail; /* the rtnetlink kind ("bond", "tun", "dummy") or NULL */
+        char *operstate;   /* RFC 2863 as the kernel says: "up", "down", "unknown", "dormant", ... */
+        bool admin_up;     /* IFF_UP */
+        bool carrier;      /* IFF_LOWER_UP */
+        int64_t speed_mbps; /* -1 when unknown */
+        char *speed_source; /* "ethtool-netlink", "ioctl", "sysfs" or NULL */
+        char *duplex;       /* "full", "half" or NULL */
+        unsigned mtu;
+        char *mac;
+        char *master;  /* bond or bridge this link is enslaved to */
+        char *parent;  /* VLAN, macvlan: the lower link */
+        char **members; /* bond slaves and bridge ports */
+        NpLinkAddress *addresses;
+        size_t n_addresses;
 } NpLink;
+
+/* Up the way RFC 2863 and systemd-networkd read it: operstate up, or unknown with carrier. */
+bool np_link_is_up(const NpLink *l) _pure_;
+const char *np_link_kind_to_string(NpLinkKind k) _const_;
 
 /* --- what to probe ------------------------------------------------------------------------ */
 
@@ -251,6 +333,7 @@ typedef struct NpProbeRequest {
         bool links;
         bool include_loop_devices;
         bool virt;
+        uint64_t min_disk_size; /* the largest MinDiskSize asked for, for facts' "free" */
         char **modules;
         char **units;
         char **fs_paths;
@@ -295,8 +378,9 @@ typedef struct NpFacts {
         size_t n_layouts;
         NpVirtFacts virt;
 
-        NpDisk *disks;
+        NpDisk *disks; /* sorted by name */
         size_t n_disks;
+        bool disks_include_loop;
         char *disks_unknown;
 
         NpLink *links;
@@ -305,6 +389,8 @@ typedef struct NpFacts {
 } NpFacts;
 
 NpFacts *np_facts_new(void);
+void np_disks_free(NpDisk *disks, size_t n);
+void np_links_free(NpLink *links, size_t n);
 NpFacts *np_facts_free(NpFacts *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NpFacts *, np_facts_free);
 
@@ -320,6 +406,8 @@ const NpEndpointFacts *np_facts_endpoint(const NpFacts *f, const char *name);
 const NpToolFacts *np_facts_tool(const NpFacts *f, const char *name);
 const NpLayoutFacts *np_facts_layout(const NpFacts *f, const char *path);
 const NpLayoutEntry *np_layout_entry(const NpLayoutFacts *l, const char *path);
+const NpLink *np_facts_link(const NpFacts *f, const char *name);
+const NpDisk *np_facts_disk(const NpFacts *f, const char *name);
 
 /* Add an empty entry for name, or return the existing one. */
 NpModuleFacts *np_facts_add_module(NpFacts *f, const char *name);

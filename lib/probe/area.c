@@ -39,7 +39,7 @@ int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask,
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_FS)))
                 r = np_probe_fs(root, req->fs_paths, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_DISKS)) && req->disks)
-                r = np_probe_disks(root, req->include_loop_devices, f);
+                r = np_probe_disks(req, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_LINKS)) && req->links)
                 r = np_probe_links(f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_ENDPOINTS)))
@@ -89,6 +89,7 @@ void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a)
                 SWAP(dst->disks, src->disks);
                 SWAP(dst->n_disks, src->n_disks);
                 SWAP(dst->disks_unknown, src->disks_unknown);
+                SWAP(dst->disks_include_loop, src->disks_include_loop);
                 break;
         case NP_AREA_LINKS:
                 SWAP(dst->links, src->links);

@@ -7,19 +7,6 @@
 #include "probe/probe.h"
 #include "util/strv.h"
 
-int np_probe_disks(const NpRoot *root, bool include_loop, NpFacts *f)
-{
-        (void)root, (void)include_loop;
-        f->disks_unknown = strdup("disk probe not available in this build");
-        return f->disks_unknown ? 0 : -ENOMEM;
-}
-
-int np_probe_links(NpFacts *f)
-{
-        f->links_unknown = strdup("link probe not available in this build");
-        return f->links_unknown ? 0 : -ENOMEM;
-}
-
 int np_probe(const NpRoot *root, const NpProbeRequest *req, NpFacts **ret)
 {
         _cleanup_(np_facts_freep) NpFacts *f = np_facts_new();

@@ -14,7 +14,8 @@ int np_probe_iscsi(const NpRoot *root, bool nodes, NpFacts *f);
 int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f);
 int np_probe_units(char *const *names, NpFacts *f);
 int np_probe_fs(const NpRoot *root, char *const *paths, NpFacts *f);
-int np_probe_disks(const NpRoot *root, bool include_loop, NpFacts *f);
+/* Kernel interfaces (udev, sysfs, /proc, netlink) of this machine: --root does not apply. */
+int np_probe_disks(const NpProbeRequest *req, NpFacts *f);
 int np_probe_links(NpFacts *f);
 
 /* Everything the request asks for. */

@@ -89,6 +89,155 @@ static void print_iscsi(FILE *f, const NpIscsiFacts *i)
         fprintf(f, "\n");
 }
 
+/* --- tables (like lsblk and ip -br link) ---------------------------------------------------- */
+
+#define TABLE_COLUMNS_MAX 10
+
+typedef struct Table {
+        size_t n_columns;
+        char **cells; /* row-major, n_columns per row */
+        size_t n_cells;
+        bool oom;
+} Table;
+
+static void table_add(Table *t, const char *text)
+{
+        char *c = strdup(isempty(text) ? "-" : text);
+        char **cells = c ? reallocarray(t->cells, t->n_cells + 1, sizeof(char *)) : NULL;
+
+        if (!cells) {
+                free(c);
+                t->oom = true;
+                return;
+        }
+        t->cells = cells;
+        t->cells[t->n_cells++] = c;
+}
+
+/* Print with every column but the last padded to its widest cell; frees the cells. */
+static void table_print(FILE *f, Table *t)
+{
+        size_t width[TABLE_COLUMNS_MAX] = {};
+
+        for (size_t i = 0; i < t->n_cells; i++)
+                width[i % t->n_columns] = MAX(width[i % t->n_columns], strlen(t->cells[i]));
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t col = i % t->n_columns;
+
+                if (col == 0)
+                        fputs("  ", f);
+                if (col + 1 == t->n_columns)
+                        fprintf(f, "%s\n", t->cells[i]);
+                else
+                        fprintf(f, "%-*s  ", (int)width[col], t->cells[i]);
+        }
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        if (t->oom)
+                fputs("  (out of memory: table incomplete)\n", f);
+        *t = (Table){};
+}
+
+/* "signature:ext4, mounted (/var/lib/kubelet)", or "unknown: why" */
+static char *disk_why(const NpDisk *d)
+{
+        _cleanup_strv_free_ char **parts = NULL;
+
+        STRV_FOREACH (w, d->reasons) {
+                _cleanup_free_ char *list = streq(*w, "mounted")   ? strv_join(d->mountpoints, " ")
+                                            : streq(*w, "holders") ? strv_join(d->holders, " ")
+                                            : streq(*w, "swap")    ? strv_join(d->swaps, " ")
+                                                                   : NULL;
+
+                if (strv_consume(&parts, list ? strprintf("%s (%s)", *w, list) : strdup(*w)) < 0)
+                        return NULL;
+        }
+        if (d->unknown &&
+            strv_consume(&parts, strprintf("%s%s", d->reasons ? "also could not probe: " : "unknown: ",
+                                           d->unknown)) < 0)
+                return NULL;
+        return strv_join(parts, ", ");
+}
+
+static void print_disks(FILE *f, const NpFacts *facts)
+{
+        Table t = { .n_columns = 8 };
+
+        fprintf(f, "\nDisks%s%s\n",
+                facts->disks_include_loop ? " (loop devices included: IncludeLoopDevices=yes)" : "",
+                streq_ptr(facts->root, "/") ? "" : " (of the running kernel: --root does not apply)");
+        if (facts->disks_unknown) {
+                fprintf(f, "  unknown: %s\n", facts->disks_unknown);
+                return;
+        }
+        if (facts->n_disks == 0) {
+                fprintf(f, "  no disks\n");
+                return;
+        }
+        for (const char *const *h = (const char *const[]){ "NAME", "SIZE", "KIND", "TRAN", "MODEL",
+                                                           "SERIAL", "FREE", "WHY NOT FREE", NULL };
+             *h; h++)
+                table_add(&t, *h);
+        FOREACH_ARRAY (d, facts->disks, facts->n_disks) {
+                _cleanup_free_ char *size = np_format_bytes(d->size_bytes), *why = disk_why(d);
+
+                table_add(&t, d->name);
+                table_add(&t, size);
+                table_add(&t, np_disk_kind(d));
+                table_add(&t, d->transport);
+                table_add(&t, d->model);
+                table_add(&t, d->serial);
+                table_add(&t, d->free ? "yes" : d->reasons || !d->unknown ? "no" : "?");
+                table_add(&t, d->free ? "" : why);
+        }
+        table_print(f, &t);
+}
+
+static void print_links(FILE *f, const NpFacts *facts)
+{
+        Table t = { .n_columns = 8 };
+
+        fprintf(f, "\nLinks%s\n",
+                streq_ptr(facts->root, "/") ? ""
+                                            : " (of this network namespace: --root does not apply)");
+        if (facts->links_unknown) {
+                fprintf(f, "  unknown: %s\n", facts->links_unknown);
+                return;
+        }
+        for (const char *const *h = (const char *const[]){ "NAME", "KIND", "STATE", "SPEED", "MTU",
+                                                           "MASTER", "PARENT", "ADDRESSES", NULL };
+             *h; h++)
+                table_add(&t, *h);
+        FOREACH_ARRAY (l, facts->links, facts->n_links) {
+                _cleanup_strv_free_ char **addrs = NULL;
+                _cleanup_free_ char *state = NULL, *speed = NULL, *mtu = strprintf("%u", l->mtu),
+                                    *joined = NULL;
+
+                FOREACH_ARRAY (a, l->addresses, l->n_addresses)
+                        if (strv_extend(&addrs, a->text) < 0)
+                                t.oom = true;
+                joined = strv_join(addrs, " ");
+                /* "unknown" with carrier is up (RFC 2863): say so next to the kernel's word. */
+                state = strprintf("%s%s", strna(l->operstate),
+                                  streq_ptr(l->operstate, "unknown") && np_link_is_up(l)
+                                          ? " (carrier)"
+                                          : "");
+                if (l->speed_mbps >= 0)
+                        speed = strprintf("%lldMb/s%s%s", (long long)l->speed_mbps,
+                                          l->duplex ? " " : "", strempty(l->duplex));
+                table_add(&t, l->name);
+                table_add(&t, np_link_kind_to_string(l->kind));
+                table_add(&t, state);
+                table_add(&t, speed ? speed : "unknown");
+                table_add(&t, mtu);
+                table_add(&t, l->master);
+                table_add(&t, l->parent);
+                table_add(&t, joined);
+        }
+        table_print(f, &t);
+}
+
 char *np_facts_to_text(const NpFacts *facts)
 {
         char *buf = NULL;
@@ -169,12 +318,8 @@ char *np_facts_to_text(const NpFacts *facts)
                                         e->is_dir ? "directory" : e->is_regular ? "file" : "other",
                                         e->uid, e->gid, (unsigned long long)e->size);
         }
-        fprintf(f, "\nDisks\n");
-        if (facts->disks_unknown)
-                fprintf(f, "  unknown: %s\n", facts->disks_unknown);
-        fprintf(f, "\nLinks\n");
-        if (facts->links_unknown)
-                fprintf(f, "  unknown: %s\n", facts->links_unknown);
+        print_disks(f, facts);
+        print_links(f, facts);
         if (fclose(f) != 0) {
                 free(buf);
                 return NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The JSON report (schema_version 1, see DESIGN.md and nodeprepctl(8)) and the facts as JSON. */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -370,8 +371,28 @@ static json_object *disks_to_json(const NpFacts *f)
                 return NULL;
         FOREACH_ARRAY (d, f->disks, f->n_disks) {
                 _cleanup_(json_object_putp) json_object *e = json_object_new_object();
+                char devnum[32];
 
-                if (!e || add_str(e, "name", d->name) < 0 || array_push(a, TAKE_PTR(e)) < 0)
+                snprintf(devnum, sizeof(devnum), "%u:%u", d->major, d->minor);
+                if (!e ||
+                    ADD_ALL(add_str(e, "name", d->name), add_str(e, "path", d->path),
+                            add_str(e, "id", d->id), add_str(e, "devnum", devnum),
+                            add_u64(e, "size_bytes", d->size_bytes),
+                            add_bool(e, "rotational", d->rotational),
+                            add_str(e, "kind", np_disk_kind(d)),
+                            add_str(e, "transport", d->transport), add_str(e, "model", d->model),
+                            add_str(e, "vendor", d->vendor), add_str(e, "serial", d->serial),
+                            add_str(e, "wwn", d->wwn), add_bool(e, "removable", d->removable),
+                            add_bool(e, "read_only", d->read_only),
+                            add_strv(e, "partitions", d->partitions),
+                            add_str(e, "partition_table", d->partition_table),
+                            add_strv(e, "signatures", d->signatures),
+                            add_str(e, "signatures_source", d->signatures_source),
+                            add_strv(e, "mountpoints", d->mountpoints),
+                            add_strv(e, "swap", d->swaps), add_strv(e, "holders", d->holders),
+                            add_bool(e, "free", d->free), add_strv(e, "reasons", d->reasons),
+                            add_str(e, "unknown", d->unknown)) < 0 ||
+                    array_push(a, TAKE_PTR(e)) < 0)
                         return NULL;
         }
         return TAKE_PTR(a);
@@ -384,9 +405,28 @@ static json_object *links_to_json(const NpFacts *f)
         if (!a)
                 return NULL;
         FOREACH_ARRAY (l, f->links, f->n_links) {
-                _cleanup_(json_object_putp) json_object *e = json_object_new_object();
+                _cleanup_(json_object_putp) json_object *e = json_object_new_object(),
+                                                        *addrs = json_object_new_array();
 
-                if (!e || add_str(e, "name", l->name) < 0 || array_push(a, TAKE_PTR(e)) < 0)
+                if (!e || !addrs)
+                        return NULL;
+                FOREACH_ARRAY (ad, l->addresses, l->n_addresses)
+                        if (array_push(addrs, json_object_new_string(ad->text)) < 0)
+                                return NULL;
+                if (ADD_ALL(add_str(e, "name", l->name), add_int(e, "ifindex", l->ifindex),
+                            add_str(e, "kind", np_link_kind_to_string(l->kind)),
+                            add_str(e, "kind_detail", l->kind_detail),
+                            add_str(e, "operstate", l->operstate),
+                            add_bool(e, "admin_up", l->admin_up),
+                            add_bool(e, "carrier", l->carrier), add_bool(e, "up", np_link_is_up(l)),
+                            l->speed_mbps >= 0 ? add_int(e, "speed_mbps", l->speed_mbps)
+                                               : add_str(e, "speed_mbps", NULL),
+                            add_str(e, "speed_source", l->speed_source),
+                            add_str(e, "duplex", l->duplex), add_u64(e, "mtu", l->mtu),
+                            add_str(e, "mac", l->mac), add_str(e, "master", l->master),
+                            add_str(e, "parent", l->parent), add_strv(e, "members", l->members),
+                            add_obj(e, "addresses", TAKE_PTR(addrs))) < 0 ||
+                    array_push(a, TAKE_PTR(e)) < 0)
                         return NULL;
         }
         return TAKE_PTR(a);
@@ -499,6 +539,7 @@ int np_facts_to_json(const NpFacts *f, json_object **ret)
                     add_obj(o, "layouts", layouts_to_json(f)),
                     add_obj(o, "virtualization", virt_to_json(&f->virt)),
                     add_obj(o, "disks", disks_to_json(f)),
+                    add_bool(o, "disks_include_loop", f->disks_include_loop),
                     add_str(o, "disks_unknown", f->disks_unknown),
                     add_obj(o, "links", links_to_json(f)),
                     add_str(o, "links_unknown", f->links_unknown));

@@ -286,23 +286,81 @@ def test_privileged_methods():
         assert "report" in replies[4]["parameters"], "read-only method open to non-root"
 
 
+TAP_HOLDER = r"""
+import fcntl, os, struct, sys
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", sys.argv[1].encode(), 0x0002 | 0x1000))
+print("READY", flush=True)
+sys.stdin.read()
+"""
+
+
+def link_facts(params, name):
+    for l in params["report"]["facts"]["links"]:
+        if l["name"] == name:
+            return l
+    return None
+
+
+def disk_facts(params, name):
+    for d in params["report"]["facts"]["disks"]:
+        if d["name"] == name:
+            return d
+    return None
+
+
+def wait_until(d, after, area, pred, what, timeout=10):
+    """GetReport with facts until an evaluation after serial `after` re-probed area and
+    pred(params) holds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        p = d.report(facts=True)
+        if p["evaluation"]["serial"] > after and area in p["evaluation"]["reprobed"] and pred(p):
+            return p
+        if p["evaluation"]["serial"] > after and area in p["evaluation"]["reprobed"]:
+            after = p["evaluation"]["serial"]
+        time.sleep(0.02)
+    raise AssertionError("%s: not seen in an evaluation re-probing %s" % (what, area))
+
+
 def test_events_tap_loop_and_link_down():
-    """A tap device appears, a loop device appears, a link goes down: each re-probes its area."""
+    """A 25G tap appears and comes up, goes down; a loop device appears and goes: each event
+    re-probes its area and the facts and verdicts the daemon serves follow the kernel."""
     require_root()
-    for tool in ("ip", "losetup", "unshare"):
+    for tool in ("ip", "losetup", "unshare", "ethtool", "nsenter"):
         if not shutil.which(tool):
             raise Skip("%s not installed" % tool)
+    if not os.path.exists("/dev/net/tun"):
+        raise Skip("no /dev/net/tun")
     root = make_root()
+    write(root, "/etc/nodeprep/nodeprep.conf",
+          "[Site]\nProfiles=iomesh\n\n[Settings]\nIncludeLoopDevices=yes\nMinDiskSize=32M\n")
     with Daemon(root, netns=True) as d:
         ns = ["nsenter", "-t", str(d.pid), "-n"]
-        serial = d.report()["evaluation"]["serial"]
+        p = d.report(facts=True)
+        assert_eq(check_status(p, "nic.speed"), "fail", "nic.speed with only lo")
+        serial = p["evaluation"]["serial"]
         subprocess.run(ns + ["ip", "tuntap", "add", "nptap0", "mode", "tap"], check=True)
-        d.wait_area(serial, "links")
-        subprocess.run(ns + ["ip", "link", "set", "nptap0", "up"], check=True)
-        time.sleep(0.2)
-        serial = d.report()["evaluation"]["serial"]
-        subprocess.run(ns + ["ip", "link", "set", "nptap0", "down"], check=True)
-        d.wait_area(serial, "links")
+        subprocess.run(ns + ["ethtool", "-s", "nptap0", "speed", "25000", "duplex", "full"],
+                       check=True)
+        holder = subprocess.Popen(ns + ["/usr/bin/python3", "-c", TAP_HOLDER, "nptap0"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert_eq(holder.stdout.readline().strip(), "READY", "tap holder")
+            subprocess.run(ns + ["ip", "link", "set", "nptap0", "up"], check=True)
+            p = wait_until(d, serial, "links",
+                           lambda p: check_status(p, "nic.speed") == "pass", "nptap0 up at 25G")
+            tap = link_facts(p, "nptap0")
+            assert_eq(tap["speed_mbps"], 25000, "tap speed served by the daemon")
+            assert_eq(tap["kind"], "tap", "tap kind")
+            serial = p["evaluation"]["serial"]
+            subprocess.run(ns + ["ip", "link", "set", "nptap0", "down"], check=True)
+            p = wait_until(d, serial, "links",
+                           lambda p: check_status(p, "nic.speed") == "fail", "nptap0 down")
+            assert_eq(link_facts(p, "nptap0")["admin_up"], False, "tap admin state")
+        finally:
+            holder.kill()
+            holder.wait()
 
         img = tempfile.NamedTemporaryFile(prefix="nodeprep-loop-", delete=False)
         img.truncate(64 << 20)
@@ -310,11 +368,22 @@ def test_events_tap_loop_and_link_down():
         loop = None
         try:
             serial = d.report()["evaluation"]["serial"]
-            loop = subprocess.run(["losetup", "-f", "--show", img.name], check=True,
-                                  capture_output=True, text=True).stdout.strip()
-            d.wait_area(serial, "disks")
-        except subprocess.CalledProcessError as e:
-            raise Skip("no loop devices here: %s" % e.stderr)
+            try:
+                loop = subprocess.run(["losetup", "-f", "--show", img.name], check=True,
+                                      capture_output=True, text=True).stdout.strip()
+            except subprocess.CalledProcessError as e:
+                raise Skip("no loop devices here: %s" % e.stderr)
+            name = os.path.basename(loop)
+            p = wait_until(d, serial, "disks", lambda p: disk_facts(p, name) is not None,
+                           "%s appears" % name)
+            disk = disk_facts(p, name)
+            assert_eq(disk["free"], True, "%s free: %r" % (name, disk.get("reasons")))
+            assert_eq(disk["size_bytes"], 64 << 20, "loop size")
+            serial = p["evaluation"]["serial"]
+            subprocess.run(["losetup", "-d", loop], check=True)
+            loop = None
+            wait_until(d, serial, "disks", lambda p: disk_facts(p, name) is None,
+                       "%s goes" % name)
         finally:
             if loop:
                 subprocess.run(["losetup", "-d", loop])
