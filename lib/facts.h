@@ -380,11 +380,13 @@ typedef struct NpFacts {
 
         NpDisk *disks; /* sorted by name */
         size_t n_disks;
+        bool disks_probed; /* the disk probe ran (a profile asked for disks) */
         bool disks_include_loop;
         char *disks_unknown;
 
         NpLink *links;
         size_t n_links;
+        bool links_probed; /* the link probe ran (a profile asked for links) */
         char *links_unknown;
 } NpFacts;
 

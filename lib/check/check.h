@@ -67,6 +67,11 @@ typedef struct NpCheckType {
         const char *fix;
 } NpCheckType;
 
+/* The speed a link counts at under nic.speed's rules (a VLAN its parent's, a bridge its best
+ * port's): 1 and *ret_mbps when it counts, 0 (and -1) when it does not (down, unknown speed,
+ * not a NIC), -ENOMEM. */
+int np_link_counted_speed(const NpFacts *f, const NpLink *l, int64_t *ret_mbps);
+
 const NpCheckType *np_check_type_find(const char *name);
 const NpCheckType *const *np_check_types(size_t *ret_n);
 

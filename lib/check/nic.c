@@ -150,6 +150,17 @@ static int eval_link(const NpFacts *f, const NpLink *l, unsigned depth, LinkEval
         }
 }
 
+int np_link_counted_speed(const NpFacts *f, const NpLink *l, int64_t *ret_mbps)
+{
+        _cleanup_(link_eval_done) LinkEval e = {};
+        int r = eval_link(f, l, 0, &e);
+
+        if (r < 0)
+                return r;
+        *ret_mbps = e.verdict == LINK_COUNTS ? e.mbps : -1;
+        return e.verdict == LINK_COUNTS;
+}
+
 static char *capped_join(char **l, size_t n, const char *sep)
 {
         _cleanup_free_ char *s = strv_join(l, sep);

@@ -90,11 +90,13 @@ void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a)
                 SWAP(dst->n_disks, src->n_disks);
                 SWAP(dst->disks_unknown, src->disks_unknown);
                 SWAP(dst->disks_include_loop, src->disks_include_loop);
+                SWAP(dst->disks_probed, src->disks_probed);
                 break;
         case NP_AREA_LINKS:
                 SWAP(dst->links, src->links);
                 SWAP(dst->n_links, src->n_links);
                 SWAP(dst->links_unknown, src->links_unknown);
+                SWAP(dst->links_probed, src->links_probed);
                 break;
         case NP_AREA_ENDPOINTS:
                 SWAP(dst->endpoints, src->endpoints);

@@ -7,6 +7,7 @@
  * never for writing. These are kernel interfaces: --root does not relocate them.
  */
 
+#include <assert.h>
 #include <blkid/blkid.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -710,6 +711,7 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
         size_t n_all = 0, allocated = 0, disks_allocated = 0, sources_allocated = 0;
         int r;
 
+        f->disks_probed = true;
         f->disks_include_loop = req->include_loop_devices;
         r = sd_device_enumerator_new(&e);
         if (r < 0)
@@ -774,6 +776,7 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
         if (r >= 0)
                 r = probe_all_signatures(f->disks, f->n_disks);
 
+        assert(sources || f->n_disks == 0); /* one source per disk, allocated together */
         for (size_t i = 0; r >= 0 && i < f->n_disks; i++) {
                 NpDisk *disk = &f->disks[i];
 

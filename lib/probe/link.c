@@ -246,7 +246,7 @@ static void speed_from_ioctl(int fd, NpLink *l)
 
         if (strlen(l->name) >= sizeof(ifr.ifr_name))
                 return;
-        strcpy(ifr.ifr_name, l->name);
+        memcpy(ifr.ifr_name, l->name, strlen(l->name) + 1); /* length checked above */
         req->cmd = ETHTOOL_GLINKSETTINGS;
         ifr.ifr_data = (void *)req;
         /* First call: the kernel answers with the negated number of mask words it wants. */
@@ -297,6 +297,7 @@ int np_probe_links(NpFacts *f)
 
         if (!sk)
                 return -ENOMEM;
+        f->links_probed = true;
         r = nl_connect(sk, NETLINK_ROUTE);
         if (r >= 0)
                 r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);

@@ -67,5 +67,49 @@ char *np_report_to_nagios(const NpReport *r, int *ret_code);
 /* node-problem-detector's custom-plugin message, at most max characters. */
 char *np_report_to_npd(const NpReport *r, size_t max);
 
+/* --- fleet outputs (lib/report/fleet.c) --- */
+
+/* Node Feature Discovery's local source ignores a feature file larger than this. */
+#define NP_NFD_MAX_SIZE 65536
+#define NP_NFD_PREFIX   "nodeprep.io/"
+
+/* A Kubernetes label name part (and value rule): [A-Za-z0-9][-A-Za-z0-9_.]{0,61}[A-Za-z0-9]. */
+bool np_label_name_valid(const char *s) _pure_;
+
+/* Figures the outputs share; -1 when the facts do not tell (not probed, or the probe failed). */
+typedef struct NpFleetFigures {
+        int64_t free_ssd, free_hdd; /* free whole disks by kind */
+        int64_t max_link_speed;     /* Mb/s: the fastest up link nic.speed counts, 0 when none */
+} NpFleetFigures;
+int np_fleet_figures(const NpFacts *f, NpFleetFigures *ret);
+
+/*
+ * The NFD feature file: a comment, then sorted "nodeprep.io/NAME=VALUE" lines: PROFILE.ready
+ * for every profile, free-ssd/free-hdd when disks were probed, max-link-speed when links were.
+ * Profiles whose label name would be invalid are left out and named in *ret_skipped. -EFBIG
+ * above NP_NFD_MAX_SIZE.
+ */
+int np_report_to_nfd(const NpReport *r, char **ret, char ***ret_skipped);
+
+typedef struct NpFixCount {
+        char *check;
+        char *result; /* "changed", "failed" */
+        uint64_t count;
+} NpFixCount;
+
+/* What only a long-running process counts, for the metrics. */
+typedef struct NpMetricsCounters {
+        uint64_t evaluations;
+        uint64_t last_evaluation_usec; /* CLOCK_REALTIME */
+        uint64_t last_duration_usec;
+        NpFixCount *fixes; /* sorted by check, result */
+        size_t n_fixes;
+} NpMetricsCounters;
+
+void np_metrics_counters_done(NpMetricsCounters *c);
+int np_metrics_count_fix(NpMetricsCounters *c, const char *check, const char *result);
+/* The Prometheus text exposition format (version 0.0.4) for a report and the counters. */
+char *np_report_to_metrics(const NpReport *r, const NpMetricsCounters *c);
+
 /* RFC 3339 UTC with seconds: "2026-11-22T10:04:05Z". */
 char *np_format_timestamp(uint64_t usec);
