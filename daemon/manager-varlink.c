@@ -187,6 +187,28 @@ static int vl_method_get_facts(NpVarlinkCall *call, json_object *parameters, voi
         return np_varlink_reply(call, p);
 }
 
+static int vl_method_get_metrics(NpVarlinkCall *call, json_object *parameters, void *userdata)
+{
+        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
+        _cleanup_free_ char *text = NULL;
+        Manager *m = userdata;
+        const char *bad = NULL;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        if (np_varlink_dispatch(parameters, NULL, 0, NULL, &bad) < 0)
+                return np_varlink_error_invalid_parameter(call, bad);
+        r = report_prologue(m, call, parameters, vl_method_get_metrics);
+        if (r <= 0)
+                return r;
+        text = np_report_to_metrics(m->report, &m->counters);
+        if (!text)
+                return -ENOMEM;
+        json_object_object_add(p, "text", json_object_new_string(text));
+        return np_varlink_reply(call, p);
+}
+
 static json_object *string_or_null(const char *s)
 {
         return s ? json_object_new_string(s) : NULL;
@@ -382,6 +404,7 @@ static int vl_method_reload(NpVarlinkCall *call, json_object *parameters, void *
 static const NpVarlinkMethod methods[] = {
         { "GetReport", vl_method_get_report, 0 },
         { "GetFacts", vl_method_get_facts, 0 },
+        { "GetMetrics", vl_method_get_metrics, 0 },
         { "ListProfiles", vl_method_list_profiles, 0 },
         { "Watch", vl_method_watch, 0 },
         { "Reload", vl_method_reload, NP_VARLINK_METHOD_PRIVILEGED },

@@ -407,8 +407,13 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
                         m->probes[a]++;
         log_debug("Evaluation %" PRIu64 " (areas 0x%x) took %" PRIu64 " us", m->serial, j->areas,
                   m->duration_usec);
+        m->counters.evaluations++;
+        m->counters.last_evaluation_usec = m->finished_usec;
+        m->counters.last_duration_usec = m->duration_usec;
         log_verdict_changes(old, report);
         manager_publish(m);
+        if (manager_write_outputs(m) < 0)
+                log_error("Out of memory writing the feature and metrics files");
         if (!m->ready_sent) {
                 (void)sd_notify(false, "READY=1");
                 m->ready_sent = true;
@@ -623,6 +628,11 @@ Manager *manager_free(Manager *m)
         np_root_free(m->root);
         free(m->config_path);
         free(m->status);
+        np_metrics_counters_done(&m->counters);
+        free(m->nfd_written);
+        free(m->nfd_error);
+        free(m->metrics_written);
+        free(m->metrics_error);
         sd_event_unref(m->event);
         free(m);
         return NULL;

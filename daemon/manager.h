@@ -104,6 +104,11 @@ typedef struct Manager {
         sd_bus_slot **bus_slots;
         size_t n_bus_slots;
 
+        /* Fleet outputs (daemon/outputs.c). */
+        NpMetricsCounters counters;
+        char *nfd_written, *nfd_error; /* the feature file last written; its last error */
+        char *metrics_written, *metrics_error;
+
         bool ready_sent;
         char *status; /* last STATUS= */
 } Manager;
@@ -126,6 +131,9 @@ int manager_report_view(Manager *m, char *const *profiles, bool facts, char **re
 /* A profile of profiles that the configuration does not evaluate, or NULL. */
 const char *manager_unknown_profile(Manager *m, char *const *profiles);
 json_object *manager_evaluation_json(Manager *m);
+
+/* Fleet outputs (daemon/outputs.c): write the feature and metrics files after an evaluation. */
+int manager_write_outputs(Manager *m);
 
 /* Remediation (daemon/remedy.c). */
 int manager_remedy_init(Manager *m);

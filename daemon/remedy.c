@@ -42,6 +42,7 @@ struct FixJob {
         char *text;
         bool changed;
         bool failed;
+        char **outcomes; /* applied for real: check id, outcome, ... (changed and failed only) */
         struct FixJob *next;
 };
 
@@ -62,6 +63,7 @@ static FixJob *fix_job_free(FixJob *j)
         free(j->error);
         json_object_put(j->json);
         free(j->text);
+        strv_free(j->outcomes);
         free(j);
         return NULL;
 }
@@ -85,6 +87,15 @@ static int job_fix(FixJob *j, const NpRoot *root)
                 return r;
         j->changed = run->changed && !run->dry_run;
         j->failed = np_fix_run_exit_code(run) != 0 && !run->dry_run;
+        FOREACH_ARRAY (e, run->entries, run->dry_run ? 0 : run->n_entries)
+                if (e->outcome == NP_FIX_CHANGED || e->outcome == NP_FIX_FAILED) {
+                        r = strv_extend(&j->outcomes, e->id);
+                        if (r >= 0)
+                                r = strv_extend(&j->outcomes,
+                                                np_fix_outcome_to_string(e->outcome));
+                        if (r < 0)
+                                return r;
+                }
         j->text = np_fix_run_to_text(run, false);
         r = np_fix_run_to_json(run, &j->json);
         return r < 0 ? r : (j->text ? 0 : -ENOMEM);
@@ -203,6 +214,9 @@ static int fix_job_done(sd_event_source *source, int fd, uint32_t revents, void 
                                  j->call ? "" : "AutoApply: ",
                                  j->kind == FIX_ROLLBACK ? "Rollback" : "Apply",
                                  j->failed ? "; some fixes failed" : "");
+                for (char **o = j->outcomes; o && o[0] && o[1]; o += 2)
+                        if (np_metrics_count_fix(&m->counters, o[0], o[1]) < 0)
+                                log_error("Out of memory counting fixes");
                 /* What changed must show in the report: evaluate everything again. */
                 if (j->changed || j->failed)
                         manager_schedule(m, NP_AREAS_ALL);
@@ -285,16 +299,14 @@ static int fix_method(NpVarlinkCall *call, json_object *parameters, Manager *m, 
         j = calloc(1, sizeof(*j));
         if (!j)
                 return -ENOMEM;
-        *j = (FixJob){
-                .kind = kind,
-                .profiles = TAKE_PTR(p.profiles),
-                .options = { .only = TAKE_PTR(p.only),
-                             .include_recommended = p.include_recommended,
-                             .update_node_records = p.update_node_records,
-                             .install_packages = p.install_packages,
-                             .dry_run = kind == FIX_PLAN || p.dry_run },
-                .call = np_varlink_call_ref(call),
-        };
+        j->kind = kind;
+        j->profiles = TAKE_PTR(p.profiles);
+        j->options.only = TAKE_PTR(p.only);
+        j->options.include_recommended = p.include_recommended;
+        j->options.update_node_records = p.update_node_records;
+        j->options.install_packages = p.install_packages;
+        j->options.dry_run = kind == FIX_PLAN || p.dry_run;
+        j->call = np_varlink_call_ref(call);
         if (p.change_id && !(j->change_id = strdup(p.change_id))) {
                 fix_job_free(j);
                 return -ENOMEM;

@@ -192,7 +192,11 @@ typedef struct NpDaemonSettings {
         uint64_t idle_timeout_usec; /* IdleTimeoutSec=: close idle Varlink connections; 0 = never */
         uint64_t max_connections;   /* MaxConnections=: Varlink connections in total */
         uint64_t max_connections_per_user; /* MaxConnectionsPerUser=: per peer UID */
+        char *feature_file; /* FeatureFile=: NFD feature file, NULL when off */
+        char *metrics_file; /* MetricsFile=: node_exporter textfile, NULL when off */
 } NpDaemonSettings;
+
+#define NP_DAEMON_FEATURE_FILE_DEFAULT "/etc/kubernetes/node-feature-discovery/features.d/nodeprep"
 
 #define NP_DAEMON_RESCAN_USEC_DEFAULT       (3600ULL * 1000000ULL)
 #define NP_DAEMON_IDLE_TIMEOUT_USEC_DEFAULT (60ULL * 1000000ULL)

@@ -2,6 +2,7 @@
 /* The site file /etc/nodeprep/nodeprep.conf (+ nodeprep.conf.d/ *.conf): see nodeprep.conf(5). */
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ NpSite *np_site_free(NpSite *s)
         strv_free(s->auto_apply);
         free(s->auto_apply_origin);
         free(s->include_recommended_origin);
+        free(s->daemon.feature_file);
+        free(s->daemon.metrics_file);
         free(s);
         return NULL;
 }
@@ -205,6 +208,23 @@ static int site_section_override(SiteParser *sp, const char *key, const char *va
         return -EINVAL;
 }
 
+/* An absolute file path without empty, "." or ".." components, not ending in "/". */
+static bool output_path_valid(const char *p)
+{
+        if (p[0] != '/' || strlen(p) >= PATH_MAX || endswith(p, "/"))
+                return false;
+        for (const char *c = p + 1; *c;) {
+                size_t n = strcspn(c, "/");
+
+                if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                c += n;
+                if (*c == '/')
+                        c++;
+        }
+        return true;
+}
+
 static int site_section_daemon(SiteParser *sp, const char *key, const char *value,
                                const char *origin, char **ret_error)
 {
@@ -224,6 +244,35 @@ static int site_section_daemon(SiteParser *sp, const char *key, const char *valu
         NpDaemonSettings *d = &sp->site->daemon;
 
         (void)origin;
+        if (streq(key, "FeatureFile") || streq(key, "MetricsFile")) {
+                bool metrics = streq(key, "MetricsFile");
+                char **dst = metrics ? &d->metrics_file : &d->feature_file;
+                const char *base;
+
+                if (value[0] == '\0') { /* empty: off */
+                        *dst = mfree(*dst);
+                        return 0;
+                }
+                if (!output_path_valid(value)) {
+                        *ret_error = strprintf("%s=%s: expected an absolute path to a file, "
+                                               "without \".\" or \"..\" components",
+                                               key, value);
+                        return -EINVAL;
+                }
+                base = strrchr(value, '/');
+                if (base[1] == '.') {
+                        *ret_error = strprintf("%s=%s: %s ignores hidden files", key, value,
+                                               metrics ? "node_exporter" : "Node Feature Discovery");
+                        return -EINVAL;
+                }
+                if (metrics && !endswith(value, ".prom")) {
+                        *ret_error = strprintf("%s=%s: node_exporter's textfile collector reads "
+                                               "only files named *.prom",
+                                               key, value);
+                        return -EINVAL;
+                }
+                return free_and_strdup(dst, value);
+        }
         for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
                 uint64_t v;
                 int r;
@@ -248,7 +297,8 @@ static int site_section_daemon(SiteParser *sp, const char *key, const char *valu
                 return 0;
         }
         *ret_error = strprintf("unknown key %s= in [Daemon] (expected RescanSec=, "
-                               "IdleTimeoutSec=, MaxConnections=, MaxConnectionsPerUser=)",
+                               "IdleTimeoutSec=, MaxConnections=, MaxConnectionsPerUser=, "
+                               "FeatureFile=, MetricsFile=)",
                                key);
         return -EINVAL;
 }
@@ -416,7 +466,10 @@ int np_site_load(const NpRoot *root, const char *path, NpSite **ret, char **ret_
                 .idle_timeout_usec = NP_DAEMON_IDLE_TIMEOUT_USEC_DEFAULT,
                 .max_connections = NP_DAEMON_MAX_CONNECTIONS_DEFAULT,
                 .max_connections_per_user = NP_DAEMON_MAX_PER_USER_DEFAULT,
+                .feature_file = strdup(NP_DAEMON_FEATURE_FILE_DEFAULT),
         };
+        if (!s->daemon.feature_file)
+                return -ENOMEM;
 
         if (path) {
                 /* An explicit --config: a file on this machine that must exist; no drop-ins. */
