@@ -98,6 +98,7 @@ int verb_check(const Args *a);
 int verb_facts(const Args *a);
 int verb_profiles(const Args *a);
 int verb_status(const Args *a);
+int verb_metrics(const Args *a);
 int verb_watch(const Args *a);
 int verb_call(const Args *a);
 int verb_plan(const Args *a);

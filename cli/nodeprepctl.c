@@ -55,6 +55,14 @@ static const Verb verbs[] = {
           0, verb_watch, "watch [--profile P]... [--json [--facts]] [--socket PATH]",
           "Print nodeprepd's report, then each new one as the host changes (--json: one\n"
           "report per line). Runs until interrupted." },
+        { "metrics",
+          FLAG_LOCAL | FLAG_SOCKET | FLAG_PROFILE | FLAG_SET | FLAG_ROOT | FLAG_CONFIG, 0,
+          verb_metrics, "metrics [--socket PATH] | metrics --local [--profile P]... [--root DIR]",
+          "Print Prometheus metrics (text exposition format 0.0.4): readiness per profile,\n"
+          "status per check, free disks, link speeds, evaluations and applied fixes.\n"
+          "Asks nodeprepd, or with --local evaluates once in this process.\n"
+          "Exit status: 0, 64 usage error, 65 bad configuration, 69 nodeprepd cannot be\n"
+          "reached." },
         { "call", FLAG_SOCKET | FLAG_MORE, 2, verb_call, "call METHOD [JSON] [--more] [--socket PATH]",
           "Call a Varlink method of nodeprepd and print the reply parameters, e.g.\n"
           "  nodeprepctl call io.nodeprep.GetReport '{\"profiles\": [\"iomesh\"]}'\n"

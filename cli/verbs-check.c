@@ -31,28 +31,25 @@ int verb_check(const Args *a)
         return print_report(a, report);
 }
 
-/* Everything any profile we can find would look at, for `facts` without --profile. */
-static int request_all_profiles(const NpRoot *root, NpProbeRequest *req)
+/* The names of every profile that can be found and loads, for `facts` without --profile. */
+static int all_profile_names(const NpRoot *root, char ***ret)
 {
+        _cleanup_strv_free_ char **names = NULL;
         NpProfileInfo *infos = NULL;
         size_t n = 0;
         int r;
 
-        req->system = req->kubelet = req->selinux = req->iscsi = req->iscsi_nodes = true;
-        req->disks = req->links = true;
         r = np_profile_list(root, &infos, &n);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                _cleanup_(np_profile_freep) NpProfile *p = NULL;
-                _cleanup_free_ char *error = NULL;
-
-                if (infos[i].error || np_profile_load(root, infos[i].name, &p, &error) < 0)
-                        continue;
-                r = np_probe_request_add_profile(req, p);
-        }
+        for (size_t i = 0; i < n && r >= 0; i++)
+                if (!infos[i].error)
+                        r = strv_extend(&names, infos[i].name);
         np_profile_info_free_many(infos, n);
-        return r;
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(names);
+        return 0;
 }
 
 int verb_facts(const Args *a)
@@ -60,21 +57,31 @@ int verb_facts(const Args *a)
         _cleanup_(np_root_freep) NpRoot *root = NULL;
         _cleanup_(np_probe_request_done) NpProbeRequest req = {};
         _cleanup_(np_facts_freep) NpFacts *facts = NULL;
-        int r;
+        _cleanup_(np_config_freep) NpConfig *config = NULL;
+        _cleanup_strv_free_ char **all = NULL;
+        Args b = *a;
+        int r = 0;
 
         r = open_root(a, &root);
         if (r != 0)
                 return r;
-        if (strv_length(a->profiles) > 0 || strv_length(a->sets) > 0) {
-                _cleanup_(np_config_freep) NpConfig *config = NULL;
-
-                r = load_config(a, root, &config);
+        /* Without --profile: everything any profile would look at, with the site file's
+         * settings and --set applied as `check` applies them (IncludeLoopDevices=, paths). */
+        if (strv_length(a->profiles) == 0) {
+                r = all_profile_names(root, &all);
+                if (r < 0)
+                        return error_exit(EXIT_SOFTWARE, "%s", strerror(-r));
+                b.profiles = all;
+        }
+        if (strv_length(b.profiles) > 0) {
+                r = load_config(&b, root, &config);
                 if (r != 0)
                         return r;
                 r = np_config_probe_request(config, &req);
-                req.system = req.kubelet = req.selinux = req.iscsi = req.iscsi_nodes = true;
-        } else
-                r = request_all_profiles(root, &req);
+        }
+        req.system = req.kubelet = req.selinux = req.iscsi = req.iscsi_nodes = true;
+        if (strv_length(a->profiles) == 0)
+                req.disks = req.links = true;
         if (r < 0)
                 return error_exit(EXIT_SOFTWARE, "%s", strerror(-r));
         r = np_probe(root, &req, &facts);

@@ -2,11 +2,13 @@
 /* nodeprepctl status, watch and call: ask nodeprepd over its Varlink socket. */
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "evaluate.h"
 #include "report/report.h"
 #include "util/strv.h"
 #include "varlink/client.h"
@@ -133,6 +135,20 @@ static int print_daemon_report(const Args *a, json_object *params, bool json_lin
         return np_report_exit_code(rep);
 }
 
+/* node-problem-detector reads only stdout and the exit code: 2 is its "Unknown". */
+static int npd_unknown(const char *fmt, ...) _printf_(1, 2);
+static int npd_unknown(const char *fmt, ...)
+{
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        text = strvprintf(fmt, ap);
+        va_end(ap);
+        printf("%.80s\n", text ? text : "nodeprep: out of memory");
+        return EXIT_UNDECIDED;
+}
+
 int verb_status(const Args *a)
 {
         _cleanup_(np_varlink_client_freep) NpVarlinkClient *c = NULL;
@@ -143,6 +159,19 @@ int verb_status(const Args *a)
 
         if (!params)
                 return error_exit(EXIT_SOFTWARE, "out of memory");
+        if (a->format == FORMAT_NPD) {
+                r = np_varlink_client_connect(socket_path(a), &c);
+                if (r < 0)
+                        return npd_unknown("nodeprep: cannot reach nodeprepd: %s", strerror(-r));
+                r = np_varlink_client_call(c, "io.nodeprep.GetReport", params, CALL_TIMEOUT_USEC,
+                                           &m, &error);
+                if (r < 0)
+                        return npd_unknown("nodeprep: nodeprepd did not answer: %s",
+                                           error ? error : strerror(-r));
+                if (m.error)
+                        return npd_unknown("nodeprep: nodeprepd: %s", m.error);
+                return print_daemon_report(a, m.parameters, false);
+        }
         r = connect_daemon(a, &c);
         if (r != 0)
                 return r;
@@ -238,4 +267,64 @@ int verb_call(const Args *a)
                 if (!m.continues)
                         return 0;
         }
+}
+
+/* `metrics`: nodeprepd's metrics, or with --local those of one evaluation in this process. */
+static int metrics_local(const Args *a)
+{
+        _cleanup_(np_root_freep) NpRoot *root = NULL;
+        _cleanup_(np_config_freep) NpConfig *config = NULL;
+        _cleanup_(np_report_freep) NpReport *report = NULL;
+        _cleanup_free_ char *text = NULL;
+        uint64_t start = np_now_usec();
+        NpMetricsCounters c = {};
+        int r;
+
+        r = open_root(a, &root);
+        if (r != 0)
+                return r;
+        r = load_config(a, root, &config);
+        if (r != 0)
+                return r;
+        r = np_evaluate(root, config, np_now_usec(), &report);
+        if (r < 0)
+                return error_exit(EXIT_SOFTWARE, "evaluation failed: %s", strerror(-r));
+        c.evaluations = 1;
+        c.last_evaluation_usec = np_now_usec();
+        c.last_duration_usec = c.last_evaluation_usec - MIN(start, c.last_evaluation_usec);
+        text = np_report_to_metrics(report, &c);
+        if (!text)
+                return error_exit(EXIT_SOFTWARE, "out of memory");
+        fputs(text, stdout);
+        return 0;
+}
+
+int verb_metrics(const Args *a)
+{
+        _cleanup_(np_varlink_client_freep) NpVarlinkClient *c = NULL;
+        _cleanup_(np_varlink_reply_message_done) NpVarlinkReplyMessage m = {};
+        _cleanup_free_ char *error = NULL;
+        json_object *text;
+        int r;
+
+        if (a->local)
+                return metrics_local(a);
+        if (a->root || a->config || a->sets || a->profiles)
+                return error_exit(EXIT_USAGE, "--profile, --root, --config and --set go with "
+                                              "--local: nodeprepd uses its own configuration");
+        r = connect_daemon(a, &c);
+        if (r != 0)
+                return r;
+        r = np_varlink_client_call(c, "io.nodeprep.GetMetrics", NULL, CALL_TIMEOUT_USEC, &m,
+                                   &error);
+        if (r < 0)
+                return error_exit(EXIT_UNAVAILABLE, "nodeprepd at %s did not answer: %s",
+                                  socket_path(a), error ? error : strerror(-r));
+        if (m.error)
+                return daemon_error(&m);
+        if (!json_object_object_get_ex(m.parameters, "text", &text) ||
+            !json_object_is_type(text, json_type_string))
+                return error_exit(EXIT_SOFTWARE, "nodeprepd's GetMetrics reply has no text");
+        fputs(json_object_get_string(text), stdout);
+        return 0;
 }

@@ -38,4 +38,15 @@ expect "check ids" "kmod.persistent:iscsi_tcp" nodeprepctl apply --only kmod.p
 expect "settings" "DataCIDR=" nodeprepctl check --set Da
 expect "methods" "io.nodeprep.GetReport" nodeprepctl call io.nodeprep.Get
 expect "help verbs" "rollback" nodeprepctl help ro
+expect "metrics options" "--local" nodeprepctl metrics --lo
+
+# Every verb nodeprepctl --help lists is completed, and nothing else.
+want=$(nodeprepctl --help | sed -n '/^Verbs:/,/^$/p' | awk 'NR > 1 && NF { print $1 }' | sort)
+got=$(complete_words nodeprepctl "" | sort)
+if [ "$want" = "$got" ]; then
+        echo "ok - verb list matches --help"
+else
+        echo "not ok - verb list: --help has $(tr '\n' ' ' <<<"$want"), completion $(tr '\n' ' ' <<<"$got")"
+        fail=1
+fi
 exit $fail
