@@ -4,6 +4,7 @@
  * check again. A step that fails is reported and the others still run: they fix other checks.
  */
 
+#include <assert.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +321,7 @@ static int exec_call(Applier *a, NpStep *s)
                 k = np_unit_start(s->unit, s->timeout_sec, &error);
                 break;
         case NP_STEP_COMMAND:
+                assert(s->argv && s->argv[0]); /* planned with an argv (fix-iscsi.c) */
                 k = np_command_run(s->argv, s->env, s->timeout_sec, &output);
                 if (k == -ENOENT)
                         error = strprintf("%s: not found", s->argv[0]);
@@ -504,7 +506,7 @@ int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions 
         r = np_fix_plan_report(root, config, before, o, false, run);
         if (r >= 0)
                 r = exec_steps(&a, 0);
-        journal = a.journal;
+        journal = a.journal; /* NOLINT(clang-analyzer-deadcode.DeadStores): freed by _cleanup_ */
         if (r < 0)
                 return r;
         r = np_evaluate(root, config, now_usec, &after);
@@ -517,7 +519,7 @@ int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions 
                 r = np_fix_plan_report(root, config, after, o, true, run);
                 if (r >= 0)
                         r = exec_steps(&a, first);
-                journal = a.journal;
+                journal = a.journal; /* NOLINT(clang-analyzer-deadcode.DeadStores): _cleanup_ */
                 if (r < 0)
                         return r;
                 after = np_report_free(after);

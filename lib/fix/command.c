@@ -119,7 +119,7 @@ int np_command_run(char *const *argv, char *const *extra_env, unsigned timeout_s
                 execve(path, argv, env);
                 _exit(127);
         }
-        wfd = safe_close(wfd);
+        wfd = safe_close(wfd); /* NOLINT(clang-analyzer-deadcode.DeadStores): _cleanup_close_ */
 
         for (;;) {
                 struct pollfd p = { .fd = rfd, .events = POLLIN };

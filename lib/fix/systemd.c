@@ -197,7 +197,7 @@ int np_unit_start(const char *unit, unsigned timeout_sec, char **ret_error)
                 if (r == 0)
                         r = sd_bus_wait(bus, deadline - now);
         }
-        jobs = w.jobs;
+        jobs = w.jobs; /* NOLINT(clang-analyzer-deadcode.DeadStores): freed by _cleanup_ */
         if (r == -ETIMEDOUT) {
                 *ret_error = strprintf("starting %s did not finish within %u s (job %s)", unit,
                                        timeout_sec, job);
