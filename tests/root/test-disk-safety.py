@@ -462,9 +462,9 @@ def test_disk_safety():
         assert_disks(r.json["facts"], loops, expected, "check --facts")
         for cid in ("disk.free-ssd", "disk.free-hdd"):
             assert_eq(r.status(cid), "pass", "check " + cid)
-        # `facts` takes the site file's [Settings] only with --profile or --set (without them it
-        # probes for every profile it finds, without loop devices): the --set spelling here.
-        r = nodeprepctl("facts", "--json", "--root", root, "--set", "IncludeLoopDevices=yes")
+        # `facts` without --profile probes for every profile, with the site file's [Settings]
+        # (IncludeLoopDevices=yes, MinDiskSize=32MB) applied as `check` applies them.
+        r = nodeprepctl("facts", "--json", "--root", root)
         assert_eq(r.code, 0, "facts: %r" % r)
         assert_disks(r.json, loops, expected, "facts --json")
         r = nodeprepctl("plan", "--local", "--profile", "iomesh", "--root", root, *ALL_FIXES)
