@@ -27,7 +27,8 @@ import time
 CACHE = os.environ.get("NODEPREP_VM_CACHE", "/var/cache/nodeprep-vm")
 SUITE = "bookworm"
 
-# The image recipe. Changing anything here (or in this file) changes the cache key.
+# The image recipe: these lists, the files written into the image and the Image class make the
+# cache key (recipe_key).
 BASE_PACKAGES = [
     "systemd", "systemd-sysv", "udev", "dbus", "linux-image-amd64", "initramfs-tools", "kmod",
     "iproute2", "ethtool", "open-iscsi", "e2fsprogs", "procps", "util-linux",
@@ -183,7 +184,7 @@ class Image:
             t0 = time.monotonic()
             self._build()
             log("image %s: built in %.0f s (%s)" %
-              (self.variant, time.monotonic() - t0, self.dir))
+                (self.variant, time.monotonic() - t0, self.dir))
             self._prune()
         return self
 
@@ -210,14 +211,14 @@ class Image:
         mirror = apt_mirror()
         t = time.monotonic()
         log("image %s: debootstrap %s from %s" % (self.variant, SUITE, mirror))
-        run(["debootstrap", "--variant=minbase",
-          "--include=" + ",".join(self.recipe["packages"]), SUITE, rootfs, mirror],
-          stdout=open(os.path.join(tmp, "debootstrap.log"), "w"),
-          stderr=subprocess.STDOUT)
+        with open(os.path.join(tmp, "debootstrap.log"), "w") as dlog:
+            run(["debootstrap", "--variant=minbase",
+                 "--include=" + ",".join(self.recipe["packages"]), SUITE, rootfs, mirror],
+                stdout=dlog, stderr=subprocess.STDOUT)
         log("image %s: debootstrap done in %.0f s" % (self.variant, time.monotonic() - t))
         self._configure(rootfs)
         q = run(["chroot", rootfs, "dpkg-query", "-W", "-f", "${Package} ${Version}\\n"],
-            stdout=subprocess.PIPE, text=True)
+                stdout=subprocess.PIPE, text=True)
         with open(os.path.join(tmp, "packages.txt"), "w") as f:
             f.write(q.stdout)
         boot = os.path.join(rootfs, "boot")
@@ -232,22 +233,62 @@ class Image:
 
         t = time.monotonic()
         raw = os.path.join(tmp, "root.raw")
-        run(["mkfs.ext4", "-q", "-F", "-L", "nproot", "-d", rootfs, raw, ROOT_SIZE])
+        run(["mkfs.ext4", "-q", "-F", "-L", "nproot", "-d", rootfs, raw, ROOT_SIZE],
+            stdout=subprocess.DEVNULL)
         run(["qemu-img", "convert", "-O", "qcow2", raw, os.path.join(tmp, "root.qcow2")])
         os.unlink(raw)
         shutil.rmtree(rootfs)
         self._make_disk(tmp, "opt", OPT_SIZE, "npopt")
         self._make_disk(tmp, "ext4disk", BIG_DISK, "npdata")
         log("image %s: disk images in %.0f s" % (self.variant, time.monotonic() - t))
+        if self.recipe["selinux"]:
+            self._relabel(tmp)
         with open(os.path.join(tmp, "done"), "w") as f:
             f.write(time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))
+
+    def _relabel(self, tmp):
+        """First boot of the SELinux image: label the file system (/.autorelabel; the guest
+        reboots when done), then boot it enforcing once to prove it comes up that way. Both
+        boots write into the image itself, so the tests start from a labelled system."""
+        staged = Image(self.variant)
+        staged.dir = tmp
+        work = tempfile.mkdtemp(prefix="firstboot-", dir=tmp)
+        vm = Vm(staged, work, root_image=os.path.join(tmp, "root.qcow2"), append="enforcing=0",
+                timeout=1800)
+        kept = os.path.join(CACHE, "firstboot-failed-%s" % time.strftime("%Y%m%dT%H%M%S"))
+        try:
+            t = time.monotonic()
+            how = vm.boot("relabel")
+            if how != "reboot":
+                raise VmError("SELinux relabel boot ended by %s, not a reboot; see %s" %
+                              (how, kept))
+            log("image %s: relabelled in %.0f s" % (self.variant, time.monotonic() - t))
+            with open(os.path.join(vm.share, "test.sh"), "w") as f:
+                f.write("#!/bin/sh\ncat /sys/fs/selinux/enforce >/mnt/share/enforce\n"
+                        "test ! -e /.autorelabel\necho $? >/mnt/share/relabelled\n")
+            os.chmod(os.path.join(vm.share, "test.sh"), 0o755)
+            vm.append = ""
+            vm.boot("enforcing")
+            enforce = open(os.path.join(vm.share, "enforce")).read().strip()
+            relabelled = open(os.path.join(vm.share, "relabelled")).read().strip()
+            if enforce != "1" or relabelled != "0":
+                raise VmError("SELinux image: enforce=%s, /.autorelabel %s after the relabel; "
+                              "see %s" % (enforce, "gone" if relabelled == "0" else "still there",
+                                          kept))
+        except BaseException:
+            vm.close()
+            # The build directory goes away with the failure: keep the console logs.
+            shutil.move(work, kept)
+            raise
+        vm.close()
+        shutil.rmtree(work)
 
     @staticmethod
     def _make_disk(tmp, name, size, label):
         raw = os.path.join(tmp, name + ".raw")
         run(["truncate", "-s", size, raw])
         run(["mkfs.ext4", "-q", "-F", "-L", label,
-          "-E", "lazy_itable_init=1,lazy_journal_init=1", raw])
+             "-E", "lazy_itable_init=1,lazy_journal_init=1", raw])
         run(["qemu-img", "convert", "-O", "qcow2", raw, os.path.join(tmp, name + ".qcow2")])
         os.unlink(raw)
 
@@ -259,8 +300,10 @@ class Image:
                 f.write(text)
             os.chmod(p, mode)
 
+        clog = open(os.path.join(os.path.dirname(rootfs), "configure.log"), "a")
+
         def chroot(*cmd):
-            run(["chroot", rootfs] + list(cmd), stdout=subprocess.DEVNULL)
+            run(["chroot", rootfs] + list(cmd), stdout=clog, stderr=subprocess.STDOUT)
 
         write("/etc/hostname", "npvm\n")
         write("/etc/hosts", "127.0.0.1 localhost\n127.0.1.1 npvm\n")
@@ -292,6 +335,7 @@ class Image:
         if self.recipe["selinux"]:
             write("/etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=default\n")
             write("/.autorelabel", "")
+        clog.close()
 
 
 def _die_with_parent():
@@ -308,20 +352,25 @@ class Vm:
     """One QEMU run of an image. persistent=True boots a per-run qcow2 overlay on the cached
     image (kept across boots of this Vm, deleted in close()); otherwise snapshot=on."""
 
-    def __init__(self, image, workdir, persistent=False, bond_nics=False, selinux=False,
-          timeout=900):
+    def __init__(self, image, workdir, persistent=False, bond_nics=False, root_image=None,
+                 append="", timeout=900):
         self.image = image
         self.workdir = workdir
         self.share = os.path.join(workdir, "share")
         os.makedirs(self.share, exist_ok=True)
-        self.persistent = persistent
+        self.persistent = persistent or root_image is not None
         self.bond_nics = bond_nics
-        self.selinux = selinux
+        self.selinux = image.recipe["selinux"]
+        self.append = append
         self.timeout = timeout
         self.proc = None
         self.boots = 0
         self.overlays = []
-        if persistent:
+        # root_image: boot that file writable (the image build's first boot); persistent: a
+        # per-run overlay on the cached image, kept across this Vm's boots.
+        if root_image:
+            self.root = root_image
+        elif persistent:
             self.root = self._overlay("root")
         self.disks = {}
         for name in ["ssd", "hdd", "nvme"]:
@@ -332,7 +381,7 @@ class Vm:
     def _overlay(self, name):
         p = os.path.join(self.workdir, name + "-overlay.qcow2")
         run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2",
-          "-b", self.image.path(name + ".qcow2"), p])
+             "-b", self.image.path(name + ".qcow2"), p])
         self.overlays.append(p)
         return p
 
@@ -342,6 +391,8 @@ class Vm:
             "nodeprep.vmtest=1"
         if self.selinux:
             append += " security=selinux selinux=1"
+        if self.append:
+            append += " " + self.append
         if self.persistent:
             root = "file=%s,format=qcow2,if=none,id=root" % self.root
         else:
@@ -374,9 +425,9 @@ class Vm:
             # UDP to a loopback port nothing listens on: frames go nowhere.
             port = 40000 + (os.getpid() % 2000) * 8 + i
             cmd += ["-netdev", "socket,id=n%d,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d" %
-                (i, port, port + 4),
-                "-device", "virtio-net-pci,netdev=n%d,mac=%s,speed=%d,duplex=full" %
-                (i, mac, speed)]
+                    (i, port, port + 4),
+                    "-device", "virtio-net-pci,netdev=n%d,mac=%s,speed=%d,duplex=full" %
+                    (i, mac, speed)]
         return cmd
 
     def boot(self, label):
@@ -389,14 +440,14 @@ class Vm:
         t0 = time.monotonic()
         qlog = open(os.path.join(self.workdir, "qemu-%d.log" % self.boots), "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
-                      stderr=subprocess.STDOUT, start_new_session=True,
-                      preexec_fn=_die_with_parent)
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         try:
             rc = self.proc.wait(timeout=self.timeout)
         except subprocess.TimeoutExpired:
             self.kill()
             raise VmError("boot %d (%s): no power-off after %d s; console: %s" %
-                   (self.boots, label, self.timeout, console))
+                          (self.boots, label, self.timeout, console))
         finally:
             qlog.close()
         self.proc = None
@@ -404,14 +455,14 @@ class Vm:
         text = open(console, errors="replace").read() if os.path.exists(console) else ""
         if rc != 0:
             raise VmError("boot %d (%s): qemu exited %d; see %s" %
-                   (self.boots, label, rc, qlog.name))
+                          (self.boots, label, rc, qlog.name))
         if "reboot: Power down" in text:
             how = "poweroff"
         elif "Restarting system" in text:
             how = "reboot"
         else:
             raise VmError("boot %d (%s): qemu ended without a power-off or reboot "
-                   "message; console: %s" % (self.boots, label, console))
+                          "message; console: %s" % (self.boots, label, console))
         log("boot %d (%s): %s after %.1f s" % (self.boots, label, how, took))
         return how
 

@@ -4,66 +4,25 @@
 Boot 1: install the package, check the IOMesh profile against the real kernel, systemd and
 open-iscsi, load iscsi_tcp, persist it in modules-load.d, reboot. Boot 2 (same overlay): the
 module is back from modules-load.d; upgrade to a second package revision keeping an edited
-conffile; remove; purge leaves no file behind.
+conffile; remove; purge leaves no file.
 
 Each guest stage is a stage_NAME function in guest/basic.sh; each has an assert_NAME function
-here. A later stage is one more pair (the daemon's socket activation and `status --json`,
-`apply`, `rollback`, the disk and NIC checks once those probes are merged).
-
-Environment: NODEPREP_VM_DEBS=DIR uses nodeprep_*-1_*.deb and nodeprep_*-2_*.deb from DIR
-instead of building them; NODEPREP_VM_KEEP=1 keeps the run directory on success too;
-NODEPREP_VM_LOGDIR is where run directories go (default /var/tmp).
+here. A later step is one more pair (the daemon's socket activation and `status --json`,
+`apply`, `rollback`, the disk and NIC checks once those probes are merged). Environment
+variables: see scenario.py.
 """
-import glob
-import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import npvm  # noqa: E402
-
-SRCDIR = os.environ.get("NODEPREP_SRCDIR",
-                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-GUEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest")
+import scenario  # noqa: E402
+from scenario import Failure, checks, expect, load, status  # noqa: E402
 
 # [boot label, guest stages, how the boot must end]
 BOOTS = [
     ("install", ["install", "check", "modprobe", "persist"], "reboot"),
     ("after-reboot", ["after_reboot", "upgrade", "remove", "purge"], "poweroff"),
 ]
-
-
-class Failure(Exception):
-    pass
-
-
-def expect(cond, what):
-    if not cond:
-        raise Failure(what)
-
-
-def load(out, name):
-    with open(os.path.join(out, name)) as f:
-        return json.load(f) if name.endswith(".json") else f.read()
-
-
-def checks(out, name="check.json"):
-    report = load(out, name)
-    expect(len(report["profiles"]) == 1, "%s: one profile expected" % name)
-    return {c["id"]: c for c in report["profiles"][0]["checks"]}, report
-
-
-def status(cs, cid, want, what=""):
-    c = cs.get(cid)
-    expect(c is not None, "no check %s in the report" % cid)
-    expect(c["status"] == want, "%s is %s, expected %s%s (observed %r, message %r)" %
-           (cid, c["status"], want, " " + what if what else "", c["observed"], c["message"]))
-    return c
 
 
 def module(facts, name):
@@ -116,7 +75,7 @@ def assert_check(out):
     expect(m["state"] == "available", "iscsi_tcp state %r, expected available" % m["state"])
     status(cs, "kmod.persistent:iscsi_tcp", "fail")
     # /opt is a 512 MB file system of its own.
-    c = status(cs, "fs.free:/opt", "fail")
+    status(cs, "fs.free:/opt", "fail")
     fs = [f for f in facts["filesystems"] if f["path"] == "/opt"][0]
     expect(fs["mount_point"] == "/opt" and fs["fs_type"] == "ext4",
            "/opt facts: %r" % fs)
@@ -149,7 +108,8 @@ def assert_modprobe(out):
     cs, _ = checks(out)
     status(cs, "kmod.loaded:iscsi_tcp", "pass")
     status(cs, "kmod.persistent:iscsi_tcp", "fail", "(loaded by hand only)")
-    expect(module(load(out, "facts.json"), "iscsi_tcp")["state"] == "loaded", "state after modprobe")
+    state = module(load(out, "facts.json"), "iscsi_tcp")["state"]
+    expect(state == "loaded", "iscsi_tcp state after modprobe: %r" % state)
 
 
 def assert_persist(out):
@@ -183,7 +143,8 @@ def assert_upgrade(out):
 
 
 def assert_remove(out):
-    expect(load(out, "status.txt").strip() == "rc", "status after remove: " + load(out, "status.txt"))
+    st = load(out, "status.txt").strip()
+    expect(st == "rc", "dpkg status after remove: %r" % st)
     paths = dict(reversed(line.split(None, 1)) for line in load(out, "paths.txt").splitlines())
     expect(paths["/usr/bin/nodeprepctl"] == "absent", "nodeprepctl left after remove")
     expect(paths["/usr/share/nodeprep"] == "absent", "profiles left after remove")
@@ -198,119 +159,5 @@ def assert_purge(out):
     expect(diff == "", "files differ from before the install:\n" + diff)
 
 
-# ---- the run ----------------------------------------------------------------------------------
-
-def build_debs(workdir):
-    prebuilt = os.environ.get("NODEPREP_VM_DEBS")
-    debs = os.path.join(workdir, "share", "debs")
-    os.makedirs(debs, exist_ok=True)
-    if prebuilt:
-        for rev in (1, 2):
-            found = glob.glob(os.path.join(prebuilt, "nodeprep_*-%d_*.deb" % rev))
-            expect(len(found) == 1, "NODEPREP_VM_DEBS: no single nodeprep_*-%d_*.deb" % rev)
-            shutil.copy(found[0], debs)
-        return debs
-    env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck")
-    for rev in (1, 2):
-        t = time.monotonic()
-        out = os.path.join(workdir, "pkgs-%d" % rev)
-        r = subprocess.run([os.path.join(SRCDIR, "packaging", "build-packages"), "--deb",
-                            "--no-lint", "--revision", str(rev), "--outdir", out], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if r.returncode != 0:
-            raise Failure("build-packages --revision %d failed:\n%s" % (rev, r.stdout))
-        for d in glob.glob(os.path.join(out, "*.deb")):
-            shutil.copy(d, debs)
-        shutil.rmtree(out)
-        npvm.log("step build nodeprep .deb revision %d: %.0f s" % (rev, time.monotonic() - t))
-    return debs
-
-
-def check_image_has_depends(image, debs):
-    """The guest has no network: every Depends of the package must be in the image already."""
-    have = image.packages()
-    for deb in glob.glob(os.path.join(debs, "*.deb")):
-        dep = subprocess.run(["dpkg-deb", "-f", deb, "Depends"], stdout=subprocess.PIPE,
-                             text=True, check=True).stdout
-        for clause in filter(None, (c.strip() for c in dep.split(","))):
-            alts = [a.split()[0].split(":")[0] for a in clause.split("|")]
-            expect(any(a in have for a in alts),
-                   "%s depends on %s, which the image lacks: add it to RUNTIME_PACKAGES in "
-                   "tests/vm/npvm.py" % (os.path.basename(deb), clause))
-
-
-def run_boot(vm, label, stages, want):
-    share = vm.share
-    with open(os.path.join(share, "stages"), "w") as f:
-        f.write("\n".join(stages) + "\n")
-    done_file = os.path.join(share, "out", "stages.done")
-    seen = len(open(done_file).read().splitlines()) if os.path.exists(done_file) else 0
-    how = vm.boot(label)
-    done = open(done_file).read().splitlines()[seen:] if os.path.exists(done_file) else []
-    results = {}
-    for line in done:
-        name, rc, start, end = line.split()
-        results[name] = int(rc)
-        npvm.log("  guest stage %-13s rc=%s %6.1f s" % (name, rc, float(end) - float(start)))
-    for name in stages:
-        out = os.path.join(share, "out", name)
-        if name not in results:
-            raise Failure("guest stage %s did not run (boot %s ended by %s); see %s" %
-                          (name, label, how, os.path.join(share, "test.log")))
-        if results[name] != 0:
-            log = open(os.path.join(out, "log"), errors="replace").read()
-            raise Failure("guest stage %s failed (rc %d); last lines of its log:\n%s" %
-                          (name, results[name], "\n".join(log.splitlines()[-30:])))
-        globals()["assert_" + name](out)
-        npvm.log("  assert %-18s ok" % name)
-    expect(how == want, "boot %s ended by %s, expected %s" % (label, how, want))
-
-
-def main():
-    reason = npvm.skip_reason()
-    if reason:
-        print("SKIP: " + reason)
-        return 77
-    npvm.install_signal_handlers()
-    logdir = os.environ.get("NODEPREP_VM_LOGDIR", "/var/tmp")
-    os.makedirs(logdir, exist_ok=True)
-    workdir = tempfile.mkdtemp(prefix="nodeprep-vm-basic-", dir=logdir)
-    t0 = time.monotonic()
-    vm = None
-    ok = False
-    try:
-        t = time.monotonic()
-        image = npvm.Image("base").ensure()
-        npvm.log("step image: %.0f s" % (time.monotonic() - t))
-        debs = build_debs(workdir)
-        check_image_has_depends(image, debs)
-        vm = npvm.Vm(image, workdir, persistent=True)
-        for name in ["run-stages.sh", "basic.sh"]:
-            shutil.copy(os.path.join(GUEST, name), vm.share)
-        os.rename(os.path.join(vm.share, "run-stages.sh"), os.path.join(vm.share, "test.sh"))
-        os.rename(os.path.join(vm.share, "basic.sh"), os.path.join(vm.share, "scenario.sh"))
-        os.chmod(os.path.join(vm.share, "test.sh"), 0o755)
-        for label, stages, want in BOOTS:
-            t = time.monotonic()
-            run_boot(vm, label, stages, want)
-            npvm.log("step boot %s: %.0f s" % (label, time.monotonic() - t))
-        ok = True
-    except (Failure, npvm.VmError) as e:
-        print("FAIL: %s" % e, flush=True)
-    except KeyboardInterrupt as e:
-        print("INTERRUPTED: %s" % e, flush=True)
-    except Exception:
-        traceback.print_exc()
-    finally:
-        if vm:
-            vm.close()
-        npvm.log("total %.0f s" % (time.monotonic() - t0))
-        if ok and not os.environ.get("NODEPREP_VM_KEEP"):
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print("kept: %s (console logs, qemu command lines, guest outputs)" % workdir)
-    return 0 if ok else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(scenario.run("basic", "base", "basic.sh", BOOTS, globals()))
