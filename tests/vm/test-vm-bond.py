@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scenario  # noqa: E402
 from scenario import checks, expect, load, status  # noqa: E402
 
-BOOTS = [("bond-vlan", ["netdev", "check"], "poweroff")]
+BOOTS = [("bond-vlan", ["install", "netdev", "check"], "poweroff")]
 NO_PROBE = "link probe not available in this build"
 
 
@@ -28,6 +28,10 @@ def link_probe_missing():
     facts = json.loads(subprocess.run([ctl, "facts", "--json"], stdout=subprocess.PIPE,
                                       text=True).stdout)
     return facts.get("links_unknown") == NO_PROBE
+
+
+def assert_install(out):
+    expect(load(out, "version.txt").strip().endswith("-1"), "nodeprep not installed")
 
 
 def assert_netdev(out):

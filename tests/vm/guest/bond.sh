@@ -12,6 +12,11 @@ ifname() {
         ip -o link | awk -v mac="$1" 'index($0, mac) { sub(":$", "", $2); print $2 }'
 }
 
+stage_install() {
+        apt-get install -y --no-install-recommends "$S"/debs/nodeprep_*-1_*.deb
+        dpkg-query -W -f='${Version}\n' nodeprep >version.txt
+}
+
 stage_netdev() {
         modprobe bonding
         modprobe 8021q

@@ -16,14 +16,21 @@ selinux_state() {
         id -Z >context.txt || true
 }
 
+# For a person reading a failed run: what the policy denied, when the stage ends (ok or not).
+keep_denials() {
+        trap 'grep denied /var/log/audit/audit.log >denials.txt || true' EXIT
+}
+
 stage_install() {
-        apt-get install -y --no-install-recommends "$S"/debs/nodeprep_*-1_*.deb
+        keep_denials
         selinux_state
+        apt-get install -y --no-install-recommends "$S"/debs/nodeprep_*-1_*.deb
         np_check check
 }
 
 # Stand-in for `nodeprepctl apply` (issue 5) until it exists: the IOMesh page's step 3.
 stage_permissive() {
+        keep_denials
         setenforce 0
         sed -i 's/^SELINUX=enforcing$/SELINUX=permissive/' /etc/selinux/config
         selinux_state
@@ -32,6 +39,7 @@ stage_permissive() {
 }
 
 stage_after_reboot() {
+        keep_denials
         selinux_state
         np_check check
 }
