@@ -4,8 +4,8 @@
 A scenario is a list of boots, each a list of guest stages (stage_NAME functions of a shell file
 in guest/) and how the boot must end ("reboot" or "poweroff"), plus one assert_NAME function per
 stage in the test script, called with the stage's output directory. run() builds or finds the
-image, builds the .deb twice (revisions 1 and 2, for upgrades), boots, prints each step with its
-timing, and keeps the run directory on failure.
+image, builds the .deb (revisions 1 and 2 when the scenario upgrades), boots, prints each step
+with its timing, and keeps the run directory on failure.
 
 Environment: NODEPREP_VM_DEBS=DIR takes nodeprep_*-1_*.deb and nodeprep_*-2_*.deb from DIR
 instead of building them; NODEPREP_VM_KEEP=1 keeps the run directory on success too;
@@ -60,19 +60,19 @@ def status(cs, cid, want, what=""):
     return c
 
 
-def build_debs(workdir):
+def build_debs(workdir, revisions):
     prebuilt = os.environ.get("NODEPREP_VM_DEBS")
     debs = os.path.join(workdir, "share", "debs")
     os.makedirs(debs, exist_ok=True)
     if prebuilt:
-        for rev in (1, 2):
+        for rev in revisions:
             found = glob.glob(os.path.join(prebuilt, "nodeprep_*-%d_*.deb" % rev))
             expect(len(found) == 1, "NODEPREP_VM_DEBS: no single nodeprep_*-%d_*.deb" % rev)
             shutil.copy(found[0], debs)
         return debs
     # The package's own unit tests ran in the package suite; here only the .deb matters.
     env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck")
-    for rev in (1, 2):
+    for rev in revisions:
         t = time.monotonic()
         out = os.path.join(workdir, "pkgs-%d" % rev)
         r = subprocess.run([os.path.join(SRCDIR, "packaging", "build-packages"), "--deb",
@@ -127,8 +127,10 @@ def run_boot(vm, label, stages, want, asserts):
     expect(how == want, "boot %s ended by %s, expected %s" % (label, how, want))
 
 
-def run(name, variant, guest_script, boots, asserts, persistent=True, bond_nics=False):
-    """Run one scenario; return the exit status for meson (0, 1, or 77 when it cannot run)."""
+def run(name, variant, guest_script, boots, asserts, persistent=True, bond_nics=False,
+        revisions=(1, 2)):
+    """Run one scenario; return the exit status for meson (0, 1, or 77 when it cannot run).
+    revisions: the .deb revisions the guest gets in /mnt/share/debs (2 is for upgrades)."""
     reason = npvm.skip_reason(variant)
     if reason:
         print("SKIP: " + reason)
@@ -145,7 +147,7 @@ def run(name, variant, guest_script, boots, asserts, persistent=True, bond_nics=
         t = time.monotonic()
         image = npvm.Image(variant).ensure()
         npvm.log("step image %s: %.0f s" % (variant, time.monotonic() - t))
-        debs = build_debs(workdir)
+        debs = build_debs(workdir, revisions)
         check_image_has_depends(image, debs)
         vm = npvm.Vm(image, workdir, persistent=persistent, bond_nics=bond_nics)
         shutil.copy(os.path.join(GUEST, "run-stages.sh"), os.path.join(vm.share, "test.sh"))

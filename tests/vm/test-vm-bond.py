@@ -66,4 +66,4 @@ if __name__ == "__main__":
               "this scenario to assert about nodeprep; NODEPREP_VM_FORCE=1 boots anyway" % NO_PROBE)
         sys.exit(77)
     sys.exit(scenario.run("bond", "base", "bond.sh", BOOTS, globals(), persistent=False,
-                          bond_nics=True))
+                          bond_nics=True, revisions=(1,)))

@@ -47,4 +47,5 @@ def assert_after_reboot(out):
 
 
 if __name__ == "__main__":
-    sys.exit(scenario.run("selinux", "selinux", "selinux.sh", BOOTS, globals()))
+    sys.exit(scenario.run("selinux", "selinux", "selinux.sh", BOOTS, globals(),
+                          revisions=(1,)))
