@@ -123,19 +123,45 @@ def test_rpm_contents():
         assert any(f.endswith("/systemd/system/" + u) for f in files), "%s not in .rpm" % u
 
 
-def test_revision():
+def test_revision_upgrade_erase():
+    """Revision 2 sorts after 1 for dpkg; rpm (into a private root, no scriptlets: there is no
+    systemd in it) keeps an edited site file on upgrade, saves it as .rpmsave on erase and
+    leaves nothing else behind. The .deb side of this runs in the VM suite (vm-basic)."""
     if OUT is None:
         raise Skip("no packages")
     out = tempfile.mkdtemp(prefix="nodeprep-packages-rev-")
     try:
         env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck")
-        subprocess.run([os.path.join(SRCDIR, "packaging", "build-packages"), "--deb", "--no-lint",
+        subprocess.run([os.path.join(SRCDIR, "packaging", "build-packages"), "--no-lint",
                         "--revision", "2", "--outdir", out], env=env, check=True,
                        stdout=subprocess.DEVNULL)
-        deb = glob.glob(os.path.join(out, "*.deb"))[0]
+        deb2 = glob.glob(os.path.join(out, "nodeprep_*-2_*.deb"))[0]
+        rpm2 = glob.glob(os.path.join(out, "nodeprep-*-2.*.rpm"))[0]
         v1 = sh("dpkg-deb", "-f", one("nodeprep_*-1_*.deb"), "Version").strip()
-        v2 = sh("dpkg-deb", "-f", deb, "Version").strip()
+        v2 = sh("dpkg-deb", "-f", deb2, "Version").strip()
         subprocess.run(["dpkg", "--compare-versions", v2, "gt", v1], check=True)
+
+        root = os.path.join(out, "root")
+        os.mkdir(root)
+        rpm = ["rpm", "--root", root, "--nodeps", "--noscripts"]
+        sh("rpm", "--root", root, "--initdb")
+        sh(*rpm, "-i", one("nodeprep-*-1.*.rpm"))
+        conf = os.path.join(root, "etc/nodeprep/nodeprep.conf")
+        with open(conf, "a") as f:
+            f.write("# edited by test-packages\n")
+        sh(*rpm, "-U", rpm2)
+        assert_eq(sh("rpm", "--root", root, "-q", "nodeprep").strip().rsplit("-", 1)[1][:1], "2",
+                  "release after the upgrade")
+        assert_in("# edited by test-packages", open(conf).read(), "site file after the upgrade")
+        assert_eq(sorted(os.listdir(os.path.dirname(conf))), ["nodeprep.conf"], "/etc/nodeprep")
+        sh(*rpm, "-e", "nodeprep")
+        left = []
+        for d, dirs, files in os.walk(root):
+            rel = os.path.relpath(d, root)
+            dirs[:] = [n for n in dirs if os.path.join(rel, n) not in
+                       ("var/lib/rpm", "root/.rpmdb", "usr/lib/sysimage")]
+            left += [os.path.join("/", rel, n) for n in files]
+        assert_eq(sorted(left), ["/etc/nodeprep/nodeprep.conf.rpmsave"], "files left after erase")
     finally:
         shutil.rmtree(out)
 
