@@ -5,6 +5,7 @@ as a conffile / %config(noreplace), the man pages, the state directory (created 
 postinst and removed only on purge), and the daemon's units with their scriptlets whenever the
 source tree installs units."""
 import glob
+import atexit
 import os
 import re
 import shutil
@@ -48,6 +49,7 @@ def build():
     if missing:
         raise Skip("missing %s (tools/install-deps --test)" % ", ".join(missing))
     OUT = tempfile.mkdtemp(prefix="nodeprep-packages-")
+    atexit.register(shutil.rmtree, OUT, True)  # also when a test fails
     r = subprocess.run([os.path.join(SRCDIR, "packaging", "build-packages"), "--outdir", OUT],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     print("\n".join("# " + line for line in r.stdout.splitlines()))
@@ -58,6 +60,18 @@ def one(pattern):
     found = glob.glob(os.path.join(OUT, pattern))
     assert_eq(len(found), 1, "packages matching %s" % pattern)
     return found[0]
+
+
+# What issues 4 and 8 add to both packages: the daemon, its tmpfiles.d snippet (the NFD
+# directory), bash completion, the daemon's and the interface's man pages, the NPD example.
+SHIPPED = ["/usr/bin/nodeprepctl", "/usr/sbin/nodeprepd", "/etc/nodeprep/nodeprep.conf",
+           "/usr/lib/tmpfiles.d/nodeprep.conf",
+           "/usr/share/bash-completion/completions/nodeprepctl",
+           "/usr/share/man/man8/nodeprepctl.8.gz", "/usr/share/man/man8/nodeprepd.8.gz",
+           "/usr/share/man/man7/nodeprep-varlink.7.gz", "/usr/share/man/man5/nodeprep.conf.5.gz",
+           "/usr/share/man/man5/nodeprep.profile.5.gz",
+           "/usr/share/nodeprep/npd/nodeprep-plugin-monitor.json"]
+NFD_CLEANUP = "/etc/kubernetes/node-feature-discovery/features.d/nodeprep"
 
 
 def test_build_and_lint():
@@ -72,9 +86,7 @@ def test_deb_contents():
     deb = one("nodeprep_*-1_*.deb")
     files = set(re.sub(r"^\./", "/", line.split()[-1]) for line in
                 sh("dpkg-deb", "-c", deb).splitlines())
-    for p in ["/usr/bin/nodeprepctl", "/etc/nodeprep/nodeprep.conf",
-              "/usr/share/man/man8/nodeprepctl.8.gz", "/usr/share/man/man5/nodeprep.conf.5.gz",
-              "/usr/share/man/man5/nodeprep.profile.5.gz", "/usr/share/doc/nodeprep/copyright"]:
+    for p in SHIPPED + ["/usr/share/doc/nodeprep/copyright"]:
         assert_in(p, files, "the .deb")
     shipped = sorted(os.path.basename(p) for p in files
                      if p.startswith("/usr/share/nodeprep/profiles/") and p.endswith(".conf"))
@@ -87,6 +99,8 @@ def test_deb_contents():
         postinst = open(os.path.join(ctl, "postinst")).read()
         postrm = open(os.path.join(ctl, "postrm")).read()
         assert_in("install -d -m 0755 /var/lib/nodeprep", postinst, "postinst")
+        assert_in("systemd-tmpfiles", postinst, "postinst creates the NFD directory")
+        assert_in(NFD_CLEANUP, postrm, "postrm removes nodeprepd's NFD labels")
         purge = re.search(r'if \[ "\$1" = purge \]; then(.*?)\nfi', postrm, re.S)
         assert purge and "rm -rf /var/lib/nodeprep" in purge.group(1), \
             "postrm removes /var/lib/nodeprep only on purge:\n" + postrm
@@ -106,8 +120,7 @@ def test_rpm_contents():
         raise Skip("no packages")
     rpm = one("nodeprep-*-1.*.rpm")
     files = set(sh("rpm", "-qlp", rpm).split())
-    for p in ["/usr/bin/nodeprepctl", "/etc/nodeprep/nodeprep.conf", "/var/lib/nodeprep",
-              "/usr/share/man/man8/nodeprepctl.8.gz"]:
+    for p in SHIPPED + ["/var/lib/nodeprep"]:
         assert_in(p, files, "the .rpm")
     shipped = sorted(os.path.basename(p) for p in files
                      if p.startswith("/usr/share/nodeprep/profiles/") and p.endswith(".conf"))
@@ -119,6 +132,8 @@ def test_rpm_contents():
     scripts = sh("rpm", "-qp", "--scripts", rpm)
     for u in ["nodeprepd.service", "nodeprep.socket"]:
         assert_in(u, scripts, "rpm scriptlets")
+    assert_in("systemd-tmpfiles --create nodeprep.conf", scripts, "rpm %post")
+    assert_in(NFD_CLEANUP, scripts, "rpm %postun")
     for u in units_in_tree():
         assert any(f.endswith("/systemd/system/" + u) for f in files), "%s not in .rpm" % u
 
