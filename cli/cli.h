@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "profile/profile.h"
+#include "report/report.h"
 #include "util/macro.h"
 #include "util/root.h"
 
@@ -81,6 +82,8 @@ int print_json(json_object *o);
 /* Load the configuration, mapping failures to exit codes; 0 on success, else the exit code. */
 int load_config(const Args *a, const NpRoot *root, NpConfig **ret);
 int open_root(const Args *a, NpRoot **ret);
+/* Open the root, load the configuration and evaluate here; 0, or the exit code (said). */
+int evaluate_local(const Args *a, NpReport **ret);
 OutputFormat output_format_from_string(const char *s);
 /* Print a report in the requested format; returns the exit code (Nagios codes for nagios). */
 struct NpReport;

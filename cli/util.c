@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "evaluate.h"
 #include "report/report.h"
 #include "util/strv.h"
 
@@ -63,6 +64,24 @@ int load_config(const Args *a, const NpRoot *root, NpConfig **ret)
                                   error ? error : strerror(-r));
         STRV_FOREACH (w, (*ret)->warnings)
                 fprintf(stderr, "nodeprepctl: warning: %s\n", *w);
+        return 0;
+}
+
+int evaluate_local(const Args *a, NpReport **ret)
+{
+        _cleanup_(np_root_freep) NpRoot *root = NULL;
+        _cleanup_(np_config_freep) NpConfig *config = NULL;
+        int r;
+
+        r = open_root(a, &root);
+        if (r != 0)
+                return r;
+        r = load_config(a, root, &config);
+        if (r != 0)
+                return r;
+        r = np_evaluate(root, config, np_now_usec(), ret);
+        if (r < 0)
+                return error_exit(EXIT_SOFTWARE, "evaluation failed: %s", strerror(-r));
         return 0;
 }
 

@@ -13,22 +13,10 @@
 
 int verb_check(const Args *a)
 {
-        _cleanup_(np_root_freep) NpRoot *root = NULL;
-        _cleanup_(np_config_freep) NpConfig *config = NULL;
         _cleanup_(np_report_freep) NpReport *report = NULL;
-        int r;
+        int r = evaluate_local(a, &report);
 
-        r = open_root(a, &root);
-        if (r != 0)
-                return r;
-        r = load_config(a, root, &config);
-        if (r != 0)
-                return r;
-        r = np_evaluate(root, config, np_now_usec(), &report);
-        if (r < 0)
-                return error_exit(EXIT_SOFTWARE, "evaluation failed: %s", strerror(-r));
-
-        return print_report(a, report);
+        return r != 0 ? r : print_report(a, report);
 }
 
 /* The names of every profile that can be found and loads, for `facts` without --profile. */

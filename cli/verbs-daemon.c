@@ -42,6 +42,22 @@ int connect_daemon(const Args *a, NpVarlinkClient **ret)
         return 0;
 }
 
+/* Connect and call one method: 0 with the reply in *m, or the exit code (said). */
+static int call_daemon(const Args *a, const char *method, json_object *params,
+                       NpVarlinkClient **c, NpVarlinkReplyMessage *m)
+{
+        _cleanup_free_ char *error = NULL;
+        int r = connect_daemon(a, c);
+
+        if (r != 0)
+                return r;
+        r = np_varlink_client_call(*c, method, params, CALL_TIMEOUT_USEC, m, &error);
+        if (r < 0)
+                return error_exit(EXIT_UNAVAILABLE, "nodeprepd at %s did not answer: %s",
+                                  socket_path(a), error ? error : strerror(-r));
+        return m->error ? daemon_error(m) : 0;
+}
+
 static json_object *profiles_params(const Args *a, bool facts)
 {
         json_object *p = json_object_new_object();
@@ -172,17 +188,8 @@ int verb_status(const Args *a)
                         return npd_unknown("nodeprep: nodeprepd: %s", m.error);
                 return print_daemon_report(a, m.parameters, false);
         }
-        r = connect_daemon(a, &c);
-        if (r != 0)
-                return r;
-        r = np_varlink_client_call(c, "io.nodeprep.GetReport", params, CALL_TIMEOUT_USEC, &m,
-                                   &error);
-        if (r < 0)
-                return error_exit(EXIT_UNAVAILABLE, "nodeprepd at %s did not answer: %s",
-                                  socket_path(a), error ? error : strerror(-r));
-        if (m.error)
-                return daemon_error(&m);
-        return print_daemon_report(a, m.parameters, false);
+        r = call_daemon(a, "io.nodeprep.GetReport", params, &c, &m);
+        return r != 0 ? r : print_daemon_report(a, m.parameters, false);
 }
 
 int verb_watch(const Args *a)
@@ -272,23 +279,15 @@ int verb_call(const Args *a)
 /* `metrics`: nodeprepd's metrics, or with --local those of one evaluation in this process. */
 static int metrics_local(const Args *a)
 {
-        _cleanup_(np_root_freep) NpRoot *root = NULL;
-        _cleanup_(np_config_freep) NpConfig *config = NULL;
         _cleanup_(np_report_freep) NpReport *report = NULL;
         _cleanup_free_ char *text = NULL;
         uint64_t start = np_now_usec();
         NpMetricsCounters c = {};
         int r;
 
-        r = open_root(a, &root);
+        r = evaluate_local(a, &report);
         if (r != 0)
                 return r;
-        r = load_config(a, root, &config);
-        if (r != 0)
-                return r;
-        r = np_evaluate(root, config, np_now_usec(), &report);
-        if (r < 0)
-                return error_exit(EXIT_SOFTWARE, "evaluation failed: %s", strerror(-r));
         c.evaluations = 1;
         c.last_evaluation_usec = np_now_usec();
         c.last_duration_usec = c.last_evaluation_usec - MIN(start, c.last_evaluation_usec);
@@ -303,7 +302,6 @@ int verb_metrics(const Args *a)
 {
         _cleanup_(np_varlink_client_freep) NpVarlinkClient *c = NULL;
         _cleanup_(np_varlink_reply_message_done) NpVarlinkReplyMessage m = {};
-        _cleanup_free_ char *error = NULL;
         json_object *text;
         int r;
 
@@ -312,16 +310,9 @@ int verb_metrics(const Args *a)
         if (a->root || a->config || a->sets || a->profiles)
                 return error_exit(EXIT_USAGE, "--profile, --root, --config and --set go with "
                                               "--local: nodeprepd uses its own configuration");
-        r = connect_daemon(a, &c);
+        r = call_daemon(a, "io.nodeprep.GetMetrics", NULL, &c, &m);
         if (r != 0)
                 return r;
-        r = np_varlink_client_call(c, "io.nodeprep.GetMetrics", NULL, CALL_TIMEOUT_USEC, &m,
-                                   &error);
-        if (r < 0)
-                return error_exit(EXIT_UNAVAILABLE, "nodeprepd at %s did not answer: %s",
-                                  socket_path(a), error ? error : strerror(-r));
-        if (m.error)
-                return daemon_error(&m);
         if (!json_object_object_get_ex(m.parameters, "text", &text) ||
             !json_object_is_type(text, json_type_string))
                 return error_exit(EXIT_SOFTWARE, "nodeprepd's GetMetrics reply has no text");

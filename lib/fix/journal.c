@@ -209,6 +209,7 @@ int np_change_load(const NpRoot *root, const char *id, NpChange **ret)
                         c->torn = true;
                         continue;
                 }
+                /* NOLINTNEXTLINE(bugprone-sizeof-expression): records holds pointers */
                 if (!GREEDY_REALLOC(c->records, allocated, c->n_records + 1)) {
                         json_object_put(o);
                         return -ENOMEM;

@@ -761,10 +761,12 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
                     skip_name(b->name, req->include_loop_devices) || attr_true(b->dev, "hidden"))
                         continue;
                 if (!GREEDY_REALLOC(f->disks, disks_allocated, f->n_disks + 1) ||
+                    /* NOLINTNEXTLINE(bugprone-sizeof-expression): sources holds pointers */
                     !GREEDY_REALLOC(sources, sources_allocated, f->n_disks + 1)) {
                         r = -ENOMEM;
                         break;
                 }
+                assert(sources && f->disks);
                 props_load(b->dev, &b->props);
                 sources[f->n_disks] = b;
                 disk = &f->disks[f->n_disks++];
