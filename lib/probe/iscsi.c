@@ -29,6 +29,8 @@ static const char *const node_dirs[] = { "/etc/iscsi/nodes", "/var/lib/iscsi/nod
 
 static int probe_installed(const NpRoot *root, NpIscsiFacts *i)
 {
+        struct stat seen[ELEMENTSOF(unit_dirs) * ELEMENTSOF(iscsid_units)];
+        size_t n_seen = 0;
         int r;
 
         for (size_t k = 0; k < ELEMENTSOF(iscsiadm_paths); k++) {
@@ -50,10 +52,21 @@ static int probe_installed(const NpRoot *root, NpIscsiFacts *i)
                         _cleanup_free_ char *path = strprintf("%s/%s", unit_dirs[d],
                                                               iscsid_units[u]);
 
+                        struct stat st;
+                        bool dup = false;
+
                         if (!path)
                                 return -ENOMEM;
-                        r = np_root_exists(root, path);
-                        if (r > 0 && strv_consume(&i->unit_files, TAKE_PTR(path)) < 0)
+                        if (np_root_stat(root, path, &st) < 0)
+                                continue;
+                        /* Merged /usr: /lib/systemd/system is /usr/lib/systemd/system. One file
+                         * is listed once, as systemd's lookup paths see it once. */
+                        for (size_t k = 0; k < n_seen && !dup; k++)
+                                dup = seen[k].st_dev == st.st_dev && seen[k].st_ino == st.st_ino;
+                        if (dup)
+                                continue;
+                        seen[n_seen++] = st;
+                        if (strv_consume(&i->unit_files, TAKE_PTR(path)) < 0)
                                 return -ENOMEM;
                 }
         return 0;

@@ -159,6 +159,25 @@ def test_iscsi_not_installed():
         expect_only(r, "iscsi.installed", "fail", 1)
 
 
+def test_iscsi_unit_files_merged_usr():
+    """Merged /usr (Debian 12, RHEL 9): /lib is a symlink to usr/lib, so the iscsid units are
+    found under both unit directories; each file is listed once."""
+    with FixtureRoot() as root:
+        os.makedirs(os.path.join(root, "usr/lib"), exist_ok=True)
+        os.rename(os.path.join(root, "lib"), os.path.join(root, "usr/lib/systemd-tmp"))
+        os.makedirs(os.path.join(root, "usr/lib"), exist_ok=True)
+        for name in os.listdir(os.path.join(root, "usr/lib/systemd-tmp")):
+            os.rename(os.path.join(root, "usr/lib/systemd-tmp", name),
+                      os.path.join(root, "usr/lib", name))
+        os.rmdir(os.path.join(root, "usr/lib/systemd-tmp"))
+        os.symlink("usr/lib", os.path.join(root, "lib"))
+        r = check(root, "--facts")
+        files = r.json["facts"]["iscsi"]["unit_files"]
+        assert_eq(sorted(os.path.basename(f) for f in files),
+                  ["iscsid.service", "iscsid.socket"], "unit files %r" % files)
+        expect_only(r, "iscsi.installed", "pass", 0)
+
+
 def test_node_record_automatic_is_a_warning():
     with FixtureRoot() as root:
         rec = read(os.path.join(os.path.dirname(__file__), "..", "fixtures"),
