@@ -288,6 +288,10 @@ def assert_daemon(out):
            "before status: socket, service %s" % load(out, "active-before.txt"))
     expect(load(out, "active-after.txt").split() == ["active", "active"],
            "after status: socket, service %s" % load(out, "active-after.txt"))
+    first = load(out, "first-status.json")
+    expect(rc(out, "first-status") == 1 and first["ready"] is False and
+           [p["name"] for p in first["profiles"]] == ["iomesh"],
+           "the status that started nodeprepd: rc %d, %r" % (rc(out, "first-status"), first))
     report = assert_daemon_report(out, False, "daemon")
     dcs = {c["id"]: c for c in report["profiles"][0]["checks"]}
     for cid in BROKEN:
