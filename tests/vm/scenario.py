@@ -14,6 +14,7 @@ NODEPREP_VM_LOGDIR is where run directories go (default /var/tmp).
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -58,6 +59,26 @@ def status(cs, cid, want, what=""):
     expect(c["status"] == want, "%s is %s, expected %s%s (observed %r, message %r)" %
            (cid, c["status"], want, " " + what if what else "", c["observed"], c["message"]))
     return c
+
+
+def promtool(text, what):
+    """Prometheus' own parser and linter on a metrics text (package prometheus)."""
+    p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                       text=True)
+    expect(p.returncode == 0, "promtool check metrics on %s: %s%s" % (what, p.stdout, p.stderr))
+
+
+def parse_metrics(text):
+    """{(name, frozenset(labels)): value} from the text format (no escapes in our label values)."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r"^([a-z_]+)(?:\{(.*)\})? (\S+)$", line)
+        expect(m, "unparsable sample %r" % line)
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
 
 
 def build_debs(workdir, revisions):
@@ -128,10 +149,14 @@ def run_boot(vm, label, stages, want, asserts):
 
 
 def run(name, variant, guest_script, boots, asserts, persistent=True, bond_nics=False,
-        revisions=(1, 2)):
+        revisions=(1, 2), tools=()):
     """Run one scenario; return the exit status for meson (0, 1, or 77 when it cannot run).
-    revisions: the .deb revisions the guest gets in /mnt/share/debs (2 is for upgrades)."""
+    revisions: the .deb revisions the guest gets in /mnt/share/debs (2 is for upgrades);
+    tools: host programs the assertions need besides the VM's (skip without them)."""
     reason = npvm.skip_reason(variant)
+    missing = [t for t in tools if shutil.which(t) is None]
+    if not reason and missing:
+        reason = "missing %s (tools/install-deps --test)" % ", ".join(missing)
     if reason:
         print("SKIP: " + reason)
         return 77

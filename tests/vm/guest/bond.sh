@@ -24,6 +24,13 @@ stage_netdev() {
         a=$(ifname 52:54:00:4e:50:b1)
         b=$(ifname 52:54:00:4e:50:b2)
         data=$(ifname 52:54:00:4e:50:0a)
+        # The image's .network files match the NICs by MAC address, and a VLAN has its parent's:
+        # networkd would give eth0.100 eth0's address and drop ours. This test's devices are
+        # its own business.
+        mkdir -p /run/systemd/network
+        printf '[Match]\nName=bond0 %s.100\n\n[Link]\nUnmanaged=yes\n' "$data" \
+                >/run/systemd/network/01-vm-test-unmanaged.network
+        networkctl reload
         ip link add bond0 type bond mode active-backup miimon 100
         for m in "$a" "$b"; do
                 ip link set "$m" down

@@ -10,10 +10,39 @@ np_check() {
         echo "$rc" >"$name.rc"
 }
 
+# Any nodeprepctl verb: its stdout in NAME.EXT, its exit status in NAME.rc.
+np() {
+        local name=$1
+        shift
+        local rc=0
+        nodeprepctl "$@" >"$name" || rc=$?
+        echo "$rc" >"${name%.*}.rc"
+}
+
 selinux_state() {
         cat /sys/fs/selinux/enforce >enforce.txt
         sed -n 's/^SELINUX=//p' /etc/selinux/config >config.txt
+        sha256sum /etc/selinux/config >config-sha.txt
+        stat -c '%a %U %G %C' /etc/selinux/config >config-stat.txt
         id -Z >context.txt || true
+}
+
+# Wait (at most 20 s) for the daemon's verdict line the test expects next: the SELinux runtime
+# mode cannot be watched, the daemon reads it on events of its area (an apply or rollback it
+# ran). The host side asserts; this only avoids racing the daemon.
+wait_daemon() {
+        for _ in $(seq 100); do
+                [ "$(systemctl show -p StatusText --value nodeprepd)" = "$1" ] && return 0
+                sleep 0.2
+        done
+        echo "nodeprepd: no '$1' after 20 s" >&2
+}
+
+# What the daemon says (its report) and how it runs.
+daemon_state() {
+        np status.json status --json
+        ps -o label= -C nodeprepd >nodeprepd-context.txt || true
+        systemctl show nodeprepd -p ActiveState -p StatusText >nodeprepd-show.txt
 }
 
 # For a person reading a failed run: what the policy denied, when the stage ends (ok or not).
@@ -25,16 +54,24 @@ stage_install() {
         keep_denials
         selinux_state
         apt-get install -y --no-install-recommends "$S"/debs/nodeprep_*-1_*.deb
+        # The daemon evaluates the IOMesh profile (the packaged site file names none).
+        mkdir -p /etc/nodeprep/nodeprep.conf.d
+        printf '[Site]\nProfiles=iomesh\n' >/etc/nodeprep/nodeprep.conf.d/50-vm-test.conf
         np_check check
+        wait_daemon "iomesh: not ready, 5 failing"
+        daemon_state
 }
 
-# Stand-in for `nodeprepctl apply` (issue 5) until it exists: the IOMesh page's step 3.
-stage_permissive() {
+# nodeprepctl apply through nodeprepd, only the two SELinux fixes (the IOMesh page's step 3).
+stage_apply() {
         keep_denials
-        setenforce 0
-        sed -i 's/^SELINUX=enforcing$/SELINUX=permissive/' /etc/selinux/config
+        np apply.json apply --json --only selinux.runtime --only selinux.config
+        sed -n 's/^ *"change_id": *"\([^"]*\)".*/\1/p' apply.json >change-id.txt
         selinux_state
         np_check check
+        # Still failing: kmod.loaded, kmod.persistent, fs.free:/opt.
+        wait_daemon "iomesh: not ready, 3 failing"
+        daemon_state
         touch "$S/reboot"
 }
 
@@ -42,4 +79,15 @@ stage_after_reboot() {
         keep_denials
         selinux_state
         np_check check
+        wait_daemon "iomesh: not ready, 3 failing"
+        daemon_state
+}
+
+stage_rollback() {
+        keep_denials
+        np rollback.json rollback --json "$(cat "$S/out/apply/change-id.txt")"
+        selinux_state
+        np_check check
+        wait_daemon "iomesh: not ready, 5 failing"
+        daemon_state
 }
