@@ -2,7 +2,7 @@
 /*
  * The disk probe: whole disks from udev's sd-device (the library under libudev: subsystem block,
  * devtype disk; it can leave idle loop and ram devices out before building them), what libblkid
- * finds on them (superblocks and partition tables), and what uses them (/proc/self/mountinfo,
+ * finds on them (superblocks and partition tables), and what uses them (/proc/1/mountinfo,
  * /proc/swaps, holders in sysfs). Read-only: device nodes are opened O_RDONLY for libblkid and
  * never for writing. These are kernel interfaces: --root does not relocate them.
  */
@@ -103,14 +103,32 @@ static void unescape_octal(char *s)
         *o = '\0';
 }
 
+/*
+ * The mount table of PID 1's mount namespace: the host's (or the container's) own, not a
+ * sandboxed service's. nodeprepd runs with ProtectSystem=/ReadWritePaths=/PrivateTmp=, whose
+ * bind mounts of the root file system in its private namespace would otherwise read as more
+ * mount points of the root disk. Our own table when PID 1's is hidden (hidepid=).
+ */
+static FILE *open_mountinfo(const char **ret_path)
+{
+        FILE *f = fopen("/proc/1/mountinfo", "re");
+
+        *ret_path = "/proc/1/mountinfo";
+        if (f)
+                return f;
+        *ret_path = "/proc/self/mountinfo";
+        return fopen(*ret_path, "re");
+}
+
 static int read_mounts(UseTable *t, char **ret_unknown)
 {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        const char *path;
+        _cleanup_fclose_ FILE *f = open_mountinfo(&path);
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
 
         if (!f)
-                return (*ret_unknown = strprintf("/proc/self/mountinfo: %m")) ? 0 : -ENOMEM;
+                return (*ret_unknown = strprintf("%s: %m", path)) ? 0 : -ENOMEM;
         while (getline(&line, &size, f) > 0) {
                 unsigned maj, min;
                 char mp[PATH_MAX], src[PATH_MAX];

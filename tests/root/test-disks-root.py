@@ -8,6 +8,7 @@ read-only and tiny. Every backing file is checksummed before and after the check
 not change a byte. Other loop devices on the machine are left alone and only read.
 """
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -215,6 +216,18 @@ def test_loop_devices():
             assert_eq(disks[d.name("gpt-part")]["partitions"], [part], "partitions")
         assert_eq(disks[d.name("mounted")]["mountpoints"], [os.path.join(d.dir, "mnt")],
                   "mount point")
+        # In a private mount namespace with bind mounts of its own (nodeprepd's sandbox:
+        # ProtectSystem=, ReadWritePaths=, PrivateTmp=), the mount points are still the host's.
+        bind = os.path.join(d.dir, "bind")
+        os.makedirs(bind, exist_ok=True)
+        p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                            'mount --bind "$1" "$2" && exec "$3" check --json --facts '
+                            '--profile iomesh --set IncludeLoopDevices=yes',
+                            "sh", os.path.join(d.dir, "mnt"), bind, NODEPREPCTL],
+                           capture_output=True, text=True, timeout=60)
+        ns = {x["name"]: x for x in json.loads(p.stdout)["facts"]["disks"]}
+        assert_eq(ns[d.name("mounted")]["mountpoints"], [os.path.join(d.dir, "mnt")],
+                  "mount points seen from a private mount namespace with a bind mount")
         assert_eq(disks[d.name("swap-on")]["swap"], [d.loops["swap-on"]], "swap")
         assert_eq(disks[d.name("read-only")]["read_only"], True, "read_only")
         assert_eq(disks[d.name("ssd-free")]["rotational"], False, "rotational")
