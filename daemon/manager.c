@@ -220,22 +220,8 @@ static void log_verdict_changes(const NpReport *old, const NpReport *new)
                 const NpProfileReport *p = &new->profiles[i], *op = find_profile(old, p->name);
                 _cleanup_free_ char *text = NULL;
 
-                if (!op || !streq(profile_state(op), profile_state(p))) {
-                        if (p->ready)
-                                text = strprintf("%s: ready", p->name);
-                        else
-                                text = strprintf(
-                                    "%s: %s, %u failing, %u unknown", p->name,
-                                    p->summary[NP_STATUS_FAIL] > 0 ? "not ready" : "undecided",
-                                    p->summary[NP_STATUS_FAIL], p->summary[NP_STATUS_UNKNOWN]);
-                        if (text)
-                                journal_or_stderr(p->ready ? LOG_NOTICE : LOG_WARNING,
-                                                  NP_MESSAGE_PROFILE_CHANGED, text, p->name, NULL,
-                                                  profile_state(p), NULL);
-                }
-                if (!op)
-                        continue; /* the first verdict: one line per profile is enough */
-                for (size_t k = 0; k < p->n_results; k++) {
+                /* The checks that changed first, then what that makes of the profile. */
+                for (size_t k = 0; op && k < p->n_results; k++) {
                         const NpResult *res = &p->results[k], *o = find_result(op, res->id);
                         const char *st = np_status_to_string(res->status);
                         _cleanup_free_ char *line = NULL;
@@ -253,6 +239,21 @@ static void log_verdict_changes(const NpReport *old, const NpReport *new)
                                                   NP_MESSAGE_CHECK_CHANGED, line, p->name, res->id,
                                                   st, o ? np_status_to_string(o->status) : NULL);
                 }
+                /* The first verdict is one line per profile. */
+                if (op && streq(profile_state(op), profile_state(p)))
+                        continue;
+                if (p->ready)
+                        text = strprintf("%s: ready", p->name);
+                else
+                        text = strprintf("%s: %s, %u failing, %u unknown", p->name,
+                                         p->summary[NP_STATUS_FAIL] > 0 ? "not ready"
+                                                                         : "undecided",
+                                         p->summary[NP_STATUS_FAIL],
+                                         p->summary[NP_STATUS_UNKNOWN]);
+                if (text)
+                        journal_or_stderr(p->ready ? LOG_NOTICE : LOG_WARNING,
+                                          NP_MESSAGE_PROFILE_CHANGED, text, p->name, NULL,
+                                          profile_state(p), NULL);
         }
 }
 
