@@ -107,6 +107,9 @@ void np_disks_free(NpDisk *disks, size_t n)
                 strv_free(d->mountpoints);
                 strv_free(d->swaps);
                 strv_free(d->holders);
+                strv_free(d->backing_for);
+                free(d->multipath);
+                free(d->remote);
                 strv_free(d->reasons);
                 free(d->unknown);
         }
@@ -520,6 +523,15 @@ int np_disk_judge(const NpDisk *d, uint64_t min_size, char ***ret_reasons, bool 
                 r = strv_extend(&reasons, "swap");
         if (r >= 0 && strv_length(d->holders) > 0)
                 r = strv_extend(&reasons, "holders");
+        if (r >= 0 && strv_length(d->backing_for) > 0)
+                r = strv_extend(&reasons, "backing-device");
+        if (r >= 0 && d->multipath)
+                r = strv_extend(&reasons, "multipath");
+        if (r >= 0 && d->remote) {
+                _cleanup_free_ char *w = strprintf("remote:%s", d->remote);
+
+                r = w ? strv_extend(&reasons, w) : -ENOMEM;
+        }
         if (r >= 0 && d->read_only)
                 r = strv_extend(&reasons, "read-only");
         if (r >= 0 && d->removable)

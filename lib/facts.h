@@ -241,6 +241,10 @@ typedef struct NpDisk {
         char **mountpoints;    /* where the disk or one of its partitions is mounted */
         char **swaps;          /* the disk or partitions listed in /proc/swaps */
         char **holders;        /* dm-*, md* holding the disk or one of its partitions */
+        char **backing_for;    /* loop and zram devices backed by the disk or a partition: "loop3" */
+        char *multipath;       /* why it is a multipath path ("udev DM_MULTIPATH_DEVICE_PATH=1",
+                                * "same WWN as sdc"), NULL when it is not one */
+        char *remote;          /* "iscsi", "fc", "nvme-tcp", ...: a LUN of another machine */
         bool free;
         char **reasons; /* why not free: stable words, see np_disk_judge() */
         char *unknown;  /* why the disk could not be fully probed (it is never free then) */
@@ -249,7 +253,8 @@ typedef struct NpDisk {
 /*
  * The "free disk" rules (README "Free disks"): fill *ret_reasons with the stable words of every
  * rule the disk breaks ("partitions", "partition-table:gpt", "signature:ext4", "mounted", "swap",
- * "holders", "read-only", "removable", "usb", "too-small"). *ret_free is true when the disk is
+ * "holders", "backing-device", "multipath", "remote:iscsi", "read-only", "removable", "usb",
+ * "too-small"). *ret_free is true when the disk is
  * free: no reasons and nothing unknown about it. -ENOMEM only.
  */
 int np_disk_judge(const NpDisk *d, uint64_t min_size, char ***ret_reasons, bool *ret_free);

@@ -51,6 +51,11 @@ static char *reasons_text(const NpDisk *d, char *const *reasons, uint64_t min_si
                 } else if (streq(*w, "holders")) {
                         list = strv_join(d->holders, ", ");
                         p = list ? strprintf("holders (%s)", list) : NULL;
+                } else if (streq(*w, "backing-device")) {
+                        list = strv_join(d->backing_for, ", ");
+                        p = list ? strprintf("backing-device (of %s)", list) : NULL;
+                } else if (streq(*w, "multipath") && d->multipath) {
+                        p = strprintf("multipath (%s)", d->multipath);
                 } else if (streq(*w, "too-small")) {
                         min = np_format_bytes(min_size);
                         p = min ? strprintf("too-small (< %s)", min) : NULL;
@@ -84,8 +89,15 @@ static char *disk_remedy(const NpDisk *d, char *const *reasons)
         if (!mps || !swaps || !holders)
                 return NULL;
         if (strv_contains(reasons, "read-only") || strv_contains(reasons, "removable") ||
-            strv_contains(reasons, "usb") || strv_contains(reasons, "too-small") || holds_system(d))
+            strv_contains(reasons, "usb") || strv_contains(reasons, "too-small") || d->remote ||
+            holds_system(d))
                 return strdup(""); /* not a candidate however it is cleaned */
+        if (d->multipath)
+                /* Another path to the same LUN: wiping one path wipes the other. */
+                return strprintf("%s is a path of a multipath LUN (%s): give the storage product "
+                                 "the LUN once, or blacklist its WWID in multipath.conf if it "
+                                 "really is a separate disk",
+                                 d->name, d->multipath);
         if (strv_contains(reasons, "mounted"))
                 r = strv_consume(&steps,
                                  strprintf("umount %s (and remove it from /etc/fstab)", mps));
@@ -98,6 +110,14 @@ static char *disk_remedy(const NpDisk *d, char *const *reasons)
                                            "--stop, then --zero-superblock; multipath: remove the "
                                            "map or blacklist the WWID)",
                                            holders));
+        if (r >= 0 && strv_contains(reasons, "backing-device")) {
+                _cleanup_free_ char *loops = strv_join(d->backing_for, ", ");
+
+                r = loops ? strv_consume(&steps, strprintf("detach %s (losetup -d, or the zram "
+                                                           "device's reset)",
+                                                           loops))
+                          : -ENOMEM;
+        }
         if (r >= 0)
                 r = strv_consume(&steps, strprintf("wipefs -a %s (DESTROYS ALL DATA on %s: check "
                                                    "lsblk -f %s first)",

@@ -3,7 +3,7 @@
  * The disk probe: whole disks from udev's sd-device (the library under libudev: subsystem block,
  * devtype disk; it can leave idle loop and ram devices out before building them), what libblkid
  * finds on them (superblocks and partition tables), and what uses them (/proc/1/mountinfo,
- * /proc/swaps, holders in sysfs). Read-only: device nodes are opened O_RDONLY for libblkid and
+ * /proc/swaps, holders in sysfs, loop and zram devices backed by them, multipath paths). Read-only: device nodes are opened O_RDONLY for libblkid and
  * never for writing. These are kernel interfaces: --root does not relocate them.
  */
 
@@ -31,6 +31,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(blkid_probe, blkid_free_probe);
 /* The udev properties we use, read in one pass (each lookup would retry the udev database). */
 typedef struct Props {
         const char *bus, *model, *vendor, *serial, *wwn_ext, *wwn, *fs_type, *pt_type;
+        const char *mpath; /* DM_MULTIPATH_DEVICE_PATH: multipath-tools' rules claimed the path */
 } Props;
 
 /* A block device as enumerated: disks and partitions alike. */
@@ -174,11 +175,51 @@ static int read_swaps(UseTable *t, char **ret_unknown)
         return 0;
 }
 
+/*
+ * Loop and zram devices whose backing store is a block device: the loop driver and zram's
+ * writeback do not show up in the backing disk's holders, and the disk reads as empty while a
+ * file system lives on the loop device. Keyed by the backing device's number.
+ */
+static int read_backing(UseTable *t)
+{
+        DIR *dir = opendir("/sys/block");
+        struct dirent *de;
+        int r = 0;
+
+        if (!dir)
+                return 0; /* no sysfs: the enumeration says so */
+        while (r >= 0 && (de = readdir(dir))) {
+                _cleanup_free_ char *path = NULL;
+                _cleanup_fclose_ FILE *f = NULL;
+                char backing[PATH_MAX];
+                struct stat st;
+
+                if (startswith(de->d_name, "loop"))
+                        path = strprintf("/sys/block/%s/loop/backing_file", de->d_name);
+                else if (startswith(de->d_name, "zram"))
+                        path = strprintf("/sys/block/%s/backing_dev", de->d_name);
+                else
+                        continue;
+                if (!path)
+                        return -ENOMEM;
+                f = fopen(path, "re"); /* absent: loop device not attached, no writeback */
+                if (!f || !fgets(backing, sizeof(backing), f))
+                        continue;
+                backing[strcspn(backing, "\n")] = '\0';
+                /* A deleted backing file reads "PATH (deleted)": it cannot be a disk node. */
+                if (stat(backing, &st) < 0 || !S_ISBLK(st.st_mode))
+                        continue;
+                r = use_table_add(t, st.st_rdev, NULL, de->d_name);
+        }
+        closedir(dir);
+        return r;
+}
+
 /* Add what uses dev (by number or by name) to *l. */
 static int uses_of(const UseTable *t, dev_t devnum, const char *name, char ***l)
 {
         FOREACH_ARRAY (u, t->uses, t->n)
-                if ((devnum != 0 && u->devnum == devnum) || streq_ptr(u->name, name)) {
+                if ((devnum != 0 && u->devnum == devnum) || (name && streq_ptr(u->name, name))) {
                         int r = strv_extend_unique(l, u->what);
 
                         if (r < 0)
@@ -230,13 +271,14 @@ static void props_load(sd_device *d, Props *p)
                 { "ID_WWN", offsetof(Props, wwn) },
                 { "ID_FS_TYPE", offsetof(Props, fs_type) },
                 { "ID_PART_TABLE_TYPE", offsetof(Props, pt_type) },
+                { "DM_MULTIPATH_DEVICE_PATH", offsetof(Props, mpath) },
         };
         const char *name, *value;
 
         *p = (Props){};
         for (name = sd_device_get_property_first(d, &value); name;
              name = sd_device_get_property_next(d, &value)) {
-                if (isempty(value) || !startswith(name, "ID_"))
+                if (isempty(value) || (!startswith(name, "ID_") && !startswith(name, "DM_")))
                         continue;
                 for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                         if (streq(name, keys[i].key))
@@ -296,6 +338,28 @@ static int enumerate_filter(sd_device_enumerator *e)
                 r = sd_device_enumerator_add_nomatch_sysname(e, pattern);
         }
         return r;
+}
+
+/* A LUN that another machine serves: iSCSI, Fibre Channel, NVMe over fabrics. */
+static const char *disk_remote(sd_device *d, const char *transport)
+{
+        const char *t;
+
+        if (transport && STR_IN_SET(transport, "iscsi", "fc"))
+                return transport;
+        if (!streq_ptr(transport, "nvme"))
+                return NULL;
+        /* The controller's transport: "pcie" is local; "tcp", "rdma", "fc", "loop" are not. */
+        t = attr(d, "device/transport");
+        if (!t || streq(t, "pcie"))
+                return NULL;
+        if (streq(t, "tcp"))
+                return "nvme-tcp";
+        if (streq(t, "rdma"))
+                return "nvme-rdma";
+        if (streq(t, "fc"))
+                return "nvme-fc";
+        return "nvme-fabrics";
 }
 
 static const char *disk_transport(const Props *p, const char *name, const char *syspath)
@@ -421,34 +485,49 @@ static int strdup_into(char **dst, const char *src)
         return src ? ((*dst = strdup(src)) ? 0 : -ENOMEM) : 0;
 }
 
+/* Why disk->path cannot be read, from errno. */
+static int probe_open_error(NpDisk *disk)
+{
+        if (errno == EACCES)
+                disk->unknown = strprintf("cannot read %s: %m (run as root)", disk->path);
+        else if (errno == EPERM)
+                disk->unknown = strprintf("cannot read %s: %m (device cgroup or security policy?)",
+                                          disk->path);
+        else if (errno == ENOENT)
+                disk->unknown = strprintf("no device node %s (is /dev the host's?)", disk->path);
+        else
+                disk->unknown = strprintf("cannot read %s: %m", disk->path);
+        return disk->unknown ? 0 : -ENOMEM;
+}
+
 /* libblkid: every superblock and the partition table on the whole disk. */
 static int probe_signatures(NpDisk *disk)
 {
         _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
         _cleanup_close_ int fd = -EBADF;
-        struct stat st;
+        struct stat st, fst;
         int r, k;
 
         fd = open(disk->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-        if (fd < 0) {
-                if (errno == EACCES)
-                        disk->unknown = strprintf("cannot read %s: %m (run as root)", disk->path);
-                else if (errno == EPERM)
-                        disk->unknown = strprintf("cannot read %s: %m (device cgroup or security "
-                                                  "policy?)",
-                                                  disk->path);
-                else if (errno == ENOENT)
-                        disk->unknown =
-                            strprintf("no device node %s (is /dev the host's?)", disk->path);
-                else
-                        disk->unknown = strprintf("cannot read %s: %m", disk->path);
+        if (fd < 0)
+                return probe_open_error(disk);
+        /* A /dev that is not the host's (containers) could name another device, or hold a plain
+         * file where the node should be (dd of=/dev/sdX while the node was missing). stat() of
+         * the path, then the same inode through the descriptor: the node we read is the one we
+         * checked (and umockdev, which fakes stat() but not fstat(), sees the same). */
+        if (stat(disk->path, &st) < 0) {
+                disk->unknown = strprintf("cannot stat %s: %m", disk->path);
                 return disk->unknown ? 0 : -ENOMEM;
         }
-        /* A /dev that is not the host's (containers) could name another device. */
-        if (fstat(fd, &st) < 0 ||
-            (S_ISBLK(st.st_mode) && st.st_rdev != makedev(disk->major, disk->minor))) {
-                disk->unknown =
-                    strprintf("%s is not device %u:%u", disk->path, disk->major, disk->minor);
+        if (!S_ISBLK(st.st_mode) || st.st_rdev != makedev(disk->major, disk->minor)) {
+                disk->unknown = S_ISBLK(st.st_mode)
+                                    ? strprintf("%s is not device %u:%u", disk->path, disk->major,
+                                                disk->minor)
+                                    : strprintf("%s is not a block device", disk->path);
+                return disk->unknown ? 0 : -ENOMEM;
+        }
+        if (fstat(fd, &fst) < 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+                disk->unknown = strprintf("%s changed while it was probed", disk->path);
                 return disk->unknown ? 0 : -ENOMEM;
         }
 
@@ -463,7 +542,9 @@ static int probe_signatures(NpDisk *disk)
         /* A superblock with a bad checksum still means someone's data is there. */
         (void)blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_BADCSUM);
         (void)blkid_probe_enable_partitions(pr, 1);
-        (void)blkid_probe_set_partitions_flags(pr, 0);
+        /* As wipefs: a GPT whose protective MBR is gone (the first sectors zeroed) still has its
+         * backup header at the end of the disk, and the partitions' data behind it. */
+        (void)blkid_probe_set_partitions_flags(pr, BLKID_PARTS_FORCE_GPT);
 
         /* Not blkid_do_safeprobe(): it hides ambivalent results, and every signature counts. */
         while ((k = blkid_do_probe(pr)) == 0) {
@@ -549,7 +630,8 @@ static int probe_all_signatures(NpDisk *disks, size_t n)
 }
 
 static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, const UseTable *mounts,
-                      const UseTable *swaps, const ByIdTable *by_id, NpDisk *disk)
+                      const UseTable *swaps, const UseTable *backing, const ByIdTable *by_id,
+                      NpDisk *disk)
 {
         sd_device *d = b->dev;
         const Props *p = &b->props;
@@ -578,8 +660,18 @@ static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, cons
         disk->loop = startswith(b->name, "loop");
 
         if ((r = strdup_into(&disk->transport, disk_transport(p, b->name, b->syspath))) < 0 ||
+            (r = strdup_into(&disk->remote, disk_remote(d, disk->transport))) < 0 ||
             (r = stable_id(d, b->name, by_id, &disk->id)) < 0)
                 return r;
+        /* multipath-tools' udev rules mark the paths they will (or did) build a map on, before
+         * the map exists and even when multipathd never builds it. */
+        if (streq_ptr(p->mpath, "1") || streq_ptr(p->fs_type, "mpath_member")) {
+                disk->multipath = strdup(streq_ptr(p->mpath, "1")
+                                             ? "udev DM_MULTIPATH_DEVICE_PATH=1"
+                                             : "udev ID_FS_TYPE=mpath_member");
+                if (!disk->multipath)
+                        return -ENOMEM;
+        }
         /* Loop devices have no device/ directory: do not ask sysfs for it. */
         r = dup_stripped(p->model     ? p->model
                          : disk->loop ? NULL
@@ -613,6 +705,8 @@ static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, cons
                 r = uses_of(swaps, b->devnum, b->name, &disk->swaps);
         if (r >= 0)
                 r = holders_of(b->syspath, &disk->holders);
+        if (r >= 0)
+                r = uses_of(backing, b->devnum, NULL, &disk->backing_for);
         for (size_t i = 0; r >= 0 && i < n_all; i++) {
                 /* A partition's sysfs directory sits right inside its disk's. */
                 if (!all[i].partition || !strneq(all[i].syspath, b->syspath, len) ||
@@ -625,8 +719,26 @@ static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, cons
                         r = uses_of(swaps, all[i].devnum, all[i].name, &disk->swaps);
                 if (r >= 0)
                         r = holders_of(all[i].syspath, &disk->holders);
+                if (r >= 0)
+                        r = uses_of(backing, all[i].devnum, NULL, &disk->backing_for);
         }
         return r;
+}
+
+/* Two disks with one WWN are two paths to one LUN (multipath without a map yet, NVMe with
+ * nvme_core.multipath=N): counting both would offer the same disk twice. */
+static int mark_same_wwn(NpDisk *disks, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < n; j++) {
+                        if (i == j || !disks[i].wwn || !streq_ptr(disks[i].wwn, disks[j].wwn) ||
+                            disks[i].multipath)
+                                continue;
+                        disks[i].multipath = strprintf("same WWN as %s", disks[j].name);
+                        if (!disks[i].multipath)
+                                return -ENOMEM;
+                }
+        return 0;
 }
 
 /* Append a device (taking the reference) unless it has no name. -ENOMEM only. */
@@ -721,7 +833,7 @@ static void block_devs_free(BlockDev *b, size_t n)
 int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
 {
         _cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
-        _cleanup_(use_table_done) UseTable mounts = {}, swaps = {};
+        _cleanup_(use_table_done) UseTable mounts = {}, swaps = {}, backing = {};
         _cleanup_(by_id_done) ByIdTable by_id = {};
         _cleanup_free_ char *mounts_unknown = NULL, *swaps_unknown = NULL;
         _cleanup_free_ BlockDev **sources = NULL; /* the BlockDev of each disk */
@@ -745,6 +857,8 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
         r = read_mounts(&mounts, &mounts_unknown);
         if (r >= 0)
                 r = read_swaps(&swaps, &swaps_unknown);
+        if (r >= 0)
+                r = read_backing(&backing);
         if (r >= 0)
                 r = by_id_read(&by_id);
         if (r < 0)
@@ -789,8 +903,10 @@ int np_probe_disks(const NpProbeRequest *req, NpFacts *f)
                 sources[f->n_disks] = b;
                 disk = &f->disks[f->n_disks++];
                 *disk = (NpDisk){};
-                r = probe_disk(b, all, n_all, &mounts, &swaps, &by_id, disk);
+                r = probe_disk(b, all, n_all, &mounts, &swaps, &backing, &by_id, disk);
         }
+        if (r >= 0)
+                r = mark_same_wwn(f->disks, f->n_disks);
 
         /* What is on them: libblkid, several disks at a time (reading is mostly waiting). */
         if (r >= 0)

@@ -145,10 +145,13 @@ static char *disk_why(const NpDisk *d)
         _cleanup_strv_free_ char **parts = NULL;
 
         STRV_FOREACH (w, d->reasons) {
-                _cleanup_free_ char *list = streq(*w, "mounted")   ? strv_join(d->mountpoints, " ")
-                                            : streq(*w, "holders") ? strv_join(d->holders, " ")
-                                            : streq(*w, "swap")    ? strv_join(d->swaps, " ")
-                                                                   : NULL;
+                _cleanup_free_ char *list =
+                    streq(*w, "mounted")          ? strv_join(d->mountpoints, " ")
+                    : streq(*w, "holders")        ? strv_join(d->holders, " ")
+                    : streq(*w, "swap")           ? strv_join(d->swaps, " ")
+                    : streq(*w, "backing-device") ? strv_join(d->backing_for, " ")
+                    : streq(*w, "multipath") && d->multipath ? strdup(d->multipath)
+                                                             : NULL;
 
                 if (strv_consume(&parts, list ? strprintf("%s (%s)", *w, list) : strdup(*w)) < 0)
                         return NULL;

@@ -390,6 +390,8 @@ static json_object *disks_to_json(const NpFacts *f)
                             add_str(e, "signatures_source", d->signatures_source),
                             add_strv(e, "mountpoints", d->mountpoints),
                             add_strv(e, "swap", d->swaps), add_strv(e, "holders", d->holders),
+                            add_strv(e, "backing_for", d->backing_for),
+                            add_str(e, "multipath", d->multipath), add_str(e, "remote", d->remote),
                             add_bool(e, "free", d->free), add_strv(e, "reasons", d->reasons),
                             add_str(e, "unknown", d->unknown)) < 0 ||
                     array_push(a, TAKE_PTR(e)) < 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The disk probe on umockdev trees of disks this machine cannot make: SATA SSD, SAS HDD, NVMe,
- * USB stick, a dm-multipath member and an md member (tests/fixtures/umockdev/). Runs under
+ * USB stick, a dm-multipath member, an md member, multipath paths without a map and an iSCSI
+ * LUN (tests/fixtures/umockdev/). Runs under
  * umockdev-wrapper (its LD_PRELOAD fakes /sys, /dev and the udev database).
  */
 
@@ -143,19 +144,20 @@ static void test_probe(void)
         NpProbeRequest req = { .disks = true, .min_disk_size = 60000000000ULL };
         _cleanup_(np_facts_freep) NpFacts *f = np_facts_new();
         _cleanup_free_ char *r_sda = NULL, *r_sdb = NULL, *r_nvme = NULL, *r_usb = NULL,
-                            *r_sdd = NULL, *r_sde = NULL;
+                            *r_sdd = NULL, *r_sde = NULL, *r_sdf = NULL, *r_sdg = NULL,
+                            *r_sdi = NULL;
         const NpDisk *d;
 
         ASSERT_OK(np_probe_disks(&req, f));
         ASSERT_NULL(f->disks_unknown);
         /* dm-0 and md127 are never candidates; the partition is not a disk. */
-        ASSERT_EQ(f->n_disks, 6);
+        ASSERT_EQ(f->n_disks, 10);
         ASSERT_NULL(np_facts_disk(f, "dm-0"));
         ASSERT_NULL(np_facts_disk(f, "md127"));
         ASSERT_NULL(np_facts_disk(f, "nvme0n1p1"));
         /* Sorted by name. */
         ASSERT_STREQ(f->disks[0].name, "nvme0n1");
-        ASSERT_STREQ(f->disks[5].name, "sde");
+        ASSERT_STREQ(f->disks[9].name, "sdi");
 
         d = disk(f, "sda");
         r_sda = reasons(d);
@@ -206,7 +208,9 @@ static void test_probe(void)
         ASSERT_TRUE(d->unknown);
         ASSERT_CONTAINS(d->unknown, "cannot read /dev/sdd");
         ASSERT_STREQ(d->signatures_source, "udev");
-        ASSERT_STREQ(r_sdd, "signature:mpath_member,holders");
+        /* Held by dm-0 and marked by udev; an FC LUN is another machine's disk. */
+        ASSERT_STREQ(r_sdd, "signature:mpath_member,holders,multipath,remote:fc");
+        ASSERT_STREQ(d->multipath, "udev DM_MULTIPATH_DEVICE_PATH=1");
         ASSERT_TRUE(strv_contains(d->holders, "dm-0"));
 
         /* libblkid reads the md superblock from the node; udev's copy is not needed. */
@@ -218,6 +222,31 @@ static void test_probe(void)
         ASSERT_STREQ(d->signatures_source, "libblkid");
         ASSERT_STREQ(r_sde, "signature:linux_raid_member,holders");
         ASSERT_TRUE(strv_contains(d->holders, "md127"));
+
+        /* Readable, empty, no holder: multipath-tools' udev mark alone keeps the path out. */
+        d = disk(f, "sdf");
+        r_sdf = reasons(d);
+        ASSERT_NULL(d->unknown);
+        ASSERT_STREQ(d->signatures_source, "libblkid");
+        ASSERT_STREQ(r_sdf, "multipath");
+        ASSERT_TRUE(!d->free);
+
+        /* One dual-ported SSD seen on two paths: neither is offered. */
+        d = disk(f, "sdg");
+        r_sdg = reasons(d);
+        ASSERT_STREQ(r_sdg, "multipath");
+        ASSERT_STREQ(d->multipath, "same WWN as sdh");
+        d = disk(f, "sdh");
+        ASSERT_STREQ(d->multipath, "same WWN as sdg");
+        ASSERT_TRUE(!d->free);
+
+        /* An iSCSI LUN (a CSI volume attached to this node) is not a local disk. */
+        d = disk(f, "sdi");
+        r_sdi = reasons(d);
+        ASSERT_STREQ(d->transport, "iscsi");
+        ASSERT_STREQ(d->remote, "iscsi");
+        ASSERT_STREQ(r_sdi, "remote:iscsi");
+        ASSERT_TRUE(!d->free);
         printf("ok 1 - probe\n");
 }
 
@@ -231,11 +260,11 @@ static void test_loops(void)
 
         ASSERT_OK(np_probe_disks(&req, without));
         ASSERT_NULL(np_facts_disk(without, "loop0"));
-        ASSERT_EQ(without->n_disks, 6);
+        ASSERT_EQ(without->n_disks, 10);
 
         req.include_loop_devices = true;
         ASSERT_OK(np_probe_disks(&req, with));
-        ASSERT_EQ(with->n_disks, 7);
+        ASSERT_EQ(with->n_disks, 11);
         ASSERT_NULL(np_facts_disk(with, "loop1"));
         d = disk(with, "loop0");
         why = reasons(d);
@@ -256,8 +285,8 @@ static void test_json(void)
                 "name",       "path",        "id",        "size_bytes", "rotational",
                 "kind",       "transport",   "model",     "vendor",     "serial",
                 "wwn",        "removable",   "read_only", "partitions", "partition_table",
-                "signatures", "mountpoints", "swap",      "holders",    "free",
-                "reasons",    "unknown",
+                "signatures", "mountpoints", "swap",      "holders",    "backing_for",
+                "multipath",  "remote",      "free",      "reasons",    "unknown",
         };
 
         ASSERT_OK(np_probe_disks(&req, f));
@@ -311,6 +340,7 @@ int main(void)
         add_tree(tb, "multipath-member.umockdev");
         add_tree(tb, "md-member.umockdev");
         add_tree(tb, "loop.umockdev");
+        add_tree(tb, "shared-luns.umockdev");
 
         add_holder("/sys/devices/pci0000:00/0000:00:03.0/0000:02:00.1/host2/rport-2:0-0/"
                    "target2:0:0/2:0:0:1/block/sdd",
@@ -325,6 +355,10 @@ int main(void)
         node_content("sde", 64 << 20, 4096, sb, sizeof(sb));
         node_unreadable("sdd");
         node_content("loop0", 64 << 20, 0, NULL, 0);
+        node_content("sdf", 64 << 20, 0, NULL, 0);
+        node_content("sdg", 64 << 20, 0, NULL, 0);
+        node_content("sdh", 64 << 20, 0, NULL, 0);
+        node_content("sdi", 64 << 20, 0, NULL, 0);
 
         test_probe();
         test_loops();

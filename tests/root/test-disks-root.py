@@ -3,8 +3,9 @@
 """Disk probe and disk.free-* checks on real loop devices (root only).
 
 Loop devices on sparse files play SSDs (queue/rotational=0) and HDDs: free, with ext4, swap (a
-signature, and one in /proc/swaps), an empty GPT, a GPT with a partition, an LVM PV, mounted,
-read-only and tiny. Every backing file is checksummed before and after the checks: nodeprep must
+signature, and one in /proc/swaps), an empty GPT, a GPT with a partition, a GPT whose first
+sectors were zeroed (only the backup header is left), an LVM PV, mounted, read-only, tiny, and
+the backing device of another loop device; and a plain file where a device node should be. Every backing file is checksummed before and after the checks: nodeprep must
 not change a byte. Other loop devices on the machine are left alone and only read.
 """
 import hashlib
@@ -125,6 +126,20 @@ def build(d):
         sh("swapon", dev)
         d.swaps.append(dev)
 
+    def gpt_backup_only(path):
+        # A "quick wipe": the protective MBR and the primary GPT zeroed, the backup header at
+        # the end of the disk and the partition's data left. wipefs still sees the GPT.
+        sh("sfdisk", "-q", path, input="label: gpt\n,1GiB,L\n")
+        with open(path, "r+b") as f:
+            f.write(bytes(34 * 512))
+
+    def loop_on_top(dev):
+        # Another loop device backed by this one: the loop driver leaves no holders entry.
+        top = sh("losetup", "-f", "--show", dev).strip()
+        d.loops["on-loop"] = top
+        with open("/sys/block/%s/queue/rotational" % os.path.basename(top), "w") as f:
+            f.write("0")
+
     d.add("ssd-free", 64 * GIB, False)
     d.add("hdd-free", 64 * GIB, True)
     d.add("ext4", 64 * GIB, False, prepare=mkfs)
@@ -132,6 +147,8 @@ def build(d):
     d.add("swap-on", 64 * GIB, True, prepare=mkswap, after=swapon)
     d.add("gpt-empty", 64 * GIB, False, prepare=gpt_empty)
     d.add("gpt-part", 64 * GIB, True, prepare=gpt_part, losetup_args=("-P",))
+    d.add("gpt-backup", 64 * GIB, True, prepare=gpt_backup_only)
+    d.add("backing", 64 * GIB, False, after=loop_on_top)
     d.add("lvm-pv", 64 * GIB, True, after=pv)
     d.add("mounted", 64 * GIB, False, prepare=mkfs, after=mount)
     d.add("read-only", 64 * GIB, False, losetup_args=("-r",))
@@ -147,6 +164,9 @@ EXPECTED = {
     "swap-on": ("hdd", False, ["signature:swap", "swap"]),
     "gpt-empty": ("ssd", False, ["partition-table:gpt"]),
     "gpt-part": ("hdd", False, ["partitions", "partition-table:gpt"]),
+    "gpt-backup": ("hdd", False, ["partition-table:gpt"]),
+    "backing": ("ssd", False, ["backing-device"]),
+    "on-loop": ("ssd", True, []),
     "lvm-pv": ("hdd", False, ["signature:LVM2_member"]),
     "mounted": ("ssd", False, ["signature:ext4", "mounted"]),
     "read-only": ("ssd", False, ["read-only"]),
@@ -229,6 +249,20 @@ def test_loop_devices():
         assert_eq(ns[d.name("mounted")]["mountpoints"], [os.path.join(d.dir, "mnt")],
                   "mount points seen from a private mount namespace with a bind mount")
         assert_eq(disks[d.name("swap-on")]["swap"], [d.loops["swap-on"]], "swap")
+        assert_eq(disks[d.name("backing")]["backing_for"], [d.name("on-loop")], "backing_for")
+        # A plain file where the node should be (a container's /dev, or dd to a missing node):
+        # what is in the file says nothing about the disk, which is unknown, never free.
+        fake = os.path.join(d.dir, "not-a-node")
+        open(fake, "wb").close()
+        p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                            'mount --bind "$1" "$2" && exec "$3" check --json --facts '
+                            '--profile iomesh --set IncludeLoopDevices=yes',
+                            "sh", fake, d.loops["ext4"], NODEPREPCTL],
+                           capture_output=True, text=True, timeout=60)
+        ns = {x["name"]: x for x in json.loads(p.stdout)["facts"]["disks"]}
+        assert_eq(ns[d.name("ext4")]["free"], False, "plain file over the node: free")
+        assert_eq(ns[d.name("ext4")]["unknown"], "%s is not a block device" % d.loops["ext4"],
+                  "plain file over the node: unknown")
         assert_eq(disks[d.name("read-only")]["read_only"], True, "read_only")
         assert_eq(disks[d.name("ssd-free")]["rotational"], False, "rotational")
 

@@ -190,6 +190,18 @@ static void m_holders(NpDisk *d)
 {
         set_strv(&d->holders, "dm-0");
 }
+static void m_backing(NpDisk *d)
+{
+        set_strv(&d->backing_for, "loop3");
+}
+static void m_multipath(NpDisk *d)
+{
+        d->multipath = strdup("same WWN as sdc");
+}
+static void m_iscsi(NpDisk *d)
+{
+        d->remote = strdup("iscsi");
+}
 static void m_ro(NpDisk *d)
 {
         d->read_only = true;
@@ -222,6 +234,9 @@ TEST(disk_rules)
         one_rule(m_mounted, "mounted");
         one_rule(m_swap, "swap");
         one_rule(m_holders, "holders");
+        one_rule(m_backing, "backing-device");
+        one_rule(m_multipath, "multipath");
+        one_rule(m_iscsi, "remote:iscsi");
         one_rule(m_ro, "read-only");
         one_rule(m_removable, "removable");
         one_rule(m_usb, "usb");
@@ -340,6 +355,29 @@ TEST(disk_remedies)
         ASSERT_CONTAINS(r.remedy, "wipefs -a /dev/sdb (DESTROYS ALL DATA on sdb");
         /* Never suggest wiping the disk the system runs from. */
         ASSERT_TRUE(!strstr(r.remedy, "/dev/sda"));
+        np_result_done(&r);
+}
+
+TEST(disk_shared_and_backing_remedies)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts_new();
+        NpDisk *a = add_disk(f, "sdb", 480 * GB, false), *b = add_disk(f, "sdc", 480 * GB, false),
+               *lun = add_disk(f, "sdd", 480 * GB, false);
+        NpResult r;
+
+        settings_reset();
+        set_strv(&a->backing_for, "loop3");
+        b->multipath = strdup("same WWN as sdx");
+        lun->remote = strdup("iscsi");
+        r = run(&np_check_disk_free_ssd, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.observed, "sdb 480 GB sata (backing-device (of loop3))");
+        ASSERT_CONTAINS(r.observed, "sdc 480 GB sata (multipath (same WWN as sdx))");
+        ASSERT_CONTAINS(r.observed, "sdd 480 GB sata (remote:iscsi)");
+        ASSERT_CONTAINS(r.remedy, "detach loop3");
+        ASSERT_CONTAINS(r.remedy, "sdc is a path of a multipath LUN");
+        /* Another machine's LUN is never offered for wiping. */
+        ASSERT_TRUE(!strstr(r.remedy, "/dev/sdd"));
         np_result_done(&r);
 }
 
@@ -531,6 +569,7 @@ static const TestCase tests[] = {
         T(disk_udev_second_opinion),
         T(disk_probe_failed),
         T(disk_remedies),
+        T(disk_shared_and_backing_remedies),
         T(disk_observed_is_capped),
         T(link_speed_rules),
         T(link_stacked),
