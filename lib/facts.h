@@ -283,6 +283,7 @@ typedef enum NpLinkKind {
 typedef struct NpLinkAddress {
         NpCidr cidr; /* the address as assigned (host bits kept) and its prefix length */
         char *text;  /* "10.20.0.5/24" */
+        const char *unusable; /* "dadfailed", "tentative": the kernel does not use it (yet); NULL */
 } NpLinkAddress;
 
 typedef struct NpLink {

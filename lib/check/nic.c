@@ -258,7 +258,8 @@ static int run_data_cidr(const NpCheckContext *ctx, const NpCheckDef *def, NpRes
         _cleanup_strv_free_ char **matches = NULL, **all = NULL;
         _cleanup_(link_eval_done) LinkEval e = {};
         const NpLink *match = NULL;
-        const NpLinkAddress *match_addr = NULL;
+        const NpLinkAddress *match_addr = NULL, *unusable_addr = NULL;
+        const NpLink *unusable_link = NULL;
         size_t n_matches = 0, n_all = 0;
         int k;
         (void)def;
@@ -278,11 +279,21 @@ static int run_data_cidr(const NpCheckContext *ctx, const NpCheckDef *def, NpRes
 
         FOREACH_ARRAY (l, ctx->facts->links, ctx->facts->n_links)
                 FOREACH_ARRAY (a, l->addresses, l->n_addresses) {
-                        char *text = strprintf("%s %s", l->name, a->text);
+                        char *text = a->unusable ? strprintf("%s %s (%s)", l->name, a->text,
+                                                             a->unusable)
+                                                 : strprintf("%s %s", l->name, a->text);
 
                         if (!text)
                                 return -ENOMEM;
-                        if (np_cidr_contains(&s->data_cidr, a->cidr.family, a->cidr.addr)) {
+                        /* A failed or tentative IPv6 address carries no traffic: listed, not
+                         * matched. */
+                        if (a->unusable &&
+                            np_cidr_contains(&s->data_cidr, a->cidr.family, a->cidr.addr)) {
+                                unusable_link = l;
+                                unusable_addr = a;
+                        }
+                        if (!a->unusable &&
+                            np_cidr_contains(&s->data_cidr, a->cidr.family, a->cidr.addr)) {
                                 n_matches++;
                                 match = l;
                                 match_addr = a;
@@ -303,6 +314,21 @@ static int run_data_cidr(const NpCheckContext *ctx, const NpCheckDef *def, NpRes
                 observed = list ? strprintf("no address in %s; addresses: %s", cidr, list) : NULL;
                 if (!observed)
                         return -ENOMEM;
+                if (unusable_addr) {
+                        k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                          "%s holds %s in the data network %s, but the kernel "
+                                          "does not use it: %s",
+                                          unusable_link->name, unusable_addr->text, cidr,
+                                          streq(unusable_addr->unusable, "dadfailed")
+                                              ? "duplicate address detection failed (another "
+                                                "host has this address)"
+                                              : "duplicate address detection has not finished");
+                        return k < 0 ? k
+                                     : np_result_remedy(r,
+                                                        "give %s an address in %s that no other "
+                                                        "host uses (ip -6 addr show dadfailed)",
+                                                        unusable_link->name, cidr);
+                }
                 k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
                                   "no link holds an address in the data network %s", cidr);
                 return k < 0 ? k

@@ -160,6 +160,11 @@ static int add_addresses(struct nl_cache *cache, NpFacts *f)
                 *a = (NpLinkAddress){
                         .cidr.family = family,
                         .cidr.prefixlen = (unsigned)rtnl_addr_get_prefixlen(ra),
+                        /* IPv6 duplicate address detection: a failed address is never used, a
+                         * tentative one not until DAD passes (a new RTM_NEWADDR says when). */
+                        .unusable = rtnl_addr_get_flags(ra) & IFA_F_DADFAILED   ? "dadfailed"
+                                    : rtnl_addr_get_flags(ra) & IFA_F_TENTATIVE ? "tentative"
+                                                                                : NULL,
                 };
                 memcpy(a->cidr.addr, nl_addr_get_binary_addr(local), len);
                 if (!inet_ntop(family, a->cidr.addr, text, sizeof(text)))

@@ -218,7 +218,9 @@ static void print_links(FILE *f, const NpFacts *facts)
                                     *joined = NULL;
 
                 FOREACH_ARRAY (a, l->addresses, l->n_addresses)
-                        if (strv_extend(&addrs, a->text) < 0)
+                        if (strv_consume(&addrs, a->unusable
+                                                     ? strprintf("%s(%s)", a->text, a->unusable)
+                                                     : strdup(a->text)) < 0)
                                 t.oom = true;
                 joined = strv_join(addrs, " ");
                 /* "unknown" with carrier is up (RFC 2863): say so next to the kernel's word. */

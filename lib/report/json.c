@@ -408,13 +408,21 @@ static json_object *links_to_json(const NpFacts *f)
                 return NULL;
         FOREACH_ARRAY (l, f->links, f->n_links) {
                 _cleanup_(json_object_putp) json_object *e = json_object_new_object(),
-                                                        *addrs = json_object_new_array();
+                                                        *addrs = json_object_new_array(),
+                                                        *unusable = json_object_new_array();
 
-                if (!e || !addrs)
+                if (!e || !addrs || !unusable)
                         return NULL;
-                FOREACH_ARRAY (ad, l->addresses, l->n_addresses)
-                        if (array_push(addrs, json_object_new_string(ad->text)) < 0)
+                /* "addresses": what the link can use; the others with the kernel's reason. */
+                FOREACH_ARRAY (ad, l->addresses, l->n_addresses) {
+                        _cleanup_free_ char *t = ad->unusable
+                                                     ? strprintf("%s %s", ad->text, ad->unusable)
+                                                     : strdup(ad->text);
+
+                        if (!t || array_push(ad->unusable ? unusable : addrs,
+                                             json_object_new_string(t)) < 0)
                                 return NULL;
+                }
                 if (ADD_ALL(add_str(e, "name", l->name), add_int(e, "ifindex", l->ifindex),
                             add_str(e, "kind", np_link_kind_to_string(l->kind)),
                             add_str(e, "kind_detail", l->kind_detail),
@@ -427,7 +435,8 @@ static json_object *links_to_json(const NpFacts *f)
                             add_str(e, "duplex", l->duplex), add_u64(e, "mtu", l->mtu),
                             add_str(e, "mac", l->mac), add_str(e, "master", l->master),
                             add_str(e, "parent", l->parent), add_strv(e, "members", l->members),
-                            add_obj(e, "addresses", TAKE_PTR(addrs))) < 0 ||
+                            add_obj(e, "addresses", TAKE_PTR(addrs)),
+                            add_obj(e, "unusable_addresses", TAKE_PTR(unusable))) < 0 ||
                     array_push(a, TAKE_PTR(e)) < 0)
                         return NULL;
         }

@@ -5,8 +5,9 @@
 Taps at 1000, 10000, 25000 and 40000 Mb/s (ethtool -s; a helper process holds them open, so they
 have carrier and report operstate "unknown" with LOWER_UP, as some real drivers do), a tap without
 carrier, a veth pair (10000 Mb/s, never a NIC), a bridge over a fast tap and one over a veth, with
-IPv4 and IPv6 addresses. Addresses are documentation/ULA ranges that exist only inside the
-namespace; nothing is sent.
+IPv4 and IPv6 addresses, and an IPv6 address that fails duplicate address detection (vethB
+holds it first). Addresses are documentation/ULA ranges that exist only inside the namespace;
+nothing leaves it.
 """
 import os
 import shutil
@@ -84,7 +85,19 @@ def setup():
              ("br0", "10.77.40.1/24"), ("br1", "10.77.41.1/24"), ("tapnc", "10.77.99.1/24")]
     for dev, addr in addrs:
         ns("ip", "addr", "add", addr, "dev", dev, *(["nodad"] if ":" in addr else []))
+    # vethB owns fd00:77:66::1 (no DAD); vethA then claims it with DAD and loses: dadfailed.
+    ns("ip", "addr", "add", "fd00:77:66::1/64", "dev", "vethB", "nodad")
+    ns("ip", "addr", "add", "fd00:77:66::1/64", "dev", "vethA")
     return holder
+
+
+def wait_dadfailed(dev, timeout=10):
+    """The kernel's DAD takes about a second (one probe, RetransTimer 1 s)."""
+    for _ in range(timeout * 10):
+        if "dadfailed" in ns("ip", "-6", "addr", "show", "dev", dev).stdout:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def teardown(holder):
@@ -151,6 +164,16 @@ def test_links():
         assert_in("10.77.25.1/24", links["tap25g"]["addresses"], "IPv4 address")
         assert_in("fd00:77:25::1/64", links["tap25g"]["addresses"], "IPv6 address")
         assert_in("127.0.0.1/8", links["lo"]["addresses"], "loopback address")
+
+        # An address that failed duplicate address detection is not one the link can use.
+        assert wait_dadfailed("vethA"), "vethA's fd00:77:66::1 never became dadfailed"
+        fl = {l["name"]: l for l in npctl("facts", "--json", "--profile", "iomesh").json["links"]}
+        assert "fd00:77:66::1/64" not in fl["vethA"]["addresses"], fl["vethA"]
+        # (The link-local fe80:: addresses may still be "tentative" here: also unusable.)
+        assert_in("fd00:77:66::1/64 dadfailed", fl["vethA"]["unusable_addresses"],
+                  "vethA unusable_addresses")
+        assert_in("fd00:77:66::1/64", fl["vethB"]["addresses"], "vethB keeps the address")
+        assert "fd00:77:66::1/64 dadfailed" not in fl["vethB"]["unusable_addresses"], fl["vethB"]
 
         # The fallbacks for kernels without the ethtool netlink family give the same speeds.
         for source in ("ioctl", "sysfs"):

@@ -552,6 +552,20 @@ TEST(link_data_cidr)
         ASSERT_OK(np_parse_cidr("192.168.7.0/24", &settings.data_cidr));
         expect(&np_check_nic_data_cidr, f, NP_STATUS_FAIL, "2 addresses are in 192.168.7.0/24");
 
+        /* An IPv6 address that failed duplicate address detection carries no traffic: it is
+         * listed, never matched, and the failure says why. */
+        add_address(fast, "fd00:9::5/64");
+        fast->addresses[fast->n_addresses - 1].unusable = "dadfailed";
+        ASSERT_OK(np_parse_cidr("fd00:9::/64", &settings.data_cidr));
+        expect(&np_check_nic_data_cidr, f, NP_STATUS_FAIL,
+               "eth0 holds fd00:9::5/64 in the data network fd00:9::/64, but the kernel does not "
+               "use it: duplicate address detection failed");
+        /* Beside a usable one it does not count as a second address. */
+        add_address(fast, "fd00:9::6/64");
+        expect(&np_check_nic_data_cidr, f, NP_STATUS_PASS, "eth0 fd00:9::6/64: up at 25000");
+        fast->addresses[fast->n_addresses - 1].unusable = "tentative";
+        expect(&np_check_nic_data_cidr, f, NP_STATUS_FAIL, "has not finished");
+
         /* Speed unknown on the matching link: cannot tell. */
         ASSERT_OK(np_parse_cidr("fd00:7::/64", &settings.data_cidr));
         fast->speed_mbps = -1;
