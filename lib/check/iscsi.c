@@ -229,6 +229,32 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                       : strprintf("%s (not set; iscsid's default)", shown);
         if (!observed)
                 return -ENOMEM;
+        /* New records copy node.conn[0].startup too, and iscsiadm --loginall=automatic (the
+         * boot-time login) takes a record when either startup key says automatic
+         * (match_startup_mode() in open-iscsi's usr/iscsiadm.c). */
+        if (ok && streq(key, "node.startup") && streq_ptr(def->expect, "manual")) {
+                const NpKeyValue *c =
+                    np_key_values_get(i->conf.settings, i->conf.n_settings, "node.conn[0].startup");
+
+                if (c && !streq(c->value, "manual")) {
+                        _cleanup_free_ char *both =
+                            strprintf("%s, but node.conn[0].startup = %s (" ISCSID_CONF ":%u)",
+                                      observed, c->value, c->line);
+
+                        if (!both)
+                                return -ENOMEM;
+                        k = np_result_set(r, NP_STATUS_FAIL, both, expected,
+                                          "targets discovered from now on get "
+                                          "node.conn[0].startup = %s, and iscsiadm "
+                                          "--loginall=%s logs them in at boot",
+                                          c->value, c->value);
+                        return k < 0 ? k
+                                     : np_result_remedy(r,
+                                                        "set \"node.conn[0].startup = manual\" on "
+                                                        "line %u of " ISCSID_CONF,
+                                                        c->line);
+                }
+        }
         if (ok)
                 return np_result_set(r, NP_STATUS_PASS, observed, expected,
                                      "new discoveries get %s = %s%s%s", key, shown,
@@ -238,6 +264,22 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                           isempty(problems) ? "" : "; ", problems);
         if (k < 0)
                 return k;
+        if (streq(key, "node.startup") && streq_ptr(def->expect, "manual")) {
+                const NpKeyValue *c =
+                    np_key_values_get(i->conf.settings, i->conf.n_settings, "node.conn[0].startup");
+
+                if (c && !streq(c->value, "manual")) {
+                        _cleanup_free_ char *where = kv ? strprintf("on line %u", kv->line)
+                                                        : strdup("(a new line)");
+
+                        return where ? np_result_remedy(r,
+                                                        "set \"%s\" %s and \"node.conn[0].startup "
+                                                        "= manual\" on line %u of " ISCSID_CONF
+                                                        " (iscsid needs the space before '=')",
+                                                        line, where, c->line)
+                                     : -ENOMEM;
+                }
+        }
         if (kv)
                 return np_result_remedy(r, "set \"%s\" on line %u of " ISCSID_CONF
                                            " (iscsid needs the space before '=')",

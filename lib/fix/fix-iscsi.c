@@ -24,6 +24,8 @@ static char *wanted_value(const NpCheckDef *def)
 typedef struct KeyValueEdit {
         const char *key;
         const char *value;
+        const char *also_key; /* a second key set in the same edit, or NULL */
+        const char *also_value;
 } KeyValueEdit;
 
 static int edit_iscsid_conf(const char *data, size_t size, void *userdata, char **ret,
@@ -35,8 +37,31 @@ static int edit_iscsid_conf(const char *data, size_t size, void *userdata, char 
                 *ret_error = strdup("the file does not exist (is open-iscsi installed?)");
                 return -ENOENT;
         }
-        return np_iscsi_conf_set(data, size, kv->key, kv->value, ret, ret_size, ret_where,
-                                 ret_error);
+        _cleanup_free_ char *first = NULL, *where1 = NULL, *where2 = NULL;
+        size_t first_size = 0;
+        int r, r2;
+
+        r = np_iscsi_conf_set(data, size, kv->key, kv->value, kv->also_key ? &first : ret,
+                              kv->also_key ? &first_size : ret_size, &where1, ret_error);
+        if (r < 0 || !kv->also_key) {
+                if (ret_where)
+                        *ret_where = TAKE_PTR(where1);
+                return r;
+        }
+        r2 = np_iscsi_conf_set(first, first_size, kv->also_key, kv->also_value, ret, ret_size,
+                               &where2, ret_error);
+        if (r2 < 0)
+                return r2;
+        if (ret_where) {
+                *ret_where = r && r2   ? strprintf("%s; %s = %s: %s", strempty(where1),
+                                                   kv->also_key, kv->also_value, strempty(where2))
+                             : r2      ? strprintf("%s = %s: %s", kv->also_key, kv->also_value,
+                                                   strempty(where2))
+                                       : TAKE_PTR(where1);
+                if (!*ret_where)
+                        return -ENOMEM;
+        }
+        return r || r2;
 }
 
 static int plan_iscsid_conf(NpFixContext *c, const NpCheckDef *def, const NpResult *res,
@@ -56,7 +81,20 @@ static int plan_iscsid_conf(NpFixContext *c, const NpCheckDef *def, const NpResu
                 return np_fix_entry_manual(e, res->remedy,
                                            ISCSID_CONF " does not exist: install open-iscsi "
                                                        "first (iscsi.installed)");
-        fmt = strprintf("set \"%s = %s\" in " ISCSID_CONF " (%%s)", def->instance, value);
+        /* node.startup = manual means nothing while node.conn[0].startup = automatic. */
+        if (streq(def->instance, "node.startup") && streq_ptr(def->expect, "manual")) {
+                const NpKeyValue *conn = np_key_values_get(i->conf.settings, i->conf.n_settings,
+                                                           "node.conn[0].startup");
+
+                if (conn && !streq(conn->value, "manual")) {
+                        kv.also_key = "node.conn[0].startup";
+                        kv.also_value = "manual";
+                }
+        }
+        fmt = kv.also_key ? strprintf("set \"%s = %s\" and \"%s = %s\" in " ISCSID_CONF " (%%s)",
+                                      def->instance, value, kv.also_key, kv.also_value)
+                          : strprintf("set \"%s = %s\" in " ISCSID_CONF " (%%s)", def->instance,
+                                      value);
         if (!fmt)
                 return -ENOMEM;
         r = np_fix_edit_file(c, e, ISCSID_CONF, 0600, edit_iscsid_conf, &kv, fmt);

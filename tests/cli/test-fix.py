@@ -344,6 +344,17 @@ def test_comments_crlf_and_append():
         assert_eq(entry(r, key)["outcome"], "changed", repr(r))
         assert_eq(read(root, ISCSID), "# nothing here\n"
                   "node.conn[0].iscsi.MaxRecvDataSegmentLength = 163840\nx = 1")
+
+        # node.startup = manual with node.conn[0].startup = automatic: discoveries still log in
+        # at boot. The fix sets both in one edit; a second apply changes nothing.
+        write(root, ISCSID, b"node.startup = manual\nnode.conn[0].startup = automatic\n")
+        c = nodeprepctl("check", "--root", root, "--profile", "iomesh", "--json")
+        assert_eq(c.status("iscsi.conf:node.startup"), "fail", "conn[0].startup automatic")
+        r = apply(root, "--only", "iscsi.conf:node.startup", "--json")
+        assert_eq(entry(r, "iscsi.conf:node.startup")["outcome"], "changed", repr(r))
+        assert_eq(read(root, ISCSID), "node.startup = manual\nnode.conn[0].startup = manual\n")
+        r = apply(root, "--only", "iscsi.conf:node.startup", "--json")
+        assert_eq(entry(r, "iscsi.conf:node.startup")["outcome"], "unchanged", repr(r))
     finally:
         shutil.rmtree(tmp)
 

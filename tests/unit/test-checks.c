@@ -233,6 +233,29 @@ TEST(iscsi_conf)
         f->iscsi.conf.settings[0].value = strdup("manual");
         ASSERT_STATUS(run_def(&startup, f), NP_STATUS_PASS);
 
+        /* New records copy node.conn[0].startup as well, and --loginall=automatic takes a
+         * record when either key says automatic: node.startup = manual alone is not enough. */
+        conf_set(f, "node.conn[0].startup", "automatic", 52);
+        r = run_def(&startup, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_STREQ(r.observed, "manual (/etc/iscsi/iscsid.conf:48), but node.conn[0].startup = "
+                                 "automatic (/etc/iscsi/iscsid.conf:52)");
+        ASSERT_CONTAINS(r.remedy, "\"node.conn[0].startup = manual\" on line 52");
+        np_result_done(&r);
+        /* Both automatic: one remedy names both lines. */
+        free(f->iscsi.conf.settings[0].value);
+        f->iscsi.conf.settings[0].value = strdup("automatic");
+        r = run_def(&startup, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.remedy, "set \"node.startup = manual\" on line 48 and "
+                                  "\"node.conn[0].startup = manual\" on line 52");
+        np_result_done(&r);
+        free(f->iscsi.conf.settings[0].value);
+        f->iscsi.conf.settings[0].value = strdup("manual");
+        free(f->iscsi.conf.settings[2].value);
+        f->iscsi.conf.settings[2].value = strdup("manual");
+        ASSERT_STATUS(run_def(&startup, f), NP_STATUS_PASS);
+
         f->iscsi.conf_unknown = strdup("/etc/iscsi/iscsid.conf: Permission denied");
         ASSERT_STATUS(run_def(&startup, f), NP_STATUS_UNKNOWN);
         def_done(&startup);
