@@ -5,11 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "probe/selinux-config.h"
 #include "util/strv.h"
 
-#define SELINUX_PAGE 4096 /* libselinux reads lines with fgets(buf, selinux_page_size) */
+/* libselinux reads lines with fgets(buf, selinux_page_size): sysconf(_SC_PAGE_SIZE). */
+size_t np_selinux_page_size(void)
+{
+        long p = sysconf(_SC_PAGE_SIZE);
+
+        return p > 0 ? (size_t)p : 4096;
+}
 
 void np_selinux_config_done(NpSelinuxConfig *c)
 {
@@ -35,15 +42,17 @@ static char *shown_value(const char *tag, size_t n)
         return str_escape_printable(tag, n, 64);
 }
 
-int np_selinux_config_parse(const char *data, size_t size, NpSelinuxConfig *ret)
+int np_selinux_config_parse_page(const char *data, size_t size, size_t page, NpSelinuxConfig *ret)
 {
         NpSelinuxConfig c = {};
-        char buf[SELINUX_PAGE];
+        _cleanup_free_ char *buf = malloc(page);
         unsigned lineno = 1;
         size_t pos = 0;
 
+        if (!buf)
+                return -ENOMEM;
         while (pos < size) {
-                size_t max = MIN(size - pos, (size_t)SELINUX_PAGE - 1);
+                size_t max = MIN(size - pos, page - 1);
                 const char *nl = memchr(data + pos, '\n', max);
                 size_t n = nl ? (size_t)(nl - (data + pos)) + 1 : max;
                 unsigned this_line = lineno;
@@ -90,22 +99,74 @@ int np_selinux_config_parse(const char *data, size_t size, NpSelinuxConfig *ret)
         return 0;
 }
 
+int np_selinux_config_parse(const char *data, size_t size, NpSelinuxConfig *ret)
+{
+        return np_selinux_config_parse_page(data, size, np_selinux_page_size(), ret);
+}
+
+bool np_selinux_config_has_long_line(const char *data, size_t size)
+{
+        size_t start = 0;
+
+        for (size_t i = 0; i <= size; i++)
+                if (i == size || data[i] == '\n') {
+                        /* The line with its newline fills a 4096-byte fgets() buffer. */
+                        if (i - start + (i < size) >= 4095)
+                                return true;
+                        start = i + 1;
+                }
+        return false;
+}
+
+/* What enforcing= does at boot: -1 not set (or negative: the config decides), 0, 1. */
+static int cmdline_effect_old(const char *buf)
+{
+        const char *tmp = strstr(buf, "enforcing=");
+        int v;
+
+        /* libselinux up to 3.9: the first occurrence only; it must start a word; atoi(). */
+        if (!tmp || (tmp != buf && !isspace((unsigned char)tmp[-1])))
+                return -1;
+        v = atoi(tmp + strlen("enforcing="));
+        return v < 0 ? -1 : v > 0;
+}
+
+static int cmdline_effect_new(const char *buf)
+{
+        const char *last = NULL;
+
+        /* libselinux 3.10 and later: the last word-initial occurrence, strtol(, 0), any
+         * non-zero value enforces. */
+        for (const char *t = strstr(buf, "enforcing="); t; t = strstr(t + 1, "enforcing="))
+                if (t == buf || isspace((unsigned char)t[-1]))
+                        last = t;
+        if (!last)
+                return -1;
+        return strtol(last + strlen("enforcing="), NULL, 0) != 0;
+}
+
 int np_selinux_cmdline_enforcing(const char *cmdline, size_t size)
 {
-        char buf[SELINUX_PAGE];
-        size_t n = MIN(size, (size_t)SELINUX_PAGE - 1);
+        size_t page = np_selinux_page_size();
+        _cleanup_free_ char *buf = malloc(page);
+        size_t n = MIN(size, page - 1);
         const char *nl, *tmp;
+        int old, new;
 
+        if (!buf)
+                return -ENOMEM;
         /* fgets() of the first line; strstr() then stops at the first NUL. */
         memcpy(buf, cmdline, n);
         buf[n] = '\0';
         nl = memchr(buf, '\n', n);
         if (nl)
                 buf[nl - buf + 1] = '\0';
-        tmp = strstr(buf, "enforcing=");
-        if (!tmp)
+        old = cmdline_effect_old(buf);
+        new = cmdline_effect_new(buf);
+        if (old != new)
+                return NP_SELINUX_CMDLINE_AMBIGUOUS;
+        if (old < 0)
                 return -1;
-        if (tmp != buf && !isspace((unsigned char)tmp[-1]))
-                return -1; /* libselinux 3.4 looks at the first occurrence only */
-        return atoi(tmp + strlen("enforcing="));
+        tmp = strstr(buf, "enforcing=");
+        return atoi(tmp + strlen("enforcing=")); /* as written, for the report */
 }

@@ -69,6 +69,27 @@ static int probe_config(const NpRoot *root, NpSelinuxFacts *s)
         r = np_selinux_config_parse(data, size, &c);
         if (r < 0)
                 return r;
+        /* A line longer than a 4 KiB page is cut where the page size says: for another root
+         * (an image, a fixture) the page size of the machine that boots it is not known. */
+        if (!root->host && np_selinux_config_has_long_line(data, size))
+                for (size_t page = 4096; page <= 65536; page *= 4) {
+                        _cleanup_(np_selinux_config_done) NpSelinuxConfig o = {};
+
+                        r = np_selinux_config_parse_page(data, size, page, &o);
+                        if (r < 0) {
+                                np_selinux_config_done(&c);
+                                return r;
+                        }
+                        if (o.set != c.set || (c.set && o.mode != c.mode)) {
+                                np_selinux_config_done(&c);
+                                s->config_unknown = strprintf(
+                                    SELINUX_CONFIG " has a line longer than 4095 bytes: "
+                                                   "libselinux reads it in page-size pieces, and "
+                                                   "the mode it selects depends on the page size "
+                                                   "of the machine that boots (4 KiB or 64 KiB)");
+                                return s->config_unknown ? 0 : -ENOMEM;
+                        }
+                }
         s->config_set = c.set;
         s->config = c.mode;
         s->config_line = c.set ? c.line : c.ignored_line;
@@ -95,7 +116,18 @@ static int probe_cmdline(const NpRoot *root, NpSelinuxFacts *s)
                 s->cmdline_unknown = np_probe_reason(root, "/proc/cmdline", r);
                 return s->cmdline_unknown ? 0 : -ENOMEM;
         }
-        s->cmdline_enforcing = np_selinux_cmdline_enforcing(data, size);
+        r = np_selinux_cmdline_enforcing(data, size);
+        if (r == -ENOMEM)
+                return r;
+        if (r == NP_SELINUX_CMDLINE_AMBIGUOUS) {
+                s->cmdline_unknown = strprintf(
+                    "the kernel command line's enforcing= reads differently in libselinux up to "
+                    "3.9 (the first one, a word of its own) and in 3.10 and later (the last one; "
+                    "any non-zero number enforces); nodeprep cannot tell which this host boots "
+                    "with: leave a single enforcing=0 or 1");
+                return s->cmdline_unknown ? 0 : -ENOMEM;
+        }
+        s->cmdline_enforcing = r;
         return 0;
 }
 

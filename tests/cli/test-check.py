@@ -299,6 +299,22 @@ def test_selinux_cmdline_enforcing_wins():
         assert_in("enforcing=1", r.check("selinux.config")["message"])
 
 
+def test_selinux_cannot_tell():
+    # Two enforcing= words: libselinux up to 3.9 takes the first, 3.10 the last.
+    with FixtureRoot() as root:
+        write(root, "/proc/cmdline", "root=/dev/sda1 enforcing=0 enforcing=1\n")
+        r = check(root)
+        assert_eq(r.status("selinux.config"), "unknown", "two enforcing= words")
+        assert_in("3.10", r.check("selinux.config")["message"])
+        assert_eq(r.code, 2, repr(r))
+    # A line that fills a 4 KiB page: on 64 KiB pages "SELINUX=enforcing" is still comment.
+    with FixtureRoot() as root:
+        write(root, "/etc/selinux/config", "#" * 4095 + "SELINUX=permissive\nSELINUX=enforcing\n")
+        r = check(root)
+        assert_eq(r.status("selinux.config"), "unknown", "page-size dependent config")
+        assert_in("page size", r.check("selinux.config")["message"])
+
+
 def test_kubelet_outside_range_is_a_warning():
     with FixtureRoot() as root:
         write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'Kubernetes v1.28.2'\n", 0o755)

@@ -112,6 +112,24 @@ TEST(long_lines)
         memset(text, '#', 4096);
         strcpy(text + 4096, "SELINUX=enforcing\n");
         ASSERT_UNSET(text);
+        ASSERT_TRUE(np_selinux_config_has_long_line(text, strlen(text)));
+        /* With 64 KiB pages (some arm64 and ppc64le kernels) the whole line is one comment. */
+        memset(text, '#', 4095);
+        strcpy(text + 4095, "SELINUX=enforcing\n");
+        {
+                NpSelinuxConfig c = {};
+
+                ASSERT_OK(np_selinux_config_parse_page(text, strlen(text), 65536, &c));
+                ASSERT_TRUE(!c.set);
+                np_selinux_config_done(&c);
+                ASSERT_OK(np_selinux_config_parse_page(text, strlen(text), 4096, &c));
+                ASSERT_TRUE(c.set && c.mode == NP_SELINUX_ENFORCING);
+                np_selinux_config_done(&c);
+        }
+        ASSERT_TRUE(!np_selinux_config_has_long_line("SELINUX=enforcing\n", 18));
+        memset(text, '#', 4093);
+        strcpy(text + 4093, "\nSELINUX=enforcing\n"); /* 4094 bytes with its newline */
+        ASSERT_TRUE(!np_selinux_config_has_long_line(text, strlen(text)));
         free(text);
 }
 
@@ -125,11 +143,24 @@ TEST(cmdline)
         ASSERT_EQ(np_selinux_cmdline_enforcing(c, strlen(c)), 1);
         c = "enforcing=0 security=selinux\n";
         ASSERT_EQ(np_selinux_cmdline_enforcing(c, strlen(c)), 0);
-        /* libselinux 3.4 looks at the first "enforcing=" only, and it must start a word. */
+        /* libselinux up to 3.9 looks at the first "enforcing=" only, and it must start a word;
+         * 3.10 at the last word-initial one, with strtol(, 0), any non-zero enforcing. Where
+         * they boot differently nodeprep cannot tell. */
         c = "xenforcing=1 enforcing=0\n";
-        ASSERT_EQ(np_selinux_cmdline_enforcing(c, strlen(c)), -1);
+        ASSERT_EQ(np_selinux_cmdline_enforcing(c, strlen(c)), NP_SELINUX_CMDLINE_AMBIGUOUS);
         c = "enforcing=1 enforcing=0\n";
+        ASSERT_EQ(np_selinux_cmdline_enforcing(c, strlen(c)), NP_SELINUX_CMDLINE_AMBIGUOUS);
+        c = "enforcing=-1\n";
+        ASSERT_EQ(np_selinux_cmdline_enforcing(c, strlen(c)), NP_SELINUX_CMDLINE_AMBIGUOUS);
+        c = "enforcing=0x1\n";
+        ASSERT_EQ(np_selinux_cmdline_enforcing(c, strlen(c)), NP_SELINUX_CMDLINE_AMBIGUOUS);
+        /* Both agree: */
+        c = "enforcing=1 quiet enforcing=1\n";
         ASSERT_EQ(np_selinux_cmdline_enforcing(c, strlen(c)), 1);
+        c = "enforcing=2\n";
+        ASSERT_EQ(np_selinux_cmdline_enforcing(c, strlen(c)), 2);
+        c = "xenforcing=1\n";
+        ASSERT_EQ(np_selinux_cmdline_enforcing(c, strlen(c)), -1);
         c = "";
         ASSERT_EQ(np_selinux_cmdline_enforcing(c, 0), -1);
 }
