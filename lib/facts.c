@@ -35,6 +35,7 @@ void np_iscsi_record_done(NpIscsiRecord *r)
                 free(p->problem);
         }
         free(r->problems);
+        free(r->undefined);
         *r = (NpIscsiRecord){};
 }
 

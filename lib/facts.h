@@ -95,6 +95,9 @@ typedef struct NpIscsiRecord {
         size_t n_settings;
         NpConfProblem *problems;
         size_t n_problems;
+        /* Why open-iscsi's own reading of the file is undefined (a key or value longer than
+         * its fixed buffers, which it copies without a bound), NULL when it is not. */
+        char *undefined;
 } NpIscsiRecord;
 
 typedef struct NpIscsiNode {

@@ -91,7 +91,16 @@ static int probe_conf(const NpRoot *root, NpIscsiFacts *i)
                 return i->conf_unknown ? 0 : -ENOMEM;
         }
         i->conf_present = true;
-        return np_iscsi_record_parse(data, size, &i->conf);
+        r = np_iscsi_record_parse(data, size, &i->conf);
+        if (r < 0)
+                return r;
+        if (i->conf.undefined) {
+                i->conf_unknown = strprintf(ISCSID_CONF " %s: what iscsid and iscsiadm then do "
+                                                        "is undefined (they may abort)",
+                                            i->conf.undefined);
+                return i->conf_unknown ? 0 : -ENOMEM;
+        }
+        return 0;
 }
 
 static int probe_initiator_name(const NpRoot *root, NpIscsiFacts *i)
@@ -141,7 +150,14 @@ static int add_node(const NpRoot *root, NpIscsiFacts *i, const char *target, con
                 node->unknown = np_probe_reason(root, path, r);
                 return node->unknown ? 0 : -ENOMEM;
         }
-        return np_iscsi_record_parse(data, size, &node->record);
+        r = np_iscsi_record_parse(data, size, &node->record);
+        if (r < 0)
+                return r;
+        if (node->record.undefined) {
+                node->unknown = strprintf("%s %s", path, node->record.undefined);
+                return node->unknown ? 0 : -ENOMEM;
+        }
+        return 0;
 }
 
 /* nodes/<target>/<address,port,tpgt>/<iface> files, or the legacy nodes/<target>/<address,port>

@@ -107,11 +107,19 @@ static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno, NpIscsiLi
         if (n == 0) /* iscsid looks up "" and finds no such setting */
                 return add_problem(rec, lineno, NULL,
                                    strprintf("\"%s\" has no key; iscsid ignores the line", line));
-        if (n >= IDBM_NAME_MAX)
+        if (n >= IDBM_NAME_MAX) {
+                /* idbm_recinfo_config() copies it into name[128] without a bound: a stack
+                 * overflow, after which nothing iscsid or iscsiadm does is predictable. */
+                if (!rec->undefined &&
+                    !(rec->undefined = strprintf("line %u: a key longer than %d characters "
+                                                 "overflows open-iscsi's parser",
+                                                 lineno, IDBM_NAME_MAX - 1)))
+                        return -ENOMEM;
                 return reject(rec, info, lineno, NULL,
                               strprintf("key longer than %d characters: open-iscsi "
-                                        "truncates or overflows it; the line is not used",
+                                        "overflows its buffer; the line is not used",
                                         IDBM_NAME_MAX - 1));
+        }
         memcpy(name, line, n);
         name[n] = '\0';
         if (*p == '\0')
@@ -134,9 +142,15 @@ static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno, NpIscsiLi
                               strprintf("\"%s\" has no value; iscsid ignores the line", line));
         value = p;
         if (strlen(value) >= IDBM_VALUE_MAX) {
+                /* Copied into value[256] without a bound, as the key above. */
+                if (!rec->undefined &&
+                    !(rec->undefined = strprintf("line %u: a value longer than %d characters "
+                                                 "overflows open-iscsi's parser",
+                                                 lineno, IDBM_VALUE_MAX - 1)))
+                        return -ENOMEM;
                 r = add_problem(rec, lineno, name,
-                                strprintf("value longer than %d characters: Debian's "
-                                          "iscsid truncates it, older builds overflow",
+                                strprintf("value longer than %d characters: open-iscsi "
+                                          "overflows its buffer",
                                           IDBM_VALUE_MAX - 1));
                 if (r < 0)
                         return r;

@@ -83,15 +83,37 @@ def test_unreadable_iscsid_conf_is_unknown():
 
 
 def test_huge_iscsid_line_is_reported():
-    # iscsid drops the 2047-byte chunks and reads the tail as a line: node.startup keeps its
-    # default, and the report says the file has lines iscsid does not read.
+    # iscsid drops the 2047-byte chunks and reads the tail as a line: here 1041 "a"s, a key
+    # that overflows open-iscsi's name[128], so its reading of the file is undefined: unknown.
     with FixtureRoot() as root:
         write(root, "/etc/iscsi/iscsid.conf", HUGE_LINE)
+        r = check_json(root)
+        c = r.check("iscsi.conf:node.startup")
+        assert_eq(c["status"], "unknown")
+        assert_in("line 1: a key longer than 127 characters overflows", c["message"])
+    # A long line whose tail is a short word: dropped chunks, then an ignored line; the
+    # default stays and the report says the file has lines iscsid does not read.
+    with FixtureRoot() as root:
+        write(root, "/etc/iscsi/iscsid.conf", b"node.startup = " + b"a" * (2047 * 3 - 15) + b"b\n")
         r = check_json(root)
         c = r.check("iscsi.conf:node.startup")
         assert_eq(c["status"], "pass")
         assert_in("not set; iscsid's default", c["observed"])
         assert_in("are not read as settings by iscsid", c["message"])
+
+
+def test_iscsid_conf_beyond_open_iscsi_buffers():
+    # open-iscsi copies keys and values into name[128] / value[256] without a bound: with a
+    # longer one its reading of the file is undefined, so every iscsid.conf check is unknown.
+    with FixtureRoot() as root:
+        write(root, "/etc/iscsi/iscsid.conf",
+              "node.startup = manual\nnode.conn[0].iscsi.MaxRecvDataSegmentLength = 262144"
+              + " " + "x" * 300 + "\n")
+        r = check_json(root)
+        sane(r)
+        c = r.check("iscsi.conf:node.startup")
+        assert_eq(c["status"], "unknown", "overlong value")
+        assert_in("line 2: a value longer than 255 characters", c["message"])
 
 
 def test_fifo_is_not_read():

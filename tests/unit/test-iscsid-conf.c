@@ -178,7 +178,8 @@ TEST(lines)
         ASSERT_STREQ(value(&rec, "node.startup"), "automatic");
         np_iscsi_record_done(&rec);
 
-        /* A 300-character value: flagged; Debian truncates to 255 and applies it. */
+        /* A 300-character value: open-iscsi copies it into value[256] without a bound, so what
+         * it does with the file is undefined: the record says so (the probe makes that unknown). */
         longvalue = malloc(400);
         ASSERT_TRUE(longvalue);
         strcpy(longvalue, "node.name = ");
@@ -187,6 +188,17 @@ TEST(lines)
         rec = parse(longvalue);
         ASSERT_EQ(strlen(value(&rec, "node.name")), 255);
         ASSERT_TRUE(has_problem(&rec, 1, "longer than 255"));
+        ASSERT_STREQ(rec.undefined, "line 1: a value longer than 255 characters overflows "
+                                    "open-iscsi's parser");
+        np_iscsi_record_done(&rec);
+        /* A key of 128 characters or more: the same. */
+        memset(longvalue, 'k', 130);
+        strcpy(longvalue + 130, " = 1\nnode.startup = manual\n");
+        rec = parse(longvalue);
+        ASSERT_CONTAINS(rec.undefined, "line 1: a key longer than 127");
+        np_iscsi_record_done(&rec);
+        rec = parse("node.startup = manual\n");
+        ASSERT_NULL(rec.undefined);
         np_iscsi_record_done(&rec);
 
         /* NUL bytes and binary garbage never crash and never set a value. */
