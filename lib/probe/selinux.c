@@ -10,12 +10,45 @@
 
 #define SELINUX_CONFIG "/etc/selinux/config"
 
+/*
+ * Where selinuxfs is mounted when it is not at /sys/fs/selinux: libselinux's init_selinuxmnt()
+ * also tries the old /selinux and then any selinuxfs in /proc/mounts. The enforce file there,
+ * or NULL.
+ */
+static char *other_enforce_path(const NpRoot *root)
+{
+        _cleanup_free_ char *mounts = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+
+        if (np_root_exists(root, "/selinux/enforce") > 0)
+                return strdup("/selinux/enforce");
+        if (np_root_read_file(root, "/proc/self/mounts", NP_READ_MAX_DEFAULT, &mounts, NULL) < 0 ||
+            strv_split(mounts, "\n", &lines) < 0)
+                return NULL;
+        STRV_FOREACH (l, lines) {
+                char dev[64], mp[4096], type[64];
+
+                /* "selinuxfs /sys/fs/selinux selinuxfs rw,relatime 0 0"; mount points with
+                 * spaces (\040) are not where anyone mounts selinuxfs. */
+                if (sscanf(*l, "%63s %4095s %63s", dev, mp, type) == 3 && streq(type, "selinuxfs") &&
+                    mp[0] == '/')
+                        return strprintf("%s/enforce", streq(mp, "/") ? "" : mp);
+        }
+        return NULL;
+}
+
 static int probe_runtime(const NpRoot *root, NpSelinuxFacts *s)
 {
-        _cleanup_free_ char *data = NULL;
+        _cleanup_free_ char *data = NULL, *other = NULL;
+        const char *enforce = "/sys/fs/selinux/enforce";
         int r;
 
-        r = np_root_read_file(root, "/sys/fs/selinux/enforce", 64, &data, NULL);
+        r = np_root_read_file(root, enforce, 64, &data, NULL);
+        if (r == -ENOENT && np_root_exists(root, "/sys/fs/selinux") > 0 &&
+            (other = other_enforce_path(root))) {
+                enforce = other;
+                r = np_root_read_file(root, enforce, 64, &data, NULL);
+        }
         if (r == -ENOMEM)
                 return r;
         if (r == -ENOENT) {
@@ -30,7 +63,7 @@ static int probe_runtime(const NpRoot *root, NpSelinuxFacts *s)
                 return s->runtime_detail ? 0 : -ENOMEM;
         }
         if (r < 0) {
-                s->runtime_unknown = np_probe_reason(root, "/sys/fs/selinux/enforce", r);
+                s->runtime_unknown = np_probe_reason(root, enforce, r);
                 return s->runtime_unknown ? 0 : -ENOMEM;
         }
         /* The kernel writes "0" or "1" without a newline; libselinux sscanf()s an int. */
@@ -41,11 +74,11 @@ static int probe_runtime(const NpRoot *root, NpSelinuxFacts *s)
         else {
                 _cleanup_free_ char *shown = str_escape_printable(data, strlen(data), 32);
 
-                s->runtime_unknown = strprintf("/sys/fs/selinux/enforce holds \"%s\", not 0 or 1",
-                                               strna(shown));
+                s->runtime_unknown =
+                    strprintf("%s holds \"%s\", not 0 or 1", enforce, strna(shown));
                 return s->runtime_unknown ? 0 : -ENOMEM;
         }
-        s->runtime_detail = strprintf("/sys/fs/selinux/enforce = %s", strstrip(data));
+        s->runtime_detail = strprintf("%s = %s", enforce, strstrip(data));
         return s->runtime_detail ? 0 : -ENOMEM;
 }
 

@@ -279,6 +279,32 @@ def test_selinux_enforcing_now():
         assert_eq(r.check("selinux.runtime")["remedy"], "setenforce 0")
 
 
+def test_selinux_enforcing_elsewhere():
+    # selinuxfs not at /sys/fs/selinux: libselinux also looks at /selinux and /proc/mounts.
+    with FixtureRoot() as root:
+        remove(root, "/sys/fs/selinux/enforce")
+        os.makedirs(os.path.join(root, "sys/fs/selinux"), exist_ok=True)
+        write(root, "/selinux/enforce", "1")
+        r = check(root)
+        expect_only(r, "selinux.runtime", "fail", 1)
+        assert_in("/selinux/enforce = 1", r.check("selinux.runtime")["observed"])
+    with FixtureRoot() as root:
+        remove(root, "/sys/fs/selinux/enforce")
+        os.makedirs(os.path.join(root, "sys/fs/selinux"), exist_ok=True)
+        write(root, "/proc/self/mounts", "proc /proc proc rw 0 0\n"
+                                         "selinuxfs /run/sefs selinuxfs rw,relatime 0 0\n")
+        write(root, "/run/sefs/enforce", "1")
+        r = check(root)
+        expect_only(r, "selinux.runtime", "fail", 1)
+        assert_in("/run/sefs/enforce = 1", r.check("selinux.runtime")["observed"])
+    with FixtureRoot() as root:
+        remove(root, "/sys/fs/selinux/enforce")
+        os.makedirs(os.path.join(root, "sys/fs/selinux"), exist_ok=True)
+        r = check(root)
+        assert_eq(r.status("selinux.runtime"), "pass", "selinuxfs nowhere: no policy loaded")
+        assert_in("selinuxfs not mounted", r.check("selinux.runtime")["observed"])
+
+
 def test_selinux_config_enforcing():
     with FixtureRoot() as root:
         write(root, "/etc/selinux/config",
