@@ -156,6 +156,7 @@ NpFacts *np_facts_free(NpFacts *f)
         }
         free(f->modules);
         free(f->modules_load_dirs_unknown);
+        free(f->modules_load_masked);
         FOREACH_ARRAY (u, f->units, f->n_units) {
                 free(u->name);
                 free(u->load_state);

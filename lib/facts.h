@@ -372,6 +372,7 @@ typedef struct NpFacts {
         NpModuleFacts *modules;
         size_t n_modules;
         char *modules_load_dirs_unknown;
+        char *modules_load_masked; /* the unit file that masks systemd-modules-load.service */
 
         NpUnitFacts *units;
         size_t n_units;

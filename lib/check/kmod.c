@@ -108,6 +108,16 @@ static int run_persistent(const NpCheckContext *ctx, const NpCheckDef *def, NpRe
                                            "/usr/lib/modprobe.d /lib/modprobe.d)",
                                         m->canonical, m->canonical);
         }
+        if (strv_length(m->persisted_in) > 0 && ctx->facts->modules_load_masked) {
+                observed = strprintf("listed in %s; systemd-modules-load.service is masked (%s)",
+                                     where, ctx->facts->modules_load_masked);
+                k = observed ? np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                             "systemd-modules-load.service is masked: nothing in "
+                                             "modules-load.d is loaded at boot")
+                             : -ENOMEM;
+                return k < 0 ? k
+                             : np_result_remedy(r, "systemctl unmask systemd-modules-load.service");
+        }
         if (strv_length(m->persisted_in) > 0) {
                 observed = strprintf("listed in %s", where);
                 return observed ? np_result_set(r, NP_STATUS_PASS, observed, expected,

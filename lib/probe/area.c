@@ -76,6 +76,7 @@ void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a)
                 SWAP(dst->modules, src->modules);
                 SWAP(dst->n_modules, src->n_modules);
                 SWAP(dst->modules_load_dirs_unknown, src->modules_load_dirs_unknown);
+                SWAP(dst->modules_load_masked, src->modules_load_masked);
                 break;
         case NP_AREA_UNITS:
                 SWAP(dst->units, src->units);
@@ -174,6 +175,9 @@ int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchL
                 r = add(root, l, "/etc", "modules", NP_AREA_MODULES);
                 for (size_t i = 0; r >= 0 && i < ELEMENTSOF(conf_dirs); i++)
                         r = add(root, l, conf_dirs[i], NULL, NP_AREA_MODULES);
+                for (size_t i = 0; r >= 0 && i < 2; i++) /* where systemctl mask writes */
+                        r = add(root, l, unit_dirs[i], "systemd-modules-load.service",
+                                NP_AREA_MODULES);
         }
         for (size_t t = 0; r >= 0 && t < req->n_tools; t++)
                 for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bin_dirs); i++)

@@ -10,8 +10,11 @@
  */
 
 #include <libkmod.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "probe/modules-load.h"
 #include "probe/probe.h"
@@ -303,6 +306,45 @@ static int probe_persistence(KmodEnv *e, const NpModulesLoad *ml, NpModuleFacts 
         return 0;
 }
 
+/*
+ * systemctl mask systemd-modules-load.service (or --runtime): a symlink to /dev/null, or an
+ * empty file, in /etc or /run. Then nothing in modules-load.d is loaded at boot.
+ */
+static int modules_load_masked(const NpRoot *root, char **ret)
+{
+        static const char *const paths[] = {
+                "/etc/systemd/system.control/systemd-modules-load.service",
+                "/run/systemd/system.control/systemd-modules-load.service",
+                "/run/systemd/transient/systemd-modules-load.service",
+                "/etc/systemd/system/systemd-modules-load.service",
+                "/run/systemd/system/systemd-modules-load.service",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                _cleanup_free_ char *p = np_root_prefix(root, paths[i]);
+                char target[PATH_MAX];
+                struct stat st;
+                ssize_t n;
+
+                if (!p)
+                        return -ENOMEM;
+                if (lstat(p, &st) < 0)
+                        continue;
+                if (S_ISLNK(st.st_mode)) {
+                        n = readlink(p, target, sizeof(target) - 1);
+                        if (n <= 0)
+                                continue;
+                        target[n] = '\0';
+                        if (!streq(target, "/dev/null"))
+                                continue;
+                } else if (!S_ISREG(st.st_mode) || st.st_size != 0)
+                        return 0; /* the first unit file systemd finds is a real one */
+                *ret = strdup(paths[i]);
+                return *ret ? 0 : -ENOMEM;
+        }
+        return 0;
+}
+
 int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f)
 {
         _cleanup_(kmod_env_done) KmodEnv e = {};
@@ -333,6 +375,9 @@ int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f)
         if (r < 0 && !f->modules_load_dirs_unknown &&
             !(f->modules_load_dirs_unknown = strdup(strna(ml_error))))
                 return -ENOMEM;
+        r = modules_load_masked(root, &f->modules_load_masked);
+        if (r < 0)
+                return r;
 
         FOREACH_ARRAY (m, f->modules, f->n_modules) {
                 r = probe_state(root, &e, m);

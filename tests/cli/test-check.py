@@ -200,6 +200,26 @@ def test_module_not_persisted():
                   "echo iscsi_tcp > /etc/modules-load.d/iscsi_tcp.conf")
 
 
+def test_modules_load_service_masked():
+    # systemctl mask systemd-modules-load.service: the modules-load.d line is never applied.
+    with FixtureRoot() as root:
+        os.makedirs(os.path.join(root, "etc/systemd/system"), exist_ok=True)
+        os.symlink("/dev/null", os.path.join(root, "etc/systemd/system/"
+                                                  "systemd-modules-load.service"))
+        r = check(root)
+        expect_only(r, "kmod.persistent:iscsi_tcp", "fail", 1)
+        c = r.check("kmod.persistent:iscsi_tcp")
+        assert_in("systemd-modules-load.service is masked", c["message"])
+        assert_eq(c["remedy"], "systemctl unmask systemd-modules-load.service")
+    # Runtime mask (an empty file counts as masked too); a real unit file there does not.
+    with FixtureRoot() as root:
+        write(root, "/run/systemd/system/systemd-modules-load.service", "")
+        assert_eq(check(root).status("kmod.persistent:iscsi_tcp"), "fail", "runtime mask")
+        write(root, "/etc/systemd/system/systemd-modules-load.service",
+              "[Service]\nExecStart=/lib/systemd/systemd-modules-load\n")
+        assert_eq(check(root).status("kmod.persistent:iscsi_tcp"), "pass", "override in /etc")
+
+
 def test_module_line_with_comment_is_not_loaded():
     with FixtureRoot() as root:
         write(root, "/etc/modules-load.d/iscsi_tcp.conf", "iscsi_tcp # for IOMesh\n")
