@@ -61,11 +61,30 @@ typedef enum UnitAspect {
         ASPECT_ACTIVE,
 } UnitAspect;
 
+/* "enabled-runtime" lives in /run: gone after a reboot. "reloading" is running. */
 static bool unit_good(const NpUnitFacts *u, UnitAspect aspect)
 {
         if (aspect == ASPECT_ENABLED)
-                return STR_IN_SET(strempty(u->unit_file_state), "enabled", "enabled-runtime");
-        return streq_ptr(u->active_state, "active");
+                return streq_ptr(u->unit_file_state, "enabled");
+        return STR_IN_SET(strempty(u->active_state), "active", "reloading");
+}
+
+/* A service among the units that makes its socket worthless: masked (the socket cannot start
+ * it) or, for running, failed (the socket still listens, the daemon is not there). */
+static const NpUnitFacts *blocking_service(const NpCheckContext *ctx, char **units,
+                                           UnitAspect aspect)
+{
+        STRV_FOREACH (name, units) {
+                const NpUnitFacts *u = np_facts_unit(ctx->facts, *name);
+
+                if (!u || u->unknown || !endswith(u->name, ".service"))
+                        continue;
+                if (streq_ptr(u->load_state, "masked") || streq_ptr(u->unit_file_state, "masked"))
+                        return u;
+                if (aspect == ASPECT_ACTIVE && streq_ptr(u->active_state, "failed"))
+                        return u;
+        }
+        return NULL;
 }
 
 static char *unit_describe(const NpUnitFacts *u, UnitAspect aspect)
@@ -118,6 +137,27 @@ static int run_units(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
         observed = strv_join(seen, "; ");
         if (!observed)
                 return -ENOMEM;
+        if (good && strv_length(units) > 1) {
+                const NpUnitFacts *b = blocking_service(ctx, units, aspect);
+
+                if (b) {
+                        bool masked = streq_ptr(b->load_state, "masked") ||
+                                      streq_ptr(b->unit_file_state, "masked");
+
+                        k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                          masked ? "%s is masked: nothing, not even its socket, "
+                                                   "can start it"
+                                                 : "%s has failed: its socket still listens, but "
+                                                   "the daemon is not running",
+                                          b->name);
+                        return k < 0 ? k
+                                     : np_result_remedy(r,
+                                                        masked ? "systemctl unmask %s"
+                                                               : "journalctl -u %s; then systemctl "
+                                                                 "restart %s",
+                                                        b->name, b->name);
+                }
+        }
         if (good)
                 return np_result_set(r, NP_STATUS_PASS, observed, expected, NULL);
         if (strv_length(unknown) > 0) {

@@ -38,8 +38,23 @@ static int run_kvm(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r
                              v->cpu_flag ? v->cpu_flag : v->cpu_unknown ? "unknown" : "none");
         if (!observed)
                 return -ENOMEM;
-        if (v->kvm_device)
+        /* Both: systemd creates /dev/kvm from kmod's static nodes before any vendor module
+         * loads, and paravirtual KVMs give a /dev/kvm without VT-x/AMD-V; Kata's own host
+         * check wants the CPU flag. */
+        if (v->kvm_device && v->cpu_flag)
                 return np_result_set(r, NP_STATUS_PASS, observed, expected, NULL);
+        if (v->kvm_device && v->cpu_unknown)
+                return np_result_set(r, NP_STATUS_UNKNOWN, observed, expected, "%s",
+                                     v->cpu_unknown);
+        if (v->kvm_device) {
+                k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                  "/dev/kvm exists, but the CPU shows neither vmx nor svm: no "
+                                  "hardware virtualisation for Kata's VMs");
+                return k < 0 ? k
+                             : np_result_remedy(r, "enable VT-x/AMD-V in the firmware, or nested "
+                                                   "virtualisation in the hypervisor running this "
+                                                   "node");
+        }
         if (v->cpu_flag) {
                 k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
                                   "the CPU supports %s but /dev/kvm is missing", v->cpu_flag);

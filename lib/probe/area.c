@@ -35,7 +35,7 @@ int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask,
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_MODULES)))
                 r = np_probe_modules(root, req->modules, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_UNITS)))
-                r = np_probe_units(req->units, f);
+                r = np_probe_units(root, req->units, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_FS)))
                 r = np_probe_fs(root, req->fs_paths, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_DISKS)) && req->disks)

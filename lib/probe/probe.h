@@ -12,7 +12,7 @@ int np_probe_system(const NpRoot *root, bool kubelet, NpFacts *f);
 int np_probe_selinux(const NpRoot *root, NpFacts *f);
 int np_probe_iscsi(const NpRoot *root, bool nodes, NpFacts *f);
 int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f);
-int np_probe_units(char *const *names, NpFacts *f);
+int np_probe_units(const NpRoot *root, char *const *names, NpFacts *f);
 int np_probe_fs(const NpRoot *root, char *const *paths, NpFacts *f);
 /* Kernel interfaces (udev, sysfs, /proc, netlink) of this machine: --root does not apply. */
 int np_probe_disks(const NpProbeRequest *req, NpFacts *f);

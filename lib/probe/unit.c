@@ -57,7 +57,7 @@ static int probe_unit(sd_bus *bus, NpUnitFacts *u)
         return r < 0 && !u->unknown ? -ENOMEM : 0;
 }
 
-int np_probe_units(char *const *names, NpFacts *f)
+int np_probe_units(const NpRoot *root, char *const *names, NpFacts *f)
 {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ char *why = NULL;
@@ -69,12 +69,20 @@ int np_probe_units(char *const *names, NpFacts *f)
                 if (!np_facts_add_unit(f, *n))
                         return -ENOMEM;
 
-        r = sd_bus_open_system(&bus);
+        /* The system bus answers for the running host, not for another root's files: only a
+         * bus named explicitly ($DBUS_SYSTEM_BUS_ADDRESS, e.g. a container's) may stand for it. */
+        if (!root->host && !getenv("DBUS_SYSTEM_BUS_ADDRESS")) {
+                why = strprintf("the system bus describes the running host, not %s (set "
+                                "DBUS_SYSTEM_BUS_ADDRESS to the bus of the system in that root)",
+                                root->path);
+                r = why ? 0 : -ENOMEM;
+        } else
+                r = sd_bus_open_system(&bus);
         if (r >= 0)
                 r = sd_bus_set_method_call_timeout(bus, 5 * 1000 * 1000);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0) {
+        if (r < 0 && !why) {
                 why = strprintf("no systemd system bus (%s): is systemd running?", strerror(-r));
                 if (!why)
                         return -ENOMEM;

@@ -10,8 +10,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from nptest import (ISCSID_READY, FixtureRoot, MockSystemd, assert_eq, assert_in,  # noqa: E402
-                    check_json, nodeprepctl, read, remove, run_tests, write)
+from nptest import (ISCSID_READY, FixtureRoot, MockSystemd, Skip,  # noqa: E402
+                    assert_eq, assert_in, check_json, nodeprepctl, read, remove, run_tests, write)
 
 FILE_IDS = [
     "fs.free:/opt", "iscsi.installed", "iscsi.conf:node.startup",
@@ -198,6 +198,17 @@ def test_module_not_persisted():
         expect_only(r, "kmod.persistent:iscsi_tcp", "fail", 1)
         assert_eq(r.check("kmod.persistent:iscsi_tcp")["remedy"],
                   "echo iscsi_tcp > /etc/modules-load.d/iscsi_tcp.conf")
+
+
+def test_units_of_another_root_are_unknown():
+    # The system bus answers for this machine, not for the tree under --root.
+    if "DBUS_SYSTEM_BUS_ADDRESS" in os.environ:
+        raise Skip("DBUS_SYSTEM_BUS_ADDRESS is set in this environment")
+    with FixtureRoot() as root:
+        r = nodeprepctl("check", "--json", "--root", root, "--profile", "iomesh")
+        for cid in ("unit.enabled:iscsid", "unit.active:iscsid"):
+            assert_eq(r.status(cid), "unknown", cid)
+            assert_in("describes the running host, not " + root, r.check(cid)["message"])
 
 
 def test_modules_load_service_masked():

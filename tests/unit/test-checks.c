@@ -447,6 +447,30 @@ TEST(units)
         /* static is not enabled. */
         unit(f, "iscsid.socket", "loaded", "active", "static");
         ASSERT_STATUS(run(&np_check_unit_enabled, "iscsid", f), NP_STATUS_FAIL);
+        /* enabled-runtime lives in /run: gone after a reboot. */
+        unit(f, "iscsid.socket", "loaded", "active", "enabled-runtime");
+        ASSERT_STATUS(run(&np_check_unit_enabled, "iscsid", f), NP_STATUS_FAIL);
+        unit(f, "iscsid.socket", "loaded", "active", "enabled");
+
+        /* A masked service: its enabled, listening socket cannot start it. */
+        unit(f, "iscsid.service", "masked", "inactive", "masked");
+        r = run(&np_check_unit_enabled, "iscsid", f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.message, "iscsid.service is masked");
+        ASSERT_STREQ(r.remedy, "systemctl unmask iscsid.service");
+        np_result_done(&r);
+        ASSERT_STATUS(run(&np_check_unit_active, "iscsid", f), NP_STATUS_FAIL);
+        /* A failed service behind a listening socket is not running. */
+        unit(f, "iscsid.service", "loaded", "failed", "disabled");
+        ASSERT_STATUS(run(&np_check_unit_enabled, "iscsid", f), NP_STATUS_PASS);
+        r = run(&np_check_unit_active, "iscsid", f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.message, "iscsid.service has failed");
+        np_result_done(&r);
+        /* Reloading is running. */
+        unit(f, "iscsid.service", "loaded", "reloading", "enabled");
+        ASSERT_STATUS(run(&np_check_unit_active, "iscsid", f), NP_STATUS_PASS);
+        unit(f, "iscsid.service", "loaded", "inactive", "disabled");
 
         /* An unknown unit could be the good one: unknown, not fail. */
         free(f->units[1].unknown);
@@ -710,6 +734,17 @@ TEST(kata)
         ASSERT_EQ(r.status, NP_STATUS_FAIL);
         ASSERT_CONTAINS(r.message, "neither vmx nor svm");
         np_result_done(&r);
+        /* A /dev/kvm node alone (kmod static nodes, a paravirtual KVM) is not enough. */
+        f->virt.kvm_device = true;
+        r = run(&np_check_virt_kvm, NULL, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.message, "/dev/kvm exists, but the CPU shows neither vmx nor svm");
+        np_result_done(&r);
+        f->virt.cpu_unknown = strdup("/proc/cpuinfo: Permission denied");
+        ASSERT_STATUS(run(&np_check_virt_kvm, NULL, f), NP_STATUS_UNKNOWN);
+        free(f->virt.cpu_unknown);
+        f->virt.cpu_unknown = NULL;
+        f->virt.kvm_device = false;
         f->virt.cpu_flag = strdup("vmx");
         r = run(&np_check_virt_kvm, NULL, f);
         ASSERT_EQ(r.status, NP_STATUS_FAIL);
