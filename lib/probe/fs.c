@@ -54,7 +54,9 @@ static int fd_mount_id(int fd, int *ret)
         return r;
 }
 
-static int find_mount(int mnt_id, NpFsFacts *fs, const NpRoot *root)
+/* *ret_outside: the mount lies outside a --root tree (the tree is part of a bigger file
+ * system), so for the tree it is its "/". */
+static int find_mount(int mnt_id, NpFsFacts *fs, const NpRoot *root, bool *ret_outside)
 {
         _cleanup_free_ char *data = NULL;
         _cleanup_strv_free_ char **lines = NULL;
@@ -90,11 +92,52 @@ static int find_mount(int mnt_id, NpFsFacts *fs, const NpRoot *root)
                         return -ENOMEM;
                 /* Inside a --root tree, show the mount point as that host would see it. */
                 sep = root->host ? NULL : startswith(fs->mount_point, root->path);
+                *ret_outside = !root->host && !(sep && (*sep == '/' || *sep == '\0'));
                 if (sep && (*sep == '/' || *sep == '\0'))
                         free_and_replace(&fs->mount_point, strdup(*sep ? sep : "/"));
                 return fs->mount_point ? 0 : -ENOMEM;
         }
         return -ENOENT;
+}
+
+/* Is path the directory dir or below it (whole components)? */
+static bool path_under(const char *path, const char *dir)
+{
+        const char *rest = startswith(path, dir);
+
+        if (streq(dir, "/"))
+                return path[0] == '/';
+        return rest && (*rest == '\0' || *rest == '/');
+}
+
+/*
+ * A file system /etc/fstab mounts at or above path, deeper than the mount we measured: it is
+ * not mounted now (a failed or not yet attempted mount), so the free space it will have is not
+ * what we see. The fstab entry's mount point, or NULL.
+ */
+static char *unmounted_fstab_entry(const NpRoot *root, const char *path, const char *measured)
+{
+        _cleanup_free_ char *data = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+
+        if (np_root_read_file(root, "/etc/fstab", NP_READ_MAX_DEFAULT, &data, NULL) < 0 ||
+            strv_split(data, "\n", &lines) < 0)
+                return NULL;
+        STRV_FOREACH (l, lines) {
+                char spec[4096], file[4096], type[256];
+                _cleanup_free_ char *mp = NULL;
+
+                if (sscanf(*l, " %4095s %4095s %255s", spec, file, type) != 3 || spec[0] == '#' ||
+                    file[0] != '/' || streq(type, "swap"))
+                        continue;
+                mp = unescape_mountinfo(file); /* fstab uses the same \040 escapes */
+                if (mp && strlen(mp) > 1 && mp[strlen(mp) - 1] == '/')
+                        mp[strlen(mp) - 1] = '\0';
+                if (mp && path_under(path, mp) && strlen(mp) > strlen(measured) &&
+                    path_under(mp, measured))
+                        return TAKE_PTR(mp);
+        }
+        return NULL;
 }
 
 static int probe_one(const NpRoot *root, NpFsFacts *fs)
@@ -103,6 +146,7 @@ static int probe_one(const NpRoot *root, NpFsFacts *fs)
         _cleanup_close_ int fd = -EBADF;
         struct statvfs sv;
         int mnt_id = -1, r;
+        bool outside = false;
 
         if (!candidate)
                 return -ENOMEM;
@@ -115,6 +159,21 @@ static int probe_one(const NpRoot *root, NpFsFacts *fs)
                 if (fd != -ENOENT || streq(candidate, "/")) {
                         fs->unknown = np_probe_reason(root, candidate, fd);
                         return fs->unknown ? 0 : -ENOMEM;
+                }
+                /* A symlink to nowhere (/opt -> /mnt/big/opt, not mounted): its ancestor's
+                 * file system is not where the data would go. */
+                {
+                        _cleanup_close_ int link = np_root_open(root, candidate,
+                                                                O_PATH | O_NOFOLLOW);
+                        struct stat st;
+
+                        if (link >= 0 && fstat(link, &st) == 0 && S_ISLNK(st.st_mode)) {
+                                fs->unknown = strprintf("%s is a symbolic link to something "
+                                                        "that does not exist (a file system "
+                                                        "not mounted?)",
+                                                        candidate);
+                                return fs->unknown ? 0 : -ENOMEM;
+                        }
                 }
                 slash = strrchr(candidate, '/');
                 if (slash == candidate)
@@ -133,12 +192,33 @@ static int probe_one(const NpRoot *root, NpFsFacts *fs)
 
         r = fd_mount_id(fd, &mnt_id);
         if (r >= 0)
-                r = find_mount(mnt_id, fs, root);
+                r = find_mount(mnt_id, fs, root, &outside);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
                 /* The numbers stand; only the mount's name is missing. */
                 fs->mount_point = mfree(fs->mount_point);
+                return 0;
+        }
+        /* An automount point not triggered by our O_PATH open: the real file system is not
+         * what statvfs saw. */
+        if (streq_ptr(fs->fs_type, "autofs")) {
+                fs->unknown = strprintf("%s is an automount point (autofs) that is not mounted "
+                                        "yet",
+                                        fs->mount_point);
+                return fs->unknown ? 0 : -ENOMEM;
+        }
+        {
+                _cleanup_free_ char *fstab =
+                    unmounted_fstab_entry(root, fs->path, outside ? "/" : fs->mount_point);
+
+                if (fstab) {
+                        fs->unknown = strprintf("/etc/fstab mounts a file system at %s, but it "
+                                                "is not mounted: what it will have free is not "
+                                                "what %s has now",
+                                                fstab, fs->mount_point);
+                        return fs->unknown ? 0 : -ENOMEM;
+                }
         }
         return 0;
 }

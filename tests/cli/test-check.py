@@ -7,6 +7,7 @@ asks; its site file ignores the disk and NIC checks, which read the test machine
 systemd is a mock on a private bus (tests/lib/mock-systemd.py).
 """
 import os
+import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -396,6 +397,31 @@ def test_opt_too_small():
         expect_only(r, "fs.free:/opt", "fail", 1)
         c = r.check("fs.free:/opt")
         assert_eq(c["expected"], ">= 1.00 EB free")
+
+
+def test_opt_not_there_yet():
+    # /opt a symlink to a file system that is not mounted: the root file system's free space
+    # says nothing about it.
+    with FixtureRoot() as root:
+        shutil.rmtree(os.path.join(root, "opt"), ignore_errors=True)
+        os.symlink("/mnt/big/opt", os.path.join(root, "opt"))
+        r = check(root)
+        assert_eq(r.status("fs.free:/opt"), "unknown", "dangling /opt symlink")
+        assert_in("/opt is a symbolic link to something that does not exist",
+                  r.check("fs.free:/opt")["message"])
+    # /opt in fstab but not mounted: the same.
+    with FixtureRoot() as root:
+        write(root, "/etc/fstab", "# <fs> <mp> <type>\nUUID=1 / ext4 defaults 0 1\n"
+                                  "/dev/vdb1  /opt  xfs  defaults,nofail  0 2\n")
+        r = check(root)
+        assert_eq(r.status("fs.free:/opt"), "unknown", "fstab /opt not mounted")
+        assert_in("/etc/fstab mounts a file system at /opt, but it is not mounted",
+                  r.check("fs.free:/opt")["message"])
+        # Entries elsewhere, swap and comments do not matter.
+        write(root, "/etc/fstab", "/dev/vdc1 /srv ext4 defaults 0 2\n/dev/vdd none swap sw 0 0"
+                                  "\n#/dev/vdb1 /opt xfs defaults 0 2\n")
+        r = check(root)
+        assert_in(r.status("fs.free:/opt"), ("pass", "fail"), "fstab without /opt")
 
 
 def test_units():
