@@ -25,7 +25,9 @@ int np_probe(const NpRoot *root, const NpProbeRequest *req, NpFacts **ret);
 char *np_probe_reason(const NpRoot *root, const char *path, int error);
 /* Run path (a file under the root) with args (at most 14), a clean environment and a 10 s
  * timeout; the first 4 KiB of its stdout+stderr. -ETIME on timeout, -ENOEXEC if it cannot run. */
-int np_probe_run(const NpRoot *root, const char *path, char *const *args, char **ret_output);
+/* *ret_status (optional): the exit status, or 128 + the signal that ended it. */
+int np_probe_run(const NpRoot *root, const char *path, char *const *args, char **ret_output,
+                 int *ret_status);
 /* The first line of output, printable, at most 200 bytes. */
 char *np_first_line(const char *output);
 

@@ -165,50 +165,83 @@ static int probe_hardware(const NpRoot *root, NpSystemFacts *s)
         return 0;
 }
 
-static const char *const kubelet_paths[] = {
-        "/usr/bin/kubelet",       /* deb/rpm packages from pkgs.k8s.io */
-        "/usr/local/bin/kubelet", /* kubeadm binary installs, k3s/rke2 symlinks */
-        "/opt/bin/kubelet",       /* Flatcar, CoreOS */
-        "/usr/sbin/kubelet",
+static const struct {
+        const char *path;
+        const char *marker; /* the version follows this text in the --version output */
+} kubelet_paths[] = {
+        { "/usr/bin/kubelet", "Kubernetes " },       /* deb/rpm packages from pkgs.k8s.io */
+        { "/usr/local/bin/kubelet", "Kubernetes " }, /* kubeadm binary installs */
+        { "/opt/bin/kubelet", "Kubernetes " },       /* Flatcar, CoreOS */
+        { "/usr/sbin/kubelet", "Kubernetes " },
+        { "/var/lib/rancher/rke2/bin/kubelet", "Kubernetes " }, /* RKE2 */
+        /* k3s runs its kubelet inside the k3s binary: "k3s version v1.20.15+k3s1 (...)". */
+        { "/usr/local/bin/k3s", "k3s version " },
+        { "/usr/bin/k3s", "k3s version " },
+};
+
+/* Kubernetes distributions whose kubelet version nodeprep does not read. */
+static const char *const other_kubelets[] = {
+        "/snap/bin/microk8s", /* MicroK8s: kubelite in the snap */
 };
 
 static int probe_kubelet(const NpRoot *root, NpSystemFacts *s)
 {
         for (size_t i = 0; i < ELEMENTSOF(kubelet_paths); i++) {
+                const char *path = kubelet_paths[i].path, *at;
                 _cleanup_free_ char *output = NULL;
                 struct stat st;
-                int r;
+                int r, status = 0;
 
-                r = np_root_stat(root, kubelet_paths[i], &st);
+                r = np_root_stat(root, path, &st);
                 if (r == -ENOENT || r == -ENOTDIR)
                         continue;
                 if (r < 0) {
-                        s->kubelet_unknown = np_probe_reason(root, kubelet_paths[i], r);
+                        s->kubelet_unknown = np_probe_reason(root, path, r);
                         return s->kubelet_unknown ? 0 : -ENOMEM;
                 }
                 if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
                         continue;
-                s->kubelet_path = strdup(kubelet_paths[i]);
+                s->kubelet_path = strdup(path);
                 if (!s->kubelet_path)
                         return -ENOMEM;
-                r = np_probe_run(root, kubelet_paths[i], STRV_MAKE("--version"), &output);
+                r = np_probe_run(root, path, STRV_MAKE("--version"), &output, &status);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        s->kubelet_unknown = strprintf("%s --version: %s", kubelet_paths[i],
+                        s->kubelet_unknown = strprintf("%s --version: %s", path,
                                                        r == -ETIME ? "timed out" : strerror(-r));
                         return s->kubelet_unknown ? 0 : -ENOMEM;
                 }
                 s->kubelet_output = np_first_line(output);
                 if (!s->kubelet_output)
                         return -ENOMEM;
-                if (np_version_find(output, &s->kubelet_version) < 0) {
-                        s->kubelet_unknown = strprintf("%s --version printed no version: \"%s\"",
-                                                       kubelet_paths[i], s->kubelet_output);
+                if (status != 0) {
+                        s->kubelet_unknown = strprintf("%s --version exited with status %d: "
+                                                       "\"%s\"",
+                                                       path, status, s->kubelet_output);
+                        return s->kubelet_unknown ? 0 : -ENOMEM;
+                }
+                /* Only the version the program names as its own, never any number it logs. */
+                at = strstr(output, kubelet_paths[i].marker);
+                if (!at || np_version_find(at + strlen(kubelet_paths[i].marker),
+                                           &s->kubelet_version) < 0 ||
+                    !startswith(at + strlen(kubelet_paths[i].marker), "v")) {
+                        s->kubelet_unknown = strprintf("%s --version printed no version after "
+                                                       "\"%s\": \"%s\"",
+                                                       path, kubelet_paths[i].marker,
+                                                       s->kubelet_output);
                         return s->kubelet_unknown ? 0 : -ENOMEM;
                 }
                 return 0;
         }
+        for (size_t i = 0; i < ELEMENTSOF(other_kubelets); i++)
+                if (np_root_exists(root, other_kubelets[i]) > 0) {
+                        s->kubelet_path = strdup(other_kubelets[i]);
+                        s->kubelet_unknown = strprintf("%s: a Kubernetes distribution whose "
+                                                       "kubelet version nodeprep does not read",
+                                                       other_kubelets[i]);
+                        return s->kubelet_path && s->kubelet_unknown ? 0 : -ENOMEM;
+                }
         return 0;
 }
 
@@ -273,7 +306,8 @@ _noreturn_ static void child_exec(const NpRoot *root, const char *path, char *co
         _exit(127);
 }
 
-int np_probe_run(const NpRoot *root, const char *path, char *const *args, char **ret_output)
+int np_probe_run(const NpRoot *root, const char *path, char *const *args, char **ret_output,
+                 int *ret_status)
 {
         _cleanup_close_ int rd = -EBADF, wr = -EBADF;
         char buf[4096];
@@ -328,6 +362,8 @@ int np_probe_run(const NpRoot *root, const char *path, char *const *args, char *
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && n == 0)
                 return -ENOEXEC;
         buf[n] = '\0';
+        if (ret_status)
+                *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         *ret_output = strndup(buf, n);
         return *ret_output ? 0 : -ENOMEM;
 }

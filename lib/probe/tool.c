@@ -46,7 +46,7 @@ static int probe_tool(const NpRoot *root, char *const *dirs, const NpToolRequest
                       NpToolFacts *t)
 {
         _cleanup_free_ char *output = NULL;
-        int r;
+        int r, status = 0;
 
         STRV_FOREACH (d, (char **)dirs) {
                 _cleanup_free_ char *p = strprintf("%s/%s", *d, req->name);
@@ -61,7 +61,7 @@ static int probe_tool(const NpRoot *root, char *const *dirs, const NpToolRequest
         }
         if (!t->path)
                 return 0;
-        r = np_probe_run(root, t->path, req->args, &output);
+        r = np_probe_run(root, t->path, req->args, &output, &status);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -74,6 +74,15 @@ static int probe_tool(const NpRoot *root, char *const *dirs, const NpToolRequest
         t->output = np_first_line(output);
         if (!t->output)
                 return -ENOMEM;
+        /* A tool that fails to run (an asdf shim with no version set, a missing library, an
+         * unknown subcommand) is not a working install, whatever it printed. */
+        if (status != 0) {
+                _cleanup_free_ char *cmd = strv_join(req->args, " ");
+
+                t->unknown = strprintf("%s %s exited with status %d: \"%s\"", t->path,
+                                       strna(cmd), status, t->output);
+                return t->unknown ? 0 : -ENOMEM;
+        }
         t->has_version = np_version_find(output, &t->version) >= 0;
         return 0;
 }

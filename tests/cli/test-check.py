@@ -386,7 +386,30 @@ def test_kubelet_outside_range_is_a_warning():
         write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'segfault'; exit 139\n", 0o755)
         r = check(root)
         assert_eq(r.status("kubelet.version"), "unknown")
-        assert_in("printed no version", r.check("kubelet.version")["message"])
+        assert_in("exited with status 139", r.check("kubelet.version")["message"])
+    with FixtureRoot() as root:
+        # A number in a log line is not the kubelet's version.
+        write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'I1122 10:20:30.123456 starting'\n",
+              0o755)
+        r = check(root)
+        assert_eq(r.status("kubelet.version"), "unknown")
+        assert_in("printed no version after \"Kubernetes \"", r.check("kubelet.version")["message"])
+    with FixtureRoot() as root:
+        # k3s has no kubelet binary: its own version is the kubelet's. 1.20 < TTS's 1.21.
+        remove(root, "/usr/bin/kubelet")
+        write(root, "/usr/local/bin/k3s",
+              "#!/bin/sh\necho 'k3s version v1.20.15+k3s1 (8a7d5cb4)'\necho 'go version go1.15'\n",
+              0o755)
+        r = check_json(root, "--profile", "the-things-stack")
+        c = r.check("kubelet.version")
+        assert_eq(c["status"], "fail", "k3s 1.20 for the-things-stack")
+        assert_in("/usr/local/bin/k3s", c["observed"])
+    with FixtureRoot() as root:
+        # MicroK8s: a cluster node whose kubelet version is not read: unknown, not skip.
+        remove(root, "/usr/bin/kubelet")
+        write(root, "/snap/bin/microk8s", "#!/bin/sh\n", 0o755)
+        r = check(root)
+        assert_eq(r.status("kubelet.version"), "unknown")
 
 
 def test_opt_too_small():

@@ -181,6 +181,18 @@ def test_client_tools():
         assert_in("1.21.14", r.check("tool.version:kubectl", "influxdb-clustered-client")["observed"])
         assert_eq(r.status("tool.version:kubectl", "the-things-stack-client"), "pass")
         assert_eq(r.status("tool.version:helm", "the-things-stack-client"), "fail")
+        # A tool that does not run is no install, whatever it printed (an asdf shim with no
+        # version set; a crane that does not know the subcommand).
+        write(root, "/usr/local/bin/kubectl",
+              "#!/bin/sh\necho 'No version is set for command kubectl'; exit 126\n", 0o755)
+        write(root, "/usr/bin/crane", "#!/bin/sh\necho 'Error: unknown command \"version\"'; "
+                                      "exit 1\n", 0o755)
+        r = check_json(root, "--profile", "flow-like-client", "--profile",
+                       "influxdb-clustered-client")
+        assert_eq(r.status("tool.version:kubectl", "flow-like-client"), "unknown")
+        assert_in("exited with status 126",
+                  r.check("tool.version:kubectl", "flow-like-client")["message"])
+        assert_eq(r.status("tool.version:crane"), "unknown")
         # Missing.
         os.unlink(os.path.join(root, "usr/bin/crane"))
         r = check_json(root, "--profile", "influxdb-clustered-client")
