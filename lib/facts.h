@@ -197,6 +197,7 @@ typedef struct NpToolFacts {
 typedef struct NpLayoutEntry {
         char *path; /* relative to the layout's directory; "" is the directory itself */
         bool exists, is_dir, is_regular;
+        bool is_symlink; /* an entry below the directory that is a symbolic link */
         uint32_t uid, gid;
         uint64_t size;
         char *unknown;

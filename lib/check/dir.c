@@ -59,6 +59,11 @@ static int judge(const NpCheckDef *def, const NpLayoutEntry *e, const char *rel,
         }
         if (!e->exists)
                 return strv_consume(problems, strprintf("%s%s missing", shown, dir ? "/" : ""));
+        if (e->is_symlink)
+                return strv_consume(problems,
+                                    strprintf("%s is a symbolic link (a pod that mounts the "
+                                              "directory does not see its target)",
+                                              shown));
         if (dir && !e->is_dir)
                 return strv_consume(problems, strprintf("%s is not a directory", shown));
         if (!dir && !e->is_regular)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Directory layouts: which of the expected entries below a directory exist, and who owns them. */
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +34,14 @@ static int probe_entry(const NpRoot *root, const char *dir, const char *rel, NpL
                 return e->unknown ? 0 : -ENOMEM;
         }
         e->exists = true;
+        /* A symlink below the directory: a pod that mounts the directory does not see its
+         * target (the directory itself may be one: the kubelet resolves a hostPath). */
+        if (!isempty(rel)) {
+                _cleanup_close_ int fd = np_root_open(root, path, O_PATH | O_NOFOLLOW);
+                struct stat lst;
+
+                e->is_symlink = fd >= 0 && fstat(fd, &lst) == 0 && S_ISLNK(lst.st_mode);
+        }
         e->is_dir = S_ISDIR(st.st_mode);
         e->is_regular = S_ISREG(st.st_mode);
         e->uid = st.st_uid;

@@ -253,6 +253,19 @@ def test_tts_blob_layout():
         os.chown(os.path.join(blob, "plugins/plugins.yml"), 0, 0)
         r = check_json(root)
         assert_in("plugins/plugins.yml owned by 0:0", r.check("dir.layout:tts-blob")["observed"])
+        os.chown(os.path.join(blob, "plugins/plugins.yml"), 886, 886)
+        # A folder that is a symlink out of the volume: a pod mounting it sees a dangling link.
+        elsewhere = os.path.join(root, "elsewhere/edcs")
+        os.makedirs(elsewhere)
+        shutil.move(os.path.join(blob, "edcs/config.yml"), elsewhere)
+        os.rmdir(os.path.join(blob, "edcs"))
+        os.symlink("/elsewhere/edcs", os.path.join(blob, "edcs"))
+        os.lchown(os.path.join(blob, "edcs"), 886, 886)
+        os.chown(elsewhere, 886, 886)
+        r = check_json(root)
+        c = r.check("dir.layout:tts-blob")
+        assert_eq(c["status"], "fail", c)
+        assert_in("edcs is a symbolic link", c["observed"])
 
 
 def test_kata():
