@@ -183,8 +183,19 @@ static int probe_endpoint(const NpEndpointRequest *req, NpEndpointFacts *e)
                 return set_error(e, "dns", "cannot resolve %s: %s", host, gai_strerror(gai));
         }
         for (const struct addrinfo *ai = list; ai; ai = ai->ai_next) {
+                size_t left = 0;
+                uint64_t now = now_ms(), until;
+
+                if (now >= deadline)
+                        break; /* the budget is spent */
+                /* Each address gets its share of what is left, as Go's dialer and libpq's
+                 * connect_timeout do: a black-holed first address (IPv6 without a route, a dead
+                 * A record) must not use up the time of the ones after it. */
+                for (const struct addrinfo *a = ai; a; a = a->ai_next)
+                        left++;
+                until = now + (deadline - now) / left;
                 tried++;
-                r = try_connect(ai, deadline);
+                r = try_connect(ai, until);
                 if (r == 0) {
                         e->reachable = true;
                         e->connected = sockaddr_text(ai->ai_addr);
@@ -193,8 +204,6 @@ static int probe_endpoint(const NpEndpointRequest *req, NpEndpointFacts *e)
                 last = r;
                 if (!e->connected) /* remember the first address tried, for the message */
                         e->connected = sockaddr_text(ai->ai_addr);
-                if (r == -ETIMEDOUT)
-                        break; /* the budget is spent */
         }
         freeaddrinfo(list);
         e->elapsed_ms = now_ms() - start;

@@ -13,11 +13,12 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from nptest import (NODEPREPCTL, Result, Skip, assert_eq, assert_in,  # noqa: E402
-                    require_root, run_tests)
+                    make_root, require_root, run_tests)
 
 NS = "np-links-%d" % os.getpid()
 
@@ -254,6 +255,81 @@ def test_links():
         assert_in("10.77.1.1/24", rows.get("tap1g", ""), "tap1g address")
     finally:
         teardown(holder)
+
+
+LISTENER = r"""
+import socket, sys
+s = socket.socket()
+s.bind((sys.argv[1], 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+sys.stdin.read()
+"""
+
+
+def test_reachable_tries_every_address():
+    """A name with a black-holed first address and a listening second one: each address gets
+    its share of the timeout, so the second is still tried (the first alone would use it up).
+    Two namespaces joined by a veth pair: the listener at 10.255.255.5 in the peer one, and
+    10.255.255.1, a permanent neighbour with a MAC nobody has, where every SYN is dropped."""
+    require_root()
+    for tool in ("ip", "unshare", "mount", "getent"):
+        if not shutil.which(tool):
+            raise Skip("%s missing" % tool)
+    here, peer = NS + "-r", NS + "-p"
+    tmp = tempfile.mkdtemp(prefix="nodeprep-reach-")
+    listener = None
+    try:
+        for n in (here, peer):
+            subprocess.run(["ip", "netns", "add", n], check=True, capture_output=True)
+
+        def nsx(n, *args):
+            return subprocess.run(["ip", "netns", "exec", n] + list(args), check=True,
+                                  capture_output=True, text=True)
+
+        nsx(here, "ip", "link", "set", "lo", "up")
+        nsx(here, "ip", "link", "add", "bhA", "type", "veth", "peer", "name", "bhB")
+        nsx(here, "ip", "link", "set", "bhB", "netns", peer)
+        nsx(here, "ip", "addr", "add", "10.255.255.2/24", "dev", "bhA")
+        nsx(here, "ip", "link", "set", "bhA", "up")
+        nsx(peer, "ip", "addr", "add", "10.255.255.5/24", "dev", "bhB")
+        nsx(peer, "ip", "link", "set", "bhB", "up")
+        nsx(here, "ip", "neigh", "add", "10.255.255.1", "lladdr", "02:00:00:00:00:01", "dev",
+            "bhA", "nud", "permanent")
+        listener = subprocess.Popen(["ip", "netns", "exec", peer, "/usr/bin/python3", "-c",
+                                     LISTENER, "10.255.255.5"], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, text=True)
+        port = int(listener.stdout.readline())
+        hosts = os.path.join(tmp, "hosts")
+        with open(hosts, "w") as f:
+            f.write("10.255.255.1 twohomed.test\n10.255.255.5 twohomed.test\n")
+        root = make_root(tmp=tmp)
+
+        def in_ns(*argv):
+            return subprocess.run(["ip", "netns", "exec", here, "unshare", "-m",
+                                   "--propagation", "private", "sh", "-c",
+                                   'mount --bind "$0" /etc/hosts && exec "$@"', hosts] +
+                                  list(argv), capture_output=True, text=True, timeout=60,
+                                  env=dict(os.environ, NO_COLOR="1"))
+
+        order = in_ns("getent", "ahostsv4", "twohomed.test").stdout.split()
+        if not order or order[0] != "10.255.255.1":
+            raise Skip("the resolver puts %s first" % (order[:1] or "nothing"))
+        t = time.monotonic()
+        p = in_ns(NODEPREPCTL, "check", "--json", "--root", root, "--profile", "flow-like",
+                  "--set", "Endpoint.postgres=twohomed.test:%d" % port)
+        elapsed = time.monotonic() - t
+        c = Result(["check"], p).check("net.reachable:postgres")
+        assert_eq(c["status"], "pass", "the second address within the timeout: %r" % c)
+        assert_in("10.255.255.5:%d" % port, c["observed"])
+        print("# connected after %.1f s (timeout 5 s, the first address got 2.5 s)" % elapsed)
+    finally:
+        if listener:
+            listener.stdin.close()
+            listener.wait(5)
+        for n in (here, peer):
+            subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
