@@ -36,7 +36,7 @@ static int probe_entry(const NpRoot *root, const char *dir, const char *rel, NpL
         e->exists = true;
         /* A symlink below the directory: a pod that mounts the directory does not see its
          * target (the directory itself may be one: the kubelet resolves a hostPath). */
-        if (!isempty(rel)) {
+        if (rel[0] != '\0') {
                 _cleanup_close_ int fd = np_root_open(root, path, O_PATH | O_NOFOLLOW);
                 struct stat lst;
 

@@ -222,7 +222,7 @@ static int probe_kubelet(const NpRoot *root, NpSystemFacts *s)
                         return s->kubelet_unknown ? 0 : -ENOMEM;
                 }
                 /* Only the version the program names as its own, never any number it logs. */
-                at = strstr(output, kubelet_paths[i].marker);
+                at = output ? strstr(output, kubelet_paths[i].marker) : NULL;
                 if (!at || np_version_find(at + strlen(kubelet_paths[i].marker),
                                            &s->kubelet_version) < 0 ||
                     !startswith(at + strlen(kubelet_paths[i].marker), "v")) {
