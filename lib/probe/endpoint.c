@@ -74,7 +74,9 @@ static int resolve(const char *host, const char *port, uint64_t deadline, struct
                 *ret_gai = r;
                 return -EIO;
         }
-        for (;;) {
+        /* Until glibc's thread is done with cb (and hints, on this stack): gai_suspend() may
+         * return 0 on any notification, not only ours, so only gai_error() says it is over. */
+        while (gai_error(&cb) == EAI_INPROGRESS) {
                 uint64_t now = now_ms();
                 struct timespec ts;
 
@@ -82,20 +84,16 @@ static int resolve(const char *host, const char *port, uint64_t deadline, struct
                         if (gai_cancel(&cb) != EAI_CANCELED)
                                 /* Still running in glibc's thread: wait it out (bounded by the
                                  * resolver's own timeouts), we must not free cb under it. */
-                                while (gai_suspend((const struct gaicb *const *)list, 1, NULL) ==
-                                       EAI_INTR)
-                                        ;
+                                while (gai_error(&cb) == EAI_INPROGRESS)
+                                        (void)gai_suspend((const struct gaicb *const *)list, 1,
+                                                          NULL);
                         if (cb.ar_result)
                                 freeaddrinfo(cb.ar_result);
                         return -ETIME;
                 }
                 ts = (struct timespec){ .tv_sec = (time_t)((deadline - now) / 1000),
                                         .tv_nsec = (long)((deadline - now) % 1000) * 1000000 };
-                r = gai_suspend((const struct gaicb *const *)list, 1, &ts);
-                if (r == 0 || r == EAI_ALLDONE)
-                        break;
-                if (r != EAI_AGAIN && r != EAI_INTR)
-                        break;
+                (void)gai_suspend((const struct gaicb *const *)list, 1, &ts);
         }
         r = gai_error(&cb);
         if (r != 0) {
