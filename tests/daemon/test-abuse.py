@@ -232,5 +232,33 @@ def test_client_that_never_reads():
         d.__exit__(None, None, None)
 
 
+def test_deep_nesting_and_trickling_client():
+    d = start(make_root())
+    try:
+        base = warm_baseline(d)
+        p = Prober(d)
+        p.start()
+        # 100,000 levels of nesting: json-c's depth limit refuses it; the sender is cut off.
+        c = d.client(timeout=10)
+        c.send_raw(b"{\"method\": \"io.nodeprep.GetReport\", \"parameters\": {\"x\": " +
+                   b"[" * 100000 + b"]" * 100000 + b"}}\0")
+        assert c.closed_by_server(), "100,000-deep JSON not refused"
+        # A call sent one byte per 0.1 s (4 s for the message, twice the idle timeout): each
+        # byte is activity, others are answered meanwhile, and the slow call gets its answer.
+        c = d.client(timeout=10)
+        msg = json.dumps({"method": "org.varlink.service.GetInfo"}).encode() + b"\0"
+        t = time.monotonic()
+        for b in msg:
+            c.sock.send(bytes([b]))
+            time.sleep(0.1)
+        assert_eq(c.read()["parameters"]["product"], "nodeprepd", "trickled call")
+        print("# 100,000-deep JSON cut off; a call trickled over %.1f s answered" %
+              (time.monotonic() - t), flush=True)
+        print("# " + p.finish(), flush=True)
+        settle_rss(d.pid, base, "after deep nesting and a trickling client")
+    finally:
+        d.__exit__(None, None, None)
+
+
 if __name__ == "__main__":
     run_tests(globals())
