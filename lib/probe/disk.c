@@ -180,37 +180,55 @@ static int read_swaps(UseTable *t, char **ret_unknown)
  * writeback do not show up in the backing disk's holders, and the disk reads as empty while a
  * file system lives on the loop device. Keyed by the backing device's number.
  */
+static int backing_of(UseTable *t, const char *name)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        char backing[PATH_MAX];
+        struct stat st;
+
+        if (startswith(name, "loop"))
+                path = strprintf("/sys/block/%s/loop/backing_file", name);
+        else if (startswith(name, "zram"))
+                path = strprintf("/sys/block/%s/backing_dev", name);
+        else
+                return 0;
+        if (!path)
+                return -ENOMEM;
+        f = fopen(path, "re"); /* absent: loop device not attached, no writeback */
+        if (!f || !fgets(backing, sizeof(backing), f))
+                return 0;
+        backing[strcspn(backing, "\n")] = '\0';
+        /* A deleted backing file reads "PATH (deleted)": it cannot be a disk node. */
+        if (stat(backing, &st) < 0 || !S_ISBLK(st.st_mode))
+                return 0;
+        return use_table_add(t, st.st_rdev, NULL, name);
+}
+
 static int read_backing(UseTable *t)
 {
-        DIR *dir = opendir("/sys/block");
+        _cleanup_fclose_ FILE *parts = fopen("/proc/partitions", "re");
+        DIR *dir;
         struct dirent *de;
         int r = 0;
 
+        /* /proc/partitions lists the block devices with a size: attached loop devices only,
+         * not the hundreds of idle ones a host may keep (each a cold sysfs lookup otherwise). */
+        if (parts) {
+                char line[256], name[64];
+                unsigned maj, min;
+                unsigned long long blocks;
+
+                while (r >= 0 && fgets(line, sizeof(line), parts))
+                        if (sscanf(line, "%u %u %llu %63s", &maj, &min, &blocks, name) == 4)
+                                r = backing_of(t, name);
+                return r;
+        }
+        dir = opendir("/sys/block");
         if (!dir)
                 return 0; /* no sysfs: the enumeration says so */
-        while (r >= 0 && (de = readdir(dir))) {
-                _cleanup_free_ char *path = NULL;
-                _cleanup_fclose_ FILE *f = NULL;
-                char backing[PATH_MAX];
-                struct stat st;
-
-                if (startswith(de->d_name, "loop"))
-                        path = strprintf("/sys/block/%s/loop/backing_file", de->d_name);
-                else if (startswith(de->d_name, "zram"))
-                        path = strprintf("/sys/block/%s/backing_dev", de->d_name);
-                else
-                        continue;
-                if (!path)
-                        return -ENOMEM;
-                f = fopen(path, "re"); /* absent: loop device not attached, no writeback */
-                if (!f || !fgets(backing, sizeof(backing), f))
-                        continue;
-                backing[strcspn(backing, "\n")] = '\0';
-                /* A deleted backing file reads "PATH (deleted)": it cannot be a disk node. */
-                if (stat(backing, &st) < 0 || !S_ISBLK(st.st_mode))
-                        continue;
-                r = use_table_add(t, st.st_rdev, NULL, de->d_name);
-        }
+        while (r >= 0 && (de = readdir(dir)))
+                r = backing_of(t, de->d_name);
         closedir(dir);
         return r;
 }
