@@ -88,22 +88,6 @@ static int use_table_add(UseTable *t, dev_t devnum, const char *source, const ch
         return 0;
 }
 
-/* Undo the octal escapes (\040 for a space) of mountinfo and /proc/swaps. */
-static void unescape_octal(char *s)
-{
-        char *o = s;
-
-        for (; *s; s++) {
-                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-                    s[3] >= '0' && s[3] <= '7') {
-                        *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-                        s += 3;
-                } else
-                        *o++ = *s;
-        }
-        *o = '\0';
-}
-
 /*
  * The mount table of PID 1's mount namespace: the host's (or the container's) own, not a
  * sandboxed service's. nodeprepd runs with ProtectSystem=/ReadWritePaths=/PrivateTmp=, whose
@@ -141,8 +125,8 @@ static int read_mounts(UseTable *t, char **ret_unknown)
                         continue;
                 if (sscanf(sep + 3, "%*s %4095s", src) != 1)
                         src[0] = '\0';
-                unescape_octal(mp);
-                unescape_octal(src);
+                str_unescape_octal(mp);
+                str_unescape_octal(src);
                 k = use_table_add(t, makedev(maj, min), src, mp);
                 if (k < 0)
                         return k;
@@ -165,7 +149,7 @@ static int read_swaps(UseTable *t, char **ret_unknown)
 
                 if (sscanf(line, "%4095s %31s", path, type) != 2 || !streq(type, "partition"))
                         continue;
-                unescape_octal(path);
+                str_unescape_octal(path);
                 if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
                         st.st_rdev = 0;
                 k = use_table_add(t, st.st_rdev, path, path);

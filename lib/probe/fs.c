@@ -14,23 +14,12 @@
 #include "probe/probe.h"
 #include "util/strv.h"
 
-/* Mountinfo escapes space, tab, newline and backslash as \ooo. */
-static char *unescape_mountinfo(const char *s)
+/* A copy of a mountinfo or fstab field without its \ooo escapes, NULL on -ENOMEM. */
+static char *unescaped(const char *s)
 {
-        char *r = malloc(strlen(s) + 1), *o = r;
+        char *c = strdup(s);
 
-        if (!r)
-                return NULL;
-        while (*s) {
-                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-                    s[3] >= '0' && s[3] <= '7') {
-                        *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-                        s += 4;
-                } else
-                        *o++ = *s++;
-        }
-        *o = '\0';
-        return r;
+        return c ? str_unescape_octal(c) : NULL;
 }
 
 static int fd_mount_id(int fd, int *ret)
@@ -85,9 +74,9 @@ static int find_mount(int mnt_id, NpFsFacts *fs, const NpRoot *root, bool *ret_o
                         ;
                 if (!w[i] || !w[i + 1] || !w[i + 2])
                         return -EBADMSG;
-                fs->mount_point = unescape_mountinfo(w[4]);
+                fs->mount_point = unescaped(w[4]);
                 fs->fs_type = strdup(w[i + 1]);
-                fs->mount_source = unescape_mountinfo(w[i + 2]);
+                fs->mount_source = unescaped(w[i + 2]);
                 if (!fs->mount_point || !fs->fs_type || !fs->mount_source)
                         return -ENOMEM;
                 /* Inside a --root tree, show the mount point as that host would see it. */
@@ -130,7 +119,7 @@ static char *unmounted_fstab_entry(const NpRoot *root, const char *path, const c
                 if (sscanf(*l, " %4095s %4095s %255s", spec, file, type) != 3 || spec[0] == '#' ||
                     file[0] != '/' || streq(type, "swap"))
                         continue;
-                mp = unescape_mountinfo(file); /* fstab uses the same \040 escapes */
+                mp = unescaped(file); /* fstab uses the same \040 escapes */
                 if (mp && strlen(mp) > 1 && mp[strlen(mp) - 1] == '/')
                         mp[strlen(mp) - 1] = '\0';
                 if (mp && path_under(path, mp) && strlen(mp) > strlen(measured) &&

@@ -261,6 +261,22 @@ bool utf8_is_valid(const char *s, size_t len)
         return true;
 }
 
+char *str_unescape_octal(char *s)
+{
+        char *o = s;
+
+        for (const char *i = s; *i; i++) {
+                if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' &&
+                    i[3] >= '0' && i[3] <= '7') {
+                        *o++ = (char)((i[1] - '0') * 64 + (i[2] - '0') * 8 + (i[3] - '0'));
+                        i += 3;
+                } else
+                        *o++ = *i;
+        }
+        *o = '\0';
+        return s;
+}
+
 char *str_escape_printable(const char *s, size_t len, size_t max)
 {
         const unsigned char *p = (const unsigned char *)s;

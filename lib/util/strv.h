@@ -39,6 +39,9 @@ char *strvprintf(const char *fmt, va_list ap) _printf_(1, 0);
 int free_and_strdup(char **dst, const char *src);
 /* Replace *dst with src, taking ownership. */
 void free_and_replace(char **dst, char *src);
+/* Undo in place the \ooo octal escapes of /proc/self/mountinfo, /proc/swaps and /etc/fstab
+ * ("\040" for a space); returns s. */
+char *str_unescape_octal(char *s);
 /* A printable copy: control characters and invalid UTF-8 become \xNN, cut at max bytes. */
 char *str_escape_printable(const char *s, size_t len, size_t max);
 bool utf8_is_valid(const char *s, size_t len);
