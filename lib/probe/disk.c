@@ -3,8 +3,9 @@
  * The disk probe: whole disks from udev's sd-device (the library under libudev: subsystem block,
  * devtype disk; it can leave idle loop and ram devices out before building them), what libblkid
  * finds on them (superblocks and partition tables), and what uses them (/proc/1/mountinfo,
- * /proc/swaps, holders in sysfs, loop and zram devices backed by them, multipath paths). Read-only: device nodes are opened O_RDONLY for libblkid and
- * never for writing. These are kernel interfaces: --root does not relocate them.
+ * /proc/swaps, holders in sysfs, loop and zram devices backed by them, multipath paths).
+ * Read-only: device nodes are opened O_RDONLY for libblkid and never for writing. These are
+ * kernel interfaces: --root does not relocate them.
  */
 
 #include <assert.h>
@@ -671,13 +672,12 @@ static int probe_disk(const BlockDev *b, const BlockDev *all, size_t n_all, cons
                 return r;
         /* multipath-tools' udev rules mark the paths they will (or did) build a map on, before
          * the map exists and even when multipathd never builds it. */
-        if (streq_ptr(p->mpath, "1") || streq_ptr(p->fs_type, "mpath_member")) {
-                disk->multipath = strdup(streq_ptr(p->mpath, "1")
-                                             ? "udev DM_MULTIPATH_DEVICE_PATH=1"
-                                             : "udev ID_FS_TYPE=mpath_member");
-                if (!disk->multipath)
-                        return -ENOMEM;
-        }
+        r = strdup_into(&disk->multipath,
+                        streq_ptr(p->mpath, "1")                ? "udev DM_MULTIPATH_DEVICE_PATH=1"
+                        : streq_ptr(p->fs_type, "mpath_member") ? "udev ID_FS_TYPE=mpath_member"
+                                                                : NULL);
+        if (r < 0)
+                return r;
         /* Loop devices have no device/ directory: do not ask sysfs for it. */
         r = dup_stripped(p->model     ? p->model
                          : disk->loop ? NULL
