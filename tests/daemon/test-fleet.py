@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from npdaemon import Daemon  # noqa: E402
+from npmetrics import parse_metrics, sample  # noqa: E402
 from nptest import (NODEPREPCTL, SRCDIR, Skip, assert_eq, assert_in, make_failing_root,  # noqa: E402
                     make_root, nodeprepctl, read, require_root, run_tests, write)
 
@@ -249,23 +250,6 @@ def promtool(text, what):
     p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                        text=True)
     assert_eq(p.returncode, 0, "promtool on %s: %s%s" % (what, p.stdout, p.stderr))
-
-
-def parse_metrics(text):
-    """{(name, frozenset(labels)): value} from the text format (no escapes in our test ids)."""
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r"^([a-z_]+)(?:\{(.*)\})? (\S+)$", line)
-        assert m, "unparsable sample %r" % line
-        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
-        out[(m.group(1), labels)] = float(m.group(3))
-    return out
-
-
-def sample(metrics, name, **labels):
-    return metrics.get((name, frozenset(labels.items())))
 
 
 def test_metrics_local_and_from_the_daemon():

@@ -14,7 +14,6 @@ NODEPREP_VM_LOGDIR is where run directories go (default /var/tmp).
 import glob
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -66,19 +65,6 @@ def promtool(text, what):
     p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                        text=True)
     expect(p.returncode == 0, "promtool check metrics on %s: %s%s" % (what, p.stdout, p.stderr))
-
-
-def parse_metrics(text):
-    """{(name, frozenset(labels)): value} from the text format (no escapes in our label values)."""
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r"^([a-z_]+)(?:\{(.*)\})? (\S+)$", line)
-        expect(m, "unparsable sample %r" % line)
-        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
-        out[(m.group(1), labels)] = float(m.group(3))
-    return out
 
 
 def build_debs(workdir, revisions):

@@ -21,8 +21,10 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import npvm  # noqa: E402
 import scenario  # noqa: E402
+from npmetrics import parse_metrics  # noqa: E402
 from scenario import Failure, checks, expect, load, status  # noqa: E402
 
 # [boot label, guest stages, how the boot must end]
@@ -113,7 +115,7 @@ def metrics(out, ready, what):
     text = load(out, "metrics.txt")
     expect(rc(out, "metrics") == 0, "%s: nodeprepctl metrics exited %d" % (what, rc(out, "metrics")))
     scenario.promtool(text, what + ": nodeprepctl metrics")
-    m = scenario.parse_metrics(text)
+    m = parse_metrics(text)
 
     def get(name, **labels):
         key = (name, frozenset(labels.items()))

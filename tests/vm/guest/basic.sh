@@ -20,15 +20,6 @@ np_facts() {
         nodeprepctl facts --json --profile iomesh >"$1.json"
 }
 
-# Any nodeprepctl verb: its stdout in NAME.EXT, its exit status in NAME.rc.
-np() {
-        local name=$1
-        shift
-        local rc=0
-        nodeprepctl "$@" >"$name" || rc=$?
-        echo "$rc" >"${name%.*}.rc"
-}
-
 # What the daemon says now: its report (status), the systemd side, the NFD file, the metrics.
 daemon_state() {
         np status.json status --json

@@ -9,6 +9,15 @@
 set -u
 S=/mnt/share
 export S DEBIAN_FRONTEND=noninteractive NO_COLOR=1 LC_ALL=C.UTF-8
+# For the stages: any nodeprepctl verb, its stdout in NAME.EXT, its exit status in NAME.rc.
+np() {
+        local name=$1
+        shift
+        local rc=0
+        nodeprepctl "$@" >"$name" || rc=$?
+        echo "$rc" >"${name%.*}.rc"
+}
+
 # shellcheck source=/dev/null
 . "$S/scenario.sh"
 

@@ -10,15 +10,6 @@ np_check() {
         echo "$rc" >"$name.rc"
 }
 
-# Any nodeprepctl verb: its stdout in NAME.EXT, its exit status in NAME.rc.
-np() {
-        local name=$1
-        shift
-        local rc=0
-        nodeprepctl "$@" >"$name" || rc=$?
-        echo "$rc" >"${name%.*}.rc"
-}
-
 selinux_state() {
         cat /sys/fs/selinux/enforce >enforce.txt
         sed -n 's/^SELINUX=//p' /etc/selinux/config >config.txt
