@@ -11,14 +11,14 @@
 #include "util/root.h"
 
 /* Exit codes (DESIGN.md; sysexits.h values). */
-#define EXIT_NOT_READY 1
-#define EXIT_UNDECIDED 2
-#define EXIT_USAGE     64
-#define EXIT_CONFIG    65
-#define EXIT_SOFTWARE  70
+#define EXIT_NOT_READY   1
+#define EXIT_UNDECIDED   2
+#define EXIT_USAGE       64
+#define EXIT_CONFIG      65
+#define EXIT_SOFTWARE    70
 #define EXIT_UNAVAILABLE 69 /* the daemon cannot be reached */
-#define EXIT_TEMPFAIL  75 /* another apply or rollback holds the lock */
-#define EXIT_REFUSED   77 /* needs root */
+#define EXIT_TEMPFAIL    75 /* another apply or rollback holds the lock */
+#define EXIT_REFUSED     77 /* needs root */
 
 typedef enum Flag {
         FLAG_PROFILE = 1 << 0,

@@ -21,14 +21,15 @@ typedef struct Verb {
         const char *help;
 } Verb;
 
-#define FIX_FLAGS                                                                                  \
-        (FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_NO_COLOR |           \
-         FLAG_LOCAL | FLAG_ONLY | FLAG_INCLUDE_RECOMMENDED | FLAG_UPDATE_NODE_RECORDS |           \
+#define FIX_FLAGS                                                                        \
+        (FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_NO_COLOR | \
+         FLAG_LOCAL | FLAG_ONLY | FLAG_INCLUDE_RECOMMENDED | FLAG_UPDATE_NODE_RECORDS |  \
          FLAG_INSTALL_PACKAGES | FLAG_SOCKET)
 
 static const Verb verbs[] = {
-        { "check", FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_FACTS |
-                           FLAG_VERBOSE | FLAG_NO_COLOR | FLAG_FORMAT | FLAG_NPD,
+        { "check",
+          FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_FACTS |
+              FLAG_VERBOSE | FLAG_NO_COLOR | FLAG_FORMAT | FLAG_NPD,
           0, verb_check,
           "check [--profile P]... [--set K=V]... [--format F | --json [--facts] | --npd] "
           "[--root DIR]",
@@ -36,8 +37,8 @@ static const Verb verbs[] = {
           "Exit status: 0 ready, 1 not ready, 2 undecided (a required check is unknown),\n"
           "64 usage error, 65 bad configuration or profile; with --format nagios the\n"
           "Nagios plugin codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)." },
-        { "facts", FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_NO_COLOR,
-          0, verb_facts, "facts [--json] [--profile P]... [--root DIR]",
+        { "facts", FLAG_PROFILE | FLAG_SET | FLAG_JSON | FLAG_ROOT | FLAG_CONFIG | FLAG_NO_COLOR, 0,
+          verb_facts, "facts [--json] [--profile P]... [--root DIR]",
           "Show what the probes see on this host, without judging it." },
         { "profiles", FLAG_JSON | FLAG_ROOT | FLAG_VERBOSE, 0, verb_profiles,
           "profiles [-v] [--json] [--root DIR]",
@@ -45,25 +46,27 @@ static const Verb verbs[] = {
           "-v lists each profile's checks too." },
         { "status",
           FLAG_PROFILE | FLAG_JSON | FLAG_FACTS | FLAG_VERBOSE | FLAG_NO_COLOR | FLAG_SOCKET |
-                  FLAG_FORMAT | FLAG_NPD,
+              FLAG_FORMAT | FLAG_NPD,
           0, verb_status,
           "status [--profile P]... [--format F | --json [--facts] | --npd] [--socket PATH]",
           "Ask nodeprepd for its current report (answered from memory, no probing).\n"
           "Exit status as check (Nagios codes with --format nagios); 69 when nodeprepd\n"
           "cannot be reached." },
-        { "watch", FLAG_PROFILE | FLAG_JSON | FLAG_FACTS | FLAG_VERBOSE | FLAG_NO_COLOR | FLAG_SOCKET,
-          0, verb_watch, "watch [--profile P]... [--json [--facts]] [--socket PATH]",
+        { "watch",
+          FLAG_PROFILE | FLAG_JSON | FLAG_FACTS | FLAG_VERBOSE | FLAG_NO_COLOR | FLAG_SOCKET, 0,
+          verb_watch, "watch [--profile P]... [--json [--facts]] [--socket PATH]",
           "Print nodeprepd's report, then each new one as the host changes (--json: one\n"
           "report per line). Runs until interrupted." },
-        { "metrics",
-          FLAG_LOCAL | FLAG_SOCKET | FLAG_PROFILE | FLAG_SET | FLAG_ROOT | FLAG_CONFIG, 0,
-          verb_metrics, "metrics [--socket PATH] | metrics --local [--profile P]... [--root DIR]",
+        { "metrics", FLAG_LOCAL | FLAG_SOCKET | FLAG_PROFILE | FLAG_SET | FLAG_ROOT | FLAG_CONFIG,
+          0, verb_metrics,
+          "metrics [--socket PATH] | metrics --local [--profile P]... [--root DIR]",
           "Print Prometheus metrics (text exposition format 0.0.4): readiness per profile,\n"
           "status per check, free disks, link speeds, evaluations and applied fixes.\n"
           "Asks nodeprepd, or with --local evaluates once in this process.\n"
           "Exit status: 0, 64 usage error, 65 bad configuration, 69 nodeprepd cannot be\n"
           "reached." },
-        { "call", FLAG_SOCKET | FLAG_MORE, 2, verb_call, "call METHOD [JSON] [--more] [--socket PATH]",
+        { "call", FLAG_SOCKET | FLAG_MORE, 2, verb_call,
+          "call METHOD [JSON] [--more] [--socket PATH]",
           "Call a Varlink method of nodeprepd and print the reply parameters, e.g.\n"
           "  nodeprepctl call io.nodeprep.GetReport '{\"profiles\": [\"iomesh\"]}'\n"
           "Exit status 1 when the daemon answers with an error (printed on stderr)." },
@@ -238,8 +241,9 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
                 case OPT_FORMAT:
                         a->format = output_format_from_string(optarg);
                         if (a->format < 0 || a->format == FORMAT_NPD) {
-                                fprintf(stderr, "nodeprepctl: --format %s: expected text, json, "
-                                                "tap, junit or nagios\n",
+                                fprintf(stderr,
+                                        "nodeprepctl: --format %s: expected text, json, "
+                                        "tap, junit or nagios\n",
                                         optarg);
                                 return -EINVAL;
                         }
@@ -336,8 +340,8 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
         }
         for (size_t i = 0; i < ELEMENTSOF(flag_help); i++)
                 if ((a->used & flag_help[i].flag) && !(v->flags & flag_help[i].flag)) {
-                        fprintf(stderr, "nodeprepctl %s: option not accepted here:\n%s\n",
-                                v->name, flag_help[i].text);
+                        fprintf(stderr, "nodeprepctl %s: option not accepted here:\n%s\n", v->name,
+                                flag_help[i].text);
                         return -EINVAL;
                 }
         if (__builtin_popcount(a->used & (FLAG_JSON | FLAG_FORMAT | FLAG_NPD)) > 1) {

@@ -43,7 +43,7 @@ bool use_color(const Args *a)
 int print_json(json_object *o)
 {
         const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!s)
                 return -ENOMEM;
         puts(s);
@@ -93,7 +93,6 @@ int open_root(const Args *a, NpRoot **ret)
                 return error_exit(EXIT_USAGE, "--root %s: %s", strna(a->root), strerror(-r));
         return 0;
 }
-
 
 static const char *const format_table[_FORMAT_MAX] = {
         [FORMAT_TEXT] = "text",   [FORMAT_JSON] = "json",     [FORMAT_TAP] = "tap",

@@ -135,4 +135,3 @@ int verb_profiles(const Args *a)
         np_profile_info_free_many(infos, n);
         return r < 0 ? error_exit(EXIT_SOFTWARE, "%s", strerror(-r)) : 0;
 }
-

@@ -43,8 +43,8 @@ int connect_daemon(const Args *a, NpVarlinkClient **ret)
 }
 
 /* Connect and call one method: 0 with the reply in *m, or the exit code (said). */
-static int call_daemon(const Args *a, const char *method, json_object *params,
-                       NpVarlinkClient **c, NpVarlinkReplyMessage *m)
+static int call_daemon(const Args *a, const char *method, json_object *params, NpVarlinkClient **c,
+                       NpVarlinkReplyMessage *m)
 {
         _cleanup_free_ char *error = NULL;
         int r = connect_daemon(a, c);

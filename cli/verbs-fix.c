@@ -67,8 +67,8 @@ static int call_daemon(const Args *a, const char *method, json_object *params, b
                                   error ? error : strerror(-r));
         if (m.error)
                 return daemon_error(&m);
-        result = json_object_object_get(m.parameters, streq(method, "io.nodeprep.Plan") ? "plan"
-                                                                                       : "result");
+        result = json_object_object_get(m.parameters,
+                                        streq(method, "io.nodeprep.Plan") ? "plan" : "result");
         text = json_object_object_get(m.parameters, "text");
         if (a->json)
                 r = print_json(result);

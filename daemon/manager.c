@@ -246,10 +246,8 @@ static void log_verdict_changes(const NpReport *old, const NpReport *new)
                         text = strprintf("%s: ready", p->name);
                 else
                         text = strprintf("%s: %s, %u failing, %u unknown", p->name,
-                                         p->summary[NP_STATUS_FAIL] > 0 ? "not ready"
-                                                                         : "undecided",
-                                         p->summary[NP_STATUS_FAIL],
-                                         p->summary[NP_STATUS_UNKNOWN]);
+                                         p->summary[NP_STATUS_FAIL] > 0 ? "not ready" : "undecided",
+                                         p->summary[NP_STATUS_FAIL], p->summary[NP_STATUS_UNKNOWN]);
                 if (text)
                         journal_or_stderr(p->ready ? LOG_NOTICE : LOG_WARNING,
                                           NP_MESSAGE_PROFILE_CHANGED, text, p->name, NULL,

@@ -61,8 +61,7 @@ static void output_forget(Manager *m, const Output *o, const char *now)
                         log_warning_errno(r, "Cannot remove the old %s %s: %m", o->what,
                                           *o->written);
                 else
-                        log_info("Removed the %s %s (no longer configured)", o->what,
-                                 *o->written);
+                        log_info("Removed the %s %s (no longer configured)", o->what, *o->written);
         }
         *o->written = mfree(*o->written);
 }

@@ -91,8 +91,7 @@ static int job_fix(FixJob *j, const NpRoot *root)
                 if (e->outcome == NP_FIX_CHANGED || e->outcome == NP_FIX_FAILED) {
                         r = strv_extend(&j->outcomes, e->id);
                         if (r >= 0)
-                                r = strv_extend(&j->outcomes,
-                                                np_fix_outcome_to_string(e->outcome));
+                                r = strv_extend(&j->outcomes, np_fix_outcome_to_string(e->outcome));
                         if (r < 0)
                                 return r;
                 }
@@ -210,8 +209,7 @@ static int fix_job_done(sd_event_source *source, int fd, uint32_t revents, void 
                         log_error("%s failed: %s", j->kind == FIX_ROLLBACK ? "Rollback" : "Apply",
                                   j->error ? j->error : strerror(-j->result));
                 else if (j->changed)
-                        log_info("%s%s changed the host%s",
-                                 j->call ? "" : "AutoApply: ",
+                        log_info("%s%s changed the host%s", j->call ? "" : "AutoApply: ",
                                  j->kind == FIX_ROLLBACK ? "Rollback" : "Apply",
                                  j->failed ? "; some fixes failed" : "");
                 for (char **o = j->outcomes; o && o[0] && o[1]; o += 2)
@@ -264,10 +262,8 @@ static void fix_params_done(FixParams *p)
 static const NpVarlinkField plan_fields[] = {
         { "profiles", NP_VARLINK_STRV, offsetof(FixParams, profiles), false },
         { "only", NP_VARLINK_STRV, offsetof(FixParams, only), false },
-        { "include_recommended", NP_VARLINK_BOOL, offsetof(FixParams, include_recommended),
-          false },
-        { "update_node_records", NP_VARLINK_BOOL, offsetof(FixParams, update_node_records),
-          false },
+        { "include_recommended", NP_VARLINK_BOOL, offsetof(FixParams, include_recommended), false },
+        { "update_node_records", NP_VARLINK_BOOL, offsetof(FixParams, update_node_records), false },
         { "install_packages", NP_VARLINK_BOOL, offsetof(FixParams, install_packages), false },
         { "dry_run", NP_VARLINK_BOOL, offsetof(FixParams, dry_run), false },
 };
@@ -312,7 +308,9 @@ static int fix_method(NpVarlinkCall *call, json_object *parameters, Manager *m, 
                 return -ENOMEM;
         }
         log_info("%s requested over Varlink (uid %u)",
-                 kind == FIX_PLAN ? "Plan" : kind == FIX_APPLY ? "Apply" : "Rollback",
+                 kind == FIX_PLAN    ? "Plan"
+                 : kind == FIX_APPLY ? "Apply"
+                                     : "Rollback",
                  (unsigned)np_varlink_call_peer_uid(call));
         return fix_queue_job(m, j);
 }
@@ -345,8 +343,8 @@ void manager_auto_apply(Manager *m)
         for (size_t p = 0; p < m->report->n_profiles; p++)
                 FOREACH_ARRAY (res, m->report->profiles[p].results,
                                m->report->profiles[p].n_results) {
-                        bool failing = res->status == NP_STATUS_FAIL ||
-                                       res->status == NP_STATUS_WARN;
+                        bool failing =
+                            res->status == NP_STATUS_FAIL || res->status == NP_STATUS_WARN;
 
                         if (!strv_contains(m->config->site->auto_apply, res->id))
                                 continue;

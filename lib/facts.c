@@ -344,20 +344,20 @@ const NpLayoutEntry *np_layout_entry(const NpLayoutFacts *l, const char *path)
 }
 
 /* Find or append an entry whose first member is a string equal to key. */
-#define FIND_OR_ADD(array, n, key)                                                                 \
-        ({                                                                                         \
-                typeof(&(array)[0]) _e_ = NULL;                                                    \
-                for (size_t _i_ = 0; _i_ < (n) && !_e_; _i_++)                                     \
-                        if (streq(*(char **)&(array)[_i_], (key)))                                 \
-                                _e_ = &(array)[_i_];                                               \
-                if (!_e_) {                                                                        \
-                        char *_k_ = strdup(key);                                                   \
-                        if (_k_ && (_e_ = array_append((void **)&(array), &(n), sizeof(*_e_))))    \
-                                *(char **)_e_ = _k_;                                               \
-                        else                                                                       \
-                                free(_k_);                                                         \
-                }                                                                                  \
-                _e_;                                                                               \
+#define FIND_OR_ADD(array, n, key)                                                              \
+        ({                                                                                      \
+                typeof(&(array)[0]) _e_ = NULL;                                                 \
+                for (size_t _i_ = 0; _i_ < (n) && !_e_; _i_++)                                  \
+                        if (streq(*(char **)&(array)[_i_], (key)))                              \
+                                _e_ = &(array)[_i_];                                            \
+                if (!_e_) {                                                                     \
+                        char *_k_ = strdup(key);                                                \
+                        if (_k_ && (_e_ = array_append((void **)&(array), &(n), sizeof(*_e_)))) \
+                                *(char **)_e_ = _k_;                                            \
+                        else                                                                    \
+                                free(_k_);                                                      \
+                }                                                                               \
+                _e_;                                                                            \
         })
 
 NpEndpointFacts *np_facts_add_endpoint(NpFacts *f, const char *name)
@@ -416,12 +416,18 @@ NpDistroFamily np_distro_family_from_os_release(const char *id, char *const *id_
                 const char *id;
                 NpDistroFamily family;
         } ids[] = {
-                { "debian", NP_DISTRO_DEBIAN },   { "ubuntu", NP_DISTRO_DEBIAN },
-                { "rhel", NP_DISTRO_RHEL },       { "fedora", NP_DISTRO_RHEL },
-                { "centos", NP_DISTRO_RHEL },     { "rocky", NP_DISTRO_RHEL },
-                { "almalinux", NP_DISTRO_RHEL },  { "ol", NP_DISTRO_RHEL },
-                { "suse", NP_DISTRO_SUSE },       { "sles", NP_DISTRO_SUSE },
-                { "opensuse", NP_DISTRO_SUSE },   { "opensuse-leap", NP_DISTRO_SUSE },
+                { "debian", NP_DISTRO_DEBIAN },
+                { "ubuntu", NP_DISTRO_DEBIAN },
+                { "rhel", NP_DISTRO_RHEL },
+                { "fedora", NP_DISTRO_RHEL },
+                { "centos", NP_DISTRO_RHEL },
+                { "rocky", NP_DISTRO_RHEL },
+                { "almalinux", NP_DISTRO_RHEL },
+                { "ol", NP_DISTRO_RHEL },
+                { "suse", NP_DISTRO_SUSE },
+                { "sles", NP_DISTRO_SUSE },
+                { "opensuse", NP_DISTRO_SUSE },
+                { "opensuse-leap", NP_DISTRO_SUSE },
                 { "opensuse-tumbleweed", NP_DISTRO_SUSE },
         };
 

@@ -34,8 +34,8 @@ typedef struct NpSystemFacts {
         char *os_pretty_name;
         char *os_unknown; /* why os-release could not be read */
         NpDistroFamily distro;
-        char *kernel; /* uname -r of the running kernel */
-        unsigned cpus;   /* online CPUs; 0 when unknown */
+        char *kernel;          /* uname -r of the running kernel */
+        unsigned cpus;         /* online CPUs; 0 when unknown */
         uint64_t memory_bytes; /* MemTotal; 0 when unknown */
         /* kubelet: absent when path is NULL and unknown is NULL */
         char *kubelet_path;
@@ -61,11 +61,11 @@ typedef struct NpSelinuxFacts {
         char *runtime_unknown;
 
         /* Configuration as libselinux reads it at boot. */
-        bool config_present;     /* the file exists */
-        NpSelinuxMode config;    /* the mode the file selects; valid when config_set */
-        bool config_set;         /* a SELINUX= line that libselinux honours was found */
-        char *config_value;      /* the value as written on that line */
-        unsigned config_line;    /* 1-based line number */
+        bool config_present;  /* the file exists */
+        NpSelinuxMode config; /* the mode the file selects; valid when config_set */
+        bool config_set;      /* a SELINUX= line that libselinux honours was found */
+        char *config_value;   /* the value as written on that line */
+        unsigned config_line; /* 1-based line number */
         char *config_unknown;
 
         /* enforcing= on the kernel command line overrides the file at boot (libselinux 3.4 reads
@@ -119,7 +119,8 @@ typedef struct NpIscsiFacts {
 
         char *initiator_name; /* InitiatorName= of /etc/iscsi/initiatorname.iscsi */
 
-        char **nodes_dirs; /* node database directories found (/etc/iscsi/nodes, /var/lib/iscsi/nodes) */
+        char **nodes_dirs; /* node database directories found (/etc/iscsi/nodes,
+                              /var/lib/iscsi/nodes) */
         NpIscsiNode *nodes;
         size_t n_nodes;
         char *nodes_unknown;
@@ -168,7 +169,7 @@ typedef struct NpFsFacts {
         char *mount_point; /* mount point holding probed_path, as on the host */
         char *fs_type;
         char *mount_source;
-        uint64_t free_bytes;  /* available to unprivileged users (f_bavail), as df shows */
+        uint64_t free_bytes; /* available to unprivileged users (f_bavail), as df shows */
         uint64_t total_bytes;
         char *unknown;
 } NpFsFacts;
@@ -210,10 +211,10 @@ typedef struct NpLayoutFacts {
 } NpLayoutFacts;
 
 typedef struct NpVirtFacts {
-        bool kvm_device;      /* /dev/kvm is a character device */
-        char *cpu_flag;       /* "vmx" or "svm" from /proc/cpuinfo, NULL when neither */
+        bool kvm_device; /* /dev/kvm is a character device */
+        char *cpu_flag;  /* "vmx" or "svm" from /proc/cpuinfo, NULL when neither */
         char *cpu_unknown;
-        char *kata_path;      /* kata-runtime or containerd-shim-kata-v2, NULL when absent */
+        char *kata_path; /* kata-runtime or containerd-shim-kata-v2, NULL when absent */
 } NpVirtFacts;
 
 /* --- disks -------------------------------------------------------------------------------- */
@@ -224,13 +225,13 @@ typedef struct NpVirtFacts {
  * with their own profile's settings.
  */
 typedef struct NpDisk {
-        char *name;       /* "sdb" */
-        char *path;       /* "/dev/sdb" */
-        char *id;         /* stable /dev/disk/by-id link (wwn- first), NULL without udev data */
+        char *name; /* "sdb" */
+        char *path; /* "/dev/sdb" */
+        char *id;   /* stable /dev/disk/by-id link (wwn- first), NULL without udev data */
         unsigned major, minor;
         uint64_t size_bytes;
-        bool rotational;  /* queue/rotational: the kernel's SSD/HDD answer */
-        char *transport;  /* "sata", "sas", "nvme", "usb", "virtio", "scsi", "loop", ... or NULL */
+        bool rotational; /* queue/rotational: the kernel's SSD/HDD answer */
+        char *transport; /* "sata", "sas", "nvme", "usb", "virtio", "scsi", "loop", ... or NULL */
         char *model;
         char *vendor;
         char *serial;
@@ -242,13 +243,13 @@ typedef struct NpDisk {
         char *partition_table; /* libblkid PTTYPE of the whole disk: "gpt", "dos", ... */
         char **signatures;     /* superblock TYPEs on the whole disk: "ext4", "LVM2_member", ... */
         char *signatures_source; /* "libblkid", or "udev" when the node could not be read */
-        char **mountpoints;    /* where the disk or one of its partitions is mounted */
-        char **swaps;          /* the disk or partitions listed in /proc/swaps */
-        char **holders;        /* dm-*, md* holding the disk or one of its partitions */
-        char **backing_for;    /* loop and zram devices backed by the disk or a partition: "loop3" */
-        char *multipath;       /* why it is a multipath path ("udev DM_MULTIPATH_DEVICE_PATH=1",
-                                * "same WWN as sdc"), NULL when it is not one */
-        char *remote;          /* "iscsi", "fc", "nvme-tcp", ...: a LUN of another machine */
+        char **mountpoints;      /* where the disk or one of its partitions is mounted */
+        char **swaps;            /* the disk or partitions listed in /proc/swaps */
+        char **holders;          /* dm-*, md* holding the disk or one of its partitions */
+        char **backing_for; /* loop and zram devices backed by the disk or a partition: "loop3" */
+        char *multipath;    /* why it is a multipath path ("udev DM_MULTIPATH_DEVICE_PATH=1",
+                             * "same WWN as sdc"), NULL when it is not one */
+        char *remote;       /* "iscsi", "fc", "nvme-tcp", ...: a LUN of another machine */
         bool free;
         char **reasons; /* why not free: stable words, see np_disk_judge() */
         char *unknown;  /* why the disk could not be fully probed (it is never free then) */
@@ -285,8 +286,8 @@ typedef enum NpLinkKind {
 } NpLinkKind;
 
 typedef struct NpLinkAddress {
-        NpCidr cidr; /* the address as assigned (host bits kept) and its prefix length */
-        char *text;  /* "10.20.0.5/24" */
+        NpCidr cidr;          /* the address as assigned (host bits kept) and its prefix length */
+        char *text;           /* "10.20.0.5/24" */
         const char *unusable; /* "dadfailed", "tentative": the kernel does not use it (yet); NULL */
 } NpLinkAddress;
 
@@ -295,16 +296,16 @@ typedef struct NpLink {
         int ifindex;
         NpLinkKind kind;
         char *kind_detail; /* the rtnetlink kind ("bond", "tun", "dummy") or NULL */
-        char *operstate;   /* RFC 2863 as the kernel says: "up", "down", "unknown", "dormant", ... */
-        bool admin_up;     /* IFF_UP */
-        bool carrier;      /* IFF_LOWER_UP */
+        char *operstate; /* RFC 2863 as the kernel says: "up", "down", "unknown", "dormant", ... */
+        bool admin_up;   /* IFF_UP */
+        bool carrier;    /* IFF_LOWER_UP */
         int64_t speed_mbps; /* -1 when unknown */
         char *speed_source; /* "ethtool-netlink", "ioctl", "sysfs" or NULL */
         char *duplex;       /* "full", "half" or NULL */
         unsigned mtu;
         char *mac;
-        char *master;  /* bond or bridge this link is enslaved to */
-        char *parent;  /* VLAN, macvlan: the lower link */
+        char *master;   /* bond or bridge this link is enslaved to */
+        char *parent;   /* VLAN, macvlan: the lower link */
         char **members; /* bond slaves and bridge ports */
         NpLinkAddress *addresses;
         size_t n_addresses;

@@ -9,14 +9,17 @@
 #include "util/strv.h"
 
 static const NpCheckType *const check_types[] = {
-        &np_check_disk_free_ssd,    &np_check_disk_free_hdd,     &np_check_nic_speed,
-        &np_check_nic_data_cidr,    &np_check_fs_free,           &np_check_iscsi_installed,
-        &np_check_iscsi_conf,       &np_check_iscsi_node_records, &np_check_kmod_loaded,
-        &np_check_kmod_persistent,  &np_check_unit_enabled,      &np_check_unit_active,
-        &np_check_selinux_runtime,  &np_check_selinux_config,    &np_check_kubelet_version,
-        &np_check_sys_cpus,         &np_check_sys_memory,        &np_check_net_reachable,
-        &np_check_tool_version,     &np_check_dir_layout,        &np_check_virt_kvm,
-        &np_check_runtime_kata,
+        &np_check_disk_free_ssd,   &np_check_disk_free_hdd,
+        &np_check_nic_speed,       &np_check_nic_data_cidr,
+        &np_check_fs_free,         &np_check_iscsi_installed,
+        &np_check_iscsi_conf,      &np_check_iscsi_node_records,
+        &np_check_kmod_loaded,     &np_check_kmod_persistent,
+        &np_check_unit_enabled,    &np_check_unit_active,
+        &np_check_selinux_runtime, &np_check_selinux_config,
+        &np_check_kubelet_version, &np_check_sys_cpus,
+        &np_check_sys_memory,      &np_check_net_reachable,
+        &np_check_tool_version,    &np_check_dir_layout,
+        &np_check_virt_kvm,        &np_check_runtime_kata,
 };
 
 const NpCheckType *np_check_type_find(const char *name)
@@ -92,8 +95,8 @@ static const struct {
         { "Expect", PARAM_STRING, offsetof(NpCheckDef, expect), 0, "the exact value" },
         { "Min", PARAM_U64, offsetof(NpCheckDef, min), offsetof(NpCheckDef, has_min),
           "a decimal number" },
-        { "MinFree", PARAM_SIZE, offsetof(NpCheckDef, min_free),
-          offsetof(NpCheckDef, has_min_free), "a size such as 100GB, 2GiB or 2Gi" },
+        { "MinFree", PARAM_SIZE, offsetof(NpCheckDef, min_free), offsetof(NpCheckDef, has_min_free),
+          "a size such as 100GB, 2GiB or 2Gi" },
         { "MinVersion", PARAM_VERSION, offsetof(NpCheckDef, min_version),
           offsetof(NpCheckDef, has_min_version), "a version such as 1.17" },
         { "MaxVersion", PARAM_VERSION, offsetof(NpCheckDef, max_version),
@@ -142,8 +145,7 @@ static bool relpath_valid(const char *p)
         return strv_length(parts) > 0;
 }
 
-int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value,
-                           char **ret_error)
+int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value, char **ret_error)
 {
         _cleanup_strv_free_ char **allowed = NULL;
         void *field;
@@ -198,8 +200,9 @@ int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value,
                         break;
                 }
                 case PARAM_PATH:
-                        r = value[0] == '/' && !strstr(value, "/../") ? free_and_strdup(field, value)
-                                                                      : -EINVAL;
+                        r = value[0] == '/' && !strstr(value, "/../")
+                                ? free_and_strdup(field, value)
+                                : -EINVAL;
                         break;
                 case PARAM_OWNER:
                         r = parse_owner(value, def);

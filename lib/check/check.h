@@ -42,7 +42,6 @@ void np_result_done(NpResult *r);
 /* Does this result decide readiness? (required and not ignored by the site) */
 bool np_result_counts(const NpResult *res) _pure_;
 
-
 typedef struct NpCheckContext {
         const NpFacts *facts;
         const NpProfile *profile;
@@ -76,8 +75,7 @@ const NpCheckType *np_check_type_find(const char *name);
 const NpCheckType *const *np_check_types(size_t *ret_n);
 
 /* Parameter keys accepted in [Check] sections, and how to parse them into NpCheckDef. */
-int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value,
-                           char **ret_error);
+int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value, char **ret_error);
 
 int np_probe_request_add_profile(NpProbeRequest *req, const NpProfile *p);
 

@@ -54,8 +54,8 @@ static int judge(const NpCheckDef *def, const NpLayoutEntry *e, const char *rel,
 
         if (!e || e->unknown) {
                 *unknown = true;
-                return strv_consume(problems, strprintf("%s: %s", shown,
-                                                        e ? e->unknown : "not probed"));
+                return strv_consume(problems,
+                                    strprintf("%s: %s", shown, e ? e->unknown : "not probed"));
         }
         if (!e->exists)
                 return strv_consume(problems, strprintf("%s%s missing", shown, dir ? "/" : ""));
@@ -69,8 +69,8 @@ static int judge(const NpCheckDef *def, const NpLayoutEntry *e, const char *rel,
         if (!dir && !e->is_regular)
                 return strv_consume(problems, strprintf("%s is not a regular file", shown));
         if (def->has_owner && (e->uid != def->owner_uid || e->gid != def->owner_gid))
-                return strv_consume(problems, strprintf("%s owned by %u:%u", shown, e->uid,
-                                                        e->gid));
+                return strv_consume(problems,
+                                    strprintf("%s owned by %u:%u", shown, e->uid, e->gid));
         return 0;
 }
 
@@ -134,8 +134,9 @@ static int run_layout(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
         if (k < 0)
                 return k;
         if (def->has_owner)
-                return np_result_remedy(r, "create the missing entries below %s, then chown -R "
-                                           "%u:%u %s",
+                return np_result_remedy(r,
+                                        "create the missing entries below %s, then chown -R "
+                                        "%u:%u %s",
                                         path, def->owner_uid, def->owner_gid, path);
         return np_result_remedy(r, "create the missing entries below %s", path);
 }

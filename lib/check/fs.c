@@ -48,8 +48,8 @@ static int run_fs(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
 {
         const char *path = np_check_path(def, ctx->settings, NULL);
         const NpFsFacts *fs = path ? np_facts_fs(ctx->facts, path) : NULL;
-        _cleanup_free_ char *want = np_format_bytes(def->min_free), *have = NULL,
-                            *total = NULL, *expected = NULL, *observed = NULL, *where = NULL;
+        _cleanup_free_ char *want = np_format_bytes(def->min_free), *have = NULL, *total = NULL,
+                            *expected = NULL, *observed = NULL, *where = NULL;
         int k;
 
         if (!want)
@@ -84,14 +84,14 @@ static int run_fs(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
         if (fs->free_bytes >= def->min_free)
                 return np_result_set(r, NP_STATUS_PASS, observed, expected, NULL);
         k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
-                          "the file system holding %s has %s available, %s is needed",
-                          path, have, want);
+                          "the file system holding %s has %s available, %s is needed", path, have,
+                          want);
         if (k < 0)
                 return k;
-        return np_result_remedy(r, "free space on %s, or mount a file system of at least %s at "
-                                   "%s",
-                                fs->mount_point ? fs->mount_point : fs->probed_path, want,
-                                path);
+        return np_result_remedy(r,
+                                "free space on %s, or mount a file system of at least %s at "
+                                "%s",
+                                fs->mount_point ? fs->mount_point : fs->probed_path, want, path);
 }
 
 const NpCheckType np_check_fs_free = {

@@ -87,8 +87,8 @@ static int run_installed(const NpCheckContext *ctx, const NpCheckDef *def, NpRes
                           "the open-iscsi initiator is not installed");
         if (k < 0)
                 return k;
-        remedy = np_remedy_install(ctx->facts->system.distro, "open-iscsi",
-                                   "iscsi-initiator-utils", "open-iscsi");
+        remedy = np_remedy_install(ctx->facts->system.distro, "open-iscsi", "iscsi-initiator-utils",
+                                   "open-iscsi");
         if (!remedy)
                 return -ENOMEM;
         free_and_replace(&r->remedy, TAKE_PTR(remedy));
@@ -123,8 +123,7 @@ static int verify_conf(const NpCheckDef *def, char **ret_error)
 }
 
 /* Does value meet the check's Expect=/Min=? Writes what iscsid makes of it to *ret_shown. */
-static bool value_meets(const NpCheckDef *def, const char *key, const char *value,
-                        char **ret_shown)
+static bool value_meets(const NpCheckDef *def, const char *key, const char *value, char **ret_shown)
 {
         bool adjusted = false;
         uint64_t n;
@@ -201,8 +200,7 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
         if (!expected || !line)
                 return -ENOMEM;
         if (i->conf_unknown)
-                return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s",
-                                     i->conf_unknown);
+                return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s", i->conf_unknown);
         if (!i->conf_present) {
                 k = np_result_set(r, NP_STATUS_FAIL, "no " ISCSID_CONF, expected,
                                   ISCSID_CONF " does not exist (is open-iscsi installed?)");
@@ -269,8 +267,8 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                     np_key_values_get(i->conf.settings, i->conf.n_settings, "node.conn[0].startup");
 
                 if (c && !streq(c->value, "manual")) {
-                        _cleanup_free_ char *where = kv ? strprintf("on line %u", kv->line)
-                                                        : strdup("(a new line)");
+                        _cleanup_free_ char *where =
+                            kv ? strprintf("on line %u", kv->line) : strdup("(a new line)");
 
                         return where ? np_result_remedy(r,
                                                         "set \"%s\" %s and \"node.conn[0].startup "
@@ -281,8 +279,9 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                 }
         }
         if (kv)
-                return np_result_remedy(r, "set \"%s\" on line %u of " ISCSID_CONF
-                                           " (iscsid needs the space before '=')",
+                return np_result_remedy(r,
+                                        "set \"%s\" on line %u of " ISCSID_CONF
+                                        " (iscsid needs the space before '=')",
                                         line, kv->line);
         return np_result_remedy(r, "add \"%s\" to " ISCSID_CONF, line);
 }
@@ -318,8 +317,8 @@ static char *record_disagrees(const NpIscsiRecord *rec, const NpCheckDef *conf)
                 return strprintf("%s = %s", key, strna(shown));
         /* --loginall=automatic logs a record in when either startup key says automatic. */
         if (streq(key, "node.startup") && conf->expect && streq(conf->expect, "manual")) {
-                const NpKeyValue *c = np_key_values_get(rec->settings, rec->n_settings,
-                                                        "node.conn[0].startup");
+                const NpKeyValue *c =
+                    np_key_values_get(rec->settings, rec->n_settings, "node.conn[0].startup");
                 if (c && !streq(c->value, "manual"))
                         return strprintf("node.conn[0].startup = %s", c->value);
         }
@@ -329,8 +328,8 @@ static char *record_disagrees(const NpIscsiRecord *rec, const NpCheckDef *conf)
 /* The iscsiadm command that makes one record agree with one setting. */
 static char *update_command(const NpIscsiNode *node, const NpCheckDef *c, const char *why)
 {
-        const char *key = startswith(why, "node.conn[0].startup") ? "node.conn[0].startup"
-                                                                   : c->instance;
+        const char *key =
+            startswith(why, "node.conn[0].startup") ? "node.conn[0].startup" : c->instance;
         /* The legacy layout has no tpgt in the directory name; iscsiadm takes address,port. */
         _cleanup_free_ char *portal = strndup(node->portal, strcspn(node->portal, ","));
         const char *comma = strchr(node->portal, ',');
@@ -342,9 +341,8 @@ static char *update_command(const NpIscsiNode *node, const NpCheckDef *c, const 
                 return strprintf("iscsiadm -m node -T %s -p %s%s%s -o update -n %s -v %s",
                                  node->target, portal, port ? ":" : "", strempty(port), key,
                                  c->expect);
-        return strprintf("iscsiadm -m node -T %s -p %s%s%s -o update -n %s -v %llu",
-                         node->target, portal, port ? ":" : "", strempty(port), key,
-                         (unsigned long long)c->min);
+        return strprintf("iscsiadm -m node -T %s -p %s%s%s -o update -n %s -v %llu", node->target,
+                         portal, port ? ":" : "", strempty(port), key, (unsigned long long)c->min);
 }
 
 static int run_nodes(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
@@ -370,8 +368,7 @@ static int run_nodes(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
         if (!expected)
                 return -ENOMEM;
         if (i->nodes_unknown)
-                return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s",
-                                     i->nodes_unknown);
+                return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s", i->nodes_unknown);
         if (i->n_nodes == 0)
                 return np_result_set(r, NP_STATUS_PASS, "no discovered targets", expected,
                                      "the iSCSI node database is empty");

@@ -36,8 +36,8 @@ static int run_loaded(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
         if (m->unknown)
                 return np_result_set(r, NP_STATUS_UNKNOWN, NULL, "loaded or built in", "%s",
                                      m->unknown);
-        observed = strprintf("%s (%s)", np_module_state_to_string(m->state),
-                             strna(m->state_detail));
+        observed =
+            strprintf("%s (%s)", np_module_state_to_string(m->state), strna(m->state_detail));
         if (!observed)
                 return -ENOMEM;
         switch (m->state) {
@@ -51,24 +51,27 @@ static int run_loaded(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
                 return k < 0 ? k : np_result_remedy(r, "modprobe %s", m->canonical);
         default:
                 k = np_result_set(r, NP_STATUS_FAIL, observed, "loaded or built in",
-                                  "%s is neither loaded nor installed for kernel %s",
-                                  m->canonical, strna(ctx->facts->system.kernel));
+                                  "%s is neither loaded nor installed for kernel %s", m->canonical,
+                                  strna(ctx->facts->system.kernel));
                 if (k < 0)
                         return k;
                 switch (ctx->facts->system.distro) {
                 case NP_DISTRO_DEBIAN:
-                        return np_result_remedy(r, "apt-get install -y linux-modules-extra-$(uname "
-                                                   "-r) (Ubuntu) or the matching linux-image "
-                                                   "package, then modprobe %s",
+                        return np_result_remedy(r,
+                                                "apt-get install -y linux-modules-extra-$(uname "
+                                                "-r) (Ubuntu) or the matching linux-image "
+                                                "package, then modprobe %s",
                                                 m->canonical);
                 case NP_DISTRO_RHEL:
-                        return np_result_remedy(r, "dnf install -y kernel-modules-$(uname -r) "
-                                                   "kernel-modules-extra-$(uname -r), then "
-                                                   "modprobe %s",
+                        return np_result_remedy(r,
+                                                "dnf install -y kernel-modules-$(uname -r) "
+                                                "kernel-modules-extra-$(uname -r), then "
+                                                "modprobe %s",
                                                 m->canonical);
                 default:
-                        return np_result_remedy(r, "install the kernel modules package for "
-                                                   "kernel $(uname -r), then modprobe %s",
+                        return np_result_remedy(r,
+                                                "install the kernel modules package for "
+                                                "kernel $(uname -r), then modprobe %s",
                                                 m->canonical);
                 }
         }
@@ -88,8 +91,7 @@ static int run_persistent(const NpCheckContext *ctx, const NpCheckDef *def, NpRe
                 return np_result_set(r, NP_STATUS_PASS, "built in", expected,
                                      "%s is built into the kernel", strna(m->canonical));
         if (!m->canonical)
-                return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s",
-                                     strna(m->unknown));
+                return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s", strna(m->unknown));
         if (m->persist_unknown)
                 return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s",
                                      m->persist_unknown);
@@ -98,14 +100,15 @@ static int run_persistent(const NpCheckContext *ctx, const NpCheckDef *def, NpRe
         if (!where || !why_not)
                 return -ENOMEM;
         if (m->blacklisted) {
-                observed = strprintf("%s%s%s", isempty(where) ? "not listed" : "listed in ",
-                                     where, "; blacklisted");
+                observed = strprintf("%s%s%s", isempty(where) ? "not listed" : "listed in ", where,
+                                     "; blacklisted");
                 k = np_result_set(r, NP_STATUS_FAIL, observed, expected, "%s", m->blacklisted);
                 if (k < 0)
                         return k;
-                return np_result_remedy(r, "remove \"blacklist %s\" from /etc/modprobe.d "
-                                           "(grep -r 'blacklist %s' /etc/modprobe.d "
-                                           "/usr/lib/modprobe.d /lib/modprobe.d)",
+                return np_result_remedy(r,
+                                        "remove \"blacklist %s\" from /etc/modprobe.d "
+                                        "(grep -r 'blacklist %s' /etc/modprobe.d "
+                                        "/usr/lib/modprobe.d /lib/modprobe.d)",
                                         m->canonical, m->canonical);
         }
         if (strv_length(m->persisted_in) > 0 && ctx->facts->modules_load_masked) {
@@ -122,8 +125,8 @@ static int run_persistent(const NpCheckContext *ctx, const NpCheckDef *def, NpRe
                 observed = strprintf("listed in %s", where);
                 return observed ? np_result_set(r, NP_STATUS_PASS, observed, expected,
                                                 "systemd-modules-load loads %s at boot%s%s",
-                                                m->canonical, isempty(why_not) ? "" : "; note: ",
-                                                why_not)
+                                                m->canonical,
+                                                isempty(why_not) ? "" : "; note: ", why_not)
                                 : -ENOMEM;
         }
         /* Not listed: fine only if built in, and that is what we could not tell. */

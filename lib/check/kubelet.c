@@ -33,10 +33,10 @@ static int request_kubelet(const NpCheckDef *def, const NpSettings *s, NpProbeRe
 
 static char *range_text(const NpCheckDef *def)
 {
-        _cleanup_free_ char *a = def->has_min_version ? np_version_to_string(&def->min_version)
-                                                      : NULL;
-        _cleanup_free_ char *b = def->has_max_version ? np_version_to_string(&def->max_version)
-                                                      : NULL;
+        _cleanup_free_ char *a =
+            def->has_min_version ? np_version_to_string(&def->min_version) : NULL;
+        _cleanup_free_ char *b =
+            def->has_max_version ? np_version_to_string(&def->max_version) : NULL;
 
         if (a && b)
                 return strprintf("%s to %s.x", a, b);
@@ -76,8 +76,9 @@ static int run_kubelet(const NpCheckContext *ctx, const NpCheckDef *def, NpResul
                                       "kubelet %s is %s the supported range %s", have,
                                       low ? "below" : "above", expected);
                 return k < 0 ? k
-                             : np_result_remedy(r, "run a Kubernetes version in the range %s on "
-                                                   "this node",
+                             : np_result_remedy(r,
+                                                "run a Kubernetes version in the range %s on "
+                                                "this node",
                                                 expected);
         }
 }

@@ -53,12 +53,13 @@ static int run_reachable(const NpCheckContext *ctx, const NpCheckDef *def, NpRes
         int k;
 
         if (!v)
-                return np_result_set(r, NP_STATUS_SKIP, NULL, NULL,
-                                     "no endpoint \"%s\" configured ([Endpoint %s] Address=HOST:PORT "
-                                     "in nodeprep.conf, or --set Endpoint.%s=HOST:PORT)",
-                                     def->instance, def->instance, def->instance);
-        expected = strprintf("a TCP connection to %s within %u s", v->value,
-                             timeout_ms(def) / 1000);
+                return np_result_set(
+                    r, NP_STATUS_SKIP, NULL, NULL,
+                    "no endpoint \"%s\" configured ([Endpoint %s] Address=HOST:PORT "
+                    "in nodeprep.conf, or --set Endpoint.%s=HOST:PORT)",
+                    def->instance, def->instance, def->instance);
+        expected =
+            strprintf("a TCP connection to %s within %u s", v->value, timeout_ms(def) / 1000);
         if (!expected)
                 return -ENOMEM;
         e = np_facts_endpoint(ctx->facts, def->instance);
@@ -79,11 +80,13 @@ static int run_reachable(const NpCheckContext *ctx, const NpCheckDef *def, NpRes
         if (k < 0)
                 return k;
         if (streq_ptr(e->error_kind, "dns"))
-                return np_result_remedy(r, "check the name in %s and this node's resolver "
-                                           "(/etc/resolv.conf): getent ahosts %s",
+                return np_result_remedy(r,
+                                        "check the name in %s and this node's resolver "
+                                        "(/etc/resolv.conf): getent ahosts %s",
                                         strna(v->origin), v->value);
-        return np_result_remedy(r, "check the service at %s and any firewall between this node "
-                                   "and it (e.g. nc -vz with the host and port)",
+        return np_result_remedy(r,
+                                "check the service at %s and any firewall between this node "
+                                "and it (e.g. nc -vz with the host and port)",
                                 v->value);
 }
 

@@ -279,9 +279,9 @@ static int run_data_cidr(const NpCheckContext *ctx, const NpCheckDef *def, NpRes
 
         FOREACH_ARRAY (l, ctx->facts->links, ctx->facts->n_links)
                 FOREACH_ARRAY (a, l->addresses, l->n_addresses) {
-                        char *text = a->unusable ? strprintf("%s %s (%s)", l->name, a->text,
-                                                             a->unusable)
-                                                 : strprintf("%s %s", l->name, a->text);
+                        char *text = a->unusable
+                                         ? strprintf("%s %s (%s)", l->name, a->text, a->unusable)
+                                         : strprintf("%s %s", l->name, a->text);
 
                         if (!text)
                                 return -ENOMEM;

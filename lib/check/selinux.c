@@ -66,9 +66,8 @@ static int run_config(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
                                   "boot");
                 if (k < 0)
                         return k;
-                return np_result_remedy(r,
-                                        "sed -i 's/^SELINUX=.*/SELINUX=permissive/' "
-                                        "/etc/selinux/config");
+                return np_result_remedy(r, "sed -i 's/^SELINUX=.*/SELINUX=permissive/' "
+                                           "/etc/selinux/config");
         }
         /* The kernel command line wins over the file at boot; it only matters when the SELinux
          * LSM is active, i.e. when /sys/fs/selinux exists. */
@@ -86,9 +85,10 @@ static int run_config(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
                                   s->cmdline_enforcing);
                 if (k < 0)
                         return k;
-                return np_result_remedy(r, "remove enforcing=%d from the boot loader's kernel "
-                                           "command line (GRUB_CMDLINE_LINUX in /etc/default/grub, "
-                                           "then update-grub or grub2-mkconfig)",
+                return np_result_remedy(r,
+                                        "remove enforcing=%d from the boot loader's kernel "
+                                        "command line (GRUB_CMDLINE_LINUX in /etc/default/grub, "
+                                        "then update-grub or grub2-mkconfig)",
                                         s->cmdline_enforcing);
         }
         if (!s->config_present)

@@ -39,9 +39,11 @@ static int run_cpus(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                 int k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
                                       "%u CPUs is below the sizing reference of %llu", n,
                                       (unsigned long long)def->min);
-                return k < 0 ? k : np_result_remedy(r, "run this workload on a node with at "
-                                                       "least %llu CPUs",
-                                                    (unsigned long long)def->min);
+                return k < 0 ? k
+                             : np_result_remedy(r,
+                                                "run this workload on a node with at "
+                                                "least %llu CPUs",
+                                                (unsigned long long)def->min);
         }
 }
 
@@ -76,9 +78,11 @@ static int run_memory(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
         {
                 int k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
                                       "%s is below the sizing reference of %s", got, want);
-                return k < 0 ? k : np_result_remedy(r, "run this workload on a node with at "
-                                                       "least %s of memory",
-                                                    want);
+                return k < 0 ? k
+                             : np_result_remedy(r,
+                                                "run this workload on a node with at "
+                                                "least %s of memory",
+                                                want);
         }
 }
 

@@ -35,10 +35,10 @@ static int request_tool(const NpCheckDef *def, const NpSettings *s, NpProbeReque
 
 static char *range_text(const NpCheckDef *def)
 {
-        _cleanup_free_ char *a = def->has_min_version ? np_version_to_string(&def->min_version)
-                                                      : NULL;
-        _cleanup_free_ char *b = def->has_max_version ? np_version_to_string(&def->max_version)
-                                                      : NULL;
+        _cleanup_free_ char *a =
+            def->has_min_version ? np_version_to_string(&def->min_version) : NULL;
+        _cleanup_free_ char *b =
+            def->has_max_version ? np_version_to_string(&def->max_version) : NULL;
 
         if (a && b)
                 return streq(a, b) ? strprintf("%s %s.x", def->instance, a)
@@ -67,8 +67,8 @@ static int run_tool(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
         if (!t->path) {
                 k = np_result_set(r, NP_STATUS_FAIL, "not found in PATH", expected,
                                   "%s is not installed on this machine", def->instance);
-                return k < 0 ? k : np_result_remedy(r, "install %s and put it in PATH",
-                                                    def->instance);
+                return k < 0 ? k
+                             : np_result_remedy(r, "install %s and put it in PATH", def->instance);
         }
         if (!def->has_min_version && !def->has_max_version) {
                 observed = strprintf("%s (%s)", t->path, strna(t->output));

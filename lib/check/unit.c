@@ -102,8 +102,7 @@ static int run_units(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
                      UnitAspect aspect)
 {
         _cleanup_strv_free_ char **units = units_of(def), **seen = NULL, **unknown = NULL;
-        _cleanup_free_ char *expected = NULL, *observed = NULL, *unknown_text = NULL,
-                            *names = NULL;
+        _cleanup_free_ char *expected = NULL, *observed = NULL, *unknown_text = NULL, *names = NULL;
         bool good = false, any_found = false;
         const char *prefer = NULL;
         int k;
@@ -111,7 +110,8 @@ static int run_units(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
         if (!units)
                 return -ENOMEM;
         names = strv_join(units, " or ");
-        expected = strprintf("%s %s", strna(names), aspect == ASPECT_ENABLED ? "enabled" : "active");
+        expected =
+            strprintf("%s %s", strna(names), aspect == ASPECT_ENABLED ? "enabled" : "active");
         if (!names || !expected)
                 return -ENOMEM;
 
@@ -167,11 +167,10 @@ static int run_units(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
                                     : -ENOMEM;
         }
         if (!any_found) {
-                k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
-                                  "none of %s is installed", names);
+                k = np_result_set(r, NP_STATUS_FAIL, observed, expected, "none of %s is installed",
+                                  names);
                 return k < 0 ? k
-                             : np_result_remedy(r, "install the package that provides %s",
-                                                names);
+                             : np_result_remedy(r, "install the package that provides %s", names);
         }
         k = np_result_set(r, NP_STATUS_FAIL, observed, expected, "%s",
                           aspect == ASPECT_ENABLED ? "not enabled: it will not start at boot"

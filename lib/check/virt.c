@@ -19,8 +19,8 @@ static int skip_unless_kata(const NpCheckContext *ctx, NpResult *r)
         return np_result_set(r, NP_STATUS_SKIP, NULL, NULL,
                              "Kata containers not requested (UseKata=no; set UseKata=yes in "
                              "[Settings] of nodeprep.conf to check for them)") < 0
-                       ? -ENOMEM
-                       : 1;
+                   ? -ENOMEM
+                   : 1;
 }
 
 static int run_kvm(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
@@ -35,7 +35,9 @@ static int run_kvm(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r
         if (k != 0)
                 return k < 0 ? k : 0;
         observed = strprintf("/dev/kvm %s; CPU flag %s", v->kvm_device ? "present" : "missing",
-                             v->cpu_flag ? v->cpu_flag : v->cpu_unknown ? "unknown" : "none");
+                             v->cpu_flag      ? v->cpu_flag
+                             : v->cpu_unknown ? "unknown"
+                                              : "none");
         if (!observed)
                 return -ENOMEM;
         /* Both: systemd creates /dev/kvm from kmod's static nodes before any vendor module
@@ -58,10 +60,10 @@ static int run_kvm(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r
         if (v->cpu_flag) {
                 k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
                                   "the CPU supports %s but /dev/kvm is missing", v->cpu_flag);
-                return k < 0 ? k
-                             : np_result_remedy(r, "modprobe %s",
-                                                streq(v->cpu_flag, "vmx") ? "kvm_intel"
-                                                                          : "kvm_amd");
+                return k < 0
+                           ? k
+                           : np_result_remedy(r, "modprobe %s",
+                                              streq(v->cpu_flag, "vmx") ? "kvm_intel" : "kvm_amd");
         }
         if (v->cpu_unknown)
                 return np_result_set(r, NP_STATUS_UNKNOWN, observed, expected, "%s",

@@ -53,11 +53,11 @@ static int edit_iscsid_conf(const char *data, size_t size, void *userdata, char 
         if (r2 < 0)
                 return r2;
         if (ret_where) {
-                *ret_where = r && r2   ? strprintf("%s; %s = %s: %s", strempty(where1),
-                                                   kv->also_key, kv->also_value, strempty(where2))
-                             : r2      ? strprintf("%s = %s: %s", kv->also_key, kv->also_value,
-                                                   strempty(where2))
-                                       : TAKE_PTR(where1);
+                *ret_where =
+                    r && r2 ? strprintf("%s; %s = %s: %s", strempty(where1), kv->also_key,
+                                        kv->also_value, strempty(where2))
+                    : r2 ? strprintf("%s = %s: %s", kv->also_key, kv->also_value, strempty(where2))
+                         : TAKE_PTR(where1);
                 if (!*ret_where)
                         return -ENOMEM;
         }
@@ -83,18 +83,18 @@ static int plan_iscsid_conf(NpFixContext *c, const NpCheckDef *def, const NpResu
                                                        "first (iscsi.installed)");
         /* node.startup = manual means nothing while node.conn[0].startup = automatic. */
         if (streq(def->instance, "node.startup") && streq_ptr(def->expect, "manual")) {
-                const NpKeyValue *conn = np_key_values_get(i->conf.settings, i->conf.n_settings,
-                                                           "node.conn[0].startup");
+                const NpKeyValue *conn =
+                    np_key_values_get(i->conf.settings, i->conf.n_settings, "node.conn[0].startup");
 
                 if (conn && !streq(conn->value, "manual")) {
                         kv.also_key = "node.conn[0].startup";
                         kv.also_value = "manual";
                 }
         }
-        fmt = kv.also_key ? strprintf("set \"%s = %s\" and \"%s = %s\" in " ISCSID_CONF " (%%s)",
-                                      def->instance, value, kv.also_key, kv.also_value)
-                          : strprintf("set \"%s = %s\" in " ISCSID_CONF " (%%s)", def->instance,
-                                      value);
+        fmt = kv.also_key
+                  ? strprintf("set \"%s = %s\" and \"%s = %s\" in " ISCSID_CONF " (%%s)",
+                              def->instance, value, kv.also_key, kv.also_value)
+                  : strprintf("set \"%s = %s\" in " ISCSID_CONF " (%%s)", def->instance, value);
         if (!fmt)
                 return -ENOMEM;
         r = np_fix_edit_file(c, e, ISCSID_CONF, 0600, edit_iscsid_conf, &kv, fmt);

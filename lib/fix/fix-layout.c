@@ -38,8 +38,8 @@ static int add_mkdir(NpFixContext *c, NpFixEntry *e, const char *path, const NpC
         };
 
         s.path = strdup(path);
-        s.summary = strprintf("create directory %s (%u:%u, 0755)", path, (unsigned)uid,
-                              (unsigned)gid);
+        s.summary =
+            strprintf("create directory %s (%u:%u, 0755)", path, (unsigned)uid, (unsigned)gid);
         if (!s.path || !s.summary) {
                 np_step_done(&s);
                 return -ENOMEM;
@@ -56,13 +56,12 @@ static int misfit(const NpCheckDef *def, const NpLayoutEntry *le, const char *pa
         if (!dir && !le->is_regular)
                 return strv_consume(problems, strprintf("%s is not a regular file", path));
         if (def->has_owner && (le->uid != def->owner_uid || le->gid != def->owner_gid))
-                return strv_consume(problems, strprintf("%s is owned by %u:%u", path, le->uid,
-                                                        le->gid));
+                return strv_consume(problems,
+                                    strprintf("%s is owned by %u:%u", path, le->uid, le->gid));
         return 0;
 }
 
-static int add_create_file(NpFixContext *c, NpFixEntry *e, const char *path,
-                           const NpCheckDef *def)
+static int add_create_file(NpFixContext *c, NpFixEntry *e, const char *path, const NpCheckDef *def)
 {
         uid_t uid = def->has_owner ? def->owner_uid : 0;
         gid_t gid = def->has_owner ? def->owner_gid : 0;
@@ -133,8 +132,7 @@ static int plan_layout(NpFixContext *c, const NpCheckDef *def, const NpResult *r
                 if (!list || !remedy)
                         return -ENOMEM;
                 return np_fix_entry_manual(e, remedy,
-                                           "nodeprep does not change existing entries: %s",
-                                           list);
+                                           "nodeprep does not change existing entries: %s", list);
         }
         STRV_FOREACH (d, mkdirs) {
                 r = add_mkdir(c, e, *d, def);

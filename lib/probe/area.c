@@ -9,10 +9,12 @@
 #include "util/strv.h"
 
 static const char *const area_names[_NP_AREA_MAX] = {
-        [NP_AREA_SYSTEM] = "system",   [NP_AREA_SELINUX] = "selinux", [NP_AREA_ISCSI] = "iscsi",
-        [NP_AREA_MODULES] = "modules", [NP_AREA_UNITS] = "units",     [NP_AREA_FS] = "fs",
-        [NP_AREA_DISKS] = "disks",     [NP_AREA_LINKS] = "links",     [NP_AREA_ENDPOINTS] = "endpoints",
-        [NP_AREA_TOOLS] = "tools",     [NP_AREA_LAYOUTS] = "layouts", [NP_AREA_VIRT] = "virt",
+        [NP_AREA_SYSTEM] = "system",       [NP_AREA_SELINUX] = "selinux",
+        [NP_AREA_ISCSI] = "iscsi",         [NP_AREA_MODULES] = "modules",
+        [NP_AREA_UNITS] = "units",         [NP_AREA_FS] = "fs",
+        [NP_AREA_DISKS] = "disks",         [NP_AREA_LINKS] = "links",
+        [NP_AREA_ENDPOINTS] = "endpoints", [NP_AREA_TOOLS] = "tools",
+        [NP_AREA_LAYOUTS] = "layouts",     [NP_AREA_VIRT] = "virt",
 };
 
 const char *np_probe_area_to_string(NpProbeArea a)

@@ -494,8 +494,8 @@ static int probe_open_error(NpDisk *disk)
         if (errno == EACCES)
                 disk->unknown = strprintf("cannot read %s: %m (run as root)", disk->path);
         else if (errno == EPERM)
-                disk->unknown = strprintf("cannot read %s: %m (device cgroup or security policy?)",
-                                          disk->path);
+                disk->unknown =
+                    strprintf("cannot read %s: %m (device cgroup or security policy?)", disk->path);
         else if (errno == ENOENT)
                 disk->unknown = strprintf("no device node %s (is /dev the host's?)", disk->path);
         else
@@ -523,10 +523,10 @@ static int probe_signatures(NpDisk *disk)
                 return disk->unknown ? 0 : -ENOMEM;
         }
         if (!S_ISBLK(st.st_mode) || st.st_rdev != makedev(disk->major, disk->minor)) {
-                disk->unknown = S_ISBLK(st.st_mode)
-                                    ? strprintf("%s is not device %u:%u", disk->path, disk->major,
-                                                disk->minor)
-                                    : strprintf("%s is not a block device", disk->path);
+                disk->unknown =
+                    S_ISBLK(st.st_mode)
+                        ? strprintf("%s is not device %u:%u", disk->path, disk->major, disk->minor)
+                        : strprintf("%s is not a block device", disk->path);
                 return disk->unknown ? 0 : -ENOMEM;
         }
         if (fstat(fd, &fst) < 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {

@@ -107,10 +107,12 @@ static int resolve(const char *host, const char *port, uint64_t deadline, struct
 static char *sockaddr_text(const struct sockaddr *sa)
 {
         char buf[INET6_ADDRSTRLEN];
-        const void *a = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                                                  : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-        unsigned port = ntohs(sa->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
-                                                        : ((const struct sockaddr_in *)sa)->sin_port);
+        const void *a = sa->sa_family == AF_INET6
+                            ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                            : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+        unsigned port =
+            ntohs(sa->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
+                                            : ((const struct sockaddr_in *)sa)->sin_port);
 
         if (!inet_ntop(sa->sa_family, a, buf, sizeof(buf)))
                 return NULL;
@@ -121,8 +123,8 @@ static char *sockaddr_text(const struct sockaddr *sa)
 /* One TCP connect to ai within the deadline: 0 connected, -errno otherwise. */
 static int try_connect(const struct addrinfo *ai, uint64_t deadline)
 {
-        _cleanup_close_ int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                                        ai->ai_protocol);
+        _cleanup_close_ int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         struct pollfd p;
         socklen_t len = sizeof(int);
         int err = 0;

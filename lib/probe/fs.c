@@ -152,8 +152,8 @@ static int probe_one(const NpRoot *root, NpFsFacts *fs)
                 /* A symlink to nowhere (/opt -> /mnt/big/opt, not mounted): its ancestor's
                  * file system is not where the data would go. */
                 {
-                        _cleanup_close_ int link = np_root_open(root, candidate,
-                                                                O_PATH | O_NOFOLLOW);
+                        _cleanup_close_ int link =
+                            np_root_open(root, candidate, O_PATH | O_NOFOLLOW);
                         struct stat st;
 
                         if (link >= 0 && fstat(link, &st) == 0 && S_ISLNK(st.st_mode)) {

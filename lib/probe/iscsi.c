@@ -13,7 +13,10 @@
 #define INITIATOR_NAME "/etc/iscsi/initiatorname.iscsi"
 
 static const char *const iscsiadm_paths[] = {
-        "/usr/sbin/iscsiadm", "/sbin/iscsiadm", "/usr/bin/iscsiadm", "/bin/iscsiadm",
+        "/usr/sbin/iscsiadm",
+        "/sbin/iscsiadm",
+        "/usr/bin/iscsiadm",
+        "/bin/iscsiadm",
 };
 
 static const char *const unit_dirs[] = {
@@ -49,8 +52,8 @@ static int probe_installed(const NpRoot *root, NpIscsiFacts *i)
                 return -ENOMEM;
         for (size_t d = 0; d < ELEMENTSOF(unit_dirs); d++)
                 for (size_t u = 0; u < ELEMENTSOF(iscsid_units); u++) {
-                        _cleanup_free_ char *path = strprintf("%s/%s", unit_dirs[d],
-                                                              iscsid_units[u]);
+                        _cleanup_free_ char *path =
+                            strprintf("%s/%s", unit_dirs[d], iscsid_units[u]);
 
                         struct stat st;
                         bool dup = false;
@@ -139,7 +142,8 @@ static int add_node(const NpRoot *root, NpIscsiFacts *i, const char *target, con
                 return -ENOMEM;
         i->nodes = a;
         node = &a[i->n_nodes++];
-        *node = (NpIscsiNode){ .path = strdup(path), .target = strdup(target),
+        *node = (NpIscsiNode){ .path = strdup(path),
+                               .target = strdup(target),
                                .portal = strdup(portal) };
         if (!node->path || !node->target || !node->portal)
                 return -ENOMEM;

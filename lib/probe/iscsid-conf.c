@@ -57,8 +57,8 @@ static int set_value(NpIscsiRecord *rec, const char *key, const char *value, uns
         if (!a)
                 return -ENOMEM;
         rec->settings = a;
-        a[rec->n_settings] = (NpKeyValue){ .key = strdup(key), .value = strdup(value),
-                                           .line = line };
+        a[rec->n_settings] =
+            (NpKeyValue){ .key = strdup(key), .value = strdup(value), .line = line };
         rec->n_settings++;
         if (!a[rec->n_settings - 1].key || !a[rec->n_settings - 1].value)
                 return -ENOMEM;
@@ -167,8 +167,8 @@ static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno, NpIscsiLi
                 if (!streq(name, enum_keys[i].key))
                         continue;
                 if (!strv_contains((char **)enum_keys[i].values, value)) {
-                        _cleanup_free_ char *allowed = strv_join((char **)enum_keys[i].values,
-                                                                 ", ");
+                        _cleanup_free_ char *allowed =
+                            strv_join((char **)enum_keys[i].values, ", ");
                         return reject(rec, info, lineno, name,
                                       strprintf("%s = %s: not one of %s (case matters); "
                                                 "iscsid keeps the previous value",
@@ -233,11 +233,11 @@ int np_iscsi_record_parse_lines(const char *data, size_t size, NpIscsiRecord *re
                         /* iscsid: "Config file line N too long." and the chunk is lost. */
                         r = add_problem(rec, this_line, NULL,
                                         strdup(pos >= size && n < IDBM_BUFFER - 1
-                                                       ? "last line has no newline; iscsid "
-                                                         "ignores it"
-                                                       : "line longer than 2047 bytes; iscsid "
-                                                         "drops the first 2047 bytes and reads "
-                                                         "the rest as a line of its own"));
+                                                   ? "last line has no newline; iscsid "
+                                                     "ignores it"
+                                                   : "line longer than 2047 bytes; iscsid "
+                                                     "drops the first 2047 bytes and reads "
+                                                     "the rest as a line of its own"));
                 } else {
                         buf[n - 1] = '\0';
                         r = apply_line(rec, buf, this_line, info);

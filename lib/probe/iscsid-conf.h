@@ -34,12 +34,12 @@ typedef enum NpIscsiLineKind {
 } NpIscsiLineKind;
 
 typedef struct NpIscsiLine {
-        unsigned line;       /* physical line number, 1-based */
-        size_t offset;       /* chunk start in the data */
-        size_t length;       /* chunk length, including its '\n' */
-        bool line_start;     /* the chunk starts its physical line */
+        unsigned line;   /* physical line number, 1-based */
+        size_t offset;   /* chunk start in the data */
+        size_t length;   /* chunk length, including its '\n' */
+        bool line_start; /* the chunk starts its physical line */
         NpIscsiLineKind kind;
-        char *key;           /* the key, when one could be read */
+        char *key; /* the key, when one could be read */
 } NpIscsiLine;
 
 /* Like np_iscsi_record_parse(), and also return every chunk with its fate. */

@@ -29,11 +29,11 @@ static void kmod_log_silent(void *data, int priority, const char *file, int line
 
 typedef struct KmodEnv {
         struct kmod_ctx *ctx;
-        char *kernel;       /* release of the kernel the state is about */
-        char *modules_dir;  /* /lib/modules/KVER as on the described host */
-        char **builtin;     /* normalised names from modules.builtin, NULL if unreadable */
+        char *kernel;      /* release of the kernel the state is about */
+        char *modules_dir; /* /lib/modules/KVER as on the described host */
+        char **builtin;    /* normalised names from modules.builtin, NULL if unreadable */
         char *builtin_unknown;
-        char **blacklist;   /* normalised names from libkmod's modprobe.d configuration */
+        char **blacklist; /* normalised names from libkmod's modprobe.d configuration */
 } KmodEnv;
 
 static void kmod_env_done(KmodEnv *e)
@@ -66,7 +66,7 @@ static int builtin_name(const char *line, char **ret)
 static int kmod_env_init(const NpRoot *root, const char *kernel, KmodEnv *e)
 {
         static const char *const modprobe_dirs[] = {
-                "/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
+                "/etc/modprobe.d",     "/run/modprobe.d", "/usr/local/lib/modprobe.d",
                 "/usr/lib/modprobe.d", "/lib/modprobe.d",
         };
         _cleanup_free_ char *dir = NULL, *builtin_path = NULL, *data = NULL;

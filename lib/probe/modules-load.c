@@ -10,7 +10,7 @@
 #include "util/strv.h"
 
 static const char *const modules_load_dirs[] = {
-        "/etc/modules-load.d", "/run/modules-load.d",  "/usr/local/lib/modules-load.d",
+        "/etc/modules-load.d",     "/run/modules-load.d", "/usr/local/lib/modules-load.d",
         "/usr/lib/modules-load.d", "/lib/modules-load.d",
 };
 
@@ -44,7 +44,8 @@ static int add_line(NpModulesLoad *m, const char *file, unsigned line, const cha
                 .hidden_by = hidden_by ? strdup(hidden_by) : NULL,
         };
         m->n_lines++;
-        if (!a[m->n_lines - 1].file || !a[m->n_lines - 1].text || (hidden_by && !a[m->n_lines - 1].hidden_by))
+        if (!a[m->n_lines - 1].file || !a[m->n_lines - 1].text ||
+            (hidden_by && !a[m->n_lines - 1].hidden_by))
                 return -ENOMEM;
         return 0;
 }
@@ -96,8 +97,8 @@ int np_modules_load_parse(const char *file, const char *data, size_t size, bool 
 
 typedef struct ConfFile {
         char *name;
-        char *path;       /* as on the described host */
-        char *hidden_by;  /* for files hidden by a higher one */
+        char *path;      /* as on the described host */
+        char *hidden_by; /* for files hidden by a higher one */
 } ConfFile;
 
 static int conf_file_cmp(const void *a, const void *b)
@@ -158,8 +159,8 @@ int np_modules_load_read(const NpRoot *root, NpModulesLoad *ret, char **ret_erro
                         continue;
                 }
                 if (r < 0) {
-                        *ret_error = strprintf("cannot open %s: %s", modules_load_dirs[d],
-                                               strerror(-r));
+                        *ret_error =
+                            strprintf("cannot open %s: %s", modules_load_dirs[d], strerror(-r));
                         break;
                 }
                 /* /lib -> usr/lib on merged-/usr systems: the same directory, read once. */
@@ -173,8 +174,8 @@ int np_modules_load_read(const NpRoot *root, NpModulesLoad *ret, char **ret_erro
 
                 r = np_root_list_dir(root, modules_load_dirs[d], &entries);
                 if (r < 0) {
-                        *ret_error = strprintf("cannot list %s: %s", modules_load_dirs[d],
-                                               strerror(-r));
+                        *ret_error =
+                            strprintf("cannot list %s: %s", modules_load_dirs[d], strerror(-r));
                         break;
                 }
                 STRV_FOREACH (e, entries) {

@@ -18,10 +18,10 @@
 #include "util/root.h"
 
 typedef struct NpModulesLoadLine {
-        char *file;     /* path as on the described host */
+        char *file; /* path as on the described host */
         unsigned line;
-        char *text;     /* the stripped line: what systemd looks up */
-        bool applied;   /* false when the file is hidden by another */
+        char *text;   /* the stripped line: what systemd looks up */
+        bool applied; /* false when the file is hidden by another */
         char *hidden_by;
 } NpModulesLoadLine;
 

@@ -3,10 +3,11 @@
  * /etc/selinux/config and the kernel command line, read the way libselinux 3.4 reads them at
  * boot (selinux_getenforcemode() and selinux_init_load_policy()):
  *
- *  - page-size fgets() chunks (4096 bytes on most hosts, 64 KiB on some arm64 and ppc64le); a chunk must start with "SELINUX=" exactly (column 0, upper
- *    case, no space before '='); white space after '=' is skipped; the value is matched
- *    case-insensitively by prefix ("enforcing # x", "ENFORCING", "enforcingXYZ" are enforcing);
- *    quotes are not stripped; the first recognised line wins and unrecognised ones are skipped;
+ *  - page-size fgets() chunks (4096 bytes on most hosts, 64 KiB on some arm64 and ppc64le); a chunk
+ * must start with "SELINUX=" exactly (column 0, upper case, no space before '='); white space after
+ * '=' is skipped; the value is matched case-insensitively by prefix ("enforcing # x", "ENFORCING",
+ * "enforcingXYZ" are enforcing); quotes are not stripped; the first recognised line wins and
+ * unrecognised ones are skipped;
  *  - no recognised line: the boot falls back to permissive;
  *  - the first word-initial "enforcing=" on the kernel command line wins over the file
  *    (libselinux 3.10 reads the last one, with strtol(, 0)).
@@ -23,8 +24,8 @@ typedef struct NpSelinuxConfig {
         NpSelinuxMode mode; /* valid when set */
         char *value;        /* the value as written on that line (first 64 bytes, printable) */
         unsigned line;
-        size_t offset;          /* where that fgets() chunk starts in the data */
-        unsigned ignored_line;  /* first SELINUX= line libselinux skips (bad value), 0 if none */
+        size_t offset;         /* where that fgets() chunk starts in the data */
+        unsigned ignored_line; /* first SELINUX= line libselinux skips (bad value), 0 if none */
         size_t ignored_offset;
         char *ignored_value;
 } NpSelinuxConfig;

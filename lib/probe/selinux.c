@@ -30,8 +30,8 @@ static char *other_enforce_path(const NpRoot *root)
 
                 /* "selinuxfs /sys/fs/selinux selinuxfs rw,relatime 0 0"; mount points with
                  * spaces (\040) are not where anyone mounts selinuxfs. */
-                if (sscanf(*l, "%63s %4095s %63s", dev, mp, type) == 3 && streq(type, "selinuxfs") &&
-                    mp[0] == '/')
+                if (sscanf(*l, "%63s %4095s %63s", dev, mp, type) == 3 &&
+                    streq(type, "selinuxfs") && mp[0] == '/')
                         return strprintf("%s/enforce", streq(mp, "/") ? "" : mp);
         }
         return NULL;

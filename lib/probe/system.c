@@ -223,13 +223,14 @@ static int probe_kubelet(const NpRoot *root, NpSystemFacts *s)
                 }
                 /* Only the version the program names as its own, never any number it logs. */
                 at = output ? strstr(output, kubelet_paths[i].marker) : NULL;
-                if (!at || np_version_find(at + strlen(kubelet_paths[i].marker),
-                                           &s->kubelet_version) < 0 ||
+                if (!at ||
+                    np_version_find(at + strlen(kubelet_paths[i].marker), &s->kubelet_version) <
+                        0 ||
                     !startswith(at + strlen(kubelet_paths[i].marker), "v")) {
-                        s->kubelet_unknown = strprintf("%s --version printed no version after "
-                                                       "\"%s\": \"%s\"",
-                                                       path, kubelet_paths[i].marker,
-                                                       s->kubelet_output);
+                        s->kubelet_unknown =
+                            strprintf("%s --version printed no version after "
+                                      "\"%s\": \"%s\"",
+                                      path, kubelet_paths[i].marker, s->kubelet_output);
                         return s->kubelet_unknown ? 0 : -ENOMEM;
                 }
                 return 0;
@@ -280,8 +281,7 @@ static uint64_t now_ms(void)
 }
 
 /* In the child: exec the file at path inside the root, without following it out of the root. */
-_noreturn_ static void child_exec(const NpRoot *root, const char *path, char *const *args,
-                                  int out)
+_noreturn_ static void child_exec(const NpRoot *root, const char *path, char *const *args, int out)
 {
         char *argv[16] = { (char *)path };
         char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "HOME=/nonexistent",

@@ -12,8 +12,7 @@
 #include "util/strv.h"
 
 static const char *const standard_dirs[] = {
-        "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
-        "/sbin",           "/bin",           "/snap/bin",
+        "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/snap/bin",
 };
 
 static int search_path(const NpRoot *root, char ***ret)
@@ -79,8 +78,8 @@ static int probe_tool(const NpRoot *root, char *const *dirs, const NpToolRequest
         if (status != 0) {
                 _cleanup_free_ char *cmd = strv_join(req->args, " ");
 
-                t->unknown = strprintf("%s %s exited with status %d: \"%s\"", t->path,
-                                       strna(cmd), status, t->output);
+                t->unknown = strprintf("%s %s exited with status %d: \"%s\"", t->path, strna(cmd),
+                                       status, t->output);
                 return t->unknown ? 0 : -ENOMEM;
         }
         t->has_version = np_version_find(output, &t->version) >= 0;

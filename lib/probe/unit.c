@@ -37,8 +37,8 @@ static int probe_unit(sd_bus *bus, NpUnitFacts *u)
 
         /* LoadUnit, not GetUnit: GetUnit fails for units systemd has not loaded yet. */
         r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                               "org.freedesktop.systemd1.Manager", "LoadUnit", &error, &reply,
-                               "s", u->name);
+                               "org.freedesktop.systemd1.Manager", "LoadUnit", &error, &reply, "s",
+                               u->name);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "o", &path);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(props); i++)

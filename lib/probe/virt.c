@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Hardware virtualisation (for Kata containers): /dev/kvm, the CPU's vmx/svm flag, a Kata runtime. */
+/* Hardware virtualisation (for Kata containers): /dev/kvm, the CPU's vmx/svm flag, a Kata runtime.
+ */
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +10,12 @@
 #include "util/strv.h"
 
 static const char *const kata_paths[] = {
-        "/usr/bin/kata-runtime",       "/usr/local/bin/kata-runtime",
-        "/opt/kata/bin/kata-runtime",  "/usr/bin/containerd-shim-kata-v2",
-        "/usr/local/bin/containerd-shim-kata-v2", "/opt/kata/bin/containerd-shim-kata-v2",
+        "/usr/bin/kata-runtime",
+        "/usr/local/bin/kata-runtime",
+        "/opt/kata/bin/kata-runtime",
+        "/usr/bin/containerd-shim-kata-v2",
+        "/usr/local/bin/containerd-shim-kata-v2",
+        "/opt/kata/bin/containerd-shim-kata-v2",
 };
 
 /* The first "flags" line of /proc/cpuinfo names vmx (Intel VT-x) or svm (AMD-V). */

@@ -121,8 +121,8 @@ int np_conf_find(const NpConfPath *p, const char *subdir, const char *suffix, bo
 
         for (size_t d = 0; r >= 0 && d < p->n; d++) {
                 _cleanup_strv_free_ char **entries = NULL;
-                _cleanup_free_ char *dir = subdir ? strprintf("%s/%s", p->dirs[d].path, subdir)
-                                                  : strdup(p->dirs[d].path);
+                _cleanup_free_ char *dir =
+                    subdir ? strprintf("%s/%s", p->dirs[d].path, subdir) : strdup(p->dirs[d].path);
                 const NpRoot *root = p->dirs[d].root;
 
                 if (!dir) {

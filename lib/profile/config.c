@@ -79,12 +79,13 @@ static int setting_list_add(SettingList *l, NpSettingId id, NpNamedKind kind, co
         if (!a)
                 return -ENOMEM;
         l->values = a;
-        a[l->n] = (NpSettingValue){ .id = id, .kind = kind, .name = name ? strdup(name) : NULL,
-                                    .value = strdup(value), .origin = strdup(origin) };
+        a[l->n] = (NpSettingValue){ .id = id,
+                                    .kind = kind,
+                                    .name = name ? strdup(name) : NULL,
+                                    .value = strdup(value),
+                                    .origin = strdup(origin) };
         l->n++;
-        return a[l->n - 1].value && a[l->n - 1].origin && (!name || a[l->n - 1].name)
-                       ? 0
-                       : -ENOMEM;
+        return a[l->n - 1].value && a[l->n - 1].origin && (!name || a[l->n - 1].name) ? 0 : -ENOMEM;
 }
 
 /* --set Endpoint.NAME=HOST:PORT or Path.NAME=/DIR */
@@ -204,8 +205,7 @@ static char *available_profiles(const NpRoot *root)
 }
 
 int np_config_load(const NpRoot *root, const char *site_path, char *const *profile_args,
-                   char *const *set_args, NpConfig **ret, NpConfigError *ret_kind,
-                   char **ret_error)
+                   char *const *set_args, NpConfig **ret, NpConfigError *ret_kind, char **ret_error)
 {
         _cleanup_(np_config_freep) NpConfig *c = NULL;
         _cleanup_(setting_list_done) SettingList sets = {};

@@ -89,16 +89,15 @@ static char *stream_read_line(char *str, int num, void *userdata)
                 while (e > copy && isspace((unsigned char)e[-1]))
                         *--e = '\0';
                 if (e == copy || e[-1] != ']') {
-                        stream_fail(s, -EINVAL,
-                                    strprintf("malformed section header \"%s\"", copy));
+                        stream_fail(s, -EINVAL, strprintf("malformed section header \"%s\"", copy));
                         return NULL;
                 }
                 e[-1] = '\0';
                 name = strstrip(copy + 1);
                 if (strlen(name) > NP_INI_MAX_NAME) {
-                        stream_fail(s, -EINVAL,
-                                    strprintf("section name longer than %d characters",
-                                              NP_INI_MAX_NAME));
+                        stream_fail(
+                            s, -EINVAL,
+                            strprintf("section name longer than %d characters", NP_INI_MAX_NAME));
                         return NULL;
                 }
                 /* Tell the handler a section starts (key NULL): repeated sections such as
@@ -150,8 +149,8 @@ int np_ini_parse(const char *path, const char *data, size_t size, NpIniHandler h
         }
         free(s.error_message);
         if (line > 0) {
-                *ret_error = strprintf("%s:%d: syntax error: expected [Section] or Key=Value",
-                                       path, line);
+                *ret_error =
+                    strprintf("%s:%d: syntax error: expected [Section] or Key=Value", path, line);
                 return -EINVAL;
         }
         if (line < 0) {

@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 /* Return 0 to continue, or -errno with *ret_error set (without file and line). */
-typedef int (*NpIniHandler)(void *userdata, const char *section, const char *key,
-                            const char *value, unsigned line, char **ret_error);
+typedef int (*NpIniHandler)(void *userdata, const char *section, const char *key, const char *value,
+                            unsigned line, char **ret_error);
 
 /*
  * Parse data (size bytes, the contents of path) and call handler for every key. On failure

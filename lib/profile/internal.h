@@ -23,8 +23,8 @@ typedef struct NpConfPath {
 } NpConfPath;
 
 typedef struct NpConfFile {
-        char *name;    /* file name */
-        char *path;    /* path inside its tree */
+        char *name; /* file name */
+        char *path; /* path inside its tree */
         const NpRoot *root;
         char *shown;   /* path as on this machine, for messages */
         char *shadows; /* a lower-priority file of the same name, as shown */

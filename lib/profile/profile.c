@@ -76,13 +76,12 @@ static int verify_check_id(const char *id, const NpCheckType **ret_type, char **
                 return -EINVAL;
         }
         if (t->instance && (!colon || colon[1] == '\0')) {
-                *ret_error = strprintf("Id=%s: check type %s needs %s: %s:INSTANCE", id,
-                                       t->name, t->what, t->name);
+                *ret_error = strprintf("Id=%s: check type %s needs %s: %s:INSTANCE", id, t->name,
+                                       t->what, t->name);
                 return -EINVAL;
         }
         if (!t->instance && colon) {
-                *ret_error = strprintf("Id=%s: check type %s takes no \":INSTANCE\"", id,
-                                       t->name);
+                *ret_error = strprintf("Id=%s: check type %s takes no \":INSTANCE\"", id, t->name);
                 return -EINVAL;
         }
         if (colon) {
@@ -223,8 +222,8 @@ static int profile_handle(void *userdata, const char *section, const char *key, 
                 NpSeverity s = np_severity_from_string(value);
 
                 if (s < 0) {
-                        *ret_error = strprintf("Severity=%s: expected required or recommended",
-                                               value);
+                        *ret_error =
+                            strprintf("Severity=%s: expected required or recommended", value);
                         return -EINVAL;
                 }
                 pp->check->severity = s;
@@ -310,10 +309,10 @@ static int profile_verify(NpProfile *p, char **ret_error)
                 if (c->type->verify) {
                         r = c->type->verify(c, &why);
                         if (r < 0) {
-                                *ret_error = strprintf("%s: [Check] Id=%s: %s",
-                                                       c->param_origin ? c->param_origin
-                                                                       : c->origin,
-                                                       c->id, why ? why : "invalid");
+                                *ret_error =
+                                    strprintf("%s: [Check] Id=%s: %s",
+                                              c->param_origin ? c->param_origin : c->origin, c->id,
+                                              why ? why : "invalid");
                                 return r;
                         }
                 }
@@ -428,8 +427,8 @@ int np_profile_load(const NpRoot *root, const char *arg, NpProfile **ret, char *
                 if (r < 0)
                         return r;
                 if (r > 0) {
-                        *ret_error = strprintf("profile %s is masked (%s -> /dev/null)", arg,
-                                               f.shown);
+                        *ret_error =
+                            strprintf("profile %s is masked (%s -> /dev/null)", arg, f.shown);
                         return -ENOENT;
                 }
                 r = np_root_exists(f.root, f.path);

@@ -94,9 +94,9 @@ typedef struct NpCheckDef {
         const struct NpCheckType *type;
         char *title;
         NpSeverity severity;
-        char *source; /* the prerequisite it comes from */
-        char *remedy; /* overrides the generated remedy when set */
-        char *origin; /* "FILE:LINE" of the Id= line */
+        char *source;       /* the prerequisite it comes from */
+        char *remedy;       /* overrides the generated remedy when set */
+        char *origin;       /* "FILE:LINE" of the Id= line */
         char *param_origin; /* "FILE:LINE" of the parameter set last (for errors found later) */
 
         /* Parameters; which apply depends on the type (see lib/check/check.c). */
@@ -108,7 +108,7 @@ typedef struct NpCheckDef {
         NpVersion min_version, max_version;
         bool has_min_version, has_max_version;
         char **units;
-        char *path;         /* Path=: default directory for a named fs.free / dir.layout */
+        char *path; /* Path=: default directory for a named fs.free / dir.layout */
         uint32_t owner_uid, owner_gid;
         bool has_owner;     /* Owner=UID:GID */
         char **directories; /* Directories= relative to the layout's directory */
@@ -116,7 +116,7 @@ typedef struct NpCheckDef {
         char **args;        /* Args= that make a tool print its version */
         uint64_t timeout_sec;
         bool has_timeout_sec;
-        uint64_t min_size;  /* MinSize= in bytes */
+        uint64_t min_size; /* MinSize= in bytes */
         bool has_min_size;
 
         /* Site overrides (recorded in the report, never silent). */
@@ -156,8 +156,8 @@ typedef struct NpProfileInfo {
         char *path;
         char **dropins;
         char *description;
-        char *shadows; /* a lower-priority file this one replaces */
-        char *error;   /* the profile does not load */
+        char *shadows;      /* a lower-priority file this one replaces */
+        char *error;        /* the profile does not load */
         NpProfile *profile; /* the loaded profile, NULL when it does not load */
 } NpProfileInfo;
 
@@ -192,11 +192,11 @@ typedef struct NpDaemonSettings {
         uint64_t idle_timeout_usec; /* IdleTimeoutSec=: close idle Varlink connections; 0 = never */
         uint64_t max_connections;   /* MaxConnections=: Varlink connections in total */
         uint64_t max_connections_per_user; /* MaxConnectionsPerUser=: per peer UID */
-        char *feature_file; /* FeatureFile=: NFD feature file, NULL when off */
-        char *metrics_file; /* MetricsFile=: node_exporter textfile, NULL when off */
+        char *feature_file;                /* FeatureFile=: NFD feature file, NULL when off */
+        char *metrics_file;                /* MetricsFile=: node_exporter textfile, NULL when off */
 } NpDaemonSettings;
 
-#define NP_DAEMON_FEATURE_FILE_DEFAULT "/etc/kubernetes/node-feature-discovery/features.d/nodeprep"
+#define NP_DAEMON_FEATURE_FILE_DEFAULT      "/etc/kubernetes/node-feature-discovery/features.d/nodeprep"
 
 #define NP_DAEMON_RESCAN_USEC_DEFAULT       (3600ULL * 1000000ULL)
 #define NP_DAEMON_IDLE_TIMEOUT_USEC_DEFAULT (60ULL * 1000000ULL)
@@ -207,7 +207,7 @@ typedef struct NpSite {
         char *path; /* as on the host */
         bool present;
         char **dropins;
-        char **profiles;         /* Profiles= */
+        char **profiles; /* Profiles= */
         char *profiles_origin;
         NpSettingValue *settings; /* [Settings], in order */
         size_t n_settings;
@@ -226,7 +226,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(NpSite *, np_site_free);
 /* Parse a site file from memory (no drop-ins); for fuzzing and tests. */
 int np_site_parse_buffer(const char *name, const char *data, size_t size, NpSite **ret,
                          char **ret_error);
-/* Load the site file: path (on the host) when given, else /etc/nodeprep/nodeprep.conf under the root. */
+/* Load the site file: path (on the host) when given, else /etc/nodeprep/nodeprep.conf under the
+ * root. */
 int np_site_load(const NpRoot *root, const char *path, NpSite **ret, char **ret_error);
 
 /* --- the whole configuration ----------------------------------------------------------------- */

@@ -76,11 +76,11 @@ void np_settings_init(NpSettings *s)
                 case SETTING_SIZE:
                 case SETTING_SPEED:
                         *(uint64_t *)((char *)s + setting_table[i].offset) =
-                                setting_table[i].default_value;
+                            setting_table[i].default_value;
                         break;
                 case SETTING_BOOL:
                         *(bool *)((char *)s + setting_table[i].offset) =
-                                setting_table[i].default_value != 0;
+                            setting_table[i].default_value != 0;
                         break;
                 case SETTING_CIDR:
                         break;
@@ -287,8 +287,8 @@ int np_settings_set(NpSettings *s, NpSettingId id, const char *value, const char
 
                 r = np_parse_boolean(value, &b);
                 if (r < 0) {
-                        *ret_error = strprintf("%s=%s: expected yes or no",
-                                               setting_table[id].name, value);
+                        *ret_error =
+                            strprintf("%s=%s: expected yes or no", setting_table[id].name, value);
                         return -EINVAL;
                 }
                 *(bool *)field = b;

@@ -59,9 +59,11 @@ static int site_add_value(NpSite *s, NpSettingId id, NpNamedKind kind, const cha
         if (!a)
                 return -ENOMEM;
         s->settings = a;
-        a[s->n_settings] = (NpSettingValue){ .id = id, .kind = kind,
+        a[s->n_settings] = (NpSettingValue){ .id = id,
+                                             .kind = kind,
                                              .name = name ? strdup(name) : NULL,
-                                             .value = strdup(value), .origin = strdup(origin) };
+                                             .value = strdup(value),
+                                             .origin = strdup(origin) };
         s->n_settings++;
         if ((name && !a[s->n_settings - 1].name) || !a[s->n_settings - 1].value ||
             !a[s->n_settings - 1].origin)
@@ -69,8 +71,8 @@ static int site_add_value(NpSite *s, NpSettingId id, NpNamedKind kind, const cha
         return 0;
 }
 
-static int site_section_site(SiteParser *sp, const char *key, const char *value,
-                             const char *origin, char **ret_error)
+static int site_section_site(SiteParser *sp, const char *key, const char *value, const char *origin,
+                             char **ret_error)
 {
         NpSite *s = sp->site;
 
@@ -132,19 +134,17 @@ static int site_section_named(SiteParser *sp, NpNamedKind kind, const char *expe
         np_settings_done(&probe);
         if (r < 0)
                 return r;
-        return site_add_value(sp->site, _NP_SETTING_INVALID, kind, sp->section_arg, value,
-                              origin);
+        return site_add_value(sp->site, _NP_SETTING_INVALID, kind, sp->section_arg, value, origin);
 }
 
 static int site_section_endpoint(SiteParser *sp, const char *key, const char *value,
                                  const char *origin, char **ret_error)
 {
-        return site_section_named(sp, NP_NAMED_ENDPOINT, "Address", key, value, origin,
-                                  ret_error);
+        return site_section_named(sp, NP_NAMED_ENDPOINT, "Address", key, value, origin, ret_error);
 }
 
-static int site_section_path(SiteParser *sp, const char *key, const char *value,
-                             const char *origin, char **ret_error)
+static int site_section_path(SiteParser *sp, const char *key, const char *value, const char *origin,
+                             char **ret_error)
 {
         return site_section_named(sp, NP_NAMED_PATH, "Path", key, value, origin, ret_error);
 }
@@ -195,8 +195,8 @@ static int site_section_override(SiteParser *sp, const char *key, const char *va
         if (streq(key, "Severity")) {
                 o->severity = np_severity_from_string(value);
                 if (o->severity < 0) {
-                        *ret_error = strprintf("Severity=%s: expected required or recommended",
-                                               value);
+                        *ret_error =
+                            strprintf("Severity=%s: expected required or recommended", value);
                         return -EINVAL;
                 }
                 o->has_severity = true;
@@ -261,8 +261,9 @@ static int site_section_daemon(SiteParser *sp, const char *key, const char *valu
                 }
                 base = strrchr(value, '/');
                 if (base[1] == '.') {
-                        *ret_error = strprintf("%s=%s: %s ignores hidden files", key, value,
-                                               metrics ? "node_exporter" : "Node Feature Discovery");
+                        *ret_error =
+                            strprintf("%s=%s: %s ignores hidden files", key, value,
+                                      metrics ? "node_exporter" : "Node Feature Discovery");
                         return -EINVAL;
                 }
                 if (metrics && !endswith(value, ".prom")) {
@@ -281,10 +282,9 @@ static int site_section_daemon(SiteParser *sp, const char *key, const char *valu
                         continue;
                 r = keys[i].timespan ? np_parse_timespan(value, &v) : np_parse_u64(value, &v);
                 if (r < 0) {
-                        *ret_error = strprintf("%s=%s: expected %s", key, value,
-                                               keys[i].timespan
-                                                       ? "a time span such as 1h, 30min or 90s"
-                                                       : "a number");
+                        *ret_error = strprintf(
+                            "%s=%s: expected %s", key, value,
+                            keys[i].timespan ? "a time span such as 1h, 30min or 90s" : "a number");
                         return -EINVAL;
                 }
                 if (v < keys[i].min || v > keys[i].max) {
@@ -350,12 +350,9 @@ static const struct {
         int (*handle)(SiteParser *sp, const char *key, const char *value, const char *origin,
                       char **ret_error);
 } site_sections[] = {
-        { "Site", false, site_section_site },
-        { "Settings", false, site_section_settings },
-        { "Override", false, site_section_override },
-        { "Endpoint", true, site_section_endpoint },
-        { "Path", true, site_section_path },
-        { "Daemon", false, site_section_daemon },
+        { "Site", false, site_section_site },         { "Settings", false, site_section_settings },
+        { "Override", false, site_section_override }, { "Endpoint", true, site_section_endpoint },
+        { "Path", true, site_section_path },          { "Daemon", false, site_section_daemon },
         { "Apply", false, site_section_apply },
 };
 
@@ -375,9 +372,9 @@ static int site_handle(void *userdata, const char *section, const char *key, con
                                 continue;
                         if (site_sections[i].named != !!arg) {
                                 *ret_error = site_sections[i].named
-                                                     ? strprintf("[%s] needs a name: [%s NAME]",
-                                                                 section, section)
-                                                     : strprintf("[%s] takes no name", section);
+                                                 ? strprintf("[%s] needs a name: [%s NAME]",
+                                                             section, section)
+                                                 : strprintf("[%s] takes no name", section);
                                 return -EINVAL;
                         }
                         sp->override = NULL;
@@ -385,9 +382,10 @@ static int site_handle(void *userdata, const char *section, const char *key, con
                                 return -ENOMEM;
                         return free_and_strdup(&sp->section, site_sections[i].name);
                 }
-                *ret_error = strprintf("unknown section [%s] (expected [Site], [Settings], "
-                                       "[Override], [Daemon], [Apply], [Endpoint NAME] or [Path NAME])",
-                                       section);
+                *ret_error =
+                    strprintf("unknown section [%s] (expected [Site], [Settings], "
+                              "[Override], [Daemon], [Apply], [Endpoint NAME] or [Path NAME])",
+                              section);
                 return -EINVAL;
         }
         if (!sp->section) {

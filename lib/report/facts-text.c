@@ -19,8 +19,8 @@ static void print_system(FILE *f, const NpSystemFacts *s)
 {
         _cleanup_free_ char *mem = np_format_bytes(s->memory_bytes),
                             *kv = s->kubelet_path && !s->kubelet_unknown
-                                          ? np_version_to_string(&s->kubelet_version)
-                                          : NULL;
+                                      ? np_version_to_string(&s->kubelet_version)
+                                      : NULL;
         char cpus[32];
 
         snprintf(cpus, sizeof(cpus), "%u", s->cpus);
@@ -37,12 +37,12 @@ static void print_system(FILE *f, const NpSystemFacts *s)
 
 static void print_selinux(FILE *f, const NpSelinuxFacts *s)
 {
-        _cleanup_free_ char *rt = strprintf("%s (%s)", np_selinux_mode_to_string(s->runtime),
-                                            strna(s->runtime_detail));
-        _cleanup_free_ char *cf = !s->config_present ? strdup("no /etc/selinux/config")
-                                  : s->config_set    ? strprintf("SELINUX=%s (line %u)",
-                                                                 s->config_value, s->config_line)
-                                                     : strdup("no valid SELINUX= line");
+        _cleanup_free_ char *rt =
+            strprintf("%s (%s)", np_selinux_mode_to_string(s->runtime), strna(s->runtime_detail));
+        _cleanup_free_ char *cf =
+            !s->config_present ? strdup("no /etc/selinux/config")
+            : s->config_set    ? strprintf("SELINUX=%s (line %u)", s->config_value, s->config_line)
+                               : strdup("no valid SELINUX= line");
         char cmd[32];
 
         snprintf(cmd, sizeof(cmd), "%d", s->cmdline_enforcing);
@@ -70,8 +70,8 @@ static void print_iscsi(FILE *f, const NpIscsiFacts *i)
         line(f, "initiator name", i->initiator_name, NULL);
         line(f, "iscsid.conf", i->conf_present ? i->conf_path : "not found", i->conf_unknown);
         for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-                const NpKeyValue *kv = np_key_values_get(i->conf.settings, i->conf.n_settings,
-                                                         keys[k]);
+                const NpKeyValue *kv =
+                    np_key_values_get(i->conf.settings, i->conf.n_settings, keys[k]);
 
                 if (kv)
                         fprintf(f, "    %s = %s (line %u)\n", kv->key, kv->value, kv->line);
@@ -80,11 +80,13 @@ static void print_iscsi(FILE *f, const NpIscsiFacts *i)
                 fprintf(f, "    line %u: %s\n", p->line, p->problem);
         line(f, "node database", isempty(dirs) ? "none" : dirs, i->nodes_unknown);
         FOREACH_ARRAY (n, i->nodes, i->n_nodes) {
-                const NpKeyValue *s = np_key_values_get(n->record.settings, n->record.n_settings,
-                                                        "node.startup");
+                const NpKeyValue *s =
+                    np_key_values_get(n->record.settings, n->record.n_settings, "node.startup");
 
                 fprintf(f, "    %s %s: %s\n", n->target, n->portal,
-                        n->unknown ? n->unknown : s ? s->value : "node.startup not set");
+                        n->unknown ? n->unknown
+                        : s        ? s->value
+                                   : "node.startup not set");
         }
         fprintf(f, "\n");
 }
@@ -146,10 +148,10 @@ static char *disk_why(const NpDisk *d)
 
         STRV_FOREACH (w, d->reasons) {
                 _cleanup_free_ char *list =
-                    streq(*w, "mounted")          ? strv_join(d->mountpoints, " ")
-                    : streq(*w, "holders")        ? strv_join(d->holders, " ")
-                    : streq(*w, "swap")           ? strv_join(d->swaps, " ")
-                    : streq(*w, "backing-device") ? strv_join(d->backing_for, " ")
+                    streq(*w, "mounted")                     ? strv_join(d->mountpoints, " ")
+                    : streq(*w, "holders")                   ? strv_join(d->holders, " ")
+                    : streq(*w, "swap")                      ? strv_join(d->swaps, " ")
+                    : streq(*w, "backing-device")            ? strv_join(d->backing_for, " ")
                     : streq(*w, "multipath") && d->multipath ? strdup(d->multipath)
                                                              : NULL;
 
@@ -157,8 +159,9 @@ static char *disk_why(const NpDisk *d)
                         return NULL;
         }
         if (d->unknown &&
-            strv_consume(&parts, strprintf("%s%s", d->reasons ? "also could not probe: " : "unknown: ",
-                                           d->unknown)) < 0)
+            strv_consume(&parts,
+                         strprintf("%s%s", d->reasons ? "also could not probe: " : "unknown: ",
+                                   d->unknown)) < 0)
                 return NULL;
         return strv_join(parts, ", ");
 }
@@ -169,7 +172,8 @@ static void print_disks(FILE *f, const NpFacts *facts)
 
         fprintf(f, "\nDisks%s%s\n",
                 facts->disks_include_loop ? " (loop devices included: IncludeLoopDevices=yes)" : "",
-                streq_ptr(facts->root, "/") ? "" : " (of the running kernel: --root does not apply)");
+                streq_ptr(facts->root, "/") ? ""
+                                            : " (of the running kernel: --root does not apply)");
         if (facts->disks_unknown) {
                 fprintf(f, "  unknown: %s\n", facts->disks_unknown);
                 return;
@@ -202,8 +206,9 @@ static void print_links(FILE *f, const NpFacts *facts)
         Table t = { .n_columns = 8 };
 
         fprintf(f, "\nLinks%s\n",
-                streq_ptr(facts->root, "/") ? ""
-                                            : " (of this network namespace: --root does not apply)");
+                streq_ptr(facts->root, "/")
+                    ? ""
+                    : " (of this network namespace: --root does not apply)");
         if (facts->links_unknown) {
                 fprintf(f, "  unknown: %s\n", facts->links_unknown);
                 return;
@@ -224,10 +229,9 @@ static void print_links(FILE *f, const NpFacts *facts)
                                 t.oom = true;
                 joined = strv_join(addrs, " ");
                 /* "unknown" with carrier is up (RFC 2863): say so next to the kernel's word. */
-                state = strprintf("%s%s", strna(l->operstate),
-                                  streq_ptr(l->operstate, "unknown") && np_link_is_up(l)
-                                          ? " (carrier)"
-                                          : "");
+                state = strprintf(
+                    "%s%s", strna(l->operstate),
+                    streq_ptr(l->operstate, "unknown") && np_link_is_up(l) ? " (carrier)" : "");
                 if (l->speed_mbps >= 0)
                         speed = strprintf("%lldMb/s%s%s", (long long)l->speed_mbps,
                                           l->duplex ? " " : "", strempty(l->duplex));
@@ -267,10 +271,10 @@ char *np_facts_to_text(const NpFacts *facts)
                         m->unknown ? "unknown" : np_module_state_to_string(m->state));
                 fprintf(f, " (%s)", m->unknown ? m->unknown : strna(m->state_detail));
                 fprintf(f, "; at boot: %s\n",
-                        m->persist_unknown          ? m->persist_unknown
-                        : m->blacklisted            ? m->blacklisted
-                        : !isempty(where)           ? where
-                                                    : "not listed");
+                        m->persist_unknown ? m->persist_unknown
+                        : m->blacklisted   ? m->blacklisted
+                        : !isempty(where)  ? where
+                                           : "not listed");
                 STRV_FOREACH (n, m->not_applied)
                         fprintf(f, "    not applied: %s\n", *n);
         }
@@ -280,8 +284,7 @@ char *np_facts_to_text(const NpFacts *facts)
                         fprintf(f, "  %-22s unknown: %s\n", u->name, u->unknown);
                 else
                         fprintf(f, "  %-22s %s, %s (%s), unit file %s\n", u->name,
-                                strna(u->load_state), strna(u->active_state),
-                                strna(u->sub_state),
+                                strna(u->load_state), strna(u->active_state), strna(u->sub_state),
                                 isempty(u->unit_file_state) ? "-" : u->unit_file_state);
         fprintf(f, "\nFile systems\n");
         FOREACH_ARRAY (s, facts->fs, facts->n_fs) {
@@ -313,14 +316,16 @@ char *np_facts_to_text(const NpFacts *facts)
                 fprintf(f, "\nDirectory %s\n", l->path);
                 FOREACH_ARRAY (e, l->entries, l->n_entries)
                         if (e->unknown)
-                                fprintf(f, "  %-22s unknown: %s\n", isempty(e->path) ? "." : e->path,
-                                        e->unknown);
+                                fprintf(f, "  %-22s unknown: %s\n",
+                                        isempty(e->path) ? "." : e->path, e->unknown);
                         else if (!e->exists)
                                 fprintf(f, "  %-22s missing\n", isempty(e->path) ? "." : e->path);
                         else
                                 fprintf(f, "  %-22s %s, %u:%u, %llu bytes\n",
                                         isempty(e->path) ? "." : e->path,
-                                        e->is_dir ? "directory" : e->is_regular ? "file" : "other",
+                                        e->is_dir       ? "directory"
+                                        : e->is_regular ? "file"
+                                                        : "other",
                                         e->uid, e->gid, (unsigned long long)e->size);
         }
         print_disks(f, facts);

@@ -107,8 +107,8 @@ int np_report_to_nfd(const NpReport *r, char **ret, char ***ret_skipped)
                         return k;
         }
         if (fig.free_ssd >= 0) {
-                k = strv_consume(&lines, strprintf(NP_NFD_PREFIX "free-ssd=%lld",
-                                                   (long long)fig.free_ssd));
+                k = strv_consume(&lines,
+                                 strprintf(NP_NFD_PREFIX "free-ssd=%lld", (long long)fig.free_ssd));
                 if (k >= 0)
                         k = strv_consume(&lines, strprintf(NP_NFD_PREFIX "free-hdd=%lld",
                                                            (long long)fig.free_hdd));
@@ -139,7 +139,8 @@ int np_report_to_nfd(const NpReport *r, char **ret, char ***ret_skipped)
         return 0;
 }
 
-/* --- Prometheus --------------------------------------------------------------------------------- */
+/* --- Prometheus ---------------------------------------------------------------------------------
+ */
 
 /* A label value in the exposition format: backslash, double quote and newline escaped. */
 static void put_label(FILE *f, const char *name, const char *value, bool first)

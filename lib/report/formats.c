@@ -16,8 +16,8 @@
 static void put_quoted(FILE *f, const char *s)
 {
         json_object *o = json_object_new_string(strempty(s));
-        const char *t = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE)
-                          : NULL;
+        const char *t =
+            o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
 
         fputs(t ? t : "\"\"", f);
         json_object_put(o);
@@ -174,8 +174,9 @@ char *np_report_to_junit(const NpReport *r)
         if (!f)
                 return NULL;
         fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        fprintf(f, "<testsuites name=\"nodeprep\" tests=\"%u\" failures=\"%u\" errors=\"%u\" "
-                   "skipped=\"%u\">\n",
+        fprintf(f,
+                "<testsuites name=\"nodeprep\" tests=\"%u\" failures=\"%u\" errors=\"%u\" "
+                "skipped=\"%u\">\n",
                 tests, failures, errors, skipped);
         for (size_t p = 0; p < r->n_profiles; p++) {
                 const NpProfileReport *pr = &r->profiles[p];
@@ -192,8 +193,9 @@ char *np_report_to_junit(const NpReport *r)
                 }
                 fputs("  <testsuite name=\"", f);
                 put_xml(f, pr->name);
-                fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" "
-                           "timestamp=\"%s\" hostname=\"",
+                fprintf(f,
+                        "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" "
+                        "timestamp=\"%s\" hostname=\"",
                         t, fl, er, sk, strna(ts));
                 put_xml(f, r->hostname);
                 fputs("\">\n", f);

@@ -98,8 +98,7 @@ static int profile_from_json(json_object *o, NpProfileReport *p)
                 p->summary[s] = v ? (unsigned)json_object_get_uint64(v) : 0;
         }
         if (settings) {
-                json_object_object_foreach(settings, k, v)
-                {
+                json_object_object_foreach (settings, k, v) {
                         if (strv_consume(
                                 &p->settings,
                                 strprintf("%s=%s", k, strempty(json_object_get_string(v)))) < 0)

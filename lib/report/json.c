@@ -76,13 +76,13 @@ static int array_push(json_object *a, json_object *v)
 }
 
 /* Run a list of add_*() calls, stopping at the first failure. */
-#define ADD_ALL(...)                                                                               \
-        ({                                                                                         \
-                int _rs_[] = { __VA_ARGS__ };                                                      \
-                int _r_ = 0;                                                                       \
-                for (size_t _i_ = 0; _i_ < ELEMENTSOF(_rs_) && _r_ >= 0; _i_++)                    \
-                        _r_ = _rs_[_i_];                                                           \
-                _r_;                                                                               \
+#define ADD_ALL(...)                                                            \
+        ({                                                                      \
+                int _rs_[] = { __VA_ARGS__ };                                   \
+                int _r_ = 0;                                                    \
+                for (size_t _i_ = 0; _i_ < ELEMENTSOF(_rs_) && _r_ >= 0; _i_++) \
+                        _r_ = _rs_[_i_];                                        \
+                _r_;                                                            \
         })
 
 static json_object *result_to_json(const NpResult *res)
@@ -181,8 +181,9 @@ static json_object *key_values_to_json(const NpKeyValue *kv, size_t n)
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(json_object_putp) json_object *e = json_object_new_object();
 
-                if (!e || ADD_ALL(add_str(e, "key", kv[i].key), add_str(e, "value", kv[i].value),
-                                  add_u64(e, "line", kv[i].line)) < 0 ||
+                if (!e ||
+                    ADD_ALL(add_str(e, "key", kv[i].key), add_str(e, "value", kv[i].value),
+                            add_u64(e, "line", kv[i].line)) < 0 ||
                     array_push(a, TAKE_PTR(e)) < 0)
                         return NULL;
         }
@@ -198,8 +199,9 @@ static json_object *problems_to_json(const NpConfProblem *p, size_t n)
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(json_object_putp) json_object *e = json_object_new_object();
 
-                if (!e || ADD_ALL(add_u64(e, "line", p[i].line), add_str(e, "key", p[i].key),
-                                  add_str(e, "problem", p[i].problem)) < 0 ||
+                if (!e ||
+                    ADD_ALL(add_u64(e, "line", p[i].line), add_str(e, "key", p[i].key),
+                            add_str(e, "problem", p[i].problem)) < 0 ||
                     array_push(a, TAKE_PTR(e)) < 0)
                         return NULL;
         }
@@ -211,8 +213,8 @@ static json_object *system_to_json(const NpSystemFacts *s)
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(),
                                                 *k = json_object_new_object();
         _cleanup_free_ char *v = s->kubelet_path && !s->kubelet_unknown
-                                         ? np_version_to_string(&s->kubelet_version)
-                                         : NULL;
+                                     ? np_version_to_string(&s->kubelet_version)
+                                     : NULL;
 
         if (!o || !k)
                 return NULL;
@@ -238,20 +240,19 @@ static json_object *selinux_to_json(const NpSelinuxFacts *s)
 
         if (!o)
                 return NULL;
-        if (ADD_ALL(add_str(o, "runtime",
-                            s->runtime_unknown ? NULL : np_selinux_mode_to_string(s->runtime)),
-                    add_str(o, "runtime_detail", s->runtime_detail),
-                    add_str(o, "runtime_unknown", s->runtime_unknown),
-                    add_bool(o, "config_present", s->config_present),
-                    add_str(o, "config", s->config_set ? np_selinux_mode_to_string(s->config)
-                                                       : NULL),
-                    add_str(o, "config_value", s->config_value),
-                    add_u64(o, "config_line", s->config_line),
-                    add_str(o, "config_unknown", s->config_unknown),
-                    s->cmdline_enforcing >= 0 ? add_int(o, "cmdline_enforcing",
-                                                        s->cmdline_enforcing)
-                                              : add_str(o, "cmdline_enforcing", NULL),
-                    add_str(o, "cmdline_unknown", s->cmdline_unknown)) < 0)
+        if (ADD_ALL(
+                add_str(o, "runtime",
+                        s->runtime_unknown ? NULL : np_selinux_mode_to_string(s->runtime)),
+                add_str(o, "runtime_detail", s->runtime_detail),
+                add_str(o, "runtime_unknown", s->runtime_unknown),
+                add_bool(o, "config_present", s->config_present),
+                add_str(o, "config", s->config_set ? np_selinux_mode_to_string(s->config) : NULL),
+                add_str(o, "config_value", s->config_value),
+                add_u64(o, "config_line", s->config_line),
+                add_str(o, "config_unknown", s->config_unknown),
+                s->cmdline_enforcing >= 0 ? add_int(o, "cmdline_enforcing", s->cmdline_enforcing)
+                                          : add_str(o, "cmdline_enforcing", NULL),
+                add_str(o, "cmdline_unknown", s->cmdline_unknown)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -264,21 +265,23 @@ static json_object *iscsi_to_json(const NpIscsiFacts *i)
 
         if (!o || !conf || !nodes)
                 return NULL;
-        if (ADD_ALL(add_str(conf, "path", i->conf_path), add_bool(conf, "present", i->conf_present),
-                    add_obj(conf, "settings", key_values_to_json(i->conf.settings, i->conf.n_settings)),
-                    add_obj(conf, "problems", problems_to_json(i->conf.problems, i->conf.n_problems)),
-                    add_str(conf, "unknown", i->conf_unknown)) < 0)
+        if (ADD_ALL(
+                add_str(conf, "path", i->conf_path), add_bool(conf, "present", i->conf_present),
+                add_obj(conf, "settings", key_values_to_json(i->conf.settings, i->conf.n_settings)),
+                add_obj(conf, "problems", problems_to_json(i->conf.problems, i->conf.n_problems)),
+                add_str(conf, "unknown", i->conf_unknown)) < 0)
                 return NULL;
         FOREACH_ARRAY (n, i->nodes, i->n_nodes) {
                 _cleanup_(json_object_putp) json_object *e = json_object_new_object();
 
-                if (!e || ADD_ALL(add_str(e, "path", n->path), add_str(e, "target", n->target),
-                                  add_str(e, "portal", n->portal),
-                                  add_obj(e, "settings", key_values_to_json(n->record.settings,
-                                                                            n->record.n_settings)),
-                                  add_obj(e, "problems", problems_to_json(n->record.problems,
-                                                                          n->record.n_problems)),
-                                  add_str(e, "unknown", n->unknown)) < 0 ||
+                if (!e ||
+                    ADD_ALL(add_str(e, "path", n->path), add_str(e, "target", n->target),
+                            add_str(e, "portal", n->portal),
+                            add_obj(e, "settings",
+                                    key_values_to_json(n->record.settings, n->record.n_settings)),
+                            add_obj(e, "problems",
+                                    problems_to_json(n->record.problems, n->record.n_problems)),
+                            add_str(e, "unknown", n->unknown)) < 0 ||
                     array_push(nodes, TAKE_PTR(e)) < 0)
                         return NULL;
         }
@@ -501,10 +504,11 @@ static json_object *layouts_to_json(const NpFacts *f)
 
                         if (!x ||
                             ADD_ALL(add_str(x, "path", e->path), add_bool(x, "exists", e->exists),
-                                    add_str(x, "type", !e->exists      ? NULL
-                                                       : e->is_dir     ? "directory"
-                                                       : e->is_regular ? "file"
-                                                                       : "other"),
+                                    add_str(x, "type",
+                                            !e->exists      ? NULL
+                                            : e->is_dir     ? "directory"
+                                            : e->is_regular ? "file"
+                                                            : "other"),
                                     add_u64(x, "uid", e->uid), add_u64(x, "gid", e->gid),
                                     add_u64(x, "size", e->size),
                                     add_str(x, "unknown", e->unknown)) < 0 ||
@@ -512,7 +516,7 @@ static json_object *layouts_to_json(const NpFacts *f)
                                 return NULL;
                 }
                 if (ADD_ALL(add_str(o, "path", l->path), add_obj(o, "entries", TAKE_PTR(entries))) <
-                            0 ||
+                        0 ||
                     array_push(a, TAKE_PTR(o)) < 0)
                         return NULL;
         }
@@ -523,10 +527,10 @@ static json_object *virt_to_json(const NpVirtFacts *v)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
 
-        if (!o || ADD_ALL(add_bool(o, "kvm_device", v->kvm_device),
-                          add_str(o, "cpu_flag", v->cpu_flag),
-                          add_str(o, "cpu_unknown", v->cpu_unknown),
-                          add_str(o, "kata_path", v->kata_path)) < 0)
+        if (!o ||
+            ADD_ALL(add_bool(o, "kvm_device", v->kvm_device), add_str(o, "cpu_flag", v->cpu_flag),
+                    add_str(o, "cpu_unknown", v->cpu_unknown),
+                    add_str(o, "kata_path", v->kata_path)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -538,22 +542,20 @@ int np_facts_to_json(const NpFacts *f, json_object **ret)
 
         if (!o)
                 return -ENOMEM;
-        k = ADD_ALL(add_str(o, "root", f->root), add_obj(o, "system", system_to_json(&f->system)),
-                    add_obj(o, "selinux", selinux_to_json(&f->selinux)),
-                    add_obj(o, "iscsi", iscsi_to_json(&f->iscsi)),
-                    add_obj(o, "modules", modules_to_json(f)),
-                    add_str(o, "modules_load_unknown", f->modules_load_dirs_unknown),
-                    add_obj(o, "units", units_to_json(f)),
-                    add_obj(o, "filesystems", fs_to_json(f)),
-                    add_obj(o, "endpoints", endpoints_to_json(f)),
-                    add_obj(o, "tools", tools_to_json(f)),
-                    add_obj(o, "layouts", layouts_to_json(f)),
-                    add_obj(o, "virtualization", virt_to_json(&f->virt)),
-                    add_obj(o, "disks", disks_to_json(f)),
-                    add_bool(o, "disks_include_loop", f->disks_include_loop),
-                    add_str(o, "disks_unknown", f->disks_unknown),
-                    add_obj(o, "links", links_to_json(f)),
-                    add_str(o, "links_unknown", f->links_unknown));
+        k = ADD_ALL(
+            add_str(o, "root", f->root), add_obj(o, "system", system_to_json(&f->system)),
+            add_obj(o, "selinux", selinux_to_json(&f->selinux)),
+            add_obj(o, "iscsi", iscsi_to_json(&f->iscsi)),
+            add_obj(o, "modules", modules_to_json(f)),
+            add_str(o, "modules_load_unknown", f->modules_load_dirs_unknown),
+            add_obj(o, "units", units_to_json(f)), add_obj(o, "filesystems", fs_to_json(f)),
+            add_obj(o, "endpoints", endpoints_to_json(f)), add_obj(o, "tools", tools_to_json(f)),
+            add_obj(o, "layouts", layouts_to_json(f)),
+            add_obj(o, "virtualization", virt_to_json(&f->virt)),
+            add_obj(o, "disks", disks_to_json(f)),
+            add_bool(o, "disks_include_loop", f->disks_include_loop),
+            add_str(o, "disks_unknown", f->disks_unknown), add_obj(o, "links", links_to_json(f)),
+            add_str(o, "links_unknown", f->links_unknown));
         if (k < 0)
                 return k;
         *ret = TAKE_PTR(o);
@@ -575,13 +577,13 @@ int np_profile_infos_to_json(const NpProfileInfo *infos, size_t n, json_object *
                 if (infos[i].profile)
                         FOREACH_ARRAY (c, infos[i].profile->checks, infos[i].profile->n_checks) {
                                 _cleanup_(json_object_putp) json_object *x =
-                                        json_object_new_object();
+                                    json_object_new_object();
 
                                 if (!x ||
-                                    ADD_ALL(add_str(x, "id", c->id), add_str(x, "title", c->title),
-                                            add_str(x, "severity",
-                                                    np_severity_to_string(c->severity)),
-                                            add_str(x, "source", c->source)) < 0 ||
+                                    ADD_ALL(
+                                        add_str(x, "id", c->id), add_str(x, "title", c->title),
+                                        add_str(x, "severity", np_severity_to_string(c->severity)),
+                                        add_str(x, "source", c->source)) < 0 ||
                                     array_push(checks, TAKE_PTR(x)) < 0)
                                         return -ENOMEM;
                         }

@@ -19,7 +19,7 @@
 typedef struct NpProfileReport {
         char *name;
         char *description;
-        char *source; /* the profile file (and drop-ins) */
+        char *source;    /* the profile file (and drop-ins) */
         char **settings; /* "Name=value" of every setting, for the record */
         NpResult *results;
         size_t n_results;

@@ -63,8 +63,7 @@ static void print_result(FILE *f, const NpResult *res, bool color, bool verbose)
         } else {
                 print_detail(f, "observed", res->observed);
                 print_detail(f, "expected", res->expected);
-                print_detail(f, res->status == NP_STATUS_UNKNOWN ? "why" : "detail",
-                             res->message);
+                print_detail(f, res->status == NP_STATUS_UNKNOWN ? "why" : "detail", res->message);
                 print_detail(f, "remedy", res->remedy);
                 if (verbose)
                         print_detail(f, "source", res->source);

@@ -19,23 +19,23 @@
 #define _sentinel_           __attribute__((sentinel))
 #define _warn_unused_result_ __attribute__((warn_unused_result))
 
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define ELEMENTSOF(x)        (sizeof(x) / sizeof((x)[0]))
 
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MIN(a, b)            ((a) < (b) ? (a) : (b))
+#define MAX(a, b)            ((a) > (b) ? (a) : (b))
 
 /* Hand ownership of a pointer or file descriptor on, leaving the source empty. */
-#define TAKE_PTR(p)                                                                                \
-        ({                                                                                         \
-                typeof(p) _p_ = (p);                                                               \
-                (p) = NULL;                                                                        \
-                _p_;                                                                               \
+#define TAKE_PTR(p)                  \
+        ({                           \
+                typeof(p) _p_ = (p); \
+                (p) = NULL;          \
+                _p_;                 \
         })
-#define TAKE_FD(fd)                                                                                \
-        ({                                                                                         \
-                int _fd_ = (fd);                                                                   \
-                (fd) = -EBADF;                                                                     \
-                _fd_;                                                                              \
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -EBADF;   \
+                _fd_;            \
         })
 
 static inline void *mfree(void *p)
@@ -73,21 +73,21 @@ static inline void fclosep(FILE **f)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Define func##p(type *) that calls func() on a non-NULL pointer, for _cleanup_(). */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                    \
-        static inline void func##p(type *p)                                                        \
-        {                                                                                          \
-                if (*p)                                                                            \
-                        func(*p);                                                                  \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+        static inline void func##p(type *p)     \
+        {                                       \
+                if (*p)                         \
+                        func(*p);               \
         }
 
-#define streq(a, b)        (strcmp((a), (b)) == 0)
-#define strneq(a, b, n)    (strncmp((a), (b), (n)) == 0)
-#define strcaseeq(a, b)    (strcasecmp((a), (b)) == 0)
-#define isempty(s)         (!(s) || (s)[0] == '\0')
-#define strempty(s)        ((s) ? (s) : "")
-#define strna(s)           ((s) ? (s) : "n/a")
-#define yes_no(b)          ((b) ? "yes" : "no")
-#define ERRNO_VALUE(e)     (abs(e))
+#define streq(a, b)     (strcmp((a), (b)) == 0)
+#define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
+#define strcaseeq(a, b) (strcasecmp((a), (b)) == 0)
+#define isempty(s)      (!(s) || (s)[0] == '\0')
+#define strempty(s)     ((s) ? (s) : "")
+#define strna(s)        ((s) ? (s) : "n/a")
+#define yes_no(b)       ((b) ? "yes" : "no")
+#define ERRNO_VALUE(e)  (abs(e))
 
 static inline bool streq_ptr(const char *a, const char *b)
 {
@@ -97,21 +97,22 @@ static inline bool streq_ptr(const char *a, const char *b)
 }
 
 /* Grow *p (an array of n elements of *p's type) to hold at least need elements. */
-#define GREEDY_REALLOC(p, allocated, need)                                                         \
-        ({                                                                                         \
-                bool _ok_ = true;                                                                  \
-                if ((need) > (allocated)) {                                                        \
-                        size_t _n_ = MAX((size_t)(need), (size_t)(allocated) * 2);                 \
-                        if (_n_ < 8)                                                               \
-                                _n_ = 8;                                                           \
-                        typeof(p) _q_ = reallocarray((p), _n_, sizeof(*(p)));                      \
-                        if (_q_) {                                                                 \
-                                (p) = _q_;                                                         \
-                                (allocated) = _n_;                                                 \
-                        } else                                                                     \
-                                _ok_ = false;                                                      \
-                }                                                                                  \
-                _ok_;                                                                              \
+#define GREEDY_REALLOC(p, allocated, need)                                       \
+        ({                                                                       \
+                bool _ok_ = true;                                                \
+                if ((need) > (allocated)) {                                      \
+                        size_t _n_ = MAX((size_t)(need), (size_t)(allocated)*2); \
+                        if (_n_ < 8)                                             \
+                                _n_ = 8;                                         \
+                        typeof(p) _q_ = reallocarray((p), _n_, sizeof(*(p)));    \
+                        if (_q_) {                                               \
+                                (p) = _q_;                                       \
+                                (allocated) = _n_;                               \
+                        } else                                                   \
+                                _ok_ = false;                                    \
+                }                                                                \
+                _ok_;                                                            \
         })
 
-#define FOREACH_ARRAY(i, array, num) for (typeof(array[0]) *i = (array); i && i < (array) + (num); i++)
+#define FOREACH_ARRAY(i, array, num) \
+        for (typeof(array[0]) *i = (array); i && i < (array) + (num); i++)

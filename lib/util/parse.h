@@ -16,7 +16,8 @@ int np_parse_u64(const char *s, uint64_t *ret);
  * Ki Mi Gi Ti Pi and KiB MiB ... are powers of 1024 as Kubernetes writes them; B or none is bytes.
  */
 int np_parse_size(const char *s, uint64_t *ret);
-/* "105.2 GB (97.9 GiB)"-style text is overkill in tables: one unit, 1000-based, 3 significant digits. */
+/* "105.2 GB (97.9 GiB)"-style text is overkill in tables: one unit, 1000-based, 3 significant
+ * digits. */
 char *np_format_bytes(uint64_t bytes);
 
 typedef struct NpCidr {
@@ -25,7 +26,8 @@ typedef struct NpCidr {
         unsigned prefixlen;
 } NpCidr;
 
-/* "10.0.0.0/24" or "fd00::/64"; host bits are allowed and masked off, as Go's net.ParseCIDR does. */
+/* "10.0.0.0/24" or "fd00::/64"; host bits are allowed and masked off, as Go's net.ParseCIDR does.
+ */
 int np_parse_cidr(const char *s, NpCidr *ret);
 /* An address with optional /prefix (default full length). */
 int np_parse_address(const char *s, NpCidr *ret);

@@ -275,7 +275,8 @@ int np_root_read_file(const NpRoot *root, const char *path, size_t max_size, cha
                 return -errno;
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
-        /* Only regular files and kernel pseudo-files (which report st_size 0); never a FIFO or device. */
+        /* Only regular files and kernel pseudo-files (which report st_size 0); never a FIFO or
+         * device. */
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
         return np_read_fd(fd, max_size, ret, ret_size);

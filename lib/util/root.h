@@ -29,12 +29,14 @@ int np_root_open(const NpRoot *root, const char *path, int flags);
 /* np_root_open() with a mode for O_CREAT (the umask applies, as for open()). */
 int np_root_open_mode(const NpRoot *root, const char *path, int flags, mode_t mode);
 int np_root_stat(const NpRoot *root, const char *path, struct stat *ret);
-/* Is there anything (file, directory, device) at path? Errors other than ENOENT/ENOTDIR are returned. */
+/* Is there anything (file, directory, device) at path? Errors other than ENOENT/ENOTDIR are
+ * returned. */
 int np_root_exists(const NpRoot *root, const char *path);
 /* The host path for display and for APIs that need a real path: root->path + path. */
 char *np_root_prefix(const NpRoot *root, const char *path);
 
-/* Read a whole regular file of at most max_size bytes. -EFBIG if larger, -EISDIR for directories. */
+/* Read a whole regular file of at most max_size bytes. -EFBIG if larger, -EISDIR for directories.
+ */
 #define NP_READ_MAX_DEFAULT (16U * 1024U * 1024U)
 int np_root_read_file(const NpRoot *root, const char *path, size_t max_size, char **ret,
                       size_t *ret_size);

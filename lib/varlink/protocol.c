@@ -92,8 +92,7 @@ int np_varlink_parse_call(const char *data, size_t size, NpVarlinkCallMessage *r
         r = parse_object(data, size, &o, ret_error);
         if (r < 0)
                 return r;
-        json_object_object_foreach(o, key, value)
-        {
+        json_object_object_foreach (o, key, value) {
                 if (streq(key, "method")) {
                         if (!json_object_is_type(value, json_type_string))
                                 return bad(ret_error, "\"%s\" is not a string", key);
@@ -141,8 +140,7 @@ int np_varlink_parse_reply(const char *data, size_t size, NpVarlinkReplyMessage 
         r = parse_object(data, size, &o, ret_error);
         if (r < 0)
                 return r;
-        json_object_object_foreach(o, key, value)
-        {
+        json_object_object_foreach (o, key, value) {
                 if (streq(key, "error")) {
                         if (!json_object_is_type(value, json_type_string))
                                 return bad(ret_error, "\"%s\" is not a string", key);
@@ -322,8 +320,7 @@ static bool field_type_ok(json_object *v, NpVarlinkFieldType t)
 int np_varlink_dispatch(json_object *parameters, const NpVarlinkField *fields, size_t n, void *out,
                         const char **ret_bad_field)
 {
-        json_object_object_foreach(parameters, key, value)
-        {
+        json_object_object_foreach (parameters, key, value) {
                 const NpVarlinkField *f = NULL;
 
                 for (size_t i = 0; i < n && !f; i++)

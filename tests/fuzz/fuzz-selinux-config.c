@@ -12,8 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         NpSelinuxConfig c = {};
 
         if (np_selinux_config_parse((const char *)data, size, &c) >= 0) {
-                if (c.set && (c.mode < 0 || c.mode >= _NP_SELINUX_MODE_MAX || !c.value ||
-                              c.line == 0))
+                if (c.set &&
+                    (c.mode < 0 || c.mode >= _NP_SELINUX_MODE_MAX || !c.value || c.line == 0))
                         abort();
                 np_selinux_config_done(&c);
         }

@@ -40,8 +40,7 @@ static void one_message(const char *data, size_t size)
                 char *out = NULL;
                 size_t n = 0;
 
-                if (!call.method || !call.parameters ||
-                    !np_varlink_method_name_valid(call.method))
+                if (!call.method || !call.parameters || !np_varlink_method_name_valid(call.method))
                         abort();
                 (void)np_varlink_dispatch(call.parameters, fields, ELEMENTSOF(fields), &p, &bad);
                 strv_free(p.profiles);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Every host-file check on hand-made facts: a pass, a fail, an unknown and (where it applies) a skip. */
+/* Every host-file check on hand-made facts: a pass, a fail, an unknown and (where it applies) a
+ * skip. */
 
 #include "check/check.h"
 #include "test.h"
@@ -54,9 +55,8 @@ static NpResult run(const NpCheckType *t, const char *instance, const NpFacts *f
                 NpResult _r_ = (res);                                                              \
                 if (_r_.status != (s)) {                                                           \
                         fprintf(stderr, "%s:%d: status %s, expected %s: %s / %s\n", __FILE__,      \
-                                __LINE__, np_status_to_string(_r_.status),                         \
-                                np_status_to_string(s), strna(_r_.observed),                       \
-                                strna(_r_.message));                                               \
+                                __LINE__, np_status_to_string(_r_.status), np_status_to_string(s), \
+                                strna(_r_.observed), strna(_r_.message));                          \
                         abort();                                                                   \
                 }                                                                                  \
                 np_result_done(&_r_);                                                              \
@@ -171,7 +171,7 @@ static void conf_set(NpFacts *f, const char *key, const char *value, unsigned li
         rec->settings = reallocarray(rec->settings, rec->n_settings + 1, sizeof(NpKeyValue));
         ASSERT_TRUE(rec->settings);
         rec->settings[rec->n_settings++] =
-                (NpKeyValue){ .key = strdup(key), .value = strdup(value), .line = line };
+            (NpKeyValue){ .key = strdup(key), .value = strdup(value), .line = line };
 }
 
 TEST(iscsi_conf)
@@ -277,10 +277,10 @@ static NpIscsiNode *add_node(NpFacts *f, const char *startup, const char *conn_s
                 .portal = strdup("10.0.0.1,3260,1"),
         };
         n->record.settings = calloc(2, sizeof(NpKeyValue));
-        n->record.settings[0] = (NpKeyValue){ .key = strdup("node.startup"),
-                                              .value = strdup(startup) };
-        n->record.settings[1] = (NpKeyValue){ .key = strdup("node.conn[0].startup"),
-                                              .value = strdup(conn_startup) };
+        n->record.settings[0] =
+            (NpKeyValue){ .key = strdup("node.startup"), .value = strdup(startup) };
+        n->record.settings[1] =
+            (NpKeyValue){ .key = strdup("node.conn[0].startup"), .value = strdup(conn_startup) };
         n->record.n_settings = 2;
         return n;
 }
@@ -674,8 +674,12 @@ static NpLayoutEntry *layout_entry(NpLayoutFacts *l, const char *rel, bool dir, 
         l->entries = reallocarray(l->entries, l->n_entries + 1, sizeof(NpLayoutEntry));
         ASSERT_TRUE(l->entries);
         e = &l->entries[l->n_entries++];
-        *e = (NpLayoutEntry){ .path = strdup(rel), .exists = true, .is_dir = dir,
-                              .is_regular = !dir, .uid = uid, .gid = uid };
+        *e = (NpLayoutEntry){ .path = strdup(rel),
+                              .exists = true,
+                              .is_dir = dir,
+                              .is_regular = !dir,
+                              .uid = uid,
+                              .gid = uid };
         return e;
 }
 
@@ -693,8 +697,8 @@ TEST(dir_layout)
         ASSERT_OK(strv_split("edcs/config.yml plugins/plugins.yml", " ", &d.files));
 
         ASSERT_STATUS(run_def(&d, f), NP_STATUS_SKIP);
-        ASSERT_OK(np_settings_set_named(&profile.settings, NP_NAMED_PATH, "tts-blob",
-                                        "/srv/blob", "--set", &err));
+        ASSERT_OK(np_settings_set_named(&profile.settings, NP_NAMED_PATH, "tts-blob", "/srv/blob",
+                                        "--set", &err));
         ASSERT_STATUS(run_def(&d, f), NP_STATUS_UNKNOWN);
 
         l = np_facts_add_layout(f, "/srv/blob");
@@ -759,10 +763,21 @@ TEST(kata)
 }
 
 static const TestCase tests[] = {
-        T(selinux_runtime), T(selinux_config), T(iscsi_installed), T(iscsi_conf),
-        T(iscsi_node_records), T(kmod), T(units), T(fs_free), T(kubelet),
-        T(ignored_and_remedy_override), T(sys), T(net_reachable), T(tool_version),
-        T(dir_layout), T(kata),
+        T(selinux_runtime),
+        T(selinux_config),
+        T(iscsi_installed),
+        T(iscsi_conf),
+        T(iscsi_node_records),
+        T(kmod),
+        T(units),
+        T(fs_free),
+        T(kubelet),
+        T(ignored_and_remedy_override),
+        T(sys),
+        T(net_reachable),
+        T(tool_version),
+        T(dir_layout),
+        T(kata),
 };
 
 int main(void)

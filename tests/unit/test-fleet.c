@@ -44,8 +44,8 @@ static void add_disk(NpFacts *f, const char *name, bool rotational, bool free_)
 {
         f->disks = reallocarray(f->disks, f->n_disks + 1, sizeof(NpDisk));
         ASSERT_TRUE(f->disks);
-        f->disks[f->n_disks] = (NpDisk){ .name = strdup(name), .rotational = rotational,
-                                         .free = free_ };
+        f->disks[f->n_disks] =
+            (NpDisk){ .name = strdup(name), .rotational = rotational, .free = free_ };
         ASSERT_TRUE(f->disks[f->n_disks].name);
         f->n_disks++;
         f->disks_probed = true;
@@ -96,8 +96,8 @@ TEST(label_names)
         ASSERT_TRUE(!np_label_name_valid("has space"));
         ASSERT_TRUE(!np_label_name_valid("slash/x"));
         /* 63 characters are fine, 64 are not. */
-        ASSERT_TRUE(np_label_name_valid(
-            "a23456789012345678901234567890123456789012345678901234567890123"));
+        ASSERT_TRUE(
+            np_label_name_valid("a23456789012345678901234567890123456789012345678901234567890123"));
         ASSERT_TRUE(!np_label_name_valid(
             "a234567890123456789012345678901234567890123456789012345678901234"));
 }
@@ -252,12 +252,8 @@ TEST(metrics_without_disks_and_links)
 }
 
 static const TestCase tests[] = {
-        T(label_names),
-        T(nfd_labels),
-        T(nfd_only_what_is_known),
-        T(nfd_size_limit),
-        T(metrics),
-        T(metrics_without_disks_and_links),
+        T(label_names),    T(nfd_labels), T(nfd_only_what_is_known),
+        T(nfd_size_limit), T(metrics),    T(metrics_without_disks_and_links),
 };
 
 RUN_TESTS(tests)

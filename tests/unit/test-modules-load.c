@@ -101,7 +101,7 @@ TEST(normalize)
         ASSERT_EQ(np_module_name_normalize("bad]name", &a), -EINVAL);
 }
 
-static const TestCase tests[] = { T(debian12), T(rhel9), T(edge),
-                                  T(hidden_lines_are_kept_for_diagnostics), T(parse_lines),
-                                  T(normalize) };
+static const TestCase tests[] = { T(debian12),    T(rhel9),
+                                  T(edge),        T(hidden_lines_are_kept_for_diagnostics),
+                                  T(parse_lines), T(normalize) };
 RUN_TESTS(tests)

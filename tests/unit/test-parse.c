@@ -118,7 +118,8 @@ TEST(version)
 
         ASSERT_OK(np_version_find("Kubernetes v1.28.2", &w));
         ASSERT_EQ(w.minor, 28);
-        ASSERT_OK(np_version_find("version.BuildInfo{Version:\"v3.12.0\", GitCommit:\"c9f5\"}", &w));
+        ASSERT_OK(
+            np_version_find("version.BuildInfo{Version:\"v3.12.0\", GitCommit:\"c9f5\"}", &w));
         ASSERT_EQ(w.major, 3);
         ASSERT_EQ(w.minor, 12);
         ASSERT_EQ(np_version_find("no version here 42", &w), -ENOENT);
@@ -132,7 +133,7 @@ TEST(escape)
         ASSERT_STREQ(a, "ok\\x01\\xff");
         ASSERT_STREQ(b, "abc...");
         ASSERT_TRUE(utf8_is_valid("caf\xc3\xa9", 5));
-        ASSERT_TRUE(!utf8_is_valid("\xc0\xaf", 2)); /* overlong '/' */
+        ASSERT_TRUE(!utf8_is_valid("\xc0\xaf", 2));     /* overlong '/' */
         ASSERT_TRUE(!utf8_is_valid("\xed\xa0\x80", 3)); /* surrogate */
 }
 

@@ -15,19 +15,19 @@ static NpSelinuxConfig parse(const char *text)
         return c;
 }
 
-#define ASSERT_MODE(text, m)                                                                       \
-        do {                                                                                       \
-                NpSelinuxConfig _c_ = parse(text);                                                 \
-                ASSERT_TRUE(_c_.set);                                                              \
-                ASSERT_EQ(_c_.mode, (m));                                                          \
-                np_selinux_config_done(&_c_);                                                      \
+#define ASSERT_MODE(text, m)                       \
+        do {                                       \
+                NpSelinuxConfig _c_ = parse(text); \
+                ASSERT_TRUE(_c_.set);              \
+                ASSERT_EQ(_c_.mode, (m));          \
+                np_selinux_config_done(&_c_);      \
         } while (0)
 
-#define ASSERT_UNSET(text)                                                                         \
-        do {                                                                                       \
-                NpSelinuxConfig _c_ = parse(text);                                                 \
-                ASSERT_TRUE(!_c_.set);                                                             \
-                np_selinux_config_done(&_c_);                                                      \
+#define ASSERT_UNSET(text)                         \
+        do {                                       \
+                NpSelinuxConfig _c_ = parse(text); \
+                ASSERT_TRUE(!_c_.set);             \
+                np_selinux_config_done(&_c_);      \
         } while (0)
 
 TEST(shipped_files)
@@ -165,6 +165,6 @@ TEST(cmdline)
         ASSERT_EQ(np_selinux_cmdline_enforcing(c, 0), -1);
 }
 
-static const TestCase tests[] = { T(shipped_files), T(key), T(value), T(first_valid_wins),
-                                  T(long_lines), T(cmdline) };
+static const TestCase tests[] = { T(shipped_files),    T(key),        T(value),
+                                  T(first_valid_wins), T(long_lines), T(cmdline) };
 RUN_TESTS(tests)
