@@ -9,6 +9,7 @@
  * directory alone does not mean "loaded": built-in modules with parameters have one too.
  */
 
+#include <dirent.h>
 #include <libkmod.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -29,22 +30,169 @@ static void kmod_log_silent(void *data, int priority, const char *file, int line
 
 typedef struct KmodEnv {
         struct kmod_ctx *ctx;
-        char *kernel;      /* release of the kernel the state is about */
-        char *modules_dir; /* /lib/modules/KVER as on the described host */
-        char **builtin;    /* normalised names from modules.builtin, NULL if unreadable */
+        char *kernel;       /* release of the kernel the state is about */
+        char *modules_dir;  /* /lib/modules/KVER as on the described host */
+        char *modules_host; /* the same with the root prefix: how module paths are shown */
+        char **builtin;     /* normalised names from modules.builtin, NULL if unreadable */
         char *builtin_unknown;
         char **blacklist; /* normalised names from libkmod's modprobe.d configuration */
+        char *view;       /* the private directory handed to libkmod, see view_build() */
+        char *view_unknown; /* a configuration or index file libkmod cannot be given */
+        int *fds;
+        size_t n_fds;
 } KmodEnv;
+
+static void view_remove(KmodEnv *e)
+{
+        static const char *const subdirs[] = { "modules", "modprobe.d" };
+
+        if (!e->view)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+                _cleanup_free_ char *d = strprintf("%s/%s", e->view, subdirs[i]);
+                DIR *dir = d ? opendir(d) : NULL;
+                struct dirent *de;
+
+                if (!dir)
+                        continue;
+                while ((de = readdir(dir)))
+                        if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                                (void)unlinkat(dirfd(dir), de->d_name, 0);
+                closedir(dir);
+                (void)rmdir(d);
+        }
+        (void)rmdir(e->view);
+        free(e->view);
+        e->view = NULL;
+}
 
 static void kmod_env_done(KmodEnv *e)
 {
         if (e->ctx)
                 kmod_unref(e->ctx);
+        view_remove(e);
+        for (size_t i = 0; i < e->n_fds; i++)
+                safe_close(e->fds[i]);
+        free(e->fds);
         free(e->kernel);
         free(e->modules_dir);
+        free(e->modules_host);
         strv_free(e->builtin);
         free(e->builtin_unknown);
         strv_free(e->blacklist);
+        free(e->view_unknown);
+}
+
+/*
+ * Put the file at path (inside the root) into the view as sub/name: opened by
+ * np_root_open_regular() (resolved inside the root, a regular file, never a FIFO or device) and
+ * linked as /proc/self/fd/N, so that libkmod's own open() by path reaches exactly that file.
+ * A file that vanished is left out; one that is not a regular file makes the view unknown.
+ */
+static int view_add(KmodEnv *e, const NpRoot *root, const char *path, const char *sub,
+                    const char *name)
+{
+        _cleanup_free_ char *link = NULL, *target = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int *a;
+
+        fd = np_root_open_regular(root, path, false, NULL);
+        if (fd == -ENOENT || fd == -EISDIR)
+                return 0; /* libkmod skips directories in modprobe.d as well */
+        if (fd < 0) {
+                if (fd == -ENOMEM)
+                        return fd;
+                if (!e->view_unknown && !(e->view_unknown = np_probe_reason(root, path, fd)))
+                        return -ENOMEM;
+                return 0;
+        }
+        link = strprintf("%s/%s/%s", e->view, sub, name);
+        target = strprintf("/proc/self/fd/%d", fd);
+        if (!link || !target)
+                return -ENOMEM;
+        a = reallocarray(e->fds, e->n_fds + 1, sizeof(int));
+        if (!a)
+                return -ENOMEM;
+        e->fds = a;
+        if (symlink(target, link) < 0)
+                return -errno;
+        e->fds[e->n_fds++] = TAKE_FD(fd);
+        return 0;
+}
+
+/*
+ * libkmod opens its configuration and index files by path with plain open(): a FIFO in
+ * modprobe.d would block it for ever and a symlink in a --root tree would be followed on the
+ * host. So it never sees the tree: it gets a private directory (mkdtemp, removed when done)
+ * with modules/ holding the modules.* files of /lib/modules/KVER and modprobe.d/ holding the
+ * configuration files libkmod would read, each a link to a descriptor nodeprep opened itself.
+ * The configuration follows kmod_config_new() in kmod's libkmod-config.c: the directories in
+ * order, names ending in .conf or .alias not starting with '.', the first file of a name wins.
+ */
+static int view_build(KmodEnv *e, const NpRoot *root)
+{
+        static const char *const modprobe_dirs[] = {
+                "/etc/modprobe.d",     "/run/modprobe.d", "/usr/local/lib/modprobe.d",
+                "/usr/lib/modprobe.d", "/lib/modprobe.d",
+        };
+        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *)), **entries = NULL;
+        _cleanup_free_ char *tmpl = NULL, *sub = NULL;
+        const char *tmp = getenv("TMPDIR");
+        int r;
+
+        if (!names)
+                return -ENOMEM;
+        tmpl = strprintf("%s/nodeprep-kmod-XXXXXX", isempty(tmp) ? "/tmp" : tmp);
+        if (!tmpl)
+                return -ENOMEM;
+        if (!mkdtemp(tmpl))
+                return -errno;
+        e->view = TAKE_PTR(tmpl);
+        for (size_t i = 0; i < 2; i++) {
+                free(sub);
+                sub = strprintf("%s/%s", e->view, i == 0 ? "modules" : "modprobe.d");
+                if (!sub)
+                        return -ENOMEM;
+                if (mkdir(sub, 0700) < 0)
+                        return -errno;
+        }
+
+        r = np_root_list_dir(root, e->modules_dir, &entries);
+        if (r == -ENOMEM)
+                return r;
+        STRV_FOREACH (n, entries) {
+                _cleanup_free_ char *p = NULL;
+
+                if (!startswith(*n, "modules."))
+                        continue;
+                p = strprintf("%s/%s", e->modules_dir, *n);
+                if (!p)
+                        return -ENOMEM;
+                r = view_add(e, root, p, "modules", *n);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(modprobe_dirs); i++) {
+                entries = strv_free(entries);
+                r = np_root_list_dir(root, modprobe_dirs[i], &entries);
+                if (r == -ENOMEM)
+                        return r;
+                STRV_FOREACH (n, entries) {
+                        _cleanup_free_ char *p = NULL;
+
+                        if ((*n)[0] == '.' || strv_contains(names, *n) ||
+                            !(endswith(*n, ".conf") || endswith(*n, ".alias")))
+                                continue;
+                        p = strprintf("%s/%s", modprobe_dirs[i], *n);
+                        if (!p || strv_extend(&names, *n) < 0)
+                                return -ENOMEM;
+                        r = view_add(e, root, p, "modprobe.d", *n);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
 }
 
 /* "kernel/drivers/scsi/iscsi_tcp.ko" -> "iscsi_tcp" (whatever the compression suffix). */
@@ -65,26 +213,24 @@ static int builtin_name(const char *line, char **ret)
 
 static int kmod_env_init(const NpRoot *root, const char *kernel, KmodEnv *e)
 {
-        static const char *const modprobe_dirs[] = {
-                "/etc/modprobe.d",     "/run/modprobe.d", "/usr/local/lib/modprobe.d",
-                "/usr/lib/modprobe.d", "/lib/modprobe.d",
-        };
-        _cleanup_free_ char *dir = NULL, *builtin_path = NULL, *data = NULL;
-        _cleanup_strv_free_ char **lines = NULL, **config = NULL;
+        _cleanup_free_ char *dir = NULL, *conf = NULL, *builtin_path = NULL, *data = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
         struct kmod_config_iter *it;
         int r;
 
         e->kernel = strdup(kernel);
         e->modules_dir = strprintf("/lib/modules/%s", kernel);
-        dir = np_root_prefix(root, strna(e->modules_dir));
-        if (!e->kernel || !e->modules_dir || !dir)
+        e->modules_host = np_root_prefix(root, strna(e->modules_dir));
+        if (!e->kernel || !e->modules_dir || !e->modules_host)
                 return -ENOMEM;
-        for (size_t i = 0; i < ELEMENTSOF(modprobe_dirs); i++) {
-                r = strv_consume(&config, np_root_prefix(root, modprobe_dirs[i]));
-                if (r < 0)
-                        return r;
-        }
-        e->ctx = kmod_new(dir, (const char *const *)config);
+        r = view_build(e, root);
+        if (r < 0)
+                return r;
+        dir = strprintf("%s/modules", e->view);
+        conf = strprintf("%s/modprobe.d", e->view);
+        if (!dir || !conf)
+                return -ENOMEM;
+        e->ctx = kmod_new(dir, (const char *const[]){ conf, NULL });
         if (!e->ctx)
                 return -ENOMEM;
         kmod_set_log_fn(e->ctx, kmod_log_silent, NULL);
@@ -235,8 +381,13 @@ static int probe_state(const NpRoot *root, KmodEnv *e, NpModuleFacts *m)
                 const char *path = kmod_module_get_path(mod);
 
                 if (path) {
+                        _cleanup_free_ char *view_dir = strprintf("%s/modules", e->view);
+                        const char *rest = view_dir ? startswith(path, view_dir) : NULL;
+
                         available = true;
-                        m->state_detail = strdup(path);
+                        /* Shown where it is on the described host, not in the private view. */
+                        m->state_detail = rest ? strprintf("%s%s", e->modules_host, rest)
+                                               : strdup(path);
                 }
                 kmod_module_unref(mod);
                 kmod_module_unref_list(list);
@@ -369,6 +520,16 @@ int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f)
         r = kmod_env_init(root, kernel, &e);
         if (r < 0)
                 return r;
+        if (e.view_unknown) {
+                /* What libkmod (modprobe, systemd-modules-load) makes of the configuration is
+                 * unknown: they would block on a FIFO or fail on a device there. */
+                FOREACH_ARRAY (m, f->modules, f->n_modules)
+                        if (!(m->unknown = strprintf("%s; libkmod (modprobe, "
+                                                     "systemd-modules-load) cannot read it",
+                                                     e.view_unknown)))
+                                return -ENOMEM;
+                return 0;
+        }
         r = np_modules_load_read(root, &ml, &ml_error);
         if (r == -ENOMEM)
                 return r;

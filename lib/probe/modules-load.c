@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "probe/modules-load.h"
 #include "util/strv.h"
@@ -119,20 +120,29 @@ static void conf_files_free(ConfFile *f, size_t n)
 static int read_one(const NpRoot *root, const ConfFile *f, bool applied, NpModulesLoad *m,
                     char **ret_error)
 {
-        _cleanup_free_ char *data = NULL, *shown = np_root_prefix(root, f->path);
+        _cleanup_free_ char *data = NULL;
         size_t size;
         int r;
 
-        if (!shown)
-                return -ENOMEM;
         r = np_root_read_file(root, f->path, 64U * 1024U * 1024U, &data, &size);
         /* systemd skips a vanished file, a dangling symlink (and /dev/null, outside the root). */
-        if (r == -ENOENT || r == -EBADFD)
+        if (r == -ENOENT)
                 return 0;
+        if (r == -EBADFD) {
+                struct stat st;
+
+                /* A mask (/dev/null) is skipped; any other FIFO, socket or device would block or
+                 * fail systemd-modules-load's read: what it loads is unknown. */
+                if (np_root_stat(root, f->path, &st) >= 0 && S_ISCHR(st.st_mode) &&
+                    st.st_rdev == makedev(1, 3))
+                        return 0;
+        }
         if (r == -EISDIR)
                 return 0; /* systemd logs a read error and carries on */
         if (r < 0) {
-                *ret_error = strprintf("cannot read %s: %s", shown, strerror(-r));
+                _cleanup_free_ char *why = np_root_read_error(root, f->path, r);
+
+                *ret_error = strprintf("cannot read %s", strna(why));
                 return r;
         }
         return np_modules_load_parse(f->path, data, size, applied, f->hidden_by, m);

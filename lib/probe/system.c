@@ -20,13 +20,7 @@
 
 char *np_probe_reason(const NpRoot *root, const char *path, int error)
 {
-        _cleanup_free_ char *shown = np_root_prefix(root, path);
-
-        if (error == -EFBIG)
-                return strprintf("%s: file too large", strna(shown));
-        if (error == -EBADFD)
-                return strprintf("%s: not a regular file", strna(shown));
-        return strprintf("%s: %s", strna(shown), strerror(-error));
+        return np_root_read_error(root, path, error);
 }
 
 /* Read a small file and strip trailing white space; NULL with -errno on failure. */

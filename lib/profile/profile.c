@@ -254,7 +254,7 @@ static int profile_parse_file(NpProfile *p, const NpConfFile *f, char **ret_erro
 
         r = np_conf_file_read(f, &data, &size);
         if (r < 0) {
-                *ret_error = strprintf("%s: cannot read: %s", f->shown, strerror(-r));
+                *ret_error = np_root_read_error(f->root, f->path, r);
                 return r;
         }
         return profile_parse_data(p, f->shown, data, size, ret_error);

@@ -410,7 +410,7 @@ static int site_parse_file(NpSite *s, const NpConfFile *f, char **ret_error)
 
         r = np_conf_file_read(f, &data, &size);
         if (r < 0) {
-                *ret_error = strprintf("%s: cannot read: %s", f->shown, strerror(-r));
+                *ret_error = np_root_read_error(f->root, f->path, r);
                 return r;
         }
         r = np_ini_parse(f->shown, data, size, site_handle, &sp, ret_error);

@@ -262,24 +262,85 @@ int np_read_fd(int fd, size_t max_size, char **ret, size_t *ret_size)
         return 0;
 }
 
-int np_root_read_file(const NpRoot *root, const char *path, size_t max_size, char **ret,
-                      size_t *ret_size)
+int np_root_open_regular(const NpRoot *root, const char *path, bool nofollow, struct stat *ret_st)
 {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
 
-        fd = np_root_open(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+        /* O_NONBLOCK: opening a FIFO for reading would wait for a writer; a tty or device may
+         * block as well. Regular files ignore the flag. */
+        fd = np_root_open(root, path,
+                          O_RDONLY | O_NOCTTY | O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0));
+        if (fd == -ELOOP && nofollow)
+                return -ELOOP; /* the last component is a symlink */
         if (fd < 0)
                 return fd;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
-        /* Only regular files and kernel pseudo-files (which report st_size 0); never a FIFO or
-         * device. */
+        /* Only regular files and kernel pseudo-files (which report st_size 0); never a FIFO,
+         * socket or device. */
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
+        if (ret_st)
+                *ret_st = st;
+        return TAKE_FD(fd);
+}
+
+int np_root_read_file(const NpRoot *root, const char *path, size_t max_size, char **ret,
+                      size_t *ret_size)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        fd = np_root_open_regular(root, path, false, &st);
+        if (fd < 0)
+                return fd;
         return np_read_fd(fd, max_size, ret, ret_size);
+}
+
+const char *np_file_type_name(mode_t mode)
+{
+        switch (mode & S_IFMT) {
+        case S_IFIFO:
+                return "FIFO";
+        case S_IFSOCK:
+                return "socket";
+        case S_IFCHR:
+                return "character device";
+        case S_IFBLK:
+                return "block device";
+        case S_IFLNK:
+                return "symlink";
+        case S_IFDIR:
+                return "directory";
+        case S_IFREG:
+                return "regular file";
+        default:
+                return "unknown file type";
+        }
+}
+
+char *np_root_read_error(const NpRoot *root, const char *path, int error)
+{
+        _cleanup_free_ char *shown = np_root_prefix(root, path);
+        struct stat st;
+
+        if (error == -EFBIG)
+                return strprintf("%s: file too large (larger than nodeprep reads)", strna(shown));
+        if (error == -EBADFD) {
+                /* O_PATH never blocks, whatever the file is: name what is there. */
+                if (np_root_stat(root, path, &st) >= 0 && !S_ISREG(st.st_mode))
+                        return strprintf("%s: not a regular file: %s", strna(shown),
+                                         np_file_type_name(st.st_mode));
+                return strprintf("%s: not a regular file", strna(shown));
+        }
+        if (error == -ELOOP)
+                return strprintf("%s: %s (a symlink where a file is expected, or too many "
+                                 "levels of symlinks)",
+                                 strna(shown), strerror(-error));
+        return strprintf("%s: %s", strna(shown), strerror(-error));
 }
 
 int np_root_list_dir(const NpRoot *root, const char *path, char ***ret)

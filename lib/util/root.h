@@ -35,12 +35,31 @@ int np_root_exists(const NpRoot *root, const char *path);
 /* The host path for display and for APIs that need a real path: root->path + path. */
 char *np_root_prefix(const NpRoot *root, const char *path);
 
-/* Read a whole regular file of at most max_size bytes. -EFBIG if larger, -EISDIR for directories.
+/*
+ * The one way nodeprep opens a file it reads (probes, profiles, site files, outputs): inside the
+ * root, O_RDONLY|O_NONBLOCK|O_NOCTTY|O_CLOEXEC (|O_NOFOLLOW when nofollow), then fstat'ed. Only a
+ * regular file is accepted: a FIFO, socket or device gives -EBADFD (open(O_NONBLOCK) of a FIFO
+ * never blocks, and nothing is read from it). A symlink other than the last component (and the
+ * last one too unless nofollow) is followed inside the root. Returns the fd or -errno.
  */
+int np_root_open_regular(const NpRoot *root, const char *path, bool nofollow, struct stat *ret_st);
+
+/* Read a whole regular file (np_root_open_regular()) of at most max_size bytes: -EFBIG if it is
+ * larger (never a silently truncated prefix), -EISDIR for directories, -EBADFD for anything else
+ * that is not a regular file. */
 #define NP_READ_MAX_DEFAULT (16U * 1024U * 1024U)
 int np_root_read_file(const NpRoot *root, const char *path, size_t max_size, char **ret,
                       size_t *ret_size);
 int np_read_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
+
+/* "FIFO", "socket", "character device", "block device", "symlink", "directory", "regular file" */
+const char *np_file_type_name(mode_t mode);
+/*
+ * Why reading path failed, for messages: "PATH: not a regular file: FIFO", "PATH: larger than
+ * nodeprep reads", "PATH: Permission denied". Only the path and the class of problem: never any
+ * content of the file. PATH is shown as on this machine (root prefix included).
+ */
+char *np_root_read_error(const NpRoot *root, const char *path, int error);
 
 /* List the names (not paths) of directory entries, sorted; -ENOENT if the directory is missing. */
 int np_root_list_dir(const NpRoot *root, const char *path, char ***ret);
