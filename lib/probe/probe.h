@@ -23,11 +23,27 @@ int np_probe(const NpRoot *root, const NpProbeRequest *req, NpFacts **ret);
 
 /* Shared by probes: "what went wrong reading PATH" with the path as on this machine. */
 char *np_probe_reason(const NpRoot *root, const char *path, int error);
-/* Run path (a file under the root) with args (at most 14), a clean environment and a 10 s
- * timeout; the first 4 KiB of its stdout+stderr. -ETIME on timeout, -ENOEXEC if it cannot run. */
-/* *ret_status (optional): the exit status, or 128 + the signal that ended it. */
+/*
+ * Run path (on the running system only: -EPERM under --root, whose tree is data, never code)
+ * with args (at most 14): its own process group, stdin /dev/null, a fixed environment
+ * (PATH=/usr/sbin:/usr/bin:/sbin:/bin, LC_ALL=C, nothing else: no LD_*), default signals, a
+ * 10 s timeout; at most 4096 bytes of stdout+stderr. On timeout or more output the whole group
+ * is killed: -ETIME, -EFBIG. -ENOEXEC if it cannot run. *ret_status (optional): the exit
+ * status, or 128 + the signal that ended it. The one place nodeprep executes a program to
+ * learn about the host.
+ */
 int np_probe_run(const NpRoot *root, const char *path, char *const *args, char **ret_output,
                  int *ret_status);
+/* "timed out after 10 s (killed)" and the like, for an np_probe_run() error. */
+const char *np_probe_run_error(int error);
+/*
+ * Under --root: what files say of the version of the program at path, without running it.
+ * Only dpkg's database is read (the installed package named like the program whose file list
+ * holds path): *ret_text "kubelet 1.28.3-1.1 (dpkg database: ...)". Otherwise *ret_unknown says
+ * why the version is unknown. Only -ENOMEM is an error.
+ */
+int np_probe_version_from_files(const NpRoot *root, const char *path, char **ret_text,
+                                char **ret_unknown);
 /* The first line of output, printable, at most 200 bytes. */
 char *np_first_line(const char *output);
 

@@ -2,17 +2,10 @@
 /* System facts: hostname, os-release, kernel, CPUs, memory, kubelet version. */
 
 #include <ctype.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "probe/probe.h"
@@ -198,12 +191,24 @@ static int probe_kubelet(const NpRoot *root, NpSystemFacts *s)
                 s->kubelet_path = strdup(path);
                 if (!s->kubelet_path)
                         return -ENOMEM;
+                if (!root->host) {
+                        /* Never run a program of the tree: only what files say. */
+                        r = np_probe_version_from_files(root, path, &s->kubelet_output,
+                                                        &s->kubelet_unknown);
+                        if (r < 0 || s->kubelet_unknown)
+                                return r;
+                        if (np_version_find(s->kubelet_output, &s->kubelet_version) >= 0)
+                                return 0;
+                        s->kubelet_unknown =
+                            strprintf("%s: no version in \"%s\"", path, s->kubelet_output);
+                        return s->kubelet_unknown ? 0 : -ENOMEM;
+                }
                 r = np_probe_run(root, path, STRV_MAKE("--version"), &output, &status);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        s->kubelet_unknown = strprintf("%s --version: %s", path,
-                                                       r == -ETIME ? "timed out" : strerror(-r));
+                        s->kubelet_unknown =
+                            strprintf("%s --version: %s", path, np_probe_run_error(r));
                         return s->kubelet_unknown ? 0 : -ENOMEM;
                 }
                 s->kubelet_output = np_first_line(output);
@@ -264,102 +269,6 @@ int np_probe_system(const NpRoot *root, bool kubelet, NpFacts *f)
         if (r < 0)
                 return r;
         return kubelet ? probe_kubelet(root, s) : 0;
-}
-
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* In the child: exec the file at path inside the root, without following it out of the root. */
-_noreturn_ static void child_exec(const NpRoot *root, const char *path, char *const *args, int out)
-{
-        char *argv[16] = { (char *)path };
-        char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "HOME=/nonexistent",
-                         NULL };
-        size_t n = 1;
-        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        int fd;
-
-        STRV_FOREACH (a, (char **)args)
-                if (n < ELEMENTSOF(argv) - 1)
-                        argv[n++] = *a;
-
-        if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-            dup2(out, STDERR_FILENO) < 0)
-                _exit(127);
-        fd = np_root_open(root, path, O_PATH);
-        if (fd < 0)
-                _exit(127);
-        /* A script's interpreter opens /dev/fd/N, so N must survive the exec. */
-        (void)fcntl(fd, F_SETFD, 0);
-        syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
-        _exit(127);
-}
-
-int np_probe_run(const NpRoot *root, const char *path, char *const *args, char **ret_output,
-                 int *ret_status)
-{
-        _cleanup_close_ int rd = -EBADF, wr = -EBADF;
-        char buf[4096];
-        size_t n = 0;
-        uint64_t deadline;
-        int fds[2], status, r = 0;
-        pid_t pid;
-
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return -errno;
-        rd = fds[0];
-        wr = fds[1];
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0)
-                child_exec(root, path, args, wr);
-        wr = safe_close(wr); /* NOLINT(clang-analyzer-deadcode.DeadStores): read by _cleanup_ */
-
-        deadline = now_ms() + 10000;
-        for (;;) {
-                struct pollfd p = { .fd = rd, .events = POLLIN };
-                uint64_t now = now_ms();
-                ssize_t k;
-
-                if (now >= deadline) {
-                        r = -ETIME;
-                        break;
-                }
-                k = poll(&p, 1, (int)(deadline - now));
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0) {
-                        r = k < 0 ? -errno : -ETIME;
-                        break;
-                }
-                k = read(rd, buf + n, sizeof(buf) - 1 - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                n += (size_t)k;
-                if (n == sizeof(buf) - 1)
-                        break;
-        }
-        if (r < 0)
-                (void)kill(pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (r < 0)
-                return r;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && n == 0)
-                return -ENOEXEC;
-        buf[n] = '\0';
-        if (ret_status)
-                *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        *ret_output = strndup(buf, n);
-        return *ret_output ? 0 : -ENOMEM;
 }
 
 char *np_first_line(const char *output)

@@ -60,14 +60,21 @@ static int probe_tool(const NpRoot *root, char *const *dirs, const NpToolRequest
         }
         if (!t->path)
                 return 0;
+        if (!root->host) {
+                /* Never run a program of the tree: only what files say. */
+                r = np_probe_version_from_files(root, t->path, &t->output, &t->unknown);
+                if (r < 0 || t->unknown)
+                        return r;
+                t->has_version = np_version_find(t->output, &t->version) >= 0;
+                return 0;
+        }
         r = np_probe_run(root, t->path, req->args, &output, &status);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
                 _cleanup_free_ char *cmd = strv_join(req->args, " ");
 
-                t->unknown = strprintf("%s %s: %s", t->path, strna(cmd),
-                                       r == -ETIME ? "timed out" : strerror(-r));
+                t->unknown = strprintf("%s %s: %s", t->path, strna(cmd), np_probe_run_error(r));
                 return t->unknown ? 0 : -ENOMEM;
         }
         t->output = np_first_line(output);

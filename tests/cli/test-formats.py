@@ -11,7 +11,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from nptest import (ISCSID_READY, FixtureRoot, MockSystemd, Skip, assert_eq,  # noqa: E402
-                    assert_in, nodeprepctl, run_tests, write)
+                    assert_in, install_kubelet, nodeprepctl, run_tests, write)
 
 
 def with_output(fmt, broken=False, units=ISCSID_READY, extra=()):
@@ -116,7 +116,7 @@ def test_nagios():
         assert line_re.match(r.out), r.out
     # Only a recommended item fails: WARNING, 1.
     with FixtureRoot() as root, MockSystemd(ISCSID_READY) as m:
-        write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'Kubernetes v1.28.2'\n", 0o755)
+        install_kubelet(root, "1.28.2")
         r = nodeprepctl("check", "--root", root, "--format", "nagios", env=m.env)
         assert_eq(r.code, 1, repr(r))
         assert r.out.startswith("NODEPREP WARNING - iomesh: ready with warnings |"), r.out

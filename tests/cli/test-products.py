@@ -10,10 +10,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from nptest import (ISCSID_READY, NODEPREPCTL, FixtureRoot, MockSystemd, Skip,  # noqa: E402
-                    assert_eq, assert_in, check_json, nodeprepctl, run_tests, write)
+                    assert_eq, assert_in, check_json, install_kubelet, nodeprepctl, run_tests, write)
 
 
 class Listener:
@@ -160,49 +161,60 @@ CRANE = '#!/bin/sh\n[ "$1" = "version" ] || exit 1\necho "0.19.1"\n'
 
 
 def test_client_tools():
-    with FixtureRoot() as root:
-        write(root, "/usr/local/bin/kubectl", KUBECTL_128, 0o755)
-        write(root, "/usr/local/bin/helm", HELM_312, 0o755)
-        write(root, "/usr/bin/crane", CRANE, 0o755)
-        r = check_json(root, "--profile", "the-things-stack-client",
-                       "--profile", "influxdb-clustered-client", "--profile", "flow-like-client")
+    # Client tools are looked up in PATH and run on the running system (under --root nothing is
+    # executed: tests/cli/test-no-exec.py), so a private PATH directory holds the fakes.
+    bindir = tempfile.mkdtemp(prefix="nodeprep-bin-")
+    env = {"PATH": bindir + ":/usr/bin:/bin"}
+
+    def tools_check(*profiles):
+        args = ["check", "--json"]
+        for p in profiles:
+            args += ["--profile", p]
+        return nodeprepctl(*args, env=env)
+
+    try:
+        write(bindir, "/kubectl", KUBECTL_128, 0o755)
+        write(bindir, "/helm", HELM_312, 0o755)
+        write(bindir, "/crane", CRANE, 0o755)
+        r = tools_check("the-things-stack-client", "influxdb-clustered-client", "flow-like-client")
         assert_eq(r.code, 0, repr(r))
         assert_eq(r.check("tool.version:kubectl", "influxdb-clustered-client")["observed"],
-                  "1.28.2 (/usr/local/bin/kubectl)")
+                  "1.28.2 (%s/kubectl)" % bindir)
         assert_eq(r.check("tool.version:helm", "the-things-stack-client")["observed"],
-                  "3.12.0 (/usr/local/bin/helm)")
+                  "3.12.0 (%s/helm)" % bindir)
         assert_in("0.19.1", r.check("tool.version:crane")["observed"])
         # Too old: kubectl 1.21 for InfluxDB (1.27), Helm 3.7 for The Things Stack (3.8).
-        write(root, "/usr/local/bin/kubectl", KUBECTL_121, 0o755)
-        write(root, "/usr/local/bin/helm", HELM_37, 0o755)
-        r = check_json(root, "--profile", "influxdb-clustered-client",
-                       "--profile", "the-things-stack-client")
+        write(bindir, "/kubectl", KUBECTL_121, 0o755)
+        write(bindir, "/helm", HELM_37, 0o755)
+        r = tools_check("influxdb-clustered-client", "the-things-stack-client")
         assert_eq(r.status("tool.version:kubectl", "influxdb-clustered-client"), "fail")
         assert_in("1.21.14", r.check("tool.version:kubectl", "influxdb-clustered-client")["observed"])
         assert_eq(r.status("tool.version:kubectl", "the-things-stack-client"), "pass")
         assert_eq(r.status("tool.version:helm", "the-things-stack-client"), "fail")
         # A tool that does not run is no install, whatever it printed (an asdf shim with no
         # version set; a crane that does not know the subcommand).
-        write(root, "/usr/local/bin/kubectl",
+        write(bindir, "/kubectl",
               "#!/bin/sh\necho 'No version is set for command kubectl'; exit 126\n", 0o755)
-        write(root, "/usr/bin/crane", "#!/bin/sh\necho 'Error: unknown command \"version\"'; "
-                                      "exit 1\n", 0o755)
-        r = check_json(root, "--profile", "flow-like-client", "--profile",
-                       "influxdb-clustered-client")
+        write(bindir, "/crane", "#!/bin/sh\necho 'Error: unknown command \"version\"'; "
+                                "exit 1\n", 0o755)
+        r = tools_check("flow-like-client", "influxdb-clustered-client")
         assert_eq(r.status("tool.version:kubectl", "flow-like-client"), "unknown")
         assert_in("exited with status 126",
                   r.check("tool.version:kubectl", "flow-like-client")["message"])
         assert_eq(r.status("tool.version:crane"), "unknown")
         # Missing.
-        os.unlink(os.path.join(root, "usr/bin/crane"))
-        r = check_json(root, "--profile", "influxdb-clustered-client")
-        assert_eq(r.check("tool.version:crane")["observed"], "not found in PATH")
+        if not shutil.which("crane", path="/usr/bin:/bin"):
+            os.unlink(os.path.join(bindir, "crane"))
+            r = tools_check("influxdb-clustered-client")
+            assert_eq(r.check("tool.version:crane")["observed"], "not found in PATH")
+    finally:
+        shutil.rmtree(bindir, ignore_errors=True)
 
 
 def test_influxdb_node():
     with FixtureRoot() as root, Listener() as pg, Listener() as s3:
         os.makedirs(os.path.join(root, "var/lib/kubelet"))
-        write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'Kubernetes v1.28.2'\n", 0o755)
+        install_kubelet(root, "1.28.2")
         r = check_json(root, "--profile", "influxdb-clustered",
                        "--set", "Endpoint.postgres=127.0.0.1:%d" % pg,
                        "--set", "Endpoint.s3=127.0.0.1:%d" % s3)
@@ -213,7 +225,7 @@ def test_influxdb_node():
         assert_eq(r.status("sys.cpus"), "pass")
         assert_eq(r.status("sys.memory"), "pass")
         # A kubelet older than 1.25 fails; a WAL path elsewhere is followed.
-        write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'Kubernetes v1.24.17'\n", 0o755)
+        install_kubelet(root, "1.24.17")
         write(root, "/proc/meminfo", "MemTotal:       16303260 kB\n")
         r = check_json(root, "--profile", "influxdb-clustered",
                        "--set", "Path.ingester-wal=/data/influx/wal")
@@ -291,7 +303,7 @@ def test_kata():
 def test_several_profiles_one_report():
     with FixtureRoot() as root, Listener() as pg, MockSystemd(ISCSID_READY) as m:
         # kubelet 1.25: enough for InfluxDB, above IOMesh's tested range (a warning there).
-        write(root, "/usr/bin/kubelet", "#!/bin/sh\necho 'Kubernetes v1.25.16'\n", 0o755)
+        install_kubelet(root, "1.25.16")
         r = check_json(root, "--profile", "iomesh", "--profile", "influxdb-clustered",
                        "--profile", "the-things-stack", "--set", "Endpoint.postgres=127.0.0.1:%d" % pg,
                        "--set", "Endpoint.redis=127.0.0.1:%d" % closed_port(), env=m.env)

@@ -84,6 +84,25 @@ def read(root, path, mode="r"):
         return f.read()
 
 
+def install_kubelet(root, version, path="/usr/bin/kubelet", package=None):
+    """Put a kubelet of VERSION into ROOT as a package install leaves it: the program (a script
+    that must never run: nothing under --root is executed) and dpkg's records of the package that
+    installed it, from which nodeprep reads the version under --root."""
+    package = package or os.path.basename(path)
+    write(root, path, "#!/bin/sh\necho 'Kubernetes v%s'\n" % version, 0o755)
+    status = os.path.join(root, "var/lib/dpkg/status")
+    stanzas = []
+    if os.path.exists(status):
+        with open(status) as f:
+            stanzas = [s for s in f.read().split("\n\n")
+                       if s.strip() and not s.startswith("Package: %s\n" % package)]
+    stanzas.append("Package: %s\nStatus: install ok installed\nArchitecture: amd64\n"
+                   "Version: %s-1.1" % (package, version))
+    write(root, "/var/lib/dpkg/status", "\n\n".join(stanzas) + "\n\n")
+    write(root, "/var/lib/dpkg/info/%s.list" % package,
+          "/.\n%s\n%s\n" % (os.path.dirname(path), path))
+
+
 def make_failing_root(tmp=None):
     """A Debian 12 worker that fails every file-based IOMesh check: RHEL's iscsid.conf
     (node.startup = automatic), SELinux enforcing now and in /etc/selinux/config, no
