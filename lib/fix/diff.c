@@ -13,6 +13,7 @@
 
 #include "fix/diff.h"
 #include "util/macro.h"
+#include "util/secret.h"
 
 #define LCS_MAX_CELLS (4U * 1024U * 1024U)
 
@@ -138,7 +139,14 @@ static void print_range(FILE *f, size_t first, size_t count)
 
 static void print_line(FILE *f, char prefix, const Line *l)
 {
+        /* Lines are compared as they are; a line holding a secret is shown redacted. */
+        _cleanup_free_ char *redacted = np_secret_redact_line(l->p, l->n);
+
         fputc(prefix, f);
+        if (redacted) {
+                fputs(redacted, f);
+                return;
+        }
         fwrite(l->p, 1, l->n, f);
         if (l->n == 0 || l->p[l->n - 1] != '\n')
                 fputs("\n\\ No newline at end of file\n", f);

@@ -380,24 +380,6 @@ int np_fix_edit_file_owned(NpFixContext *c, NpFixEntry *e, const char *path, mod
         return 1;
 }
 
-/* iscsid.conf holds CHAP secrets: a diff shown in a terminal or an Ansible log must not. */
-static void redact_secrets(char *diff)
-{
-        for (char *line = diff; line && *line;) {
-                char *end = strchr(line, '\n'), *eq = strchr(line, '=');
-
-                if (eq && (!end || eq < end) && line[0] != '@' && line[0] != '\\') {
-                        _cleanup_free_ char *key = strndup(line + 1, (size_t)(eq - line - 1));
-
-                        if (key && strcasestr(key, "password"))
-                                for (char *p = eq + 1; *p && *p != '\n' && *p != '\r'; p++)
-                                        if (*p != ' ' && *p != '\t')
-                                                *p = '*';
-                }
-                line = end ? end + 1 : NULL;
-        }
-}
-
 static int pending_files_to_steps(NpFixContext *c)
 {
         FOREACH_ARRAY (f, c->files, c->n_files) {
@@ -435,7 +417,7 @@ static int pending_files_to_steps(NpFixContext *c)
                         np_step_done(&s);
                         return -ENOMEM;
                 }
-                redact_secrets(s.diff);
+                /* np_diff_unified() shows a line holding a secret redacted (util/secret.h). */
                 /* np_fix_add_step() adds the entry's id; the others are already there. */
                 FOREACH_ARRAY (e, c->run->entries, c->run->n_entries)
                         if (streq(e->id, s.checks[0]))

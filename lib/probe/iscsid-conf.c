@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "probe/iscsid-conf.h"
+#include "util/secret.h"
 #include "util/strv.h"
 
 #define IDBM_BUFFER    2048 /* fgets(buffer, sizeof(buffer), f) */
@@ -48,6 +49,10 @@ static int set_value(NpIscsiRecord *rec, const char *key, const char *value, uns
 {
         NpKeyValue *a;
 
+        /* A secret never leaves the probe: the key stays (its presence matters), the value is
+         * replaced. */
+        if (np_secret_key(key))
+                value = NP_REDACTED;
         FOREACH_ARRAY (kv, rec->settings, rec->n_settings)
                 if (streq(kv->key, key)) {
                         kv->line = line;
@@ -91,10 +96,13 @@ static int reject(NpIscsiRecord *rec, NpIscsiLine *info, unsigned line, const ch
 static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno, NpIscsiLine *info)
 {
         char name[IDBM_NAME_MAX + 1], *p = line, *value;
+        _cleanup_free_ char *redacted = NULL;
+        const char *shown;
         size_t n = 0;
         int r;
 
         line = strstrip(line);
+        shown = line;
         if (*line == '\0')
                 return line_info(info, NP_ISCSI_LINE_BLANK, NULL);
         if (*line == '#')
@@ -122,9 +130,16 @@ static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno, NpIscsiLi
         }
         memcpy(name, line, n);
         name[n] = '\0';
+        /* Problems quote the line: never a secret's value. */
+        if (np_secret_key(name)) {
+                redacted = strprintf("%s = " NP_REDACTED, name);
+                if (!redacted)
+                        return -ENOMEM;
+                shown = redacted;
+        }
         if (*p == '\0')
                 return reject(rec, info, lineno, name,
-                              strprintf("\"%s\" has no value; iscsid ignores the line", line));
+                              strprintf("\"%s\" has no value; iscsid ignores the line", shown));
         p++; /* iscsid skips exactly one character after the key, whatever it is */
         while (*p && isspace((unsigned char)*p))
                 p++;
@@ -132,14 +147,14 @@ static int apply_line(NpIscsiRecord *rec, char *line, unsigned lineno, NpIscsiLi
                 return reject(rec, info, lineno, name,
                               strprintf("\"%s\": iscsid needs white space before '=' (write "
                                         "\"%s = ...\"); it ignores this line",
-                                        line, name));
+                                        shown, name));
         if (*p)
                 p++;
         while (*p && isspace((unsigned char)*p))
                 p++;
         if (*p == '\0')
                 return reject(rec, info, lineno, name,
-                              strprintf("\"%s\" has no value; iscsid ignores the line", line));
+                              strprintf("\"%s\" has no value; iscsid ignores the line", shown));
         value = p;
         if (strlen(value) >= IDBM_VALUE_MAX) {
                 /* Copied into value[256] without a bound, as the key above. */
