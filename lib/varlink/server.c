@@ -834,9 +834,25 @@ int np_varlink_server_listen_address(NpVarlinkServer *s, const char *path, mode_
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
-        /* Replace a stale socket file, never anything else. */
-        if (lstat(path, &st) >= 0 && S_ISSOCK(st.st_mode))
-                (void)unlink(path);
+        /* Replace a stale socket file, never anything else: not a file that is not a socket
+         * (-EEXIST), not a socket something answers on (-EADDRINUSE: unlinking it would leave
+         * that server running and unreachable). */
+        if (lstat(path, &st) >= 0) {
+                _cleanup_close_ int probe = -EBADF;
+
+                if (!S_ISSOCK(st.st_mode))
+                        return -EEXIST;
+                probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                if (probe < 0)
+                        return -errno;
+                if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) >= 0 ||
+                    errno == EAGAIN || errno == EINPROGRESS)
+                        return -EADDRINUSE; /* accepted, or a listener with a full backlog */
+                if (errno != ECONNREFUSED)
+                        return -errno; /* cannot tell: leave it alone */
+                if (unlink(path) < 0 && errno != ENOENT)
+                        return -errno;
+        }
         if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
                 return -errno;
         if (chmod(path, mode) < 0 || listen(fd, SOMAXCONN) < 0)
