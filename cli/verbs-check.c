@@ -60,6 +60,13 @@ int verb_facts(const Args *a)
                 if (r < 0)
                         return error_exit(EXIT_SOFTWARE, "%s", strerror(-r));
                 b.profiles = all;
+                /* A setting given must take effect or be refused: with no profile, --set would
+                 * be parsed by nothing. */
+                if (strv_length(all) == 0 && strv_length(a->sets) > 0)
+                        return error_exit(EXIT_USAGE,
+                                          "--set %s: no profile is installed to apply it to "
+                                          "(nodeprepctl profiles lists them)",
+                                          a->sets[0]);
         }
         if (strv_length(b.profiles) > 0) {
                 r = load_config(&b, root, &config);

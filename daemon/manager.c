@@ -5,6 +5,8 @@
  */
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -47,7 +49,21 @@ static void *job_run(void *userdata)
 {
         Job *j = userdata;
         uint64_t one = 1;
+        sigset_t stop;
 
+        /*
+         * A probe may block where nodeprep cannot prevent it (a hung NFS mount, a FUSE file
+         * system, a device driver). The loop handles SIGTERM and SIGINT through a signalfd, with
+         * both blocked, and shutting down joins this thread: a blocked probe would keep the
+         * daemon alive. So this thread unblocks them: they keep their default action, and one
+         * arriving while a probe runs is delivered here and ends the process at once, whatever
+         * the probe is doing (probes write nothing; an apply in progress is crash-safe by its
+         * journal). Outside probing they reach the loop, which stops cleanly.
+         */
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGTERM);
+        sigaddset(&stop, SIGINT);
+        (void)pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
         j->result = np_probe_areas(j->root, j->request, j->areas, j->facts);
         /* The eventfd wakes the loop; a failed write cannot happen on a counter far from max. */
         (void)!write(j->efd, &one, sizeof(one));

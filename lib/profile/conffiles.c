@@ -190,9 +190,17 @@ int np_conf_find(const NpConfPath *p, const char *subdir, const char *suffix, bo
         return 0;
 }
 
-int np_conf_file_read(const NpConfFile *f, char **ret, size_t *ret_size)
+int np_conf_file_read(const NpConfFile *f, char **ret, size_t *ret_size, bool *ret_quote)
 {
-        return np_root_read_file(f->root, f->path, 1024 * 1024, ret, ret_size);
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        /* 1 MiB: the largest shipped profile is a few KiB; more is not a configuration file. */
+        fd = np_root_open_regular(f->root, f->path, false, &st);
+        if (fd < 0)
+                return fd;
+        *ret_quote = !f->named || (st.st_mode & S_IROTH);
+        return np_read_fd(fd, 1024 * 1024, ret, ret_size);
 }
 
 int np_conf_masked(const NpRoot *root, const char *path)

@@ -243,7 +243,9 @@ int np_config_load(const NpRoot *root, const char *site_path, char *const *profi
         STRV_FOREACH (w, (char **)wanted) {
                 NpProfile *p = NULL;
 
-                r = np_profile_load(root, *w, &p, ret_error);
+                /* A path a site file names is resolved inside the root, like every path a tree
+                 * names; one on the command line is the caller's own. */
+                r = np_profile_load(root, *w, wanted == c->site->profiles, &p, ret_error);
                 if (r >= 0 && !p)
                         r = -EINVAL; /* cannot happen: success always returns a profile */
                 if (r < 0) {

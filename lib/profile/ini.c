@@ -19,6 +19,7 @@ typedef struct IniStream {
         int error;
         unsigned error_line;
         char *error_message;
+        bool error_quotes; /* the message may hold content of the file */
 } IniStream;
 
 static void stream_fail(IniStream *s, int error, char *message)
@@ -28,6 +29,7 @@ static void stream_fail(IniStream *s, int error, char *message)
                 return;
         }
         s->error = error;
+        s->error_quotes = true;
         s->error_line = s->line;
         s->error_message = message ? message : strdup("out of memory");
 }
@@ -50,10 +52,12 @@ static char *stream_read_line(char *str, int num, void *userdata)
 
         if (memchr(p, '\0', n)) {
                 stream_fail(s, -EINVAL, strdup("NUL byte in line: not a text file"));
+                s->error_quotes = false;
                 return NULL;
         }
         if (!utf8_is_valid(p, n)) {
                 stream_fail(s, -EINVAL, strdup("line is not valid UTF-8"));
+                s->error_quotes = false;
                 return NULL;
         }
         if (s->line == 1 && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
@@ -71,6 +75,7 @@ static char *stream_read_line(char *str, int num, void *userdata)
                             strprintf("line is longer than %d bytes, which the INI parser cannot "
                                       "hold",
                                       num - 1));
+                s->error_quotes = false;
                 return NULL;
         }
         memcpy(str, p, n);
@@ -130,7 +135,7 @@ static int stream_handle_key(void *userdata, const char *section, const char *ke
 }
 
 int np_ini_parse(const char *path, const char *data, size_t size, NpIniHandler handler,
-                 void *userdata, char **ret_error)
+                 void *userdata, bool quote, char **ret_error)
 {
         IniStream s = {
                 .path = path,
@@ -143,7 +148,12 @@ int np_ini_parse(const char *path, const char *data, size_t size, NpIniHandler h
 
         line = ini_parse_stream(stream_read_line, &s, stream_handle_key, &s);
         if (s.error != 0 && (line <= 0 || (unsigned)line >= s.error_line)) {
-                *ret_error = strprintf("%s:%u: %s", path, s.error_line, s.error_message);
+                if (quote || !s.error_quotes)
+                        *ret_error = strprintf("%s:%u: %s", path, s.error_line, s.error_message);
+                else
+                        *ret_error = strprintf("%s:%u: not a valid line for this file (content "
+                                               "not shown: %s is not readable by everyone)",
+                                               path, s.error_line, path);
                 free(s.error_message);
                 return s.error;
         }

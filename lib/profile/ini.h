@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Return 0 to continue, or -errno with *ret_error set (without file and line). */
@@ -17,8 +18,10 @@ typedef int (*NpIniHandler)(void *userdata, const char *section, const char *key
  * Parse data (size bytes, the contents of path) and call handler for every key. On failure
  * returns -EINVAL (or the handler's error) and sets *ret_error to "PATH:LINE: message".
  */
+/* quote: errors may quote the file's content; when false they name path:line and the class of
+ * problem only (the file may be one the caller cannot read, e.g. /etc/shadow). */
 int np_ini_parse(const char *path, const char *data, size_t size, NpIniHandler handler,
-                 void *userdata, char **ret_error);
+                 void *userdata, bool quote, char **ret_error);
 
 /* The longest line inih can hold, excluding the newline. */
 #define NP_INI_MAX_LINE 198

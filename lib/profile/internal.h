@@ -28,6 +28,10 @@ typedef struct NpConfFile {
         const NpRoot *root;
         char *shown;   /* path as on this machine, for messages */
         char *shadows; /* a lower-priority file of the same name, as shown */
+        /* Named by an explicit path (--profile PATH, Profiles=PATH, --config PATH), not found
+         * in nodeprep's own configuration directories: it may be any file, so errors quote its
+         * content only when everyone may read it (np_conf_file_read()). */
+        bool named;
 } NpConfFile;
 
 /* /etc/nodeprep/profiles, /run/nodeprep/profiles, then the shipped directory (or
@@ -47,6 +51,8 @@ int np_conf_file_new(const NpRoot *root, const char *path, NpConfFile *ret);
 void np_conf_file_done(NpConfFile *f);
 
 /* Read a configuration file (at most 1 MiB). */
-int np_conf_file_read(const NpConfFile *f, char **ret, size_t *ret_size);
+/* Read f (np_root_read_file()'s bounds and checks). *ret_quote: whether error messages may
+ * quote its content: a file found in nodeprep's directories, or any file everyone may read. */
+int np_conf_file_read(const NpConfFile *f, char **ret, size_t *ret_size, bool *ret_quote);
 /* 1 when path is a symlink to /dev/null (masked), 0 when not or absent. */
 int np_conf_masked(const NpRoot *root, const char *path);

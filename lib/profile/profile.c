@@ -236,28 +236,28 @@ static int profile_handle(void *userdata, const char *section, const char *key, 
 }
 
 static int profile_parse_data(NpProfile *p, const char *shown, const char *data, size_t size,
-                              char **ret_error)
+                              bool quote, char **ret_error)
 {
         ProfileParser pp = { .profile = p, .path = shown };
         int r;
 
-        r = np_ini_parse(shown, data, size, profile_handle, &pp, ret_error);
+        r = np_ini_parse(shown, data, size, profile_handle, &pp, quote, ret_error);
         free(pp.section);
         return r;
 }
 
-static int profile_parse_file(NpProfile *p, const NpConfFile *f, char **ret_error)
+static int profile_parse_file(NpProfile *p, const NpConfFile *f, bool *quote, char **ret_error)
 {
         _cleanup_free_ char *data = NULL;
         size_t size;
         int r;
 
-        r = np_conf_file_read(f, &data, &size);
+        r = np_conf_file_read(f, &data, &size, quote);
         if (r < 0) {
                 *ret_error = np_root_read_error(f->root, f->path, r);
                 return r;
         }
-        return profile_parse_data(p, f->shown, data, size, ret_error);
+        return profile_parse_data(p, f->shown, data, size, *quote, ret_error);
 }
 
 static int profile_verify(NpProfile *p, char **ret_error);
@@ -267,6 +267,7 @@ static int profile_load_file(const char *name, const NpConfFile *main_file,
                              char **ret_error)
 {
         _cleanup_(np_profile_freep) NpProfile *p = NULL;
+        bool quote = true;
         int r;
 
         p = calloc(1, sizeof(*p));
@@ -279,11 +280,13 @@ static int profile_load_file(const char *name, const NpConfFile *main_file,
         if (!p->name || !p->path || !p->dropins)
                 return -ENOMEM;
 
-        r = profile_parse_file(p, main_file, ret_error);
+        r = profile_parse_file(p, main_file, &quote, ret_error);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n_dropins; i++) {
-                r = profile_parse_file(p, &dropins[i], ret_error);
+                bool q;
+
+                r = profile_parse_file(p, &dropins[i], &q, ret_error);
                 if (r < 0)
                         return r;
                 r = strv_extend(&p->dropins, dropins[i].shown);
@@ -292,6 +295,14 @@ static int profile_load_file(const char *name, const NpConfFile *main_file,
         }
 
         r = profile_verify(p, ret_error);
+        if (r < 0 && !quote && *ret_error) {
+                /* The problem may quote a value of a file the caller could not read. */
+                free(*ret_error);
+                *ret_error = strprintf("%s: not a valid profile (details not shown: it is not "
+                                       "readable by everyone)",
+                                       main_file->shown);
+                return *ret_error ? r : -ENOMEM;
+        }
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(p);
@@ -340,7 +351,7 @@ int np_profile_parse_buffer(const char *name, const char *data, size_t size, NpP
         p->dropins = calloc(1, sizeof(char *));
         if (!p->name || !p->path || !p->dropins)
                 return -ENOMEM;
-        r = profile_parse_data(p, name, data, size, ret_error);
+        r = profile_parse_data(p, name, data, size, true, ret_error);
         if (r >= 0)
                 r = profile_verify(p, ret_error);
         if (r < 0)
@@ -365,8 +376,12 @@ static bool profile_name_valid(const char *name)
         return true;
 }
 
-/* A profile given as a path: a file on this machine, no drop-ins. */
-static int profile_load_path(const char *arg, NpProfile **ret, char **ret_error)
+/*
+ * A profile given as a path, no drop-ins: on the command line a file on this machine; named in a
+ * site file (in_root) an absolute path resolved inside the root, as every path a tree names.
+ */
+static int profile_load_path(const NpRoot *root, const char *arg, bool in_root, NpProfile **ret,
+                             char **ret_error)
 {
         _cleanup_(np_root_freep) NpRoot *host = NULL;
         _cleanup_(np_conf_file_done) NpConfFile f = {};
@@ -374,16 +389,35 @@ static int profile_load_path(const char *arg, NpProfile **ret, char **ret_error)
         const char *e;
         int r;
 
-        abs = realpath(arg, NULL);
-        if (!abs) {
-                *ret_error = strprintf("%s: %s", arg, strerror(errno));
-                return errno == ENOENT ? -ENOENT : -errno;
+        if (in_root) {
+                if (arg[0] != '/') {
+                        *ret_error = strprintf("Profiles=%s: a profile path in a site file must "
+                                               "be absolute",
+                                               arg);
+                        return -EINVAL;
+                }
+                r = np_conf_file_new(root, arg, &f);
+                if (r < 0)
+                        return r;
+                r = np_root_exists(root, arg);
+                if (r <= 0) {
+                        *ret_error = strprintf("%s: %s", f.shown,
+                                               strerror(r == 0 ? ENOENT : -r));
+                        return r == 0 ? -ENOENT : r;
+                }
+        } else {
+                abs = realpath(arg, NULL);
+                if (!abs) {
+                        *ret_error = strprintf("%s: %s", arg, strerror(errno));
+                        return errno == ENOENT ? -ENOENT : -errno;
+                }
+                r = np_root_new("/", &host);
+                if (r >= 0)
+                        r = np_conf_file_new(host, abs, &f);
+                if (r < 0)
+                        return r;
         }
-        r = np_root_new("/", &host);
-        if (r >= 0)
-                r = np_conf_file_new(host, abs, &f);
-        if (r < 0)
-                return r;
+        f.named = true;
         base = strdup(f.name);
         if (!base)
                 return -ENOMEM;
@@ -393,14 +427,15 @@ static int profile_load_path(const char *arg, NpProfile **ret, char **ret_error)
         return profile_load_file(base, &f, NULL, 0, ret, ret_error);
 }
 
-int np_profile_load(const NpRoot *root, const char *arg, NpProfile **ret, char **ret_error)
+int np_profile_load(const NpRoot *root, const char *arg, bool path_in_root, NpProfile **ret,
+                    char **ret_error)
 {
         _cleanup_(np_conf_path_done) NpConfPath cp = {};
         _cleanup_free_ char *file = NULL, *dropin_dir = NULL, *searched = NULL;
         int r;
 
         if (profile_arg_is_path(arg))
-                return profile_load_path(arg, ret, ret_error);
+                return profile_load_path(root, arg, path_in_root, ret, ret_error);
         if (!profile_name_valid(arg)) {
                 *ret_error = strprintf("\"%s\" is not a valid profile name", arg);
                 return -ENOENT;
@@ -478,7 +513,7 @@ static int profile_info_fill(const NpRoot *root, const NpConfFile *f, NpProfileI
                 return -ENOMEM;
         if (f->shadows && !(info->shadows = strdup(f->shadows)))
                 return -ENOMEM;
-        r = np_profile_load(root, info->name, &p, &err);
+        r = np_profile_load(root, info->name, false, &p, &err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {

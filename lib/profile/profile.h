@@ -141,11 +141,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(NpProfile *, np_profile_free);
 const NpCheckDef *np_profile_find_check(const NpProfile *p, const char *id);
 
 /*
- * Find and load a profile by NAME (searched under the root) or by PATH (a file on this machine,
- * when the argument contains a '/' or ends in ".conf"). -ENOENT when there is no such profile.
+ * Find and load a profile by NAME (searched under the root) or by PATH (when the argument contains
+ * a '/' or ends in ".conf"): a file on this machine, or with path_in_root (a path a site file
+ * names) an absolute path resolved inside the root. -ENOENT when there is no such profile.
  */
-int np_profile_load(const NpRoot *root, const char *name_or_path, NpProfile **ret,
-                    char **ret_error);
+int np_profile_load(const NpRoot *root, const char *name_or_path, bool path_in_root,
+                    NpProfile **ret, char **ret_error);
 
 /* Parse a profile from memory (no drop-ins); for fuzzing and tests. */
 int np_profile_parse_buffer(const char *name, const char *data, size_t size, NpProfile **ret,

@@ -406,14 +406,15 @@ static int site_parse_file(NpSite *s, const NpConfFile *f, char **ret_error)
         _cleanup_free_ char *data = NULL;
         SiteParser sp = { .site = s, .path = f->shown };
         size_t size;
+        bool quote;
         int r;
 
-        r = np_conf_file_read(f, &data, &size);
+        r = np_conf_file_read(f, &data, &size, &quote);
         if (r < 0) {
                 *ret_error = np_root_read_error(f->root, f->path, r);
                 return r;
         }
-        r = np_ini_parse(f->shown, data, size, site_handle, &sp, ret_error);
+        r = np_ini_parse(f->shown, data, size, site_handle, &sp, quote, ret_error);
         free(sp.section);
         free(sp.section_arg);
         return r;
@@ -433,7 +434,7 @@ int np_site_parse_buffer(const char *name, const char *data, size_t size, NpSite
         s->dropins = calloc(1, sizeof(char *));
         if (!s->path || !s->dropins)
                 return -ENOMEM;
-        r = np_ini_parse(name, data, size, site_handle, &sp, ret_error);
+        r = np_ini_parse(name, data, size, site_handle, &sp, true, ret_error);
         free(sp.section);
         free(sp.section_arg);
         if (r < 0)
@@ -476,6 +477,7 @@ int np_site_load(const NpRoot *root, const char *path, NpSite **ret, char **ret_
                         r = np_conf_file_new(host, path, &main_file);
                 if (r < 0)
                         return r;
+                main_file.named = true;
                 s->path = strdup(path);
                 if (!s->path)
                         return -ENOMEM;
