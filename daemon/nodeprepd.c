@@ -153,12 +153,14 @@ static int run(int argc, char **argv)
 
         r = manager_varlink_init(m, a.listen);
         if (r == -EADDRINUSE)
-                return log_error_errno(r, "Cannot listen on %s: a server answers on it (another "
-                                          "nodeprepd?); not replacing a live socket",
+                return log_error_errno(r,
+                                       "Cannot listen on %s: a server answers on it (another "
+                                       "nodeprepd?); not replacing a live socket",
                                        a.listen ? a.listen : "/run/nodeprep/io.nodeprep");
         if (r == -EEXIST)
-                return log_error_errno(r, "Cannot listen on %s: it exists and is not a socket; "
-                                          "not replacing it",
+                return log_error_errno(r,
+                                       "Cannot listen on %s: it exists and is not a socket; "
+                                       "not replacing it",
                                        a.listen ? a.listen : "/run/nodeprep/io.nodeprep");
         if (r < 0)
                 return log_error_errno(r, "Cannot listen on %s: %m",

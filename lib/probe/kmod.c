@@ -35,8 +35,8 @@ typedef struct KmodEnv {
         char *modules_host; /* the same with the root prefix: how module paths are shown */
         char **builtin;     /* normalised names from modules.builtin, NULL if unreadable */
         char *builtin_unknown;
-        char **blacklist; /* normalised names from libkmod's modprobe.d configuration */
-        char *view;       /* the private directory handed to libkmod, see view_build() */
+        char **blacklist;   /* normalised names from libkmod's modprobe.d configuration */
+        char *view;         /* the private directory handed to libkmod, see view_build() */
         char *view_unknown; /* a configuration or index file libkmod cannot be given */
         int *fds;
         size_t n_fds;
@@ -386,8 +386,8 @@ static int probe_state(const NpRoot *root, KmodEnv *e, NpModuleFacts *m)
 
                         available = true;
                         /* Shown where it is on the described host, not in the private view. */
-                        m->state_detail = rest ? strprintf("%s%s", e->modules_host, rest)
-                                               : strdup(path);
+                        m->state_detail =
+                            rest ? strprintf("%s%s", e->modules_host, rest) : strdup(path);
                 }
                 kmod_module_unref(mod);
                 kmod_module_unref_list(list);

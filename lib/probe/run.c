@@ -82,7 +82,7 @@ int np_probe_run(const NpRoot *root, const char *path, char *const *args, char *
         if (pid == 0)
                 child_exec(path, args, wr);
         (void)setpgid(pid, pid); /* also here: no race with the kill below */
-        wr = safe_close(wr); /* NOLINT(clang-analyzer-deadcode.DeadStores): read by _cleanup_ */
+        wr = safe_close(wr);     /* NOLINT(clang-analyzer-deadcode.DeadStores): read by _cleanup_ */
 
         deadline = now_ms() + RUN_TIMEOUT_MS;
         for (;;) {
@@ -226,8 +226,8 @@ int np_probe_version_from_files(const NpRoot *root, const char *path, char **ret
         /* Only a package named like the program is looked at (kubelet, kubectl, helm): the
          * version dpkg recorded for the package whose file list holds the path. */
         for (size_t i = 0; i < ELEMENTSOF(arch_suffix); i++) {
-                _cleanup_free_ char *lp = strprintf("/var/lib/dpkg/info/%s%s.list", base,
-                                                    arch_suffix[i]);
+                _cleanup_free_ char *lp =
+                    strprintf("/var/lib/dpkg/info/%s%s.list", base, arch_suffix[i]);
                 _cleanup_free_ char *list = NULL, *version = NULL;
 
                 if (!lp)
@@ -250,8 +250,8 @@ int np_probe_version_from_files(const NpRoot *root, const char *path, char **ret
                         return r;
                 if (r < 0)
                         continue;
-                *ret_text = strprintf("%s %s (dpkg database: the package that installed %s)",
-                                      base, version, path);
+                *ret_text = strprintf("%s %s (dpkg database: the package that installed %s)", base,
+                                      version, path);
                 return *ret_text ? 0 : -ENOMEM;
         }
         *ret_unknown = strprintf("%s: not run: nothing under --root is executed, and no "

@@ -401,8 +401,7 @@ static int profile_load_path(const NpRoot *root, const char *arg, bool in_root, 
                         return r;
                 r = np_root_exists(root, arg);
                 if (r <= 0) {
-                        *ret_error = strprintf("%s: %s", f.shown,
-                                               strerror(r == 0 ? ENOENT : -r));
+                        *ret_error = strprintf("%s: %s", f.shown, strerror(r == 0 ? ENOENT : -r));
                         return r == 0 ? -ENOENT : r;
                 }
         } else {

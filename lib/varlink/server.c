@@ -845,8 +845,8 @@ int np_varlink_server_listen_address(NpVarlinkServer *s, const char *path, mode_
                 probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
                 if (probe < 0)
                         return -errno;
-                if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) >= 0 ||
-                    errno == EAGAIN || errno == EINPROGRESS)
+                if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) >= 0 || errno == EAGAIN ||
+                    errno == EINPROGRESS)
                         return -EADDRINUSE; /* accepted, or a listener with a full backlog */
                 if (errno != ECONNREFUSED)
                         return -errno; /* cannot tell: leave it alone */
