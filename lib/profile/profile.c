@@ -254,7 +254,9 @@ static int profile_parse_file(NpProfile *p, const NpConfFile *f, bool *quote, ch
 
         r = np_conf_file_read(f, &data, &size, quote);
         if (r < 0) {
-                *ret_error = np_root_read_error(f->root, f->path, r);
+                _cleanup_free_ char *why = np_root_read_error(f->root, f->path, r);
+
+                *ret_error = strprintf("cannot read %s", strna(why));
                 return r;
         }
         return profile_parse_data(p, f->shown, data, size, *quote, ret_error);

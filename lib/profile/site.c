@@ -411,7 +411,9 @@ static int site_parse_file(NpSite *s, const NpConfFile *f, char **ret_error)
 
         r = np_conf_file_read(f, &data, &size, &quote);
         if (r < 0) {
-                *ret_error = np_root_read_error(f->root, f->path, r);
+                _cleanup_free_ char *why = np_root_read_error(f->root, f->path, r);
+
+                *ret_error = strprintf("cannot read %s", strna(why));
                 return r;
         }
         r = np_ini_parse(f->shown, data, size, site_handle, &sp, quote, ret_error);

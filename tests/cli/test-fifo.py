@@ -10,7 +10,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from nptest import FixtureRoot, assert_eq, assert_in, nodeprepctl, run_tests, write  # noqa: E402
+from nptest import (FixtureRoot, assert_eq, assert_in, mkfifo, nodeprepctl,  # noqa: E402
+                    run_tests, write)
 
 # path -> a check whose message must name it (None: the run must fail with an error naming it)
 PROBED = {
@@ -24,18 +25,10 @@ LOADED = ["/etc/nodeprep/nodeprep.conf", "/etc/nodeprep/profiles/iomesh.conf.d/5
           "/etc/nodeprep/profiles/iomesh.conf"]
 
 
-def fifo(root, path):
-    p = os.path.join(root, path.lstrip("/"))
-    os.makedirs(os.path.dirname(p), exist_ok=True)
-    if os.path.lexists(p):
-        os.unlink(p)
-    os.mkfifo(p)
-
-
 def test_fifo_in_a_probed_file_is_unknown():
     for path, cid in PROBED.items():
         with FixtureRoot() as root:
-            fifo(root, path)
+            mkfifo(root, path)
             r = nodeprepctl("check", "--json", "--root", root, timeout=20)
             c = r.check(cid)
             assert_eq(c["status"], "unknown", path)
@@ -44,7 +37,7 @@ def test_fifo_in_a_probed_file_is_unknown():
 
 def test_fifo_os_release_is_unknown():
     with FixtureRoot() as root:
-        fifo(root, "/etc/os-release")
+        mkfifo(root, "/etc/os-release")
         r = nodeprepctl("facts", "--json", "--root", root, timeout=20)
         assert_eq(r.code, 0, repr(r))
         assert_in("/etc/os-release: not a regular file: FIFO", r.json["system"]["os_unknown"])
@@ -53,7 +46,7 @@ def test_fifo_os_release_is_unknown():
 def test_fifo_in_a_loaded_file_is_an_error():
     for path in LOADED:
         with FixtureRoot() as root:
-            fifo(root, path)
+            mkfifo(root, path)
             r = nodeprepctl("check", "--root", root, timeout=20)
             assert_eq(r.code, 65, repr(r))
             assert_in(path + ": not a regular file: FIFO", r.err)

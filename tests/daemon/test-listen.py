@@ -7,6 +7,7 @@ still answers on it; a stale socket (nothing listening) is replaced; a file that
 is refused and left alone.
 """
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +17,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from nptest import SRCDIR, assert_eq, assert_in, make_root, run_tests  # noqa: E402
 from npdaemon import NODEPREPD, Daemon, Varlink  # noqa: E402
+
+
+TMP = []
 
 
 def second_daemon(root, path):
@@ -36,6 +40,7 @@ def answers(path):
 
 def test_second_daemon_refuses_a_live_socket():
     root = make_root()
+    TMP.append(os.path.dirname(root))
     with Daemon(root, activate=False) as first:
         ino = os.lstat(first.socket).st_ino
         r = second_daemon(root, first.socket)
@@ -50,6 +55,7 @@ def test_second_daemon_refuses_a_live_socket():
 def test_stale_socket_is_replaced():
     root = make_root()
     d = tempfile.mkdtemp(prefix="nodeprep-listen-")
+    TMP.extend([os.path.dirname(root), d])
     path = os.path.join(d, "io.nodeprep")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(path)  # bound, never listening, then closed: what a killed server leaves
@@ -76,6 +82,7 @@ def test_stale_socket_is_replaced():
 def test_not_a_socket_is_refused():
     root = make_root()
     d = tempfile.mkdtemp(prefix="nodeprep-listen-")
+    TMP.extend([os.path.dirname(root), d])
     path = os.path.join(d, "io.nodeprep")
     with open(path, "w") as f:
         f.write("not a socket\n")
@@ -88,4 +95,8 @@ def test_not_a_socket_is_refused():
 
 
 if __name__ == "__main__":
-    run_tests(globals())
+    try:
+        run_tests(globals())
+    finally:
+        for t in TMP:
+            shutil.rmtree(t, ignore_errors=True)

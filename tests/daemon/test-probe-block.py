@@ -15,16 +15,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from nptest import SRCDIR, assert_eq, assert_in, make_root, run_tests, write  # noqa: E402
+from nptest import (SRCDIR, assert_eq, assert_in, make_root, mkfifo,  # noqa: E402
+                    run_tests, write)
 from npdaemon import NODEPREPD, Daemon  # noqa: E402
-
-
-def fifo(root, path):
-    p = os.path.join(root, path.lstrip("/"))
-    os.makedirs(os.path.dirname(p), exist_ok=True)
-    if os.path.lexists(p):
-        os.unlink(p)
-    os.mkfifo(p)
 
 
 def stop_within(proc, seconds):
@@ -42,8 +35,8 @@ def stop_within(proc, seconds):
 def test_fifo_first_evaluation_completes():
     root = make_root()
     try:
-        fifo(root, "/etc/modprobe.d/x.conf")
-        fifo(root, "/etc/iscsi/iscsid.conf")
+        mkfifo(root, "/etc/modprobe.d/x.conf")
+        mkfifo(root, "/etc/iscsi/iscsid.conf")
         # Daemon() waits for READY=1, sent after the first evaluation.
         with Daemon(root) as d:
             checks = {c["id"]: c for p in d.report()["report"]["profiles"] for c in p["checks"]}

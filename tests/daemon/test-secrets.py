@@ -10,6 +10,7 @@ The edit itself must still keep the real secret bytes in the file.
 """
 import json
 import os
+import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -80,6 +81,13 @@ NO_BUS = {"DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent"}
 
 def test_cli_outputs():
     root = secret_root()
+    try:
+        cli_outputs(root)
+    finally:
+        shutil.rmtree(os.path.dirname(root), ignore_errors=True)
+
+
+def cli_outputs(root):
     base = ["--root", root]
     # The facts keep the keys, with a redacted value.
     r = run("facts", "--json", *base)
@@ -122,6 +130,13 @@ def test_cli_outputs():
 
 def test_daemon_outputs():
     root = secret_root()
+    try:
+        daemon_outputs(root)
+    finally:
+        shutil.rmtree(os.path.dirname(root), ignore_errors=True)
+
+
+def daemon_outputs(root):
     with Daemon(root) as d:
         c = d.client()
         r = c.call("io.nodeprep.GetFacts")

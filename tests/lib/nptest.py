@@ -71,6 +71,15 @@ def write(root, path, text, mode=None):
     return p
 
 
+def mkfifo(root, path):
+    """Put a FIFO at path (replacing what is there): what no file nodeprep reads may be."""
+    p = os.path.join(root, path.lstrip("/"))
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    if os.path.lexists(p):
+        os.unlink(p)
+    os.mkfifo(p)
+
+
 def remove(root, path):
     p = os.path.join(root, path.lstrip("/"))
     if os.path.isdir(p) and not os.path.islink(p):

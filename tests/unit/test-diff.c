@@ -7,6 +7,7 @@
 #include "fix/diff.h"
 #include "test.h"
 #include "util/root.h"
+#include "util/secret.h"
 #include "util/strv.h"
 
 static void write_file(const char *path, const char *data, size_t n)
@@ -114,6 +115,37 @@ TEST(shapes)
         same_as_gnu_s("x\ny\nz\n", "z\n");
 }
 
-static const TestCase tests[] = { T(real_edits), T(shapes) };
+/* A line holding a secret is compared as it is and shown redacted, as context or as a change. */
+TEST(secrets_redacted)
+{
+        static const char a[] = "node.session.auth.username = u\n"
+                                "node.session.auth.password = hunter2\n"
+                                "node.startup = automatic\n"
+                                "#discovery.sendtargets.auth.password_in=hunter3\n"
+                                "node.session.auth.password_in = hunter4\n";
+        static const char b[] = "node.session.auth.username = u\n"
+                                "node.session.auth.password = hunter2\n"
+                                "node.startup = manual\n"
+                                "#discovery.sendtargets.auth.password_in=hunter3\n"
+                                "node.session.auth.password_in = hunter5\n";
+        _cleanup_free_ char *d = np_diff_unified("x", a, sizeof(a) - 1, "x", b, sizeof(b) - 1, 3);
+        _cleanup_free_ char *line = NULL;
+
+        ASSERT_TRUE(d);
+        ASSERT_TRUE(!strstr(d, "hunter"));
+        ASSERT_CONTAINS(d, " node.session.auth.username = u\n");
+        ASSERT_CONTAINS(d, " node.session.auth.password = <redacted>\n");
+        ASSERT_CONTAINS(d, " #discovery.sendtargets.auth.password_in = <redacted>\n");
+        ASSERT_CONTAINS(d, "-node.session.auth.password_in = <redacted>\n"
+                           "+node.session.auth.password_in = <redacted>\n");
+        ASSERT_CONTAINS(d, "+node.startup = manual\n");
+        ASSERT_TRUE(np_secret_key("host.auth.password_length"));
+        ASSERT_TRUE(!np_secret_key("node.session.auth.username_in"));
+        ASSERT_NULL(np_secret_redact_line("node.startup = x\n", 17));
+        line = np_secret_redact_line("  Password: x", 13);
+        ASSERT_STREQ(line, "  Password = <redacted>");
+}
+
+static const TestCase tests[] = { T(real_edits), T(shapes), T(secrets_redacted) };
 
 RUN_TESTS(tests)
