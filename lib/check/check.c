@@ -72,155 +72,6 @@ void np_result_done(NpResult *r)
         *r = (NpResult){};
 }
 
-/* --- parameters of [Check] sections --------------------------------------------------------- */
-
-typedef enum ParamKind {
-        PARAM_STRING,
-        PARAM_U64,
-        PARAM_SIZE,
-        PARAM_VERSION,
-        PARAM_WORDS,
-        PARAM_PATH,
-        PARAM_RELPATHS,
-        PARAM_OWNER,
-} ParamKind;
-
-static const struct {
-        const char *key;
-        ParamKind kind;
-        size_t offset;
-        size_t has_offset; /* offset of the bool that says it was set, or 0 */
-        const char *hint;
-} params[] = {
-        { "Expect", PARAM_STRING, offsetof(NpCheckDef, expect), 0, "the exact value" },
-        { "Min", PARAM_U64, offsetof(NpCheckDef, min), offsetof(NpCheckDef, has_min),
-          "a decimal number" },
-        { "MinFree", PARAM_SIZE, offsetof(NpCheckDef, min_free), offsetof(NpCheckDef, has_min_free),
-          "a size such as 100GB, 2GiB or 2Gi" },
-        { "MinVersion", PARAM_VERSION, offsetof(NpCheckDef, min_version),
-          offsetof(NpCheckDef, has_min_version), "a version such as 1.17" },
-        { "MaxVersion", PARAM_VERSION, offsetof(NpCheckDef, max_version),
-          offsetof(NpCheckDef, has_max_version), "a version such as 1.21" },
-        { "Units", PARAM_WORDS, offsetof(NpCheckDef, units), 0, "unit names" },
-        { "Path", PARAM_PATH, offsetof(NpCheckDef, path), 0, "an absolute path" },
-        { "Owner", PARAM_OWNER, offsetof(NpCheckDef, owner_uid), offsetof(NpCheckDef, has_owner),
-          "UID:GID, numeric (e.g. 886:886)" },
-        { "Directories", PARAM_RELPATHS, offsetof(NpCheckDef, directories), 0,
-          "relative paths separated by spaces" },
-        { "Files", PARAM_RELPATHS, offsetof(NpCheckDef, files), 0,
-          "relative paths separated by spaces" },
-        { "Args", PARAM_WORDS, offsetof(NpCheckDef, args), 0, "arguments" },
-        { "TimeoutSec", PARAM_U64, offsetof(NpCheckDef, timeout_sec),
-          offsetof(NpCheckDef, has_timeout_sec), "a number of seconds" },
-        { "MinSize", PARAM_SIZE, offsetof(NpCheckDef, min_size), offsetof(NpCheckDef, has_min_size),
-          "a size such as 32GB or 32GiB" },
-};
-
-/* "886:886" */
-static int parse_owner(const char *value, NpCheckDef *def)
-{
-        _cleanup_free_ char *uid = strndup(value, strcspn(value, ":"));
-        const char *colon = strchr(value, ':');
-        uint64_t u, g;
-
-        if (!uid)
-                return -ENOMEM;
-        if (!colon || np_parse_u64(uid, &u) < 0 || np_parse_u64(colon + 1, &g) < 0 ||
-            u >= UINT32_MAX || g >= UINT32_MAX)
-                return -EINVAL;
-        def->owner_uid = (uint32_t)u;
-        def->owner_gid = (uint32_t)g;
-        return 0;
-}
-
-static bool relpath_valid(const char *p)
-{
-        _cleanup_strv_free_ char **parts = NULL;
-
-        if (p[0] == '/' || strv_split(p, "/", &parts) < 0)
-                return false;
-        STRV_FOREACH (c, parts)
-                if (streq(*c, "..") || streq(*c, "."))
-                        return false;
-        return strv_length(parts) > 0;
-}
-
-int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value, char **ret_error)
-{
-        _cleanup_strv_free_ char **allowed = NULL;
-        void *field;
-        int r;
-
-        r = strv_split(def->type->params, " ", &allowed);
-        if (r < 0)
-                return r;
-        if (!strv_contains(allowed, key)) {
-                _cleanup_free_ char *list = strv_join(allowed, "=, ");
-
-                if (strv_length(allowed) == 0)
-                        *ret_error = strprintf("unknown key %s= (check type %s takes only Id=, "
-                                               "Title=, Severity=, Source=, Remedy=)",
-                                               key, def->type->name);
-                else
-                        *ret_error = strprintf("unknown key %s= (check type %s takes %s= besides "
-                                               "Id=, Title=, Severity=, Source=, Remedy=)",
-                                               key, def->type->name, strna(list));
-                return -EINVAL;
-        }
-
-        for (size_t i = 0; i < ELEMENTSOF(params); i++) {
-                if (!streq(params[i].key, key))
-                        continue;
-                field = (char *)def + params[i].offset;
-                switch (params[i].kind) {
-                case PARAM_STRING:
-                        r = free_and_strdup(field, value);
-                        break;
-                case PARAM_U64:
-                        r = np_parse_u64(value, field);
-                        break;
-                case PARAM_SIZE:
-                        r = np_parse_size(value, field);
-                        break;
-                case PARAM_VERSION:
-                        r = np_parse_version(value, field);
-                        break;
-                case PARAM_WORDS:
-                case PARAM_RELPATHS: {
-                        char ***l = field;
-
-                        *l = strv_free(*l);
-                        r = strv_split(value, " \t", l);
-                        if (r >= 0 && strv_length(*l) == 0)
-                                r = -EINVAL;
-                        STRV_FOREACH (w, *l)
-                                if (r >= 0 && params[i].kind == PARAM_RELPATHS &&
-                                    !relpath_valid(*w))
-                                        r = -EINVAL;
-                        break;
-                }
-                case PARAM_PATH:
-                        r = value[0] == '/' && !strstr(value, "/../")
-                                ? free_and_strdup(field, value)
-                                : -EINVAL;
-                        break;
-                case PARAM_OWNER:
-                        r = parse_owner(value, def);
-                        break;
-                }
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        *ret_error = strprintf("%s=%s: expected %s", key, value, params[i].hint);
-                        return -EINVAL;
-                }
-                if (params[i].has_offset)
-                        *(bool *)((char *)def + params[i].has_offset) = true;
-                return 0;
-        }
-        return -EINVAL;
-}
-
 int np_probe_request_add_profile(NpProbeRequest *req, const NpProfile *p)
 {
         req->system = true; /* remedies depend on the distribution */
@@ -333,6 +184,7 @@ int np_check_run(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *ret
 
 const char *np_check_path(const NpCheckDef *def, const NpSettings *s, const char **ret_origin)
 {
+        char *const *path = np_check_def_param(def, "Path");
         const NpNamedValue *v;
 
         if (def->instance && def->instance[0] == '/') {
@@ -343,5 +195,5 @@ const char *np_check_path(const NpCheckDef *def, const NpSettings *s, const char
         v = np_settings_named(s, NP_NAMED_PATH, def->instance);
         if (ret_origin)
                 *ret_origin = v ? v->origin : NULL;
-        return v ? v->value : def->path;
+        return v ? v->value : path ? *path : NULL;
 }

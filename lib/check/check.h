@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "check/param.h"
 #include "facts.h"
 #include "profile/profile.h"
 
@@ -49,10 +50,14 @@ typedef struct NpCheckContext {
 } NpCheckContext;
 
 typedef struct NpCheckType {
-        const char *name;   /* "iscsi.conf" */
-        bool instance;      /* ids are NAME:INSTANCE */
-        const char *what;   /* what the instance names, for errors: "an iscsid.conf key" */
-        const char *params; /* space-separated parameter keys this type accepts */
+        const char *name; /* "iscsi.conf" */
+        bool instance;    /* ids are NAME:INSTANCE */
+        const char *what; /* what the instance names, for errors: "an iscsid.conf key" */
+        /* The [Check] parameters this type takes, and the size of the struct their offsets
+         * point into (NpCheckDef.params); set with NP_CHECK_PARAMS(table, struct). */
+        const NpParam *params;
+        size_t n_params;
+        size_t params_size;
         const char *default_title;
         /* Validate the instance text; message on failure. NULL: any non-empty text. */
         int (*verify_instance)(const char *instance, char **ret_error);
@@ -74,8 +79,18 @@ int np_link_counted_speed(const NpFacts *f, const NpLink *l, int64_t *ret_mbps);
 const NpCheckType *np_check_type_find(const char *name);
 const NpCheckType *const *np_check_types(size_t *ret_n);
 
-/* Parameter keys accepted in [Check] sections, and how to parse them into NpCheckDef. */
+/* A definition of this type with its parameters unset (lib/check/param.c); -ENOMEM. */
+int np_check_def_init(NpCheckDef *def, const NpCheckType *type);
+void np_check_def_done(NpCheckDef *def);
+/* Set a [Check] parameter from its text, as the type's table says; a drop-in's value replaces
+ * the earlier one. -EINVAL with a message for an unknown key or a bad value. */
 int np_check_def_set_param(NpCheckDef *def, const char *key, const char *value, char **ret_error);
+/* Where the value of parameter key is held (its NpParamType's C type), NULL when the type does
+ * not take it. */
+const void *np_check_def_param(const NpCheckDef *def, const char *key);
+/* Do two profiles' definitions of one check id ask the same of the host? Compares every
+ * parameter whose conflict is NP_PARAM_CONFLICT_DIFFERENT; false names the first that differs. */
+bool np_check_defs_agree(const NpCheckDef *a, const NpCheckDef *b, const char **ret_key);
 
 int np_probe_request_add_profile(NpProbeRequest *req, const NpProfile *p);
 
@@ -91,6 +106,18 @@ int np_result_remedy(NpResult *r, const char *fmt, ...) _printf_(2, 3);
 char *np_remedy_install(NpDistroFamily d, const char *deb, const char *rpm, const char *suse);
 
 /* Shared with the fixes (lib/fix/): what the checks count as right. */
+/* iscsi.conf:KEY's parameters (exactly one is set). */
+typedef struct NpIscsiConfParams {
+        char *expect;   /* Expect= */
+        NpParamU64 min; /* Min= */
+} NpIscsiConfParams;
+/* dir.layout:NAME's parameters. */
+typedef struct NpDirLayoutParams {
+        char *path;         /* Path=: the directory when the site file names none */
+        NpParamOwner owner; /* Owner= */
+        char **directories; /* Directories= relative to the directory */
+        char **files;       /* Files= relative to the directory */
+} NpDirLayoutParams;
 /* The value iscsid uses for an iSCSI key a file does not set, or NULL. */
 const char *np_iscsi_default(const char *key);
 /* Does value meet the iscsi.conf check def (Expect= or Min=, judged as iscsid uses it)? */

@@ -21,9 +21,22 @@ static int verify_name(const char *name, char **ret_error)
         return 0;
 }
 
+static const NpParam layout_params[] = {
+        NP_PARAM("Path", NP_PARAM_ABS_PATH, NpDirLayoutParams, path, NP_PARAM_CONFLICT_DIFFERENT,
+                 "an absolute path"),
+        NP_PARAM("Owner", NP_PARAM_OWNER, NpDirLayoutParams, owner, NP_PARAM_CONFLICT_DIFFERENT,
+                 "UID:GID, numeric (e.g. 886:886)"),
+        NP_PARAM("Directories", NP_PARAM_RELPATHS, NpDirLayoutParams, directories,
+                 NP_PARAM_CONFLICT_DIFFERENT, "relative paths separated by spaces"),
+        NP_PARAM("Files", NP_PARAM_RELPATHS, NpDirLayoutParams, files, NP_PARAM_CONFLICT_DIFFERENT,
+                 "relative paths separated by spaces"),
+};
+
 static int verify_layout(const NpCheckDef *def, char **ret_error)
 {
-        if (!def->directories && !def->files && !def->has_owner) {
+        const NpDirLayoutParams *p = def->params;
+
+        if (!p->directories && !p->files && !p->owner.set) {
                 *ret_error = strdup("needs Directories=, Files= or Owner=");
                 return -EINVAL;
         }
@@ -32,15 +45,16 @@ static int verify_layout(const NpCheckDef *def, char **ret_error)
 
 static int request_layout(const NpCheckDef *def, const NpSettings *s, NpProbeRequest *req)
 {
+        const NpDirLayoutParams *p = def->params;
         const char *path = np_check_path(def, s, NULL);
         _cleanup_strv_free_ char **entries = NULL;
 
         if (!path)
                 return 0;
-        STRV_FOREACH (d, def->directories)
+        STRV_FOREACH (d, p->directories)
                 if (strv_extend(&entries, *d) < 0)
                         return -ENOMEM;
-        STRV_FOREACH (f, def->files)
+        STRV_FOREACH (f, p->files)
                 if (strv_extend(&entries, *f) < 0)
                         return -ENOMEM;
         return np_probe_request_add_layout(req, path, entries);
@@ -50,6 +64,7 @@ static int request_layout(const NpCheckDef *def, const NpSettings *s, NpProbeReq
 static int judge(const NpCheckDef *def, const NpLayoutEntry *e, const char *rel, bool dir,
                  char ***problems, bool *unknown)
 {
+        const NpDirLayoutParams *p = def->params;
         const char *shown = isempty(rel) ? "." : rel;
 
         if (!e || e->unknown) {
@@ -68,7 +83,7 @@ static int judge(const NpCheckDef *def, const NpLayoutEntry *e, const char *rel,
                 return strv_consume(problems, strprintf("%s is not a directory", shown));
         if (!dir && !e->is_regular)
                 return strv_consume(problems, strprintf("%s is not a regular file", shown));
-        if (def->has_owner && (e->uid != def->owner_uid || e->gid != def->owner_gid))
+        if (p->owner.set && (e->uid != p->owner.uid || e->gid != p->owner.gid))
                 return strv_consume(problems,
                                     strprintf("%s owned by %u:%u", shown, e->uid, e->gid));
         return 0;
@@ -76,6 +91,7 @@ static int judge(const NpCheckDef *def, const NpLayoutEntry *e, const char *rel,
 
 static int run_layout(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
 {
+        const NpDirLayoutParams *p = def->params;
         const char *origin = NULL, *path = np_check_path(def, ctx->settings, &origin);
         _cleanup_strv_free_ char **problems = NULL, **want = NULL;
         _cleanup_free_ char *expected = NULL, *list = NULL, *observed = NULL;
@@ -88,16 +104,16 @@ static int run_layout(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
                                      "no path \"%s\" configured ([Path %s] Path=/DIR in "
                                      "nodeprep.conf, or --set Path.%s=/DIR)",
                                      def->instance, def->instance, def->instance);
-        STRV_FOREACH (d, def->directories)
+        STRV_FOREACH (d, p->directories)
                 if (strv_consume(&want, strprintf("%s/", *d)) < 0)
                         return -ENOMEM;
-        STRV_FOREACH (f, def->files)
+        STRV_FOREACH (f, p->files)
                 if (strv_extend(&want, *f) < 0)
                         return -ENOMEM;
         list = strv_join(want, " ");
-        expected = def->has_owner ? strprintf("%s with %s, owned by %u:%u", path, strna(list),
-                                              def->owner_uid, def->owner_gid)
-                                  : strprintf("%s with %s", path, strna(list));
+        expected = p->owner.set ? strprintf("%s with %s, owned by %u:%u", path, strna(list),
+                                            p->owner.uid, p->owner.gid)
+                                : strprintf("%s with %s", path, strna(list));
         if (!list || !expected)
                 return -ENOMEM;
 
@@ -107,11 +123,11 @@ static int run_layout(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
                                      path);
         k = judge(def, np_layout_entry(l, ""), "", true, &problems, &unknown);
         if (k >= 0 && np_layout_entry(l, "") && np_layout_entry(l, "")->exists) {
-                STRV_FOREACH (d, def->directories)
+                STRV_FOREACH (d, p->directories)
                         if (k >= 0)
                                 k = judge(def, np_layout_entry(l, *d), *d, true, &problems,
                                           &unknown);
-                STRV_FOREACH (f, def->files)
+                STRV_FOREACH (f, p->files)
                         if (k >= 0)
                                 k = judge(def, np_layout_entry(l, *f), *f, false, &problems,
                                           &unknown);
@@ -133,11 +149,11 @@ static int run_layout(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
                           origin ? " (path from " : "", strempty(origin), origin ? ")" : "");
         if (k < 0)
                 return k;
-        if (def->has_owner)
+        if (p->owner.set)
                 return np_result_remedy(r,
                                         "create the missing entries below %s, then chown -R "
                                         "%u:%u %s",
-                                        path, def->owner_uid, def->owner_gid, path);
+                                        path, p->owner.uid, p->owner.gid, path);
         return np_result_remedy(r, "create the missing entries below %s", path);
 }
 
@@ -145,7 +161,7 @@ const NpCheckType np_check_dir_layout = {
         .name = "dir.layout",
         .instance = true,
         .what = "a path name ([Path NAME] in the site file)",
-        .params = "Path Owner Directories Files",
+        NP_CHECK_PARAMS(layout_params, NpDirLayoutParams),
         .default_title = "Directory layout",
         .verify_instance = verify_name,
         .verify = verify_layout,

@@ -313,7 +313,6 @@ static int run_hdd(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r
 
 const NpCheckType np_check_disk_free_ssd = {
         .name = "disk.free-ssd",
-        .params = "",
         .default_title = "Free SSDs",
         .request = request_disks,
         .run = run_ssd,
@@ -321,7 +320,6 @@ const NpCheckType np_check_disk_free_ssd = {
 
 const NpCheckType np_check_disk_free_hdd = {
         .name = "disk.free-hdd",
-        .params = "",
         .default_title = "Free HDDs",
         .request = request_disks,
         .run = run_hdd,

@@ -28,9 +28,23 @@ static int verify_path(const char *path, char **ret_error)
         return 0;
 }
 
+typedef struct FsParams {
+        NpParamU64 min_free; /* MinFree= */
+        char *path;          /* Path=: the directory when the site file names none */
+} FsParams;
+
+static const NpParam fs_params[] = {
+        NP_PARAM("MinFree", NP_PARAM_SIZE, FsParams, min_free, NP_PARAM_CONFLICT_DIFFERENT,
+                 "a size such as 100GB, 2GiB or 2Gi"),
+        NP_PARAM("Path", NP_PARAM_ABS_PATH, FsParams, path, NP_PARAM_CONFLICT_DIFFERENT,
+                 "an absolute path"),
+};
+
 static int verify_fs(const NpCheckDef *def, char **ret_error)
 {
-        if (!def->has_min_free) {
+        const FsParams *p = def->params;
+
+        if (!p->min_free.set) {
                 *ret_error = strdup("needs MinFree= (e.g. MinFree=100GB)");
                 return -EINVAL;
         }
@@ -48,7 +62,8 @@ static int run_fs(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
 {
         const char *path = np_check_path(def, ctx->settings, NULL);
         const NpFsFacts *fs = path ? np_facts_fs(ctx->facts, path) : NULL;
-        _cleanup_free_ char *want = np_format_bytes(def->min_free), *have = NULL, *total = NULL,
+        const uint64_t min_free = ((const FsParams *)def->params)->min_free.value;
+        _cleanup_free_ char *want = np_format_bytes(min_free), *have = NULL, *total = NULL,
                             *expected = NULL, *observed = NULL, *where = NULL;
         int k;
 
@@ -81,7 +96,7 @@ static int run_fs(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
                              fs->fs_type ? ", " : "", strempty(fs->fs_type));
         if (!observed)
                 return -ENOMEM;
-        if (fs->free_bytes >= def->min_free)
+        if (fs->free_bytes >= min_free)
                 return np_result_set(r, NP_STATUS_PASS, observed, expected, NULL);
         k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
                           "the file system holding %s has %s available, %s is needed", path, have,
@@ -98,7 +113,7 @@ const NpCheckType np_check_fs_free = {
         .name = "fs.free",
         .instance = true,
         .what = "an absolute path or a path name",
-        .params = "MinFree Path",
+        NP_CHECK_PARAMS(fs_params, FsParams),
         .default_title = "Enough free space",
         .verify_instance = verify_path,
         .verify = verify_fs,

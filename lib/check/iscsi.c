@@ -113,9 +113,18 @@ static int verify_conf_key(const char *key, char **ret_error)
         return 0;
 }
 
+static const NpParam conf_params[] = {
+        NP_PARAM("Expect", NP_PARAM_STRING, NpIscsiConfParams, expect, NP_PARAM_CONFLICT_DIFFERENT,
+                 "the exact value"),
+        NP_PARAM("Min", NP_PARAM_U64, NpIscsiConfParams, min, NP_PARAM_CONFLICT_DIFFERENT,
+                 "a decimal number"),
+};
+
 static int verify_conf(const NpCheckDef *def, char **ret_error)
 {
-        if (!def->expect == !def->has_min) {
+        const NpIscsiConfParams *p = def->params;
+
+        if (!p->expect == !p->min.set) {
                 *ret_error = strdup("needs exactly one of Expect= or Min=");
                 return -EINVAL;
         }
@@ -125,17 +134,18 @@ static int verify_conf(const NpCheckDef *def, char **ret_error)
 /* Does value meet the check's Expect=/Min=? Writes what iscsid makes of it to *ret_shown. */
 static bool value_meets(const NpCheckDef *def, const char *key, const char *value, char **ret_shown)
 {
+        const NpIscsiConfParams *p = def->params;
         bool adjusted = false;
         uint64_t n;
 
-        if (def->expect) {
+        if (p->expect) {
                 *ret_shown = strdup(value);
-                return streq(value, def->expect);
+                return streq(value, p->expect);
         }
         n = iscsi_number(key, value, &adjusted);
         *ret_shown = adjusted ? strprintf("%s (iscsid uses %llu)", value, (unsigned long long)n)
                               : strdup(value);
-        return n >= def->min;
+        return n >= p->min.value;
 }
 
 bool np_iscsi_value_meets(const NpCheckDef *def, const char *value)
@@ -147,17 +157,21 @@ bool np_iscsi_value_meets(const NpCheckDef *def, const char *value)
 
 static char *expected_text(const NpCheckDef *def)
 {
-        if (def->expect)
-                return strprintf("%s = %s", def->instance, def->expect);
-        return strprintf("%s >= %llu", def->instance, (unsigned long long)def->min);
+        const NpIscsiConfParams *p = def->params;
+
+        if (p->expect)
+                return strprintf("%s = %s", def->instance, p->expect);
+        return strprintf("%s >= %llu", def->instance, (unsigned long long)p->min.value);
 }
 
 /* The line to write into iscsid.conf (with the spaces iscsid insists on). */
 static char *setting_line(const NpCheckDef *def)
 {
-        if (def->expect)
-                return strprintf("%s = %s", def->instance, def->expect);
-        return strprintf("%s = %llu", def->instance, (unsigned long long)def->min);
+        const NpIscsiConfParams *p = def->params;
+
+        if (p->expect)
+                return strprintf("%s = %s", def->instance, p->expect);
+        return strprintf("%s = %llu", def->instance, (unsigned long long)p->min.value);
 }
 
 /* "line N: problem" for every rejected line about key, and a count of unattributed ones. */
@@ -189,6 +203,7 @@ static char *problems_for(const NpIscsiRecord *rec, const char *key)
 static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
 {
         const NpIscsiFacts *i = &ctx->facts->iscsi;
+        const NpIscsiConfParams *p = def->params;
         const char *key = def->instance;
         const NpKeyValue *kv;
         _cleanup_free_ char *expected = expected_text(def), *line = setting_line(def),
@@ -230,7 +245,7 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
         /* New records copy node.conn[0].startup too, and iscsiadm --loginall=automatic (the
          * boot-time login) takes a record when either startup key says automatic
          * (match_startup_mode() in open-iscsi's usr/iscsiadm.c). */
-        if (ok && streq(key, "node.startup") && streq_ptr(def->expect, "manual")) {
+        if (ok && streq(key, "node.startup") && streq_ptr(p->expect, "manual")) {
                 const NpKeyValue *c =
                     np_key_values_get(i->conf.settings, i->conf.n_settings, "node.conn[0].startup");
 
@@ -262,7 +277,7 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                           isempty(problems) ? "" : "; ", problems);
         if (k < 0)
                 return k;
-        if (streq(key, "node.startup") && streq_ptr(def->expect, "manual")) {
+        if (streq(key, "node.startup") && streq_ptr(p->expect, "manual")) {
                 const NpKeyValue *c =
                     np_key_values_get(i->conf.settings, i->conf.n_settings, "node.conn[0].startup");
 
@@ -306,17 +321,18 @@ static int request_nodes(const NpCheckDef *def, const NpSettings *s, NpProbeRequ
 /* Why a record disagrees with one iscsi.conf check of the profile, or NULL if it agrees. */
 static char *record_disagrees(const NpIscsiRecord *rec, const NpCheckDef *conf)
 {
+        const NpIscsiConfParams *p = conf->params;
         const char *key = conf->instance;
         const NpKeyValue *kv = np_key_values_get(rec->settings, rec->n_settings, key);
         const char *value = kv ? kv->value : iscsi_default(key);
         _cleanup_free_ char *shown = NULL;
 
         if (!value)
-                return conf->expect ? strprintf("%s not set", key) : NULL;
+                return p->expect ? strprintf("%s not set", key) : NULL;
         if (!value_meets(conf, key, value, &shown))
                 return strprintf("%s = %s", key, strna(shown));
         /* --loginall=automatic logs a record in when either startup key says automatic. */
-        if (streq(key, "node.startup") && conf->expect && streq(conf->expect, "manual")) {
+        if (streq(key, "node.startup") && p->expect && streq(p->expect, "manual")) {
                 const NpKeyValue *c =
                     np_key_values_get(rec->settings, rec->n_settings, "node.conn[0].startup");
                 if (c && !streq(c->value, "manual"))
@@ -328,6 +344,7 @@ static char *record_disagrees(const NpIscsiRecord *rec, const NpCheckDef *conf)
 /* The iscsiadm command that makes one record agree with one setting. */
 static char *update_command(const NpIscsiNode *node, const NpCheckDef *c, const char *why)
 {
+        const NpIscsiConfParams *p = c->params;
         const char *key =
             startswith(why, "node.conn[0].startup") ? "node.conn[0].startup" : c->instance;
         /* The legacy layout has no tpgt in the directory name; iscsiadm takes address,port. */
@@ -337,12 +354,13 @@ static char *update_command(const NpIscsiNode *node, const NpCheckDef *c, const 
 
         if (!portal || (comma && !port))
                 return NULL;
-        if (c->expect)
+        if (p->expect)
                 return strprintf("iscsiadm -m node -T %s -p %s%s%s -o update -n %s -v %s",
                                  node->target, portal, port ? ":" : "", strempty(port), key,
-                                 c->expect);
+                                 p->expect);
         return strprintf("iscsiadm -m node -T %s -p %s%s%s -o update -n %s -v %llu", node->target,
-                         portal, port ? ":" : "", strempty(port), key, (unsigned long long)c->min);
+                         portal, port ? ":" : "", strempty(port), key,
+                         (unsigned long long)p->min.value);
 }
 
 static int run_nodes(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
@@ -425,7 +443,6 @@ static int run_nodes(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
 
 const NpCheckType np_check_iscsi_installed = {
         .name = "iscsi.installed",
-        .params = "",
         .default_title = "open-iscsi is installed",
         .request = request_iscsi,
         .run = run_installed,
@@ -436,7 +453,7 @@ const NpCheckType np_check_iscsi_conf = {
         .name = "iscsi.conf",
         .instance = true,
         .what = "an iscsid.conf key",
-        .params = "Expect Min",
+        NP_CHECK_PARAMS(conf_params, NpIscsiConfParams),
         .default_title = "iscsid.conf setting",
         .verify_instance = verify_conf_key,
         .verify = verify_conf,
@@ -447,7 +464,6 @@ const NpCheckType np_check_iscsi_conf = {
 
 const NpCheckType np_check_iscsi_node_records = {
         .name = "iscsi.node-records",
-        .params = "",
         .default_title = "Discovered iSCSI targets agree with iscsid.conf",
         .request = request_nodes,
         .run = run_nodes,

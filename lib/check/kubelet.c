@@ -6,16 +6,30 @@
 #include "check/check.h"
 #include "util/strv.h"
 
+typedef struct KubeletParams {
+        NpParamVersion min_version; /* MinVersion= */
+        NpParamVersion max_version; /* MaxVersion=: inclusive, as far as it is written */
+} KubeletParams;
+
+static const NpParam kubelet_params[] = {
+        NP_PARAM("MinVersion", NP_PARAM_VERSION, KubeletParams, min_version,
+                 NP_PARAM_CONFLICT_DIFFERENT, "a version such as 1.17"),
+        NP_PARAM("MaxVersion", NP_PARAM_VERSION, KubeletParams, max_version,
+                 NP_PARAM_CONFLICT_DIFFERENT, "a version such as 1.21"),
+};
+
 static int verify_kubelet(const NpCheckDef *def, char **ret_error)
 {
-        if (!def->has_min_version && !def->has_max_version) {
+        const KubeletParams *p = def->params;
+
+        if (!p->min_version.set && !p->max_version.set) {
                 *ret_error = strdup("needs MinVersion= and/or MaxVersion=");
                 return -EINVAL;
         }
-        if (def->has_min_version && def->has_max_version &&
-            np_version_compare(&def->min_version, &def->max_version, true) > 0) {
-                _cleanup_free_ char *a = np_version_to_string(&def->min_version),
-                                    *b = np_version_to_string(&def->max_version);
+        if (p->min_version.set && p->max_version.set &&
+            np_version_compare(&p->min_version.value, &p->max_version.value, true) > 0) {
+                _cleanup_free_ char *a = np_version_to_string(&p->min_version.value),
+                                    *b = np_version_to_string(&p->max_version.value);
 
                 *ret_error = strprintf("bad version range: MinVersion=%s is above MaxVersion=%s",
                                        strna(a), strna(b));
@@ -33,10 +47,11 @@ static int request_kubelet(const NpCheckDef *def, const NpSettings *s, NpProbeRe
 
 static char *range_text(const NpCheckDef *def)
 {
+        const KubeletParams *p = def->params;
         _cleanup_free_ char *a =
-            def->has_min_version ? np_version_to_string(&def->min_version) : NULL;
+            p->min_version.set ? np_version_to_string(&p->min_version.value) : NULL;
         _cleanup_free_ char *b =
-            def->has_max_version ? np_version_to_string(&def->max_version) : NULL;
+            p->max_version.set ? np_version_to_string(&p->max_version.value) : NULL;
 
         if (a && b)
                 return strprintf("%s to %s.x", a, b);
@@ -47,6 +62,7 @@ static char *range_text(const NpCheckDef *def)
 
 static int run_kubelet(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
 {
+        const KubeletParams *p = def->params;
         const NpSystemFacts *s = &ctx->facts->system;
         _cleanup_free_ char *expected = range_text(def), *have = NULL, *observed = NULL;
         bool low, high;
@@ -65,10 +81,10 @@ static int run_kubelet(const NpCheckContext *ctx, const NpCheckDef *def, NpResul
         if (!have || !observed)
                 return -ENOMEM;
         /* MaxVersion=1.21 admits 1.21.14: compare only as far as the bound is written. */
-        low = def->has_min_version &&
-              np_version_compare(&s->kubelet_version, &def->min_version, true) < 0;
-        high = def->has_max_version &&
-               np_version_compare(&s->kubelet_version, &def->max_version, true) > 0;
+        low = p->min_version.set &&
+              np_version_compare(&s->kubelet_version, &p->min_version.value, true) < 0;
+        high = p->max_version.set &&
+               np_version_compare(&s->kubelet_version, &p->max_version.value, true) > 0;
         if (!low && !high)
                 return np_result_set(r, NP_STATUS_PASS, observed, expected, NULL);
         {
@@ -85,7 +101,7 @@ static int run_kubelet(const NpCheckContext *ctx, const NpCheckDef *def, NpResul
 
 const NpCheckType np_check_kubelet_version = {
         .name = "kubelet.version",
-        .params = "MinVersion MaxVersion",
+        NP_CHECK_PARAMS(kubelet_params, KubeletParams),
         .default_title = "kubelet version is supported",
         .verify = verify_kubelet,
         .request = request_kubelet,

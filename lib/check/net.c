@@ -18,9 +18,22 @@ static int verify_name(const char *name, char **ret_error)
         return 0;
 }
 
+typedef struct EndpointParams {
+        NpParamU64
+            timeout_sec; /* TimeoutSec=: how long to try; 5 s when not given, 600 s at most */
+} EndpointParams;
+
+static const NpParam endpoint_params[] = {
+        /* How long to wait is not what the endpoint must be: never a conflict. */
+        NP_PARAM("TimeoutSec", NP_PARAM_SECONDS, EndpointParams, timeout_sec,
+                 NP_PARAM_CONFLICT_NEVER, "a number of seconds"),
+};
+
 static unsigned timeout_ms(const NpCheckDef *def)
 {
-        return def->has_timeout_sec ? (unsigned)MIN(def->timeout_sec, 600ULL) * 1000U : 5000U;
+        const NpParamU64 *t = &((const EndpointParams *)def->params)->timeout_sec;
+
+        return t->set ? (unsigned)MIN(t->value, 600ULL) * 1000U : 5000U;
 }
 
 static int request_endpoint(const NpCheckDef *def, const NpSettings *s, NpProbeRequest *req)
@@ -94,7 +107,7 @@ const NpCheckType np_check_net_reachable = {
         .name = "net.reachable",
         .instance = true,
         .what = "an endpoint name ([Endpoint NAME] in the site file)",
-        .params = "TimeoutSec",
+        NP_CHECK_PARAMS(endpoint_params, EndpointParams),
         .default_title = "Endpoint reachable from this node",
         .verify_instance = verify_name,
         .request = request_endpoint,

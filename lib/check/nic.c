@@ -387,7 +387,6 @@ static int run_data_cidr(const NpCheckContext *ctx, const NpCheckDef *def, NpRes
 
 const NpCheckType np_check_nic_speed = {
         .name = "nic.speed",
-        .params = "",
         .default_title = "A fast enough network link",
         .request = request_links,
         .run = run_speed,
@@ -395,7 +394,6 @@ const NpCheckType np_check_nic_speed = {
 
 const NpCheckType np_check_nic_data_cidr = {
         .name = "nic.data-cidr",
-        .params = "",
         .default_title = "A link in the data network",
         .request = request_links,
         .run = run_data_cidr,

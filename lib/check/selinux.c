@@ -104,7 +104,6 @@ static int run_config(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
 
 const NpCheckType np_check_selinux_runtime = {
         .name = "selinux.runtime",
-        .params = "",
         .default_title = "SELinux is not enforcing",
         .request = request_selinux,
         .run = run_runtime,
@@ -113,7 +112,6 @@ const NpCheckType np_check_selinux_runtime = {
 
 const NpCheckType np_check_selinux_config = {
         .name = "selinux.config",
-        .params = "",
         .default_title = "SELinux stays non-enforcing after a reboot",
         .request = request_selinux,
         .run = run_config,

@@ -16,10 +16,26 @@ static int verify_tool_name(const char *name, char **ret_error)
         return 0;
 }
 
+typedef struct ToolParams {
+        char **args;                /* Args=: what makes the tool print its version */
+        NpParamVersion min_version; /* MinVersion= */
+        NpParamVersion max_version; /* MaxVersion=: inclusive, as far as it is written */
+} ToolParams;
+
+static const NpParam tool_params[] = {
+        NP_PARAM("Args", NP_PARAM_ARGS, ToolParams, args, NP_PARAM_CONFLICT_DIFFERENT, "arguments"),
+        NP_PARAM("MinVersion", NP_PARAM_VERSION, ToolParams, min_version,
+                 NP_PARAM_CONFLICT_DIFFERENT, "a version such as 1.17"),
+        NP_PARAM("MaxVersion", NP_PARAM_VERSION, ToolParams, max_version,
+                 NP_PARAM_CONFLICT_DIFFERENT, "a version such as 1.21"),
+};
+
 static int verify_tool(const NpCheckDef *def, char **ret_error)
 {
-        if (def->has_min_version && def->has_max_version &&
-            np_version_compare(&def->min_version, &def->max_version, true) > 0) {
+        const ToolParams *p = def->params;
+
+        if (p->min_version.set && p->max_version.set &&
+            np_version_compare(&p->min_version.value, &p->max_version.value, true) > 0) {
                 *ret_error = strdup("bad version range: MinVersion= is above MaxVersion=");
                 return -EINVAL;
         }
@@ -28,17 +44,20 @@ static int verify_tool(const NpCheckDef *def, char **ret_error)
 
 static int request_tool(const NpCheckDef *def, const NpSettings *s, NpProbeRequest *req)
 {
+        const ToolParams *p = def->params;
+
         (void)s;
         return np_probe_request_add_tool(req, def->instance,
-                                         def->args ? def->args : STRV_MAKE("--version"));
+                                         p->args ? p->args : STRV_MAKE("--version"));
 }
 
 static char *range_text(const NpCheckDef *def)
 {
+        const ToolParams *p = def->params;
         _cleanup_free_ char *a =
-            def->has_min_version ? np_version_to_string(&def->min_version) : NULL;
+            p->min_version.set ? np_version_to_string(&p->min_version.value) : NULL;
         _cleanup_free_ char *b =
-            def->has_max_version ? np_version_to_string(&def->max_version) : NULL;
+            p->max_version.set ? np_version_to_string(&p->max_version.value) : NULL;
 
         if (a && b)
                 return streq(a, b) ? strprintf("%s %s.x", def->instance, a)
@@ -52,6 +71,7 @@ static char *range_text(const NpCheckDef *def)
 
 static int run_tool(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
 {
+        const ToolParams *p = def->params;
         const NpToolFacts *t = np_facts_tool(ctx->facts, def->instance);
         _cleanup_free_ char *expected = range_text(def), *have = NULL, *observed = NULL;
         bool low, high;
@@ -70,7 +90,7 @@ static int run_tool(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                 return k < 0 ? k
                              : np_result_remedy(r, "install %s and put it in PATH", def->instance);
         }
-        if (!def->has_min_version && !def->has_max_version) {
+        if (!p->min_version.set && !p->max_version.set) {
                 observed = strprintf("%s (%s)", t->path, strna(t->output));
                 return observed ? np_result_set(r, NP_STATUS_PASS, observed, expected, NULL)
                                 : -ENOMEM;
@@ -82,8 +102,10 @@ static int run_tool(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
         observed = strprintf("%s (%s)", strna(have), t->path);
         if (!have || !observed)
                 return -ENOMEM;
-        low = def->has_min_version && np_version_compare(&t->version, &def->min_version, true) < 0;
-        high = def->has_max_version && np_version_compare(&t->version, &def->max_version, true) > 0;
+        low =
+            p->min_version.set && np_version_compare(&t->version, &p->min_version.value, true) < 0;
+        high =
+            p->max_version.set && np_version_compare(&t->version, &p->max_version.value, true) > 0;
         if (!low && !high)
                 return np_result_set(r, NP_STATUS_PASS, observed, expected, NULL);
         k = np_result_set(r, NP_STATUS_FAIL, observed, expected, "%s %s is %s the range (%s)",
@@ -95,7 +117,7 @@ const NpCheckType np_check_tool_version = {
         .name = "tool.version",
         .instance = true,
         .what = "a command name",
-        .params = "Args MinVersion MaxVersion",
+        NP_CHECK_PARAMS(tool_params, ToolParams),
         .default_title = "Tool installed",
         .verify_instance = verify_tool_name,
         .verify = verify_tool,

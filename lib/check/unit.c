@@ -21,13 +21,23 @@ static int verify_unit_name(const char *name, char **ret_error)
         return 0;
 }
 
+typedef struct UnitParams {
+        char **units; /* Units=: any of them counts */
+} UnitParams;
+
+static const NpParam unit_params[] = {
+        NP_PARAM("Units", NP_PARAM_NAMES, UnitParams, units, NP_PARAM_CONFLICT_DIFFERENT,
+                 "unit names"),
+};
+
 /* The units that count for this check. */
 static char **units_of(const NpCheckDef *def)
 {
+        const UnitParams *p = def->params;
         char **l = NULL;
 
-        if (def->units)
-                return strv_copy(def->units);
+        if (p->units)
+                return strv_copy(p->units);
         if (strchr(def->instance, '.'))
                 return strv_extend(&l, def->instance) < 0 ? NULL : l;
         if (strv_consume(&l, strprintf("%s.service", def->instance)) < 0 ||
@@ -195,7 +205,7 @@ const NpCheckType np_check_unit_enabled = {
         .name = "unit.enabled",
         .instance = true,
         .what = "a unit or service name",
-        .params = "Units",
+        NP_CHECK_PARAMS(unit_params, UnitParams),
         .default_title = "Service is enabled",
         .verify_instance = verify_unit_name,
         .request = request_units,
@@ -207,7 +217,7 @@ const NpCheckType np_check_unit_active = {
         .name = "unit.active",
         .instance = true,
         .what = "a unit or service name",
-        .params = "Units",
+        NP_CHECK_PARAMS(unit_params, UnitParams),
         .default_title = "Service is running",
         .verify_instance = verify_unit_name,
         .request = request_units,

@@ -96,7 +96,6 @@ static int run_kata(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
 
 const NpCheckType np_check_virt_kvm = {
         .name = "virt.kvm",
-        .params = "",
         .default_title = "Hardware virtualisation for Kata",
         .request = request_virt,
         .run = run_kvm,
@@ -104,7 +103,6 @@ const NpCheckType np_check_virt_kvm = {
 
 const NpCheckType np_check_runtime_kata = {
         .name = "runtime.kata",
-        .params = "",
         .default_title = "Kata containers runtime installed",
         .request = request_virt,
         .run = run_kata,

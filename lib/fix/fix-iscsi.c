@@ -15,10 +15,17 @@
 
 #define ISCSID_CONF "/etc/iscsi/iscsid.conf"
 
+static const char *expect_of(const NpCheckDef *def)
+{
+        return ((const NpIscsiConfParams *)def->params)->expect;
+}
+
 /* The value a fix writes for an iscsi.conf check: Expect=, or Min= itself. */
 static char *wanted_value(const NpCheckDef *def)
 {
-        return def->expect ? strdup(def->expect) : strprintf("%llu", (unsigned long long)def->min);
+        const NpIscsiConfParams *p = def->params;
+
+        return p->expect ? strdup(p->expect) : strprintf("%llu", (unsigned long long)p->min.value);
 }
 
 typedef struct KeyValueEdit {
@@ -82,7 +89,7 @@ static int plan_iscsid_conf(NpFixContext *c, const NpCheckDef *def, const NpResu
                                            ISCSID_CONF " does not exist: install open-iscsi "
                                                        "first (iscsi.installed)");
         /* node.startup = manual means nothing while node.conn[0].startup = automatic. */
-        if (streq(def->instance, "node.startup") && streq_ptr(def->expect, "manual")) {
+        if (streq(def->instance, "node.startup") && streq_ptr(expect_of(def), "manual")) {
                 const NpKeyValue *conn =
                     np_key_values_get(i->conf.settings, i->conf.n_settings, "node.conn[0].startup");
 
@@ -223,9 +230,9 @@ static int plan_node_records(NpFixContext *c, const NpCheckDef *def, const NpRes
                         }
                         fixes[n++] = (RecordFix){ conf->instance, wanted_value(conf), conf };
                         /* --loginall=automatic honours either startup key: both must say so. */
-                        if (streq(conf->instance, NP_ISCSI_KEY_STARTUP) && conf->expect)
+                        if (streq(conf->instance, NP_ISCSI_KEY_STARTUP) && expect_of(conf))
                                 fixes[n++] = (RecordFix){ NP_ISCSI_KEY_CONN_STARTUP,
-                                                          strdup(conf->expect), NULL };
+                                                          strdup(expect_of(conf)), NULL };
                         r = 0;
                         for (size_t k = 0; k < n; k++) {
                                 if (r >= 0)

@@ -27,8 +27,9 @@ static int edit_create_empty(const char *data, size_t size, void *userdata, char
 
 static int add_mkdir(NpFixContext *c, NpFixEntry *e, const char *path, const NpCheckDef *def)
 {
-        uid_t uid = def->has_owner ? def->owner_uid : 0;
-        gid_t gid = def->has_owner ? def->owner_gid : 0;
+        const NpDirLayoutParams *p = def->params;
+        uid_t uid = p->owner.set ? p->owner.uid : 0;
+        gid_t gid = p->owner.set ? p->owner.gid : 0;
         NpStep s = {
                 .kind = NP_STEP_MKDIR,
                 .phase = NP_PHASE_MKDIR,
@@ -51,11 +52,13 @@ static int add_mkdir(NpFixContext *c, NpFixEntry *e, const char *path, const NpC
 static int misfit(const NpCheckDef *def, const NpLayoutEntry *le, const char *path, bool dir,
                   char ***problems)
 {
+        const NpDirLayoutParams *p = def->params;
+
         if (dir && !le->is_dir)
                 return strv_consume(problems, strprintf("%s is not a directory", path));
         if (!dir && !le->is_regular)
                 return strv_consume(problems, strprintf("%s is not a regular file", path));
-        if (def->has_owner && (le->uid != def->owner_uid || le->gid != def->owner_gid))
+        if (p->owner.set && (le->uid != p->owner.uid || le->gid != p->owner.gid))
                 return strv_consume(problems,
                                     strprintf("%s is owned by %u:%u", path, le->uid, le->gid));
         return 0;
@@ -63,8 +66,9 @@ static int misfit(const NpCheckDef *def, const NpLayoutEntry *le, const char *pa
 
 static int add_create_file(NpFixContext *c, NpFixEntry *e, const char *path, const NpCheckDef *def)
 {
-        uid_t uid = def->has_owner ? def->owner_uid : 0;
-        gid_t gid = def->has_owner ? def->owner_gid : 0;
+        const NpDirLayoutParams *p = def->params;
+        uid_t uid = p->owner.set ? p->owner.uid : 0;
+        gid_t gid = p->owner.set ? p->owner.gid : 0;
         _cleanup_free_ char *fmt = strprintf("create an empty file %s (%u:%u, 0644)%%s", path,
                                              (unsigned)uid, (unsigned)gid);
 
@@ -75,6 +79,7 @@ static int add_create_file(NpFixContext *c, NpFixEntry *e, const char *path, con
 
 static int plan_layout(NpFixContext *c, const NpCheckDef *def, const NpResult *res, NpFixEntry *e)
 {
+        const NpDirLayoutParams *p = def->params;
         const char *dir = np_check_path(def, &c->profile->settings, NULL);
         const NpLayoutFacts *l = dir ? np_facts_layout(c->facts, dir) : NULL;
         const NpLayoutEntry *top = l ? np_layout_entry(l, "") : NULL;
@@ -94,7 +99,7 @@ static int plan_layout(NpFixContext *c, const NpCheckDef *def, const NpResult *r
                 r = misfit(def, top, dir, true, &problems);
         if (r < 0)
                 return r;
-        STRV_FOREACH (d, def->directories) {
+        STRV_FOREACH (d, p->directories) {
                 const NpLayoutEntry *le = np_layout_entry(l, *d);
                 _cleanup_free_ char *path = strprintf("%s/%s", dir, *d);
 
@@ -107,7 +112,7 @@ static int plan_layout(NpFixContext *c, const NpCheckDef *def, const NpResult *r
                 if (r < 0)
                         return r;
         }
-        STRV_FOREACH (f, def->files) {
+        STRV_FOREACH (f, p->files) {
                 const NpLayoutEntry *le = np_layout_entry(l, *f);
                 _cleanup_free_ char *path = strprintf("%s/%s", dir, *f);
 
@@ -125,10 +130,10 @@ static int plan_layout(NpFixContext *c, const NpCheckDef *def, const NpResult *r
          * may hold pictures is theirs to run); then apply creates the rest. */
         if (strv_length(problems) > 0) {
                 list = strv_join(problems, "; ");
-                remedy = def->has_owner ? strprintf("chown -R %u:%u %s, then nodeprepctl apply "
-                                                    "creates what is missing",
-                                                    def->owner_uid, def->owner_gid, dir)
-                                        : strdup(strna(res->remedy));
+                remedy = p->owner.set ? strprintf("chown -R %u:%u %s, then nodeprepctl apply "
+                                                  "creates what is missing",
+                                                  p->owner.uid, p->owner.gid, dir)
+                                      : strdup(strna(res->remedy));
                 if (!list || !remedy)
                         return -ENOMEM;
                 return np_fix_entry_manual(e, remedy,

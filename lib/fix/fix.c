@@ -465,13 +465,6 @@ static NpFixEntry *entry_add(NpFixRun *run, const NpCheckDef *def, const NpResul
         return e;
 }
 
-/* Two profiles asking different things of one check id cannot both be fixed. */
-static bool defs_agree(const NpCheckDef *a, const NpCheckDef *b)
-{
-        return streq_ptr(a->expect, b->expect) && a->has_min == b->has_min &&
-               (!a->has_min || a->min == b->min);
-}
-
 static const NpCheckDef *first_def(const NpConfig *config, const char *id, const char **ret_profile)
 {
         for (size_t p = 0; p < config->n_profiles; p++) {
@@ -615,7 +608,7 @@ static int plan_pass(const NpRoot *root, const NpConfig *config, const NpReport 
                 for (size_t k = 0; r >= 0 && k < prof->n_checks; k++) {
                         const NpCheckDef *def = &prof->checks[k], *first;
                         const NpResult *res = &report->profiles[p].results[k];
-                        const char *first_profile = NULL;
+                        const char *first_profile = NULL, *key = NULL;
                         NpFixEntry *e;
 
                         if (o->only && !strv_contains(o->only, def->id))
@@ -635,13 +628,16 @@ static int plan_pass(const NpRoot *root, const NpConfig *config, const NpReport 
                         if (e) {
                                 /* The same check in another profile: one fix, both profiles. */
                                 r = strv_extend(&e->profiles, prof->name);
+                                /* Two profiles asking different things of one check id
+                                 * cannot both be fixed: every parameter the type's table says
+                                 * can conflict is compared. */
                                 first = first_def(config, def->id, &first_profile);
-                                if (r >= 0 && first && !defs_agree(first, def))
+                                if (r >= 0 && first && !np_check_defs_agree(first, def, &key))
                                         r = np_fix_entry_failed(
                                             e,
                                             "profiles %s and %s ask different things of "
-                                            "%s; nodeprep will not pick one",
-                                            first_profile, prof->name, def->id);
+                                            "%s (%s= differs); nodeprep will not pick one",
+                                            first_profile, prof->name, def->id, key);
                                 continue;
                         }
                         e = entry_add(run, def, res);

@@ -13,24 +13,6 @@
 #include "profile/profile.h"
 #include "util/strv.h"
 
-static void check_def_done(NpCheckDef *c)
-{
-        free(c->id);
-        free(c->instance);
-        free(c->title);
-        free(c->source);
-        free(c->remedy);
-        free(c->origin);
-        free(c->param_origin);
-        free(c->expect);
-        strv_free(c->units);
-        free(c->path);
-        strv_free(c->directories);
-        strv_free(c->files);
-        strv_free(c->args);
-        free(c->override);
-}
-
 NpProfile *np_profile_free(NpProfile *p)
 {
         if (!p)
@@ -43,7 +25,7 @@ NpProfile *np_profile_free(NpProfile *p)
         strv_free(p->dropins);
         np_settings_done(&p->settings);
         FOREACH_ARRAY (c, p->checks, p->n_checks)
-                check_def_done(c);
+                np_check_def_done(c);
         free(p->checks);
         free(p);
         return NULL;
@@ -133,14 +115,14 @@ static int profile_add_check(NpProfile *p, const char *id, const char *origin, N
         p->checks = a;
         c = &p->checks[p->n_checks];
         *c = (NpCheckDef){
-                .type = type,
                 .severity = NP_SEVERITY_REQUIRED,
                 .instance = TAKE_PTR(instance),
                 .id = strdup(id),
                 .origin = strdup(origin),
         };
         p->n_checks++;
-        if (!c->id || !c->origin)
+        r = np_check_def_init(c, type);
+        if (r < 0 || !c->id || !c->origin)
                 return -ENOMEM;
         *ret = c;
         return 0;

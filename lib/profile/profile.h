@@ -99,25 +99,9 @@ typedef struct NpCheckDef {
         char *origin;       /* "FILE:LINE" of the Id= line */
         char *param_origin; /* "FILE:LINE" of the parameter set last (for errors found later) */
 
-        /* Parameters; which apply depends on the type (see lib/check/check.c). */
-        char *expect;
-        uint64_t min;
-        bool has_min;
-        uint64_t min_free;
-        bool has_min_free;
-        NpVersion min_version, max_version;
-        bool has_min_version, has_max_version;
-        char **units;
-        char *path; /* Path=: default directory for a named fs.free / dir.layout */
-        uint32_t owner_uid, owner_gid;
-        bool has_owner;     /* Owner=UID:GID */
-        char **directories; /* Directories= relative to the layout's directory */
-        char **files;       /* Files= relative to the layout's directory */
-        char **args;        /* Args= that make a tool print its version */
-        uint64_t timeout_sec;
-        bool has_timeout_sec;
-        uint64_t min_size; /* MinSize= in bytes */
-        bool has_min_size;
+        /* The type's parameter struct (NULL for a type without parameters): what is where is
+         * the type's NpParam table (lib/check/param.h). */
+        void *params;
 
         /* Site overrides (recorded in the report, never silent). */
         bool ignored;

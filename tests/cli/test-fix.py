@@ -229,6 +229,50 @@ def test_include_recommended_and_only():
         shutil.rmtree(tmp)
 
 
+# Two profiles that ask different values of one parameter of one check: one check of each
+# conflicting parameter type (uid:gid, version, relative paths, size, number, string).
+DISAGREE = [
+    ("dir.layout:tts-blob", "Owner", "Owner=886:886", "Owner=0:0"),
+    ("dir.layout:tts-blob", "Directories", "Directories=edcs", "Directories=edcs interop"),
+    ("tool.version:helm", "MinVersion", "MinVersion=3.8", "MinVersion=3.12"),
+    ("fs.free:/var/lib/data", "MinFree", "MinFree=100GB", "MinFree=200GB"),
+    ("sys.cpus", "Min", "Min=8", "Min=16"),
+    ("iscsi.conf:node.startup", "Expect", "Expect=manual", "Expect=automatic"),
+]
+
+
+def test_profiles_that_disagree_are_refused():
+    """The planner fixes a check that two profiles share once, for both: only when they ask the
+    same of it. Every parameter counts, not only Expect= and Min=."""
+    require_root()
+    tmp = tmpdir()
+    try:
+        root = make_root("prepared", tmp)
+        for cid, key, a, b in DISAGREE:
+            paths = []
+            for name, line in (("alpha", a), ("beta", b)):
+                path = os.path.join(tmp, name + ".conf")
+                with open(path, "w") as f:
+                    f.write("[Check]\nId=%s\n%s\n" % (cid, line))
+                paths += ["--profile", path]
+            r = nodeprepctl("plan", "--local", "--json", "--root", root, *paths,
+                            "--set", "Path.tts-blob=/srv/tts-blob")
+            assert_eq(r.code, 0, repr(r))
+            e = entry(r, cid)
+            assert_eq((e["outcome"], e["profiles"]), ("failed", ["alpha", "beta"]), cid)
+            assert_in("profiles alpha and beta ask different things of %s (%s= differs)"
+                      % (cid, key), e["message"])
+            # The same value in both: one check, no conflict.
+            with open(os.path.join(tmp, "beta.conf"), "w") as f:
+                f.write("[Check]\nId=%s\n%s\n" % (cid, a))
+            r = nodeprepctl("plan", "--local", "--json", "--root", root, *paths,
+                            "--set", "Path.tts-blob=/srv/tts-blob")
+            assert_eq(r.code, 0, repr(r))
+            assert_eq(entry(r, cid)["outcome"] != "failed", True, repr(entry(r, cid)))
+    finally:
+        shutil.rmtree(tmp)
+
+
 def test_site_file_apply_section():
     require_root()
     tmp = tmpdir()

@@ -12,24 +12,28 @@ static NpProfile profile;
 static NpCheckDef def(const NpCheckType *t, const char *instance)
 {
         NpCheckDef d = {
-                .type = t,
                 .severity = NP_SEVERITY_REQUIRED,
                 .instance = instance ? strdup(instance) : NULL,
                 .title = strdup(t->default_title),
         };
 
+        ASSERT_OK(np_check_def_init(&d, t));
         d.id = instance ? strprintf("%s:%s", t->name, instance) : strdup(t->name);
         ASSERT_TRUE(d.id && d.title);
         return d;
 }
 
+/* A [Check] parameter, as a profile line would set it. */
+static void set(NpCheckDef *d, const char *key, const char *value)
+{
+        _cleanup_free_ char *error = NULL;
+
+        ASSERT_OK(np_check_def_set_param(d, key, value, &error));
+}
+
 static void def_done(NpCheckDef *d)
 {
-        free(d->id);
-        free(d->instance);
-        free(d->title);
-        free(d->expect);
-        strv_free(d->units);
+        np_check_def_done(d);
 }
 
 static NpResult run_def(const NpCheckDef *d, const NpFacts *f)
@@ -181,9 +185,8 @@ TEST(iscsi_conf)
         NpCheckDef mrdsl = def(&np_check_iscsi_conf, "node.conn[0].iscsi.MaxRecvDataSegmentLength");
         NpResult r;
 
-        startup.expect = strdup("manual");
-        mrdsl.min = 163840;
-        mrdsl.has_min = true;
+        set(&startup, "Expect", "manual");
+        set(&mrdsl, "Min", "163840");
 
         /* No iscsid.conf: fail (the shipped file decides, and RHEL ships automatic). */
         ASSERT_STATUS(run_def(&startup, f), NP_STATUS_FAIL);
@@ -292,7 +295,7 @@ TEST(iscsi_node_records)
                                  def(&np_check_iscsi_node_records, NULL) };
         NpResult r;
 
-        checks[0].expect = strdup("manual");
+        set(&checks[0], "Expect", "manual");
         checks[1].severity = NP_SEVERITY_RECOMMENDED;
         profile.checks = checks;
         profile.n_checks = 2;
@@ -485,8 +488,7 @@ TEST(fs_free)
         NpFsFacts *s;
         NpResult r;
 
-        d.min_free = 100000000000ULL;
-        d.has_min_free = true;
+        set(&d, "MinFree", "100GB");
         ASSERT_STATUS(run_def(&d, f), NP_STATUS_UNKNOWN);
 
         s = np_facts_add_fs(f, "/opt");
@@ -512,9 +514,8 @@ TEST(kubelet)
         NpCheckDef d = def(&np_check_kubelet_version, NULL);
         NpResult r;
 
-        ASSERT_OK(np_parse_version("1.17", &d.min_version));
-        ASSERT_OK(np_parse_version("1.21", &d.max_version));
-        d.has_min_version = d.has_max_version = true;
+        set(&d, "MinVersion", "1.17");
+        set(&d, "MaxVersion", "1.21");
 
         ASSERT_STATUS(run_def(&d, f), NP_STATUS_SKIP);
         f->system.kubelet_path = strdup("/usr/bin/kubelet");
@@ -552,8 +553,6 @@ TEST(ignored_and_remedy_override)
         ASSERT_STREQ(r.remedy, "ask the security team");
         ASSERT_STREQ(r.override, "nodeprep.conf:3: Ignore=yes (lab)");
         np_result_done(&r);
-        free(d.override);
-        free(d.remedy);
         def_done(&d);
 }
 
@@ -562,10 +561,8 @@ TEST(sys)
         _cleanup_(np_facts_freep) NpFacts *f = facts();
         NpCheckDef cpus = def(&np_check_sys_cpus, NULL), mem = def(&np_check_sys_memory, NULL);
 
-        cpus.min = 8;
-        cpus.has_min = true;
-        mem.min_size = 32000000000ULL;
-        mem.has_min_size = true;
+        set(&cpus, "Min", "8");
+        set(&mem, "MinSize", "32GB");
         ASSERT_STATUS(run_def(&cpus, f), NP_STATUS_UNKNOWN);
         ASSERT_STATUS(run_def(&mem, f), NP_STATUS_UNKNOWN);
         f->system.cpus = 4;
@@ -638,8 +635,7 @@ TEST(tool_version)
         NpToolFacts *t;
         NpResult r;
 
-        ASSERT_OK(np_parse_version("3.8", &helm.min_version));
-        helm.has_min_version = true;
+        set(&helm, "MinVersion", "3.8");
         ASSERT_STATUS(run_def(&helm, f), NP_STATUS_UNKNOWN);
 
         t = np_facts_add_tool(f, "helm");
@@ -662,7 +658,8 @@ TEST(tool_version)
         t->has_version = false;
         ASSERT_STATUS(run_def(&helm, f), NP_STATUS_UNKNOWN);
         /* Presence only (no range): any version will do. */
-        helm.has_min_version = false;
+        def_done(&helm);
+        helm = def(&np_check_tool_version, "helm");
         ASSERT_STATUS(run_def(&helm, f), NP_STATUS_PASS);
         def_done(&helm);
 }
@@ -691,10 +688,9 @@ TEST(dir_layout)
         char *err = NULL;
         NpResult r;
 
-        d.owner_uid = d.owner_gid = 886;
-        d.has_owner = true;
-        ASSERT_OK(strv_split("edcs plugins", " ", &d.directories));
-        ASSERT_OK(strv_split("edcs/config.yml plugins/plugins.yml", " ", &d.files));
+        set(&d, "Owner", "886:886");
+        set(&d, "Directories", "edcs plugins");
+        set(&d, "Files", "edcs/config.yml plugins/plugins.yml");
 
         ASSERT_STATUS(run_def(&d, f), NP_STATUS_SKIP);
         ASSERT_OK(np_settings_set_named(&profile.settings, NP_NAMED_PATH, "tts-blob", "/srv/blob",
@@ -720,10 +716,149 @@ TEST(dir_layout)
         l->entries[3].unknown = strdup("/srv/blob/edcs/config.yml: Input/output error");
         ASSERT_STATUS(run_def(&d, f), NP_STATUS_UNKNOWN);
         def_done(&d);
-        strv_free(d.directories);
-        strv_free(d.files);
         np_settings_done(&profile.settings);
         np_settings_init(&profile.settings);
+}
+
+/* Two valid values of each parameter type, different from each other. */
+static const char *const samples[_NP_PARAM_TYPE_MAX][2] = {
+        [NP_PARAM_STRING] = { "manual", "automatic" },
+        [NP_PARAM_ABS_PATH] = { "/srv/a", "/srv/b" },
+        [NP_PARAM_U64] = { "8", "16" },
+        [NP_PARAM_SECONDS] = { "5", "30" },
+        [NP_PARAM_SIZE] = { "100GB", "2GiB" },
+        [NP_PARAM_VERSION] = { "1.21", "1.21.0" },
+        [NP_PARAM_OWNER] = { "886:886", "886:0" },
+        [NP_PARAM_BOOL] = { "yes", "no" },
+        [NP_PARAM_ARGS] = { "version --short", "--short version" },
+        [NP_PARAM_NAMES] = { "a.service b.socket", "a.service" },
+        [NP_PARAM_RELPATHS] = { "edcs plugins", "edcs interop" },
+};
+
+/* Every parameter of every shipped check type: two profiles that differ in it conflict, unless
+ * its row says it never does; the same value, or none in either, agrees. */
+TEST(params_conflict)
+{
+        const NpCheckType *const *types;
+        size_t n_types;
+
+        types = np_check_types(&n_types);
+        for (size_t t = 0; t < n_types; t++)
+                for (size_t i = 0; i < types[t]->n_params; i++) {
+                        const NpParam *p = &types[t]->params[i];
+                        NpCheckDef a = def(types[t], types[t]->instance ? "x" : NULL),
+                                   b = def(types[t], types[t]->instance ? "x" : NULL);
+                        const char *key = NULL;
+
+                        ASSERT_TRUE(np_check_defs_agree(&a, &b, &key));
+                        set(&a, p->key, samples[p->type][0]);
+                        /* One profile sets it, the other does not. */
+                        ASSERT_EQ(np_check_defs_agree(&a, &b, &key),
+                                  p->conflict == NP_PARAM_CONFLICT_NEVER);
+                        set(&b, p->key, samples[p->type][1]);
+                        key = NULL;
+                        ASSERT_EQ(np_check_defs_agree(&a, &b, &key),
+                                  p->conflict == NP_PARAM_CONFLICT_NEVER);
+                        if (p->conflict != NP_PARAM_CONFLICT_NEVER)
+                                ASSERT_STREQ(key, p->key);
+                        set(&b, p->key, samples[p->type][0]);
+                        ASSERT_TRUE(np_check_defs_agree(&a, &b, &key));
+                        def_done(&a);
+                        def_done(&b);
+                }
+}
+
+/* A check type of every parameter type: parse, bad values, amending, comparing, freeing. */
+typedef struct AllParams {
+        char *string, *path;
+        NpParamU64 u64, seconds, size;
+        NpParamVersion version;
+        NpParamOwner owner;
+        NpParamBool boolean;
+        char **args, **names, **relpaths;
+} AllParams;
+
+static const NpParam all_params[] = {
+        NP_PARAM("String", NP_PARAM_STRING, AllParams, string, NP_PARAM_CONFLICT_DIFFERENT, "s"),
+        NP_PARAM("Path", NP_PARAM_ABS_PATH, AllParams, path, NP_PARAM_CONFLICT_DIFFERENT, "p"),
+        NP_PARAM("U64", NP_PARAM_U64, AllParams, u64, NP_PARAM_CONFLICT_DIFFERENT, "n"),
+        NP_PARAM("Seconds", NP_PARAM_SECONDS, AllParams, seconds, NP_PARAM_CONFLICT_NEVER, "t"),
+        NP_PARAM("Size", NP_PARAM_SIZE, AllParams, size, NP_PARAM_CONFLICT_DIFFERENT, "z"),
+        NP_PARAM("Version", NP_PARAM_VERSION, AllParams, version, NP_PARAM_CONFLICT_DIFFERENT, "v"),
+        NP_PARAM("Owner", NP_PARAM_OWNER, AllParams, owner, NP_PARAM_CONFLICT_DIFFERENT, "o"),
+        NP_PARAM("Bool", NP_PARAM_BOOL, AllParams, boolean, NP_PARAM_CONFLICT_DIFFERENT, "b"),
+        NP_PARAM("Args", NP_PARAM_ARGS, AllParams, args, NP_PARAM_CONFLICT_DIFFERENT, "a"),
+        NP_PARAM("Names", NP_PARAM_NAMES, AllParams, names, NP_PARAM_CONFLICT_DIFFERENT, "w"),
+        NP_PARAM("RelPaths", NP_PARAM_RELPATHS, AllParams, relpaths, NP_PARAM_CONFLICT_DIFFERENT,
+                 "r"),
+};
+
+static const NpCheckType all_type = {
+        .name = "test.all",
+        NP_CHECK_PARAMS(all_params, AllParams),
+        .default_title = "every parameter type",
+};
+
+TEST(param_types)
+{
+        static const struct {
+                const char *key, *bad;
+        } bad[] = {
+                { "Path", "relative" },  { "Path", "/a/../b" },    { "U64", "-1" },
+                { "Seconds", "5s" },     { "Size", "100QB" },      { "Version", "1.x" },
+                { "Owner", "886" },      { "Owner", "root:root" }, { "Bool", "maybe" },
+                { "Args", " " },         { "Names", "" },          { "RelPaths", "../etc" },
+                { "RelPaths", "a/./b" }, { "RelPaths", "/abs" },
+        };
+        NpCheckDef a = def(&all_type, NULL), b = def(&all_type, NULL);
+        const AllParams *v = a.params;
+        const char *key = NULL;
+        char *error = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(all_params); i++) {
+                set(&a, all_params[i].key, samples[all_params[i].type][0]);
+                set(&b, all_params[i].key, samples[all_params[i].type][0]);
+        }
+        ASSERT_STREQ(v->string, "manual");
+        ASSERT_STREQ(v->path, "/srv/a");
+        ASSERT_TRUE(v->u64.set && v->u64.value == 8);
+        ASSERT_TRUE(v->seconds.set && v->seconds.value == 5);
+        ASSERT_TRUE(v->size.set && v->size.value == 100000000000ULL);
+        ASSERT_TRUE(v->version.set && v->version.value.major == 1 && v->version.value.minor == 21 &&
+                    !v->version.value.has_patch);
+        ASSERT_TRUE(v->owner.set && v->owner.uid == 886 && v->owner.gid == 886);
+        ASSERT_TRUE(v->boolean.set && v->boolean.value);
+        ASSERT_EQ(strv_length(v->args), 2U);
+        ASSERT_TRUE(np_check_defs_agree(&a, &b, &key));
+
+        /* Order: arguments keep theirs, sets of names and paths do not. */
+        set(&b, "Names", "b.socket a.service");
+        set(&b, "RelPaths", "plugins edcs");
+        ASSERT_TRUE(np_check_defs_agree(&a, &b, &key));
+        set(&b, "Args", "--short version");
+        ASSERT_TRUE(!np_check_defs_agree(&a, &b, &key));
+        ASSERT_STREQ(key, "Args");
+        /* A later line (a drop-in) replaces the value, lists included. */
+        set(&b, "Args", "version --short");
+        set(&b, "Seconds", "30");
+        ASSERT_TRUE(np_check_defs_agree(&a, &b, &key));
+        set(&a, "RelPaths", "edcs");
+        ASSERT_EQ(strv_length(v->relpaths), 1U);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *want = strprintf("%s=%s: expected ", bad[i].key, bad[i].bad);
+
+                ASSERT_EQ(np_check_def_set_param(&a, bad[i].key, bad[i].bad, &error), -EINVAL);
+                ASSERT_TRUE(want && startswith(error, want));
+                error = mfree(error);
+        }
+        ASSERT_EQ(np_check_def_set_param(&a, "Expect", "x", &error), -EINVAL);
+        ASSERT_CONTAINS(error, "unknown key Expect= (check type test.all takes String=, Path=, ");
+        error = mfree(error);
+        ASSERT_TRUE(np_check_def_param(&a, "Owner") == &v->owner);
+        ASSERT_NULL(np_check_def_param(&a, "Expect"));
+        def_done(&a);
+        def_done(&b);
 }
 
 TEST(kata)
@@ -778,6 +913,8 @@ static const TestCase tests[] = {
         T(tool_version),
         T(dir_layout),
         T(kata),
+        T(params_conflict),
+        T(param_types),
 };
 
 int main(void)
