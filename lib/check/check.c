@@ -102,14 +102,12 @@ int np_result_set(NpResult *r, NpStatus status, const char *observed, const char
                 return -ENOMEM;
         if (message_fmt) {
                 va_list ap;
-                char *m;
+                int k;
 
                 va_start(ap, message_fmt);
-                m = strvprintf(message_fmt, ap);
+                k = free_and_vprintf(&r->message, message_fmt, ap);
                 va_end(ap);
-                if (!m)
-                        return -ENOMEM;
-                free_and_replace(&r->message, m);
+                return k;
         }
         return 0;
 }
@@ -117,15 +115,12 @@ int np_result_set(NpResult *r, NpStatus status, const char *observed, const char
 int np_result_remedy(NpResult *r, const char *fmt, ...)
 {
         va_list ap;
-        char *m;
+        int k;
 
         va_start(ap, fmt);
-        m = strvprintf(fmt, ap);
+        k = free_and_vprintf(&r->remedy, fmt, ap);
         va_end(ap);
-        if (!m)
-                return -ENOMEM;
-        free_and_replace(&r->remedy, m);
-        return 0;
+        return k;
 }
 
 char *np_remedy_install(NpDistroFamily d, const char *deb, const char *rpm, const char *suse)

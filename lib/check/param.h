@@ -85,19 +85,19 @@ typedef struct NpParam {
 #define NP_PARAM_CTYPE_NP_PARAM_RELPATHS char **
 
 /* 0, or a compile error when st.field is not stored as type t (Linux's BUILD_BUG_ON_ZERO). */
-#define NP_PARAM_TYPECHECK_(t, st, field)                                                        \
+#define NP_PARAM_TYPECHECK_(t, st, field)                                                       \
         (sizeof(char[__builtin_types_compatible_p(typeof(((st *)0)->field), NP_PARAM_CTYPE_##t) \
-                         ? 1                                                                     \
-                         : -1]) -                                                                \
+                         ? 1                                                                    \
+                         : -1]) -                                                               \
          1)
 
 /* One row: NP_PARAM("Owner", NP_PARAM_OWNER, NpDirLayoutParams, owner,
  *                   NP_PARAM_CONFLICT_DIFFERENT, "UID:GID, numeric (e.g. 886:886)") */
-#define NP_PARAM(k, t, st, field, c, h)                                                 \
-        {                                                                               \
-                .key = (k), .type = (t),                                                \
-                .offset = offsetof(st, field) + NP_PARAM_TYPECHECK_(t, st, field),      \
-                .conflict = (c), .hint = (h),                                           \
+#define NP_PARAM(k, t, st, field, c, h)                                            \
+        {                                                                          \
+                .key = (k), .type = (t),                                           \
+                .offset = offsetof(st, field) + NP_PARAM_TYPECHECK_(t, st, field), \
+                .conflict = (c), .hint = (h),                                      \
         }
 
 /* In an NpCheckType: the type's parameter table and the struct its offsets point into. */

@@ -130,15 +130,14 @@ static int step_fail(NpStep *s, const char *fmt, ...) _printf_(2, 3);
 static int step_fail(NpStep *s, const char *fmt, ...)
 {
         va_list ap;
-        char *m;
+        int r;
 
         va_start(ap, fmt);
-        m = strvprintf(fmt, ap);
+        r = free_and_vprintf(&s->message, fmt, ap);
         va_end(ap);
-        if (!m)
-                return -ENOMEM;
+        if (r < 0)
+                return r;
         s->state = NP_STEP_FAILED;
-        free_and_replace(&s->message, m);
         return 0;
 }
 

@@ -163,12 +163,11 @@ static int entry_set(NpFixEntry *e, NpFixOutcome outcome, const char *remedy, co
 static int entry_set(NpFixEntry *e, NpFixOutcome outcome, const char *remedy, const char *fmt,
                      va_list ap)
 {
-        char *m = strvprintf(fmt, ap);
+        int r = free_and_vprintf(&e->message, fmt, ap);
 
-        if (!m)
-                return -ENOMEM;
+        if (r < 0)
+                return r;
         e->outcome = outcome;
-        free_and_replace(&e->message, m);
         return remedy ? free_and_strdup(&e->remedy, remedy) : 0;
 }
 
@@ -196,24 +195,17 @@ int np_fix_entry_failed(NpFixEntry *e, const char *fmt, ...)
 
 int np_fix_entry_note(NpFixEntry *e, const char *fmt, ...)
 {
+        _cleanup_free_ char *m = NULL;
         va_list ap;
-        char *m;
 
         va_start(ap, fmt);
         m = strvprintf(fmt, ap);
         va_end(ap);
         if (!m)
                 return -ENOMEM;
-        if (e->message) {
-                char *j = strprintf("%s; %s", e->message, m);
-
-                free(m);
-                if (!j)
-                        return -ENOMEM;
-                m = j;
-        }
-        free_and_replace(&e->message, m);
-        return 0;
+        /* The text is formatted before the old message is freed. */
+        return e->message ? free_and_printf(&e->message, "%s; %s", e->message, m)
+                          : free_and_strdup(&e->message, m);
 }
 
 char *np_argv_to_text(char *const *argv)

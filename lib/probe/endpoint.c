@@ -32,15 +32,12 @@ static int set_error(NpEndpointFacts *e, const char *kind, const char *fmt, ...)
 static int set_error(NpEndpointFacts *e, const char *kind, const char *fmt, ...)
 {
         va_list ap;
-        char *m;
+        int r;
 
         va_start(ap, fmt);
-        m = strvprintf(fmt, ap);
+        r = free_and_vprintf(&e->error, fmt, ap);
         va_end(ap);
-        if (!m)
-                return -ENOMEM;
-        free_and_replace(&e->error, m);
-        return free_and_strdup(&e->error_kind, kind);
+        return r < 0 ? r : free_and_strdup(&e->error_kind, kind);
 }
 
 static const char *errno_kind(int error)

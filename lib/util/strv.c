@@ -194,6 +194,27 @@ char *strprintf(const char *fmt, ...)
         return s;
 }
 
+int free_and_vprintf(char **dst, const char *fmt, va_list ap)
+{
+        char *s = strvprintf(fmt, ap);
+
+        if (!s)
+                return -ENOMEM;
+        free_and_replace(dst, s);
+        return 0;
+}
+
+int free_and_printf(char **dst, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = free_and_vprintf(dst, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
 int free_and_strdup(char **dst, const char *src)
 {
         char *c = NULL;

@@ -39,6 +39,9 @@ char *strvprintf(const char *fmt, va_list ap) _printf_(1, 0);
 int free_and_strdup(char **dst, const char *src);
 /* Replace *dst with src, taking ownership. */
 void free_and_replace(char **dst, char *src);
+/* Replace *dst with the formatted text (a message field); -ENOMEM leaves *dst as it was. */
+int free_and_printf(char **dst, const char *fmt, ...) _printf_(2, 3);
+int free_and_vprintf(char **dst, const char *fmt, va_list ap) _printf_(2, 0);
 /* Undo in place the \ooo octal escapes of /proc/self/mountinfo, /proc/swaps and /etc/fstab
  * ("\040" for a space); returns s. */
 char *str_unescape_octal(char *s);
