@@ -10,14 +10,13 @@
 #include "cli/cli.h"
 #include "evaluate.h"
 #include "report/report.h"
+#include "util/json-util.h"
 #include "util/strv.h"
 #include "varlink/client.h"
 
 #define SOCKET_DEFAULT "/run/nodeprep/io.nodeprep"
 /* The first call after socket activation waits for the first evaluation. */
 #define CALL_TIMEOUT_USEC (60ULL * 1000000ULL)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static const char *socket_path(const Args *a)
 {
@@ -60,20 +59,12 @@ static int call_daemon(const Args *a, const char *method, json_object *params, N
 
 static json_object *profiles_params(const Args *a, bool facts)
 {
-        json_object *p = json_object_new_object();
+        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
 
-        if (!p)
+        if (!p || (a->profiles && json_add_strv(p, "profiles", a->profiles) < 0) ||
+            (facts && json_add_bool(p, "facts", true) < 0))
                 return NULL;
-        if (a->profiles) {
-                json_object *l = json_object_new_array();
-
-                STRV_FOREACH (s, a->profiles)
-                        json_object_array_add(l, json_object_new_string(*s));
-                json_object_object_add(p, "profiles", l);
-        }
-        if (facts)
-                json_object_object_add(p, "facts", json_object_new_boolean(true));
-        return p;
+        return TAKE_PTR(p);
 }
 
 /* A Varlink error from the daemon, as an exit code and a message. */

@@ -13,13 +13,12 @@
 #include "cli/cli.h"
 #include "evaluate.h"
 #include "fix/fix.h"
+#include "util/json-util.h"
 #include "util/strv.h"
 #include "varlink/client.h"
 
 /* An apply waits for systemd jobs and maybe a package install. */
 #define FIX_CALL_TIMEOUT_USEC (30ULL * 60ULL * 1000000ULL)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static int refuse(const Args *a, const char *verb)
 {
@@ -33,20 +32,6 @@ static int refuse(const Args *a, const char *verb)
                 return error_exit(EXIT_USAGE, "--root, --config and --set go with --local: "
                                               "nodeprepd uses its own configuration");
         return 0;
-}
-
-static int add_strv(json_object *p, const char *key, char *const *l)
-{
-        json_object *a;
-
-        if (!l)
-                return 0;
-        a = json_object_new_array();
-        if (!a)
-                return -ENOMEM;
-        STRV_FOREACH (s, (char **)l)
-                json_object_array_add(a, json_object_new_string(*s));
-        return json_object_object_add(p, key, a) < 0 ? -ENOMEM : 0;
 }
 
 /* Plan, Apply or Rollback through nodeprepd; prints its answer, returns the exit code. */
@@ -135,20 +120,14 @@ static int run_fix(const Args *a, const char *verb, bool apply)
         if (!a->local) {
                 _cleanup_(json_object_putp) json_object *p = json_object_new_object();
 
-                if (!p || add_strv(p, "profiles", a->profiles) < 0 ||
-                    add_strv(p, "only", a->only) < 0)
+                /* Only what was given: the daemon applies its defaults to the rest. */
+                if (!p || (a->profiles && json_add_strv(p, "profiles", a->profiles) < 0) ||
+                    (a->only && json_add_strv(p, "only", a->only) < 0) ||
+                    (a->include_recommended && json_add_bool(p, "include_recommended", true) < 0) ||
+                    (a->update_node_records && json_add_bool(p, "update_node_records", true) < 0) ||
+                    (a->install_packages && json_add_bool(p, "install_packages", true) < 0) ||
+                    (apply && a->dry_run && json_add_bool(p, "dry_run", true) < 0))
                         return error_exit(EXIT_SOFTWARE, "out of memory");
-                if (a->include_recommended)
-                        json_object_object_add(p, "include_recommended",
-                                               json_object_new_boolean(true));
-                if (a->update_node_records)
-                        json_object_object_add(p, "update_node_records",
-                                               json_object_new_boolean(true));
-                if (a->install_packages)
-                        json_object_object_add(p, "install_packages",
-                                               json_object_new_boolean(true));
-                if (apply && a->dry_run)
-                        json_object_object_add(p, "dry_run", json_object_new_boolean(true));
                 return call_daemon(a, apply ? "io.nodeprep.Apply" : "io.nodeprep.Plan", p,
                                    apply && !a->dry_run);
         }
@@ -194,10 +173,8 @@ int verb_rollback(const Args *a)
         if (!a->local) {
                 _cleanup_(json_object_putp) json_object *p = json_object_new_object();
 
-                if (!p)
+                if (!p || (a->args && json_add_str(p, "change_id", a->args[0]) < 0))
                         return error_exit(EXIT_SOFTWARE, "out of memory");
-                if (a->args)
-                        json_object_object_add(p, "change_id", json_object_new_string(a->args[0]));
                 return call_daemon(a, "io.nodeprep.Rollback", p, true);
         }
         r = open_root(a, &root);

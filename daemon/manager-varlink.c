@@ -12,6 +12,7 @@
 #include "config.h"
 #include "daemon/log.h"
 #include "daemon/manager.h"
+#include "util/json-util.h"
 #include "util/strv.h"
 
 extern const char np_io_nodeprep_description[]; /* generated from io.nodeprep.varlink */
@@ -20,8 +21,6 @@ extern const char np_io_nodeprep_description[]; /* generated from io.nodeprep.va
 #define ERROR_CONFIGURATION     "io.nodeprep.ConfigurationError"
 #define ERROR_PERMISSION_DENIED "io.nodeprep.PermissionDenied"
 #define ERROR_INTERNAL          "io.nodeprep.InternalError"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 typedef struct ReportParams {
         char **profiles;
@@ -209,11 +208,6 @@ static int vl_method_get_metrics(NpVarlinkCall *call, json_object *parameters, v
         return np_varlink_reply(call, p);
 }
 
-static json_object *string_or_null(const char *s)
-{
-        return s ? json_object_new_string(s) : NULL;
-}
-
 static int vl_method_list_profiles(NpVarlinkCall *call, json_object *parameters, void *userdata)
 {
         _cleanup_(json_object_putp) json_object *p = json_object_new_object(),
@@ -226,28 +220,22 @@ static int vl_method_list_profiles(NpVarlinkCall *call, json_object *parameters,
         if (np_varlink_dispatch(parameters, NULL, 0, NULL, &bad) < 0)
                 return np_varlink_error_invalid_parameter(call, bad);
         FOREACH_ARRAY (i, m->profile_infos, m->n_profile_infos) {
-                json_object *o = json_object_new_object(), *dropins = json_object_new_array();
+                json_object *o = json_object_new_object();
                 bool active = false;
 
-                if (!o || !dropins) {
-                        json_object_put(o);
-                        json_object_put(dropins);
-                        return -ENOMEM;
-                }
                 for (size_t k = 0; m->config && k < m->config->n_profiles; k++)
                         active = active || streq(m->config->profiles[k]->name, i->name);
-                STRV_FOREACH (d, i->dropins)
-                        json_object_array_add(dropins, json_object_new_string(*d));
-                json_object_object_add(o, "name", json_object_new_string(i->name));
-                json_object_object_add(o, "description", string_or_null(i->description));
-                json_object_object_add(o, "path", string_or_null(i->path));
-                json_object_object_add(o, "dropins", dropins);
-                json_object_object_add(o, "shadows", string_or_null(i->shadows));
-                json_object_object_add(o, "error", string_or_null(i->error));
-                json_object_object_add(o, "active", json_object_new_boolean(active));
-                json_object_array_add(list, o);
+                if (json_array_push(list, o) < 0 || json_add_str(o, "name", i->name) < 0 ||
+                    json_add_str(o, "description", i->description) < 0 ||
+                    json_add_str(o, "path", i->path) < 0 ||
+                    json_add_strv(o, "dropins", i->dropins) < 0 ||
+                    json_add_str(o, "shadows", i->shadows) < 0 ||
+                    json_add_str(o, "error", i->error) < 0 ||
+                    json_add_bool(o, "active", active) < 0)
+                        return -ENOMEM;
         }
-        json_object_object_add(p, "profiles", TAKE_PTR(list));
+        if (json_add(p, "profiles", TAKE_PTR(list)) < 0)
+                return -ENOMEM;
         return np_varlink_reply(call, p);
 }
 

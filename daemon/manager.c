@@ -17,9 +17,8 @@
 #include "daemon/log.h"
 #include "daemon/manager.h"
 #include "evaluate.h"
+#include "util/json-util.h"
 #include "util/strv.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 /* One evaluation's probing, handed to a worker thread so that the loop keeps answering. */
 struct Job {

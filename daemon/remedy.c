@@ -15,6 +15,7 @@
 #include "daemon/manager.h"
 #include "evaluate.h"
 #include "fix/fix.h"
+#include "util/json-util.h"
 #include "util/strv.h"
 
 typedef enum FixKind {
@@ -149,8 +150,6 @@ static void fix_start_next(Manager *m)
         }
         m->fix_job = j;
 }
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static void reply_error(NpVarlinkCall *call, const char *error, int errno_value,
                         const char *message)

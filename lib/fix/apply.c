@@ -17,9 +17,8 @@
 #include "fix/fix-internal.h"
 #include "fix/journal.h"
 #include "fix/runtime.h"
+#include "util/json-util.h"
 #include "util/strv.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 typedef struct Applier {
         const NpRoot *root;
@@ -29,40 +28,6 @@ typedef struct Applier {
         NpJournal *journal;
         unsigned n; /* step number in the journal */
 } Applier;
-
-static int json_add_str(json_object *o, const char *key, const char *value)
-{
-        json_object *v = NULL;
-
-        if (value && !(v = json_object_new_string(value)))
-                return -ENOMEM;
-        return json_object_object_add(o, key, v) < 0 ? -ENOMEM : 0;
-}
-
-static int json_add_obj(json_object *o, const char *key, json_object *v)
-{
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static json_object *json_strv(char *const *l)
-{
-        json_object *a = json_object_new_array();
-
-        STRV_FOREACH (s, (char **)l) {
-                json_object *v = a ? json_object_new_string(*s) : NULL;
-
-                if (!v || json_object_array_add(a, v) < 0) {
-                        json_object_put(v);
-                        json_object_put(a);
-                        return NULL;
-                }
-        }
-        return a;
-}
 
 static int ensure_journal(Applier *a)
 {
@@ -90,7 +55,7 @@ static int ensure_journal(Applier *a)
         if (r >= 0)
                 r = json_add_str(h, "nodeprep", NP_VERSION);
         if (r >= 0)
-                r = json_add_obj(h, "profiles", json_strv(profiles));
+                r = json_add(h, "profiles", json_strv_new(profiles));
         if (r < 0)
                 return r;
         r = np_journal_create(a->root, id, h, &a->journal);
@@ -106,11 +71,10 @@ static json_object *step_record(unsigned n, const char *state, const NpStep *s)
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
 
         if (!o || json_add_str(o, "type", "step") < 0 ||
-            json_add_obj(o, "n", json_object_new_int64(n)) < 0 ||
-            json_add_str(o, "state", state) < 0)
+            json_add(o, "n", json_object_new_int64(n)) < 0 || json_add_str(o, "state", state) < 0)
                 return NULL;
         if (s && (json_add_str(o, "kind", np_step_kind_to_string(s->kind)) < 0 ||
-                  json_add_obj(o, "checks", json_strv(s->checks)) < 0 ||
+                  json_add(o, "checks", json_strv_new(s->checks)) < 0 ||
                   json_add_str(o, "summary", s->summary) < 0))
                 return NULL;
         return TAKE_PTR(o);
@@ -186,12 +150,11 @@ static int exec_edit(Applier *a, NpStep *s)
         if ((s->existed && !old_name) || !new_name)
                 return -ENOMEM;
         if (json_add_str(rec, "path", s->path) < 0 ||
-            json_add_obj(rec, "existed", json_object_new_boolean(s->existed)) < 0 ||
-            json_add_obj(rec, "mode",
-                         json_object_new_int64(s->existed ? now.mode & 07777 : s->mode & 07777)) <
-                0 ||
-            json_add_obj(rec, "uid", json_object_new_int64(s->existed ? now.uid : s->uid)) < 0 ||
-            json_add_obj(rec, "gid", json_object_new_int64(s->existed ? now.gid : s->gid)) < 0 ||
+            json_add(rec, "existed", json_object_new_boolean(s->existed)) < 0 ||
+            json_add(rec, "mode",
+                     json_object_new_int64(s->existed ? now.mode & 07777 : s->mode & 07777)) < 0 ||
+            json_add(rec, "uid", json_object_new_int64(s->existed ? now.uid : s->uid)) < 0 ||
+            json_add(rec, "gid", json_object_new_int64(s->existed ? now.gid : s->gid)) < 0 ||
             json_add_str(rec, "old", old_name) < 0 || json_add_str(rec, "new", new_name) < 0 ||
             json_add_str(rec, "temp", temp) < 0)
                 return -ENOMEM;
@@ -302,8 +265,8 @@ static int exec_call(Applier *a, NpStep *s)
         if (json_add_str(rec, "module", s->module) < 0 || json_add_str(rec, "unit", s->unit) < 0 ||
             json_add_str(rec, "previous", s->unit_previous) < 0 ||
             json_add_str(rec, "cannot_undo", s->cannot_undo) < 0 ||
-            (s->argv && json_add_obj(rec, "argv", json_strv(s->argv)) < 0) ||
-            (s->undo_argv && json_add_obj(rec, "undo", json_strv(s->undo_argv)) < 0))
+            (s->argv && json_add(rec, "argv", json_strv_new(s->argv)) < 0) ||
+            (s->undo_argv && json_add(rec, "undo", json_strv_new(s->undo_argv)) < 0))
                 return -ENOMEM;
         r = np_journal_append(a->journal, rec);
         if (r < 0)
@@ -535,8 +498,8 @@ int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions 
                 _cleanup_(json_object_putp) json_object *done = json_object_new_object();
 
                 if (!done || json_add_str(done, "type", "complete") < 0 ||
-                    json_add_obj(done, "changed", json_object_new_boolean(run->changed)) < 0 ||
-                    json_add_obj(done, "failed", json_object_new_boolean(run->failed)) < 0)
+                    json_add(done, "changed", json_object_new_boolean(run->changed)) < 0 ||
+                    json_add(done, "failed", json_object_new_boolean(run->failed)) < 0)
                         return -ENOMEM;
                 r = np_journal_append(a.journal, done);
                 if (r < 0)

@@ -9,51 +9,10 @@
 #include <string.h>
 
 #include "fix/fix-internal.h"
+#include "util/json-util.h"
 #include "util/strv.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
-
 #define SCHEMA_VERSION 1
-
-static int add(json_object *o, const char *key, json_object *v)
-{
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int add_null(json_object *o, const char *key)
-{
-        return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
-}
-
-static int add_str(json_object *o, const char *key, const char *value)
-{
-        return value ? add(o, key, json_object_new_string(value)) : add_null(o, key);
-}
-
-static int add_bool(json_object *o, const char *key, bool b)
-{
-        return add(o, key, json_object_new_boolean(b));
-}
-
-static json_object *strv_json(char *const *l)
-{
-        json_object *a = json_object_new_array();
-
-        STRV_FOREACH (s, (char **)l) {
-                json_object *v = a ? json_object_new_string(*s) : NULL;
-
-                if (!v || json_object_array_add(a, v) < 0) {
-                        json_object_put(v);
-                        json_object_put(a);
-                        return NULL;
-                }
-        }
-        return a;
-}
 
 static json_object *step_json(const NpStep *s)
 {
@@ -62,15 +21,16 @@ static json_object *step_json(const NpStep *s)
 
         if (!o || (s->argv && !cmd))
                 return NULL;
-        if (add_str(o, "kind", np_step_kind_to_string(s->kind)) < 0 ||
-            add_str(o, "summary", s->summary) < 0 || add(o, "checks", strv_json(s->checks)) < 0 ||
-            add_str(o, "state", np_step_state_to_string(s->state)) < 0 ||
-            add_str(o, "message", s->message) < 0 ||
-            add_bool(o, "running_system", s->running_system) < 0 ||
-            add_str(o, "needs", s->needs) < 0 || add_str(o, "path", s->path) < 0 ||
-            add_str(o, "diff", s->diff) < 0 || add_str(o, "module", s->module) < 0 ||
-            add_str(o, "unit", s->unit) < 0 || add_str(o, "command", cmd) < 0 ||
-            add_str(o, "cannot_undo", s->cannot_undo) < 0)
+        if (json_add_str(o, "kind", np_step_kind_to_string(s->kind)) < 0 ||
+            json_add_str(o, "summary", s->summary) < 0 ||
+            json_add(o, "checks", json_strv_new(s->checks)) < 0 ||
+            json_add_str(o, "state", np_step_state_to_string(s->state)) < 0 ||
+            json_add_str(o, "message", s->message) < 0 ||
+            json_add_bool(o, "running_system", s->running_system) < 0 ||
+            json_add_str(o, "needs", s->needs) < 0 || json_add_str(o, "path", s->path) < 0 ||
+            json_add_str(o, "diff", s->diff) < 0 || json_add_str(o, "module", s->module) < 0 ||
+            json_add_str(o, "unit", s->unit) < 0 || json_add_str(o, "command", cmd) < 0 ||
+            json_add_str(o, "cannot_undo", s->cannot_undo) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -84,20 +44,22 @@ static json_object *entry_json(const NpFixRun *run, const NpFixEntry *e)
                 return NULL;
         for (size_t i = 0; i < run->n_steps; i++)
                 if (strv_contains(run->steps[i].checks, e->id) &&
-                    json_object_array_add(steps, json_object_new_int64((int64_t)i)) < 0)
+                    json_array_push(steps, json_object_new_int64((int64_t)i)) < 0)
                         return NULL;
-        if (add_str(o, "id", e->id) < 0 || add_str(o, "title", e->title) < 0 ||
-            add(o, "profiles", strv_json(e->profiles)) < 0 ||
-            add_str(o, "severity", np_severity_to_string(e->severity)) < 0 ||
-            add_str(o, "status_before", np_status_to_string(e->before)) < 0 ||
-            add_str(o, "status_after", e->has_after ? np_status_to_string(e->after) : NULL) < 0 ||
-            add_str(o, "observed_before", e->observed_before) < 0 ||
-            add_str(o, "observed_after", e->observed_after) < 0 || add_str(o, "fix", e->fix) < 0 ||
-            add_str(o, "outcome", np_fix_outcome_to_string(e->outcome)) < 0 ||
-            add_bool(o, "changed", e->outcome == NP_FIX_CHANGED) < 0 ||
-            add_bool(o, "failed", e->outcome == NP_FIX_FAILED) < 0 ||
-            add_str(o, "message", e->message) < 0 || add_str(o, "remedy", e->remedy) < 0 ||
-            add(o, "steps", TAKE_PTR(steps)) < 0)
+        if (json_add_str(o, "id", e->id) < 0 || json_add_str(o, "title", e->title) < 0 ||
+            json_add(o, "profiles", json_strv_new(e->profiles)) < 0 ||
+            json_add_str(o, "severity", np_severity_to_string(e->severity)) < 0 ||
+            json_add_str(o, "status_before", np_status_to_string(e->before)) < 0 ||
+            json_add_str(o, "status_after", e->has_after ? np_status_to_string(e->after) : NULL) <
+                0 ||
+            json_add_str(o, "observed_before", e->observed_before) < 0 ||
+            json_add_str(o, "observed_after", e->observed_after) < 0 ||
+            json_add_str(o, "fix", e->fix) < 0 ||
+            json_add_str(o, "outcome", np_fix_outcome_to_string(e->outcome)) < 0 ||
+            json_add_bool(o, "changed", e->outcome == NP_FIX_CHANGED) < 0 ||
+            json_add_bool(o, "failed", e->outcome == NP_FIX_FAILED) < 0 ||
+            json_add_str(o, "message", e->message) < 0 ||
+            json_add_str(o, "remedy", e->remedy) < 0 || json_add(o, "steps", TAKE_PTR(steps)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -124,33 +86,25 @@ int np_fix_run_to_json(const NpFixRun *r, json_object **ret)
 
         if (!o || !checks || !steps || !diff)
                 return -ENOMEM;
-        FOREACH_ARRAY (e, r->entries, r->n_entries) {
-                json_object *j = entry_json(r, e);
-
-                if (!j || json_object_array_add(checks, j) < 0) {
-                        json_object_put(j);
+        FOREACH_ARRAY (e, r->entries, r->n_entries)
+                if (json_array_push(checks, entry_json(r, e)) < 0)
                         return -ENOMEM;
-                }
-        }
-        FOREACH_ARRAY (s, r->steps, r->n_steps) {
-                json_object *j = step_json(s);
-
-                if (!j || json_object_array_add(steps, j) < 0) {
-                        json_object_put(j);
+        FOREACH_ARRAY (s, r->steps, r->n_steps)
+                if (json_array_push(steps, step_json(s)) < 0)
                         return -ENOMEM;
-                }
-        }
-        if (add(o, "schema_version", json_object_new_int(SCHEMA_VERSION)) < 0 ||
-            add_str(o, "command", r->applied ? "apply" : "plan") < 0 ||
-            add_str(o, "root", r->root) < 0 || add_bool(o, "dry_run", r->dry_run) < 0 ||
-            add_str(o, "change_id", r->change_id) < 0 ||
-            add_str(o, "backup_dir", r->backup_dir) < 0 || add_bool(o, "changed", r->changed) < 0 ||
-            add_bool(o, "failed", r->failed) < 0 ||
-            add_bool(o, "ready_before", r->ready_before) < 0 ||
-            (r->applied ? add_bool(o, "ready_after", r->ready_after) : add_null(o, "ready_after")) <
-                0 ||
-            add(o, "notes", strv_json(r->notes)) < 0 || add(o, "checks", TAKE_PTR(checks)) < 0 ||
-            add(o, "steps", TAKE_PTR(steps)) < 0 || add_str(o, "diff", diff) < 0)
+        if (json_add(o, "schema_version", json_object_new_int(SCHEMA_VERSION)) < 0 ||
+            json_add_str(o, "command", r->applied ? "apply" : "plan") < 0 ||
+            json_add_str(o, "root", r->root) < 0 || json_add_bool(o, "dry_run", r->dry_run) < 0 ||
+            json_add_str(o, "change_id", r->change_id) < 0 ||
+            json_add_str(o, "backup_dir", r->backup_dir) < 0 ||
+            json_add_bool(o, "changed", r->changed) < 0 ||
+            json_add_bool(o, "failed", r->failed) < 0 ||
+            json_add_bool(o, "ready_before", r->ready_before) < 0 ||
+            (r->applied ? json_add_bool(o, "ready_after", r->ready_after)
+                        : json_add_null(o, "ready_after")) < 0 ||
+            json_add(o, "notes", json_strv_new(r->notes)) < 0 ||
+            json_add(o, "checks", TAKE_PTR(checks)) < 0 ||
+            json_add(o, "steps", TAKE_PTR(steps)) < 0 || json_add_str(o, "diff", diff) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(o);
         return 0;
@@ -283,20 +237,18 @@ int np_rollback_to_json(const NpRollback *r, json_object **ret)
         FOREACH_ARRAY (i, r->items, r->n_items) {
                 json_object *j = json_object_new_object();
 
-                if (!j || json_object_array_add(items, j) < 0) {
-                        json_object_put(j);
+                if (json_array_push(items, j) < 0)
                         return -ENOMEM;
-                }
-                if (add_str(j, "what", i->what) < 0 ||
-                    add_str(j, "state", np_undo_state_to_string(i->state)) < 0 ||
-                    add_str(j, "message", i->message) < 0)
+                if (json_add_str(j, "what", i->what) < 0 ||
+                    json_add_str(j, "state", np_undo_state_to_string(i->state)) < 0 ||
+                    json_add_str(j, "message", i->message) < 0)
                         return -ENOMEM;
         }
-        if (add(o, "schema_version", json_object_new_int(SCHEMA_VERSION)) < 0 ||
-            add_str(o, "change_id", r->change_id) < 0 ||
-            add_str(o, "backup_dir", r->backup_dir) < 0 ||
-            add_bool(o, "already_rolled_back", r->already) < 0 ||
-            add_bool(o, "failed", r->failed) < 0 || add(o, "items", TAKE_PTR(items)) < 0)
+        if (json_add(o, "schema_version", json_object_new_int(SCHEMA_VERSION)) < 0 ||
+            json_add_str(o, "change_id", r->change_id) < 0 ||
+            json_add_str(o, "backup_dir", r->backup_dir) < 0 ||
+            json_add_bool(o, "already_rolled_back", r->already) < 0 ||
+            json_add_bool(o, "failed", r->failed) < 0 || json_add(o, "items", TAKE_PTR(items)) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(o);
         return 0;

@@ -16,9 +16,8 @@
 #include "fix/fix-internal.h"
 #include "fix/journal.h"
 #include "fix/runtime.h"
+#include "util/json-util.h"
 #include "util/strv.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 NpRollback *np_rollback_free(NpRollback *r)
 {

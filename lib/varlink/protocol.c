@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/json-util.h"
 #include "util/strv.h"
 #include "varlink/protocol.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 void np_varlink_call_message_done(NpVarlinkCallMessage *m)
 {
@@ -227,17 +226,6 @@ static int finish(json_object *o, char **ret, size_t *ret_size)
         return 0;
 }
 
-static int add(json_object *o, const char *key, json_object *v)
-{
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 int np_varlink_format_call(const char *method, json_object *parameters, unsigned flags, char **ret,
                            size_t *ret_size)
 {
@@ -246,14 +234,14 @@ int np_varlink_format_call(const char *method, json_object *parameters, unsigned
 
         if (!o)
                 return -ENOMEM;
-        r = add(o, "method", json_object_new_string(method));
+        r = json_add(o, "method", json_object_new_string(method));
         if (r >= 0)
-                r = add(o, "parameters",
-                        parameters ? json_object_get(parameters) : json_object_new_object());
+                r = json_add(o, "parameters",
+                             parameters ? json_object_get(parameters) : json_object_new_object());
         if (r >= 0 && (flags & NP_VARLINK_CALL_ONEWAY))
-                r = add(o, "oneway", json_object_new_boolean(true));
+                r = json_add(o, "oneway", json_object_new_boolean(true));
         if (r >= 0 && (flags & NP_VARLINK_CALL_MORE))
-                r = add(o, "more", json_object_new_boolean(true));
+                r = json_add(o, "more", json_object_new_boolean(true));
         if (r < 0)
                 return r;
         return finish(o, ret, ret_size);
@@ -268,12 +256,12 @@ int np_varlink_format_reply(json_object *parameters, const char *error, bool con
         if (!o)
                 return -ENOMEM;
         if (error)
-                r = add(o, "error", json_object_new_string(error));
+                r = json_add(o, "error", json_object_new_string(error));
         if (r >= 0)
-                r = add(o, "parameters",
-                        parameters ? json_object_get(parameters) : json_object_new_object());
+                r = json_add(o, "parameters",
+                             parameters ? json_object_get(parameters) : json_object_new_object());
         if (r >= 0 && continues)
-                r = add(o, "continues", json_object_new_boolean(true));
+                r = json_add(o, "continues", json_object_new_boolean(true));
         if (r < 0)
                 return r;
         return finish(o, ret, ret_size);
