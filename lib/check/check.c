@@ -177,6 +177,14 @@ int np_check_run(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *ret
         return 0;
 }
 
+int np_check_verify_name(const char *name, const char *what, char **ret_error)
+{
+        if (str_is_name(name, NULL))
+                return 0;
+        *ret_error = strprintf("\"%s\" is not %s", name, what);
+        return -EINVAL;
+}
+
 const char *np_check_path(const NpCheckDef *def, const NpSettings *s, const char **ret_origin)
 {
         char *const *path = np_check_def_param(def, "Path");

@@ -137,6 +137,10 @@ extern const NpCheckType np_check_sys_cpus, np_check_sys_memory, np_check_net_re
 extern const NpCheckType np_check_tool_version, np_check_dir_layout;
 extern const NpCheckType np_check_virt_kvm, np_check_runtime_kata;
 
+/* An instance that names a site value ([Path NAME], [Endpoint NAME]): letters, digits, '-', '_';
+ * else -EINVAL and "\"NAME\" is not WHAT". */
+int np_check_verify_name(const char *name, const char *what, char **ret_error);
+
 /* The directory a named fs.free / dir.layout check looks at: [Path NAME] in the site file or
  * --set Path.NAME=, else the check's Path=; NULL when neither. For fs.free:/abs the instance. */
 const char *np_check_path(const NpCheckDef *def, const NpSettings *s, const char **ret_origin);

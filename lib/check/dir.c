@@ -12,13 +12,7 @@
 
 static int verify_name(const char *name, char **ret_error)
 {
-        for (const char *c = name; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_')) {
-                        *ret_error = strprintf("\"%s\" is not a path name", name);
-                        return -EINVAL;
-                }
-        return 0;
+        return np_check_verify_name(name, "a path name", ret_error);
 }
 
 static const NpParam layout_params[] = {

@@ -17,14 +17,10 @@ static int verify_path(const char *path, char **ret_error)
                 }
                 return 0;
         }
-        for (const char *c = path; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_')) {
-                        *ret_error = strprintf("\"%s\" is neither an absolute path nor a path "
-                                               "name",
-                                               path);
-                        return -EINVAL;
-                }
+        if (!str_is_name(path, NULL)) {
+                *ret_error = strprintf("\"%s\" is neither an absolute path nor a path name", path);
+                return -EINVAL;
+        }
         return 0;
 }
 

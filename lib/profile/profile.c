@@ -351,13 +351,7 @@ static bool profile_arg_is_path(const char *arg)
 
 static bool profile_name_valid(const char *name)
 {
-        if (isempty(name) || strlen(name) > 64 || name[0] == '.')
-                return false;
-        for (const char *c = name; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
-                        return false;
-        return true;
+        return str_is_name(name, ".") && strlen(name) <= 64 && name[0] != '.';
 }
 
 /*

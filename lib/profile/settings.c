@@ -176,13 +176,7 @@ int np_endpoint_split(const char *address, char **ret_host, char **ret_port)
 
 static bool named_name_valid(const char *name)
 {
-        if (isempty(name) || strlen(name) > 40)
-                return false;
-        for (const char *c = name; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
-                        return false;
-        return true;
+        return str_is_name(name, NULL) && strlen(name) <= 40;
 }
 
 int np_settings_set_named(NpSettings *s, NpNamedKind kind, const char *name, const char *value,

@@ -194,6 +194,18 @@ char *strprintf(const char *fmt, ...)
         return s;
 }
 
+bool str_is_name(const char *s, const char *extra)
+{
+        if (isempty(s))
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
+                      (extra && strchr(extra, *c))))
+                        return false;
+        return true;
+}
+
 int free_and_vprintf(char **dst, const char *fmt, va_list ap)
 {
         char *s = strvprintf(fmt, ap);

@@ -42,6 +42,9 @@ void free_and_replace(char **dst, char *src);
 /* Replace *dst with the formatted text (a message field); -ENOMEM leaves *dst as it was. */
 int free_and_printf(char **dst, const char *fmt, ...) _printf_(2, 3);
 int free_and_vprintf(char **dst, const char *fmt, va_list ap) _printf_(2, 0);
+/* Not empty, and only ASCII letters, digits, '-', '_' and the characters in extra (may be NULL):
+ * the names of site values ([Path NAME], [Endpoint NAME]) and of profiles. */
+bool str_is_name(const char *s, const char *extra) _pure_;
 /* Undo in place the \ooo octal escapes of /proc/self/mountinfo, /proc/swaps and /etc/fstab
  * ("\040" for a space); returns s. */
 char *str_unescape_octal(char *s);

@@ -137,5 +137,18 @@ TEST(escape)
         ASSERT_TRUE(!utf8_is_valid("\xed\xa0\x80", 3)); /* surrogate */
 }
 
-static const TestCase tests[] = { T(size), T(boolean_and_u64), T(cidr), T(version), T(escape) };
+TEST(name)
+{
+        ASSERT_TRUE(str_is_name("tts-blob_2", NULL));
+        ASSERT_TRUE(!str_is_name("", NULL));
+        ASSERT_TRUE(!str_is_name(NULL, NULL));
+        ASSERT_TRUE(!str_is_name("a.b", NULL));
+        ASSERT_TRUE(str_is_name("a.b", "."));
+        ASSERT_TRUE(!str_is_name("a/b", "."));
+        ASSERT_TRUE(!str_is_name("caf\xc3\xa9", NULL));
+        ASSERT_TRUE(!str_is_name("a b", NULL));
+}
+
+static const TestCase tests[] = { T(size),    T(boolean_and_u64), T(cidr),
+                                  T(version), T(escape),          T(name) };
 RUN_TESTS(tests)
