@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "profile/profile.h"
 #include "report/report.h"
@@ -79,6 +80,11 @@ void args_done(Args *a);
 int error_exit(int code, const char *fmt, ...) _printf_(2, 3);
 bool use_color(const Args *a);
 int print_json(json_object *o);
+/* The output of a verb: print *o when r (what the np_*_to_json() call that built it returned)
+ * is not negative, and free it; print_json_built(np_x_to_json(x, &o), &o). r or -errno. */
+int print_json_built(int r, json_object **o);
+/* Print text and free it; NULL (an np_*_to_text() out of memory) is -ENOMEM. 0 or -errno. */
+int print_text(char *text);
 /* Load the configuration, mapping failures to exit codes; 0 on success, else the exit code. */
 int load_config(const Args *a, const NpRoot *root, NpConfig **ret);
 int open_root(const Args *a, NpRoot **ret);
@@ -94,6 +100,9 @@ int print_report(const Args *a, const struct NpReport *report);
 struct NpVarlinkClient;
 struct NpVarlinkReplyMessage;
 int connect_daemon(const Args *a, struct NpVarlinkClient **ret);
+/* Connect and call one method: 0 with the reply in *m, or the exit code (said). */
+int call_daemon(const Args *a, const char *method, json_object *params, uint64_t timeout_usec,
+                struct NpVarlinkClient **c, struct NpVarlinkReplyMessage *m);
 int daemon_error(const struct NpVarlinkReplyMessage *m);
 
 /* Verbs (cli/verbs-*.c). */

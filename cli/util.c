@@ -50,6 +50,24 @@ int print_json(json_object *o)
         return fflush(stdout) == 0 ? 0 : -errno;
 }
 
+int print_json_built(int r, json_object **o)
+{
+        if (r >= 0)
+                r = print_json(*o);
+        json_object_put(*o);
+        *o = NULL;
+        return r;
+}
+
+int print_text(char *text)
+{
+        _cleanup_free_ char *t = text;
+
+        if (!t)
+                return -ENOMEM;
+        return fputs(t, stdout) < 0 ? -EIO : 0;
+}
+
 int load_config(const Args *a, const NpRoot *root, NpConfig **ret)
 {
         _cleanup_free_ char *error = NULL;
@@ -116,10 +134,7 @@ int print_report(const Args *a, const NpReport *report)
         case FORMAT_JSON: {
                 json_object *o = NULL;
 
-                r = np_report_to_json(report, a->facts, &o);
-                if (r >= 0)
-                        r = print_json(o);
-                json_object_put(o);
+                r = print_json_built(np_report_to_json(report, a->facts, &o), &o);
                 if (r < 0)
                         return error_exit(EXIT_SOFTWARE, "cannot print the report: %s",
                                           strerror(-r));

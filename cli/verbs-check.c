@@ -83,18 +83,10 @@ int verb_facts(const Args *a)
         if (r < 0)
                 return error_exit(EXIT_SOFTWARE, "probing failed: %s", strerror(-r));
 
-        if (a->json) {
-                json_object *o = NULL;
+        json_object *o = NULL;
 
-                r = np_facts_to_json(facts, &o);
-                if (r >= 0)
-                        r = print_json(o);
-                json_object_put(o);
-        } else {
-                _cleanup_free_ char *text = np_facts_to_text(facts);
-
-                r = text ? (fputs(text, stdout) < 0 ? -EIO : 0) : -ENOMEM;
-        }
+        r = a->json ? print_json_built(np_facts_to_json(facts, &o), &o)
+                    : print_text(np_facts_to_text(facts));
         return r < 0 ? error_exit(EXIT_SOFTWARE, "%s", strerror(-r)) : 0;
 }
 
@@ -114,10 +106,7 @@ int verb_profiles(const Args *a)
         if (a->json) {
                 json_object *o = NULL;
 
-                r = np_profile_infos_to_json(infos, n, &o);
-                if (r >= 0)
-                        r = print_json(o);
-                json_object_put(o);
+                r = print_json_built(np_profile_infos_to_json(infos, n, &o), &o);
         } else {
                 if (n == 0)
                         printf("No profiles found.\n");

@@ -41,19 +41,18 @@ int connect_daemon(const Args *a, NpVarlinkClient **ret)
         return 0;
 }
 
-/* Connect and call one method: 0 with the reply in *m, or the exit code (said). */
-static int call_daemon(const Args *a, const char *method, json_object *params, NpVarlinkClient **c,
-                       NpVarlinkReplyMessage *m)
+int call_daemon(const Args *a, const char *method, json_object *params, uint64_t timeout_usec,
+                NpVarlinkClient **c, NpVarlinkReplyMessage *m)
 {
         _cleanup_free_ char *error = NULL;
         int r = connect_daemon(a, c);
 
         if (r != 0)
                 return r;
-        r = np_varlink_client_call(*c, method, params, CALL_TIMEOUT_USEC, m, &error);
+        r = np_varlink_client_call(*c, method, params, timeout_usec, m, &error);
         if (r < 0)
-                return error_exit(EXIT_UNAVAILABLE, "nodeprepd at %s did not answer: %s",
-                                  socket_path(a), error ? error : strerror(-r));
+                return error_exit(EXIT_UNAVAILABLE, "nodeprepd at %s did not answer %s: %s",
+                                  socket_path(a), method, error ? error : strerror(-r));
         return m->error ? daemon_error(m) : 0;
 }
 
@@ -179,7 +178,7 @@ int verb_status(const Args *a)
                         return npd_unknown("nodeprep: nodeprepd: %s", m.error);
                 return print_daemon_report(a, m.parameters, false);
         }
-        r = call_daemon(a, "io.nodeprep.GetReport", params, &c, &m);
+        r = call_daemon(a, "io.nodeprep.GetReport", params, CALL_TIMEOUT_USEC, &c, &m);
         return r != 0 ? r : print_daemon_report(a, m.parameters, false);
 }
 
@@ -301,7 +300,7 @@ int verb_metrics(const Args *a)
         if (a->root || a->config || a->sets || a->profiles)
                 return error_exit(EXIT_USAGE, "--profile, --root, --config and --set go with "
                                               "--local: nodeprepd uses its own configuration");
-        r = call_daemon(a, "io.nodeprep.GetMetrics", NULL, &c, &m);
+        r = call_daemon(a, "io.nodeprep.GetMetrics", NULL, CALL_TIMEOUT_USEC, &c, &m);
         if (r != 0)
                 return r;
         if (!json_object_object_get_ex(m.parameters, "text", &text) ||

@@ -35,23 +35,16 @@ static int refuse(const Args *a, const char *verb)
 }
 
 /* Plan, Apply or Rollback through nodeprepd; prints its answer, returns the exit code. */
-static int call_daemon(const Args *a, const char *method, json_object *params, bool exit_on_fail)
+static int call_fix(const Args *a, const char *method, json_object *params, bool exit_on_fail)
 {
         _cleanup_(np_varlink_client_freep) NpVarlinkClient *c = NULL;
         _cleanup_(np_varlink_reply_message_done) NpVarlinkReplyMessage m = {};
-        _cleanup_free_ char *error = NULL;
         json_object *result, *text;
         int r;
 
-        r = connect_daemon(a, &c);
+        r = call_daemon(a, method, params, FIX_CALL_TIMEOUT_USEC, &c, &m);
         if (r != 0)
                 return r;
-        r = np_varlink_client_call(c, method, params, FIX_CALL_TIMEOUT_USEC, &m, &error);
-        if (r < 0)
-                return error_exit(EXIT_UNAVAILABLE, "nodeprepd did not answer %s: %s", method,
-                                  error ? error : strerror(-r));
-        if (m.error)
-                return daemon_error(&m);
         result = json_object_object_get(m.parameters,
                                         streq(method, "io.nodeprep.Plan") ? "plan" : "result");
         text = json_object_object_get(m.parameters, "text");
@@ -69,20 +62,10 @@ static int call_daemon(const Args *a, const char *method, json_object *params, b
 
 static int print_run(const Args *a, const NpFixRun *run)
 {
-        int r;
+        json_object *o = NULL;
+        int r = a->json ? print_json_built(np_fix_run_to_json(run, &o), &o)
+                        : print_text(np_fix_run_to_text(run, use_color(a)));
 
-        if (a->json) {
-                json_object *o = NULL;
-
-                r = np_fix_run_to_json(run, &o);
-                if (r >= 0)
-                        r = print_json(o);
-                json_object_put(o);
-        } else {
-                _cleanup_free_ char *text = np_fix_run_to_text(run, use_color(a));
-
-                r = text ? (fputs(text, stdout) < 0 ? -EIO : 0) : -ENOMEM;
-        }
         if (r < 0)
                 return error_exit(EXIT_SOFTWARE, "cannot print the result: %s", strerror(-r));
         return 0;
@@ -128,8 +111,8 @@ static int run_fix(const Args *a, const char *verb, bool apply)
                     (a->install_packages && json_add_bool(p, "install_packages", true) < 0) ||
                     (apply && a->dry_run && json_add_bool(p, "dry_run", true) < 0))
                         return error_exit(EXIT_SOFTWARE, "out of memory");
-                return call_daemon(a, apply ? "io.nodeprep.Apply" : "io.nodeprep.Plan", p,
-                                   apply && !a->dry_run);
+                return call_fix(a, apply ? "io.nodeprep.Apply" : "io.nodeprep.Plan", p,
+                                apply && !a->dry_run);
         }
         r = open_root(a, &root);
         if (r != 0)
@@ -165,6 +148,7 @@ int verb_rollback(const Args *a)
         _cleanup_(np_root_freep) NpRoot *root = NULL;
         _cleanup_(np_rollback_freep) NpRollback *rb = NULL;
         _cleanup_free_ char *error = NULL;
+        json_object *o = NULL;
         int r;
 
         r = refuse(a, "rollback");
@@ -175,7 +159,7 @@ int verb_rollback(const Args *a)
 
                 if (!p || (a->args && json_add_str(p, "change_id", a->args[0]) < 0))
                         return error_exit(EXIT_SOFTWARE, "out of memory");
-                return call_daemon(a, "io.nodeprep.Rollback", p, true);
+                return call_fix(a, "io.nodeprep.Rollback", p, true);
         }
         r = open_root(a, &root);
         if (r != 0)
@@ -183,18 +167,8 @@ int verb_rollback(const Args *a)
         r = np_fix_rollback(root, a->args ? a->args[0] : NULL, np_now_usec(), &rb, &error);
         if (r < 0)
                 return fix_error(r, error, "rollback");
-        if (a->json) {
-                json_object *o = NULL;
-
-                r = np_rollback_to_json(rb, &o);
-                if (r >= 0)
-                        r = print_json(o);
-                json_object_put(o);
-        } else {
-                _cleanup_free_ char *text = np_rollback_to_text(rb, use_color(a));
-
-                r = text ? (fputs(text, stdout) < 0 ? -EIO : 0) : -ENOMEM;
-        }
+        r = a->json ? print_json_built(np_rollback_to_json(rb, &o), &o)
+                    : print_text(np_rollback_to_text(rb, use_color(a)));
         if (r < 0)
                 return error_exit(EXIT_SOFTWARE, "cannot print the result: %s", strerror(-r));
         return rb->failed ? 1 : 0;
