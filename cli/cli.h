@@ -88,6 +88,8 @@ int print_text(char *text);
 /* Load the configuration, mapping failures to exit codes; 0 on success, else the exit code. */
 int load_config(const Args *a, const NpRoot *root, NpConfig **ret);
 int open_root(const Args *a, NpRoot **ret);
+/* open_root() then load_config(); 0, or the exit code (said). */
+int open_root_config(const Args *a, NpRoot **ret_root, NpConfig **ret_config);
 /* Open the root, load the configuration and evaluate here; 0, or the exit code (said). */
 int evaluate_local(const Args *a, NpReport **ret);
 OutputFormat output_format_from_string(const char *s);

@@ -91,16 +91,20 @@ int evaluate_local(const Args *a, NpReport **ret)
         _cleanup_(np_config_freep) NpConfig *config = NULL;
         int r;
 
-        r = open_root(a, &root);
-        if (r != 0)
-                return r;
-        r = load_config(a, root, &config);
+        r = open_root_config(a, &root, &config);
         if (r != 0)
                 return r;
         r = np_evaluate(root, config, np_now_usec(), ret);
         if (r < 0)
                 return error_exit(EXIT_SOFTWARE, "evaluation failed: %s", strerror(-r));
         return 0;
+}
+
+int open_root_config(const Args *a, NpRoot **ret_root, NpConfig **ret_config)
+{
+        int r = open_root(a, ret_root);
+
+        return r != 0 ? r : load_config(a, *ret_root, ret_config);
 }
 
 int open_root(const Args *a, NpRoot **ret)

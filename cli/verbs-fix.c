@@ -114,10 +114,7 @@ static int run_fix(const Args *a, const char *verb, bool apply)
                 return call_fix(a, apply ? "io.nodeprep.Apply" : "io.nodeprep.Plan", p,
                                 apply && !a->dry_run);
         }
-        r = open_root(a, &root);
-        if (r != 0)
-                return r;
-        r = load_config(a, root, &config);
+        r = open_root_config(a, &root, &config);
         if (r != 0)
                 return r;
         if (o.dry_run)
