@@ -15,6 +15,7 @@ NpFacts *np_facts_new(void)
                 return NULL;
         f->system.distro = NP_DISTRO_OTHER;
         f->selinux.cmdline_enforcing = -1;
+        f->selinux.next_lsm = -1;
         return f;
 }
 
@@ -68,6 +69,22 @@ static void selinux_facts_done(NpSelinuxFacts *s)
         free(s->config_value);
         free(s->config_unknown);
         free(s->cmdline_unknown);
+        free(s->next_lsm_detail);
+        free(s->next_detail);
+        free(s->next_unknown);
+}
+
+static void boot_facts_done(NpBootFacts *b)
+{
+        strv_free(b->kernels);
+        free(b->kernel);
+        free(b->kernel_source);
+        free(b->kernel_unknown);
+        free(b->cmdline);
+        free(b->cmdline_source);
+        free(b->cmdline_unknown);
+        free(b->config_path);
+        strv_free(b->config);
 }
 
 static void iscsi_facts_done(NpIscsiFacts *i)
@@ -144,6 +161,7 @@ NpFacts *np_facts_free(NpFacts *f)
         system_facts_done(&f->system);
         selinux_facts_done(&f->selinux);
         iscsi_facts_done(&f->iscsi);
+        boot_facts_done(&f->boot);
         FOREACH_ARRAY (m, f->modules, f->n_modules) {
                 free(m->name);
                 free(m->canonical);
@@ -153,6 +171,13 @@ NpFacts *np_facts_free(NpFacts *f)
                 strv_free(m->not_applied);
                 free(m->blacklisted);
                 free(m->persist_unknown);
+                free(m->next_detail);
+                free(m->next_unknown);
+                free(m->prevented);
+                free(m->prevented_unknown);
+                strv_free(m->notes);
+                free(m->load_prevented);
+                free(m->load_prevented_unknown);
         }
         free(f->modules);
         free(f->modules_load_dirs_unknown);

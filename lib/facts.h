@@ -68,11 +68,37 @@ typedef struct NpSelinuxFacts {
         unsigned config_line; /* 1-based line number */
         char *config_unknown;
 
-        /* enforcing= on the kernel command line overrides the file at boot (libselinux 3.4 reads
-         * the first word-initial "enforcing=" of /proc/cmdline); -1 when absent. */
+        /* enforcing= on the next boot's kernel command line (NpFacts.boot) overrides the file
+         * (libselinux 3.4 reads the first word-initial "enforcing="); -1 when absent. */
         int cmdline_enforcing;
         char *cmdline_unknown;
+
+        /* The next boot: whether the SELinux LSM is active in the next kernel (1, 0; -1 unknown:
+         * see lsm_unknown) and why, and the mode it runs in after systemd's
+         * selinux_init_load_policy() (valid when next_unknown is NULL). */
+        int next_lsm;
+        const char *running_kernel; /* borrowed from NpSystemFacts while probing */
+        char *next_lsm_detail;      /* "security=selinux (/boot/grub/grub.cfg:12)", ... */
+        NpSelinuxMode next_mode;
+        char *next_detail;
+        char *next_unknown;
 } NpSelinuxFacts;
+
+/* --- the next boot ------------------------------------------------------------------------- */
+
+typedef struct NpBootFacts {
+        bool probed;
+        char **kernels; /* installed kernels: /lib/modules/KVER/modules.dep and an image */
+        char *kernel;   /* release the next boot runs; NULL when unknown */
+        char
+            *kernel_source; /* how it was chosen: "the only installed kernel", "GRUB default ..." */
+        char *kernel_unknown; /* why it is not known */
+        char *cmdline;        /* the next boot's kernel command line */
+        char *cmdline_source; /* "/boot/grub/grub.cfg:31 (default entry ...)" or "/proc/cmdline" */
+        char *cmdline_unknown;
+        char *config_path; /* the next kernel's build configuration, when found */
+        char **config;     /* its "CONFIG_...=" lines that nodeprep uses */
+} NpBootFacts;
 
 /* --- iSCSI --------------------------------------------------------------------------------- */
 
@@ -144,10 +170,24 @@ typedef struct NpModuleFacts {
         char *state_detail; /* "/sys/module/iscsi_tcp/initstate: live", module file path, ... */
         char *unknown;
 
-        char **persisted_in; /* "FILE:LINE" of every effective modules-load.d line naming it */
+        /* The next boot (kernel and command line of NpFacts.boot, modprobe.d and modules-load.d
+         * without /run, which is empty at every boot). */
+        char **persisted_in; /* "FILE:LINE" of every modules-load.d line naming it that the next
+                                boot reads, "kernel command line: modules_load=..." */
         char **not_applied;  /* "FILE:LINE: why" for lines naming it that systemd will not load */
-        char *blacklisted;   /* "blacklisted in modprobe.d": systemd-modules-load refuses it */
+        char *blacklisted;   /* "FILE:LINE: blacklist X": systemd-modules-load refuses it */
         char *persist_unknown;
+        NpModuleState next_state; /* in the next kernel: BUILTIN, AVAILABLE or MISSING */
+        char *next_detail;
+        char *next_unknown;      /* e.g. the installed kernels disagree and the default is
+                                    unknown */
+        char *prevented;         /* what keeps a load at boot from inserting it: "FILE:LINE:
+                                    install X /bin/true", "kernel command line: module_blacklist=X" */
+        char *prevented_unknown; /* an install command nodeprep cannot judge, ... */
+        char **notes;            /* softdeps whose failure libkmod ignores, options, ... */
+        /* Now: what keeps a load on the running system from inserting it (kmod-load). */
+        char *load_prevented;
+        char *load_prevented_unknown;
 } NpModuleFacts;
 
 /* --- services ------------------------------------------------------------------------------ */
@@ -370,6 +410,7 @@ typedef struct NpFacts {
         NpSystemFacts system;
         NpSelinuxFacts selinux;
         NpIscsiFacts iscsi;
+        NpBootFacts boot; /* the next boot: probed for modules and SELinux */
 
         NpModuleFacts *modules;
         size_t n_modules;

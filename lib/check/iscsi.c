@@ -13,7 +13,10 @@
 
 #define ISCSID_CONF "/etc/iscsi/iscsid.conf"
 
-/* What iscsid uses for a key a file does not set (idbm_node_setup_defaults()). */
+/* What iscsid uses for a key a file does not set, or when there is no iscsid.conf at all:
+ * idbm_sync_config() in open-iscsi's usr/idbm.c fills the node record from
+ * idbm_node_setup_defaults() and reads the file only if fopen() succeeds (values from
+ * usr/iscsi_settings.h). */
 static const struct {
         const char *key;
         const char *value;
@@ -21,6 +24,12 @@ static const struct {
         { "node.startup", "manual" },
         { "node.conn[0].startup", "manual" },
         { "node.conn[0].iscsi.MaxRecvDataSegmentLength", "262144" },
+        { "node.session.timeo.replacement_timeout", "120" },
+        { "node.conn[0].timeo.noop_out_interval", "5" },
+        { "node.conn[0].timeo.noop_out_timeout", "5" },
+        { "node.session.cmds_max", "128" },
+        { "node.session.queue_depth", "32" },
+        { "node.session.initial_login_retry_max", "4" },
 };
 
 static const char *iscsi_default(const char *key)
@@ -216,13 +225,37 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                 return -ENOMEM;
         if (i->conf_unknown)
                 return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s", i->conf_unknown);
-        if (!i->conf_present) {
+        if (!i->conf_present && !i->iscsiadm_path) {
                 k = np_result_set(r, NP_STATUS_FAIL, "no " ISCSID_CONF, expected,
-                                  ISCSID_CONF " does not exist (is open-iscsi installed?)");
+                                  ISCSID_CONF " does not exist and open-iscsi is not installed");
                 if (k < 0)
                         return k;
                 return np_result_remedy(r, "install open-iscsi, then set \"%s\" in " ISCSID_CONF,
                                         line);
+        }
+        if (!i->conf_present) {
+                /* open-iscsi is installed: iscsid and iscsiadm use their built-in defaults. */
+                value = iscsi_default(key);
+                if (!value)
+                        return np_result_set(r, NP_STATUS_UNKNOWN, "no " ISCSID_CONF, expected,
+                                             "without " ISCSID_CONF " iscsid uses its built-in "
+                                             "default for %s, which nodeprep does not know",
+                                             key);
+                ok = value_meets(def, key, value, &shown);
+                if (!shown)
+                        return -ENOMEM;
+                observed = strprintf("%s (no " ISCSID_CONF "; iscsid's built-in default)", shown);
+                if (!observed)
+                        return -ENOMEM;
+                if (ok)
+                        return np_result_set(r, NP_STATUS_PASS, observed, expected,
+                                             "new discoveries get iscsid's default %s = %s", key,
+                                             shown);
+                k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                  "without " ISCSID_CONF " new discoveries get iscsid's default "
+                                  "%s = %s",
+                                  key, shown);
+                return k < 0 ? k : np_result_remedy(r, "add \"%s\" to " ISCSID_CONF, line);
         }
 
         kv = np_key_values_get(i->conf.settings, i->conf.n_settings, key);

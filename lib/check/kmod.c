@@ -80,68 +80,94 @@ static int run_loaded(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
 static int run_persistent(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
 {
         const NpModuleFacts *m = np_facts_module(ctx->facts, def->instance);
-        const char *expected = "listed in a modules-load.d file systemd reads (or built in)";
-        _cleanup_free_ char *observed = NULL, *where = NULL, *why_not = NULL;
+        const NpBootFacts *b = &ctx->facts->boot;
+        const char *expected = "loaded at boot (built in, or listed where systemd-modules-load "
+                               "reads it, with nothing in the way)";
+        _cleanup_free_ char *observed = NULL, *where = NULL, *why_not = NULL, *notes = NULL;
         int k;
 
         if (!m)
                 return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected,
                                      "module %s was not probed", def->instance);
-        if (m->state == NP_MODULE_BUILTIN && !m->unknown)
-                return np_result_set(r, NP_STATUS_PASS, "built in", expected,
-                                     "%s is built into the kernel", strna(m->canonical));
         if (!m->canonical)
                 return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s", strna(m->unknown));
+        if (m->next_unknown)
+                return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s", m->next_unknown);
         if (m->persist_unknown)
                 return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expected, "%s",
                                      m->persist_unknown);
+        if (m->next_state == NP_MODULE_BUILTIN)
+                return np_result_set(r, NP_STATUS_PASS, "built in", expected,
+                                     "%s is %s, the kernel the next boot runs (%s)", m->canonical,
+                                     strna(m->next_detail), strna(b->kernel_source));
         where = strv_join(m->persisted_in, ", ");
         why_not = strv_join(m->not_applied, "; ");
-        if (!where || !why_not)
+        notes = strv_join(m->notes, "; ");
+        if (!where || !why_not || !notes)
                 return -ENOMEM;
-        if (m->blacklisted) {
-                observed = strprintf("%s%s%s", isempty(where) ? "not listed" : "listed in ", where,
-                                     "; blacklisted");
-                k = np_result_set(r, NP_STATUS_FAIL, observed, expected, "%s", m->blacklisted);
+        if (m->next_state == NP_MODULE_MISSING) {
+                observed = strprintf("%s%s; not installed for kernel %s",
+                                     isempty(where) ? "not listed" : "listed in ", where,
+                                     strna(b->kernel));
+                k = observed
+                        ? np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                        "%s is %s, which the next boot runs (%s)", m->canonical,
+                                        strna(m->next_detail), strna(b->kernel_source))
+                        : -ENOMEM;
+                return k < 0 ? k
+                             : np_result_remedy(r,
+                                                "install the modules package of kernel %s (the "
+                                                "next boot's), or make the boot loader boot a "
+                                                "kernel that has %s",
+                                                strna(b->kernel), m->canonical);
+        }
+        if (strv_length(m->persisted_in) == 0) {
+                k = np_result_set(r, NP_STATUS_FAIL,
+                                  isempty(why_not) ? "not listed in any modules-load.d file"
+                                                   : "not listed where the next boot reads it",
+                                  expected, "%s will not be loaded at boot%s%s", m->canonical,
+                                  isempty(why_not) ? "" : ": ", why_not);
                 if (k < 0)
                         return k;
-                return np_result_remedy(r,
-                                        "remove \"blacklist %s\" from /etc/modprobe.d "
-                                        "(grep -r 'blacklist %s' /etc/modprobe.d "
-                                        "/usr/lib/modprobe.d /lib/modprobe.d)",
-                                        m->canonical, m->canonical);
+                return np_result_remedy(r, "echo %s > /etc/modules-load.d/%s.conf", m->canonical,
+                                        m->canonical);
         }
-        if (strv_length(m->persisted_in) > 0 && ctx->facts->modules_load_masked) {
+        if (m->prevented) {
+                observed = strprintf("listed in %s; prevented by %s", where, m->prevented);
+                k = observed ? np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                             "%s will not be in the kernel after a reboot: %s",
+                                             m->canonical, m->prevented)
+                             : -ENOMEM;
+                if (k < 0)
+                        return k;
+                if (m->blacklisted && strstr(m->prevented, ": blacklist "))
+                        return np_result_remedy(r,
+                                                "remove \"blacklist %s\" from /etc/modprobe.d "
+                                                "(%s)",
+                                                m->canonical, m->prevented);
+                return np_result_remedy(r, "remove what prevents it: %s", m->prevented);
+        }
+        if (m->prevented_unknown)
+                return np_result_set(r, NP_STATUS_UNKNOWN, where, expected, "%s",
+                                     m->prevented_unknown);
+        if (ctx->facts->modules_load_masked) {
                 observed = strprintf("listed in %s; systemd-modules-load.service is masked (%s)",
                                      where, ctx->facts->modules_load_masked);
                 k = observed ? np_result_set(r, NP_STATUS_FAIL, observed, expected,
-                                             "systemd-modules-load.service is masked: nothing in "
-                                             "modules-load.d is loaded at boot")
+                                             "systemd-modules-load.service is masked: neither "
+                                             "modules-load.d nor modules_load= is read at boot")
                              : -ENOMEM;
                 return k < 0 ? k
                              : np_result_remedy(r, "systemctl unmask systemd-modules-load.service");
         }
-        if (strv_length(m->persisted_in) > 0) {
-                observed = strprintf("listed in %s", where);
-                return observed ? np_result_set(r, NP_STATUS_PASS, observed, expected,
-                                                "systemd-modules-load loads %s at boot%s%s",
-                                                m->canonical,
-                                                isempty(why_not) ? "" : "; note: ", why_not)
-                                : -ENOMEM;
-        }
-        /* Not listed: fine only if built in, and that is what we could not tell. */
-        if (m->unknown)
-                return np_result_set(r, NP_STATUS_UNKNOWN, "not listed in any modules-load.d file",
-                                     expected, "%s", m->unknown);
-        k = np_result_set(r, NP_STATUS_FAIL,
-                          isempty(why_not) ? "not listed in any modules-load.d file"
-                                           : "not listed in a file systemd applies",
-                          expected, "%s will not be loaded at boot%s%s", strna(m->canonical),
-                          isempty(why_not) ? "" : ": ", why_not);
-        if (k < 0)
-                return k;
-        return np_result_remedy(r, "echo %s > /etc/modules-load.d/%s.conf", strna(m->canonical),
-                                strna(m->canonical));
+        observed = strprintf("listed in %s", where);
+        return observed
+                   ? np_result_set(r, NP_STATUS_PASS, observed, expected,
+                                   "systemd-modules-load loads %s at boot into kernel %s%s%s%s%s",
+                                   m->canonical, strna(b->kernel),
+                                   isempty(why_not) ? "" : "; note: ", why_not,
+                                   isempty(notes) ? "" : "; ", notes)
+                   : -ENOMEM;
 }
 
 const NpCheckType np_check_kmod_loaded = {

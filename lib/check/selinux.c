@@ -60,46 +60,42 @@ static int run_config(const NpCheckContext *ctx, const NpCheckDef *def, NpResult
         if (!observed)
                 return -ENOMEM;
 
-        if (s->config_set && s->config == NP_SELINUX_ENFORCING) {
-                k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
-                                  "/etc/selinux/config makes SELinux enforce after the next "
-                                  "boot");
-                if (k < 0)
-                        return k;
-                return np_result_remedy(r, "sed -i 's/^SELINUX=.*/SELINUX=permissive/' "
-                                           "/etc/selinux/config");
-        }
-        /* The kernel command line wins over the file at boot; it only matters when the SELinux
-         * LSM is active, i.e. when /sys/fs/selinux exists. */
-        if (s->cmdline_unknown)
+        if (s->next_unknown)
                 return np_result_set(r, NP_STATUS_UNKNOWN, observed, expected,
-                                     "cannot read the kernel command line, whose enforcing= "
-                                     "overrides the file: %s",
-                                     s->cmdline_unknown);
-        if (s->cmdline_enforcing > 0 &&
-            !(s->runtime == NP_SELINUX_DISABLED && !s->runtime_unknown && s->runtime_detail &&
-              startswith(s->runtime_detail, "no /sys/fs/selinux"))) {
-                k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
-                                  "the kernel command line has enforcing=%d, which overrides "
-                                  "/etc/selinux/config at boot",
-                                  s->cmdline_enforcing);
+                                     "cannot tell the mode after the next boot: %s",
+                                     s->next_unknown);
+        if (s->next_mode != NP_SELINUX_ENFORCING) {
+                _cleanup_free_ char *obs = strprintf("%s; after the next boot: %s", observed,
+                                                     np_selinux_mode_to_string(s->next_mode));
+
+                return obs ? np_result_set(r, NP_STATUS_PASS, obs, expected,
+                                           "SELinux will not enforce after a reboot: %s",
+                                           strna(s->next_detail))
+                           : -ENOMEM;
+        }
+        /* Enforcing after the next boot: say which setting makes it so. */
+        {
+                _cleanup_free_ char *obs =
+                    strprintf("%s; after the next boot: enforcing", observed);
+
+                if (!obs)
+                        return -ENOMEM;
+                k = np_result_set(r, NP_STATUS_FAIL, obs, expected,
+                                  "SELinux enforces after the next boot: %s (%s)",
+                                  strna(s->next_detail), strna(s->next_lsm_detail));
                 if (k < 0)
                         return k;
+        }
+        if (s->cmdline_enforcing > 0)
                 return np_result_remedy(r,
                                         "remove enforcing=%d from the boot loader's kernel "
                                         "command line (GRUB_CMDLINE_LINUX in /etc/default/grub, "
                                         "then update-grub or grub2-mkconfig)",
                                         s->cmdline_enforcing);
-        }
-        if (!s->config_present)
-                return np_result_set(r, NP_STATUS_PASS, observed, expected,
-                                     "SELinux is not configured on this host");
-        if (!s->config_set)
-                return np_result_set(r, NP_STATUS_PASS, observed, expected,
-                                     "with no valid SELINUX= line the boot falls back to "
-                                     "permissive");
-        return np_result_set(r, NP_STATUS_PASS, observed, expected,
-                             "SELinux will not enforce after a reboot");
+        if (s->config_set && s->config == NP_SELINUX_ENFORCING)
+                return np_result_remedy(r, "sed -i 's/^SELINUX=.*/SELINUX=permissive/' "
+                                           "/etc/selinux/config");
+        return np_result_remedy(r, "set SELINUX=permissive in /etc/selinux/config");
 }
 
 const NpCheckType np_check_selinux_runtime = {

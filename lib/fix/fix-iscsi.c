@@ -84,10 +84,15 @@ static int plan_iscsid_conf(NpFixContext *c, const NpCheckDef *def, const NpResu
         kv.value = value;
         if (i->conf_unknown)
                 return np_fix_entry_manual(e, res->remedy, "%s", i->conf_unknown);
-        if (!i->conf_present)
+        if (!i->conf_present && !i->iscsiadm_path)
                 return np_fix_entry_manual(e, res->remedy,
                                            ISCSID_CONF " does not exist: install open-iscsi "
                                                        "first (iscsi.installed)");
+        if (!i->conf_present)
+                return np_fix_entry_manual(e, res->remedy,
+                                           "open-iscsi is installed without " ISCSID_CONF
+                                           " (iscsid uses its built-in defaults); nodeprep "
+                                           "edits that file but does not create it");
         /* node.startup = manual means nothing while node.conn[0].startup = automatic. */
         if (streq(def->instance, "node.startup") && streq_ptr(expect_of(def), "manual")) {
                 const NpKeyValue *conn =

@@ -2,8 +2,10 @@
 /*
  * Kernel module fixes: load it now (libkmod, as systemd-modules-load does) and at every boot
  * (/etc/modules-load.d/nodeprep.conf: one file nodeprep owns, listing every module it
- * persists; never modprobe.d). A module blacklisted in modprobe.d is refused by
- * systemd-modules-load, so neither fix claims success for it: both are manual.
+ * persists; never modprobe.d). When the configuration keeps the module out of the kernel (a
+ * blacklist, an install command such as /bin/true, module_blacklist= on the command line, a
+ * modprobe.d alias to something else, no module for the next kernel), neither fix claims a
+ * change: both are manual, naming the line that prevents it.
  */
 
 #include <stdlib.h>
@@ -23,11 +25,49 @@ static int module_manual_reason(const NpModuleFacts *m, const NpResult *res, NpF
                 return np_fix_entry_manual(e, res->remedy, "the module was not probed");
         if (m->unknown)
                 return np_fix_entry_manual(e, res->remedy, "%s", m->unknown);
-        if (m->blacklisted)
+        return 0;
+}
+
+/* The configuration keeps the module out of the kernel: the fix would claim a change that does
+ * not happen, so it is manual, naming the line (file:line or the command-line word). */
+static const char *not_overridden(const char *why)
+{
+        return strstr(why, ": blacklist ")
+                   ? "nodeprep does not override an administrator's blacklist"
+                   : "nodeprep does not override an administrator's "
+                     "modprobe.d or kernel command line";
+}
+
+static int load_manual_reason(const NpModuleFacts *m, const NpResult *res, NpFixEntry *e)
+{
+        if (m->load_prevented)
+                return np_fix_entry_manual(e, res->remedy, "%s; %s", m->load_prevented,
+                                           not_overridden(m->load_prevented));
+        if (m->load_prevented_unknown)
+                return np_fix_entry_manual(e, res->remedy, "%s", m->load_prevented_unknown);
+        return 0;
+}
+
+static int persist_manual_reason(const NpFacts *f, const NpModuleFacts *m, const NpResult *res,
+                                 NpFixEntry *e)
+{
+        if (m->next_unknown)
+                return np_fix_entry_manual(e, res->remedy, "%s", m->next_unknown);
+        if (m->next_state == NP_MODULE_MISSING)
                 return np_fix_entry_manual(e, res->remedy,
-                                           "%s; nodeprep does not override an administrator's "
-                                           "blacklist",
-                                           m->blacklisted);
+                                           "%s is %s, which the next boot runs: listing it "
+                                           "would load nothing",
+                                           m->canonical, strna(m->next_detail));
+        if (m->prevented)
+                return np_fix_entry_manual(e, res->remedy, "%s; %s", m->prevented,
+                                           not_overridden(m->prevented));
+        if (m->prevented_unknown)
+                return np_fix_entry_manual(e, res->remedy, "%s", m->prevented_unknown);
+        if (f->modules_load_masked)
+                return np_fix_entry_manual(e, res->remedy,
+                                           "systemd-modules-load.service is masked (%s): nothing "
+                                           "in modules-load.d is loaded at boot",
+                                           f->modules_load_masked);
         return 0;
 }
 
@@ -43,6 +83,9 @@ static int plan_kmod_load(NpFixContext *c, const NpCheckDef *def, const NpResult
         int r;
 
         r = module_manual_reason(m, res, e);
+        if (r < 0 || e->outcome == NP_FIX_MANUAL)
+                return r;
+        r = load_manual_reason(m, res, e);
         if (r < 0 || e->outcome == NP_FIX_MANUAL)
                 return r;
         if (m->state == NP_MODULE_MISSING)
@@ -94,6 +137,9 @@ static int plan_persist(NpFixContext *c, const NpCheckDef *def, const NpResult *
                 return np_fix_entry_manual(e, res->remedy, "%s", m->persist_unknown);
         if (!m->canonical)
                 return np_fix_entry_manual(e, res->remedy, "the module's name is unknown");
+        r = persist_manual_reason(c->facts, m, res, e);
+        if (r < 0 || e->outcome == NP_FIX_MANUAL)
+                return r;
 
         r = np_root_stat(c->root, MODULES_LOAD_DIR, &st);
         if (r == -ENOENT) {

@@ -90,7 +90,19 @@ int np_kmod_load(struct kmod_ctx *ctx, const char *name, char **ret_detail, char
                 } else {
                         r = kmod_module_probe_insert_module(m, KMOD_PROBE_APPLY_BLACKLIST, NULL,
                                                             NULL, NULL, NULL);
-                        if (r == 0 || r == -EEXIST)
+                        /* An install command (install X /bin/true) "succeeds" without inserting
+                         * anything: only a live module counts as loaded. */
+                        if ((r == 0 || r == -EEXIST) &&
+                            kmod_module_get_initstate(m) != KMOD_MODULE_LIVE &&
+                            kmod_module_get_initstate(m) != KMOD_MODULE_BUILTIN) {
+                                *ret_error = strprintf("cannot load %s: libkmod reported success "
+                                                       "but the module is not in the kernel (an "
+                                                       "install command in modprobe.d ran "
+                                                       "instead?)",
+                                                       mname);
+                                result = -ENOEXEC;
+                                r = 0;
+                        } else if (r == 0 || r == -EEXIST)
                                 r = strv_extend(&loaded, mname);
                         else {
                                 /* > 0: KMOD_PROBE_APPLY_BLACKLIST, the module is blacklisted. */

@@ -1,22 +1,39 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Kernel modules: loaded / built in / available for the running kernel, and whether
- * systemd-modules-load will load them at boot.
+ * Kernel modules: loaded / built in / available for the running kernel, and whether the next
+ * boot gets them into the kernel.
  *
- * libkmod resolves names and aliases against /lib/modules/KVER and modprobe.d under the root;
- * its kmod_module_get_initstate() reads the host's /sys/module whatever the root, so the state
- * is read here from /sys/module/NAME/initstate under the root instead. A /sys/module/NAME
- * directory alone does not mean "loaded": built-in modules with parameters have one too.
+ * Now: libkmod resolves names and aliases against /lib/modules/KVER and modprobe.d under the
+ * root; its kmod_module_get_initstate() reads the host's /sys/module whatever the root, so the
+ * state is read here from /sys/module/NAME/initstate under the root instead. A
+ * /sys/module/NAME directory alone does not mean "loaded": built-in modules with parameters have
+ * one too.
+ *
+ * The next boot (README "How files owned by other programs are read"): the kernel and command
+ * line of NpFacts.boot, modules-load.d and modprobe.d without /run, and what
+ * systemd-modules-load does with each name: module_load_and_warn() in systemd's
+ * src/shared/module-util.c (247-257: kmod_module_new_from_lookup(), built-in and live modules
+ * skipped, kmod_module_probe_insert_module() with KMOD_PROBE_APPLY_BLACKLIST only, so install
+ * commands run and softdeps are followed), and what libkmod then does:
+ * kmod_module_probe_insert_module() and __kmod_module_get_probe_list() in
+ * libkmod/libkmod-module.c (kmod 28-34 alike). libkmod is used for the kernel's indexes only
+ * (modules.dep, modules.alias, modules.builtin, symbols); the configuration is read with
+ * probe/modprobe-conf.c so that every verdict can name its file and line, and libkmod's own
+ * reading of /proc/cmdline (the running boot's) stays out of the next boot's answer.
  */
 
 #include <dirent.h>
+#include <fnmatch.h>
 #include <libkmod.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "probe/kcmdline.h"
+#include "probe/modprobe-conf.h"
 #include "probe/modules-load.h"
 #include "probe/probe.h"
 #include "util/strv.h"
@@ -28,28 +45,29 @@ static void kmod_log_silent(void *data, int priority, const char *file, int line
         (void)data, (void)priority, (void)file, (void)line, (void)fn, (void)format, (void)args;
 }
 
-typedef struct KmodEnv {
-        struct kmod_ctx *ctx;
-        char *kernel;       /* release of the kernel the state is about */
-        char *modules_dir;  /* /lib/modules/KVER as on the described host */
-        char *modules_host; /* the same with the root prefix: how module paths are shown */
-        char **builtin;     /* normalised names from modules.builtin, NULL if unreadable */
-        char *builtin_unknown;
-        char **blacklist;   /* normalised names from libkmod's modprobe.d configuration */
-        char *view;         /* the private directory handed to libkmod, see view_build() */
-        char *view_unknown; /* a configuration or index file libkmod cannot be given */
+/* libkmod's configuration directories: kmod 30 (Debian 12) and older read /etc, /run,
+ * /usr/local/lib and /lib; kmod 33 and later also DISTCONFDIR (/usr/lib) before /lib. */
+static const char *const modprobe_dirs[] = {
+        "/etc/modprobe.d",     "/run/modprobe.d", "/usr/local/lib/modprobe.d",
+        "/usr/lib/modprobe.d", "/lib/modprobe.d",
+};
+
+/* --- what libkmod is given: a private view of vetted descriptors ---------------------------- */
+
+typedef struct KmodView {
+        char *dir;          /* the private directory handed to libkmod, see view_build() */
+        char *modules_host; /* /lib/modules/KVER with the root prefix: how module paths are shown */
+        char *unknown;      /* a configuration or index file libkmod cannot be given */
         int *fds;
         size_t n_fds;
-} KmodEnv;
+} KmodView;
 
-static void view_remove(KmodEnv *e)
+static void view_done(KmodView *v)
 {
         static const char *const subdirs[] = { "modules", "modprobe.d" };
 
-        if (!e->view)
-                return;
-        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
-                _cleanup_free_ char *d = strprintf("%s/%s", e->view, subdirs[i]);
+        for (size_t i = 0; v->dir && i < ELEMENTSOF(subdirs); i++) {
+                _cleanup_free_ char *d = strprintf("%s/%s", v->dir, subdirs[i]);
                 DIR *dir = d ? opendir(d) : NULL;
                 struct dirent *de;
 
@@ -61,26 +79,15 @@ static void view_remove(KmodEnv *e)
                 closedir(dir);
                 (void)rmdir(d);
         }
-        (void)rmdir(e->view);
-        free(e->view);
-        e->view = NULL;
-}
-
-static void kmod_env_done(KmodEnv *e)
-{
-        if (e->ctx)
-                kmod_unref(e->ctx);
-        view_remove(e);
-        for (size_t i = 0; i < e->n_fds; i++)
-                safe_close(e->fds[i]);
-        free(e->fds);
-        free(e->kernel);
-        free(e->modules_dir);
-        free(e->modules_host);
-        strv_free(e->builtin);
-        free(e->builtin_unknown);
-        strv_free(e->blacklist);
-        free(e->view_unknown);
+        if (v->dir)
+                (void)rmdir(v->dir);
+        for (size_t i = 0; i < v->n_fds; i++)
+                safe_close(v->fds[i]);
+        free(v->fds);
+        free(v->dir);
+        free(v->modules_host);
+        free(v->unknown);
+        *v = (KmodView){};
 }
 
 /*
@@ -89,7 +96,7 @@ static void kmod_env_done(KmodEnv *e)
  * linked as /proc/self/fd/N, so that libkmod's own open() by path reaches exactly that file.
  * A file that vanished is left out; one that is not a regular file makes the view unknown.
  */
-static int view_add(KmodEnv *e, const NpRoot *root, const char *path, const char *sub,
+static int view_add(KmodView *v, const NpRoot *root, const char *path, const char *sub,
                     const char *name)
 {
         _cleanup_free_ char *link = NULL, *target = NULL;
@@ -102,21 +109,21 @@ static int view_add(KmodEnv *e, const NpRoot *root, const char *path, const char
         if (fd < 0) {
                 if (fd == -ENOMEM)
                         return fd;
-                if (!e->view_unknown && !(e->view_unknown = np_probe_reason(root, path, fd)))
+                if (!v->unknown && !(v->unknown = np_probe_reason(root, path, fd)))
                         return -ENOMEM;
                 return 0;
         }
-        link = strprintf("%s/%s/%s", e->view, sub, name);
+        link = strprintf("%s/%s/%s", v->dir, sub, name);
         target = strprintf("/proc/self/fd/%d", fd);
         if (!link || !target)
                 return -ENOMEM;
-        a = reallocarray(e->fds, e->n_fds + 1, sizeof(int));
+        a = reallocarray(v->fds, v->n_fds + 1, sizeof(int));
         if (!a)
                 return -ENOMEM;
-        e->fds = a;
+        v->fds = a;
         if (symlink(target, link) < 0)
                 return -errno;
-        e->fds[e->n_fds++] = TAKE_FD(fd);
+        v->fds[v->n_fds++] = TAKE_FD(fd);
         return 0;
 }
 
@@ -124,40 +131,37 @@ static int view_add(KmodEnv *e, const NpRoot *root, const char *path, const char
  * libkmod opens its configuration and index files by path with plain open(): a FIFO in
  * modprobe.d would block it for ever and a symlink in a --root tree would be followed on the
  * host. So it never sees the tree: it gets a private directory (mkdtemp, removed when done)
- * with modules/ holding the modules.* files of /lib/modules/KVER and modprobe.d/ holding the
- * configuration files libkmod would read, each a link to a descriptor nodeprep opened itself.
- * The configuration follows kmod_config_new() in kmod's libkmod-config.c: the directories in
- * order, names ending in .conf or .alias not starting with '.', the first file of a name wins.
+ * with modules/ holding the modules.* files of modules_dir (/lib/modules/KVER of the running or
+ * the next kernel) and, when config is set, modprobe.d/ holding the configuration files libkmod
+ * would read, each a link to a descriptor nodeprep opened itself. The configuration follows
+ * kmod_config_new() in kmod's libkmod-config.c: the directories in order, names ending in .conf
+ * or .alias not starting with '.', the first file of a name wins. Without config, libkmod gets
+ * the indexes only (the next boot's configuration is read by probe/modprobe-conf.c). *ret_ctx:
+ * a libkmod context on the view.
  */
-static int view_build(KmodEnv *e, const NpRoot *root)
+static int view_build(KmodView *v, const NpRoot *root, const char *modules_dir, bool config,
+                      struct kmod_ctx **ret_ctx)
 {
-        static const char *const modprobe_dirs[] = {
-                "/etc/modprobe.d",     "/run/modprobe.d", "/usr/local/lib/modprobe.d",
-                "/usr/lib/modprobe.d", "/lib/modprobe.d",
-        };
         _cleanup_strv_free_ char **names = calloc(1, sizeof(char *)), **entries = NULL;
-        _cleanup_free_ char *tmpl = NULL, *sub = NULL;
+        _cleanup_free_ char *tmpl = NULL, *mods = NULL, *conf = NULL;
         const char *tmp = getenv("TMPDIR");
         int r;
 
-        if (!names)
-                return -ENOMEM;
+        v->modules_host = np_root_prefix(root, modules_dir);
         tmpl = strprintf("%s/nodeprep-kmod-XXXXXX", isempty(tmp) ? "/tmp" : tmp);
-        if (!tmpl)
+        if (!names || !v->modules_host || !tmpl)
                 return -ENOMEM;
         if (!mkdtemp(tmpl))
                 return -errno;
-        e->view = TAKE_PTR(tmpl);
-        for (size_t i = 0; i < 2; i++) {
-                free(sub);
-                sub = strprintf("%s/%s", e->view, i == 0 ? "modules" : "modprobe.d");
-                if (!sub)
-                        return -ENOMEM;
-                if (mkdir(sub, 0700) < 0)
-                        return -errno;
-        }
+        v->dir = TAKE_PTR(tmpl);
+        mods = strprintf("%s/modules", v->dir);
+        conf = strprintf("%s/modprobe.d", v->dir);
+        if (!mods || !conf)
+                return -ENOMEM;
+        if (mkdir(mods, 0700) < 0 || mkdir(conf, 0700) < 0)
+                return -errno;
 
-        r = np_root_list_dir(root, e->modules_dir, &entries);
+        r = np_root_list_dir(root, modules_dir, &entries);
         if (r == -ENOMEM)
                 return r;
         STRV_FOREACH (n, entries) {
@@ -165,15 +169,15 @@ static int view_build(KmodEnv *e, const NpRoot *root)
 
                 if (!startswith(*n, "modules."))
                         continue;
-                p = strprintf("%s/%s", e->modules_dir, *n);
+                p = strprintf("%s/%s", modules_dir, *n);
                 if (!p)
                         return -ENOMEM;
-                r = view_add(e, root, p, "modules", *n);
+                r = view_add(v, root, p, "modules", *n);
                 if (r < 0)
                         return r;
         }
 
-        for (size_t i = 0; i < ELEMENTSOF(modprobe_dirs); i++) {
+        for (size_t i = 0; config && i < ELEMENTSOF(modprobe_dirs); i++) {
                 entries = strv_free(entries);
                 r = np_root_list_dir(root, modprobe_dirs[i], &entries);
                 if (r == -ENOMEM)
@@ -187,12 +191,49 @@ static int view_build(KmodEnv *e, const NpRoot *root)
                         p = strprintf("%s/%s", modprobe_dirs[i], *n);
                         if (!p || strv_extend(&names, *n) < 0)
                                 return -ENOMEM;
-                        r = view_add(e, root, p, "modprobe.d", *n);
+                        r = view_add(v, root, p, "modprobe.d", *n);
                         if (r < 0)
                                 return r;
                 }
         }
+        /* An empty list of configuration paths: libkmod reads no modprobe.d at all. */
+        *ret_ctx = kmod_new(mods, config ? (const char *const[]){ conf, NULL }
+                                         : (const char *const[]){ NULL });
+        if (!*ret_ctx)
+                return -ENOMEM;
+        kmod_set_log_fn(*ret_ctx, kmod_log_silent, NULL);
         return 0;
+}
+
+/* Where a module file libkmod names in the view is on the described host. */
+static char *view_host_path(const KmodView *v, const char *path)
+{
+        _cleanup_free_ char *mods = strprintf("%s/modules", v->dir);
+        const char *rest = mods ? startswith(path, mods) : NULL;
+
+        return rest ? strprintf("%s%s", v->modules_host, rest) : strdup(path);
+}
+
+/* --- the running kernel: state now ---------------------------------------------------------- */
+
+typedef struct KmodEnv {
+        struct kmod_ctx *ctx;
+        KmodView view;
+        char *kernel;      /* release of the kernel the state is about */
+        char *modules_dir; /* /lib/modules/KVER as on the described host */
+        char **builtin;    /* normalised names from modules.builtin, NULL if unreadable */
+        char *builtin_unknown;
+} KmodEnv;
+
+static void kmod_env_done(KmodEnv *e)
+{
+        if (e->ctx)
+                kmod_unref(e->ctx);
+        view_done(&e->view);
+        free(e->kernel);
+        free(e->modules_dir);
+        strv_free(e->builtin);
+        free(e->builtin_unknown);
 }
 
 /* "kernel/drivers/scsi/iscsi_tcp.ko" -> "iscsi_tcp" (whatever the compression suffix). */
@@ -211,75 +252,51 @@ static int builtin_name(const char *line, char **ret)
         return np_module_name_normalize(name, ret);
 }
 
+/* modules.builtin of a kernel: *ret NULL and *ret_unknown set when unreadable. */
+static int read_builtin(const NpRoot *root, const char *modules_dir, char ***ret,
+                        char **ret_unknown)
+{
+        _cleanup_free_ char *path = strprintf("%s/modules.builtin", modules_dir), *data = NULL;
+        _cleanup_strv_free_ char **lines = NULL, **names = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = np_root_read_file(root, path, 16U * 1024U * 1024U, &data, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *ret_unknown = np_probe_reason(root, path, r);
+                return *ret_unknown ? 0 : -ENOMEM;
+        }
+        names = calloc(1, sizeof(char *));
+        if (!names || strv_split(data, "\n", &lines) < 0)
+                return -ENOMEM;
+        STRV_FOREACH (l, lines) {
+                char *n = NULL;
+
+                if (builtin_name(strstrip(*l), &n) == -ENOMEM || (n && strv_consume(&names, n) < 0))
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
 static int kmod_env_init(const NpRoot *root, const char *kernel, KmodEnv *e)
 {
-        _cleanup_free_ char *dir = NULL, *conf = NULL, *builtin_path = NULL, *data = NULL;
-        _cleanup_strv_free_ char **lines = NULL;
-        struct kmod_config_iter *it;
         int r;
 
         e->kernel = strdup(kernel);
         e->modules_dir = strprintf("/lib/modules/%s", kernel);
-        e->modules_host = np_root_prefix(root, strna(e->modules_dir));
-        if (!e->kernel || !e->modules_dir || !e->modules_host)
+        if (!e->kernel || !e->modules_dir)
                 return -ENOMEM;
-        r = view_build(e, root);
+        r = view_build(&e->view, root, e->modules_dir, true, &e->ctx);
         if (r < 0)
                 return r;
-        dir = strprintf("%s/modules", e->view);
-        conf = strprintf("%s/modprobe.d", e->view);
-        if (!dir || !conf)
-                return -ENOMEM;
-        e->ctx = kmod_new(dir, (const char *const[]){ conf, NULL });
-        if (!e->ctx)
-                return -ENOMEM;
-        kmod_set_log_fn(e->ctx, kmod_log_silent, NULL);
-
-        builtin_path = strprintf("%s/modules.builtin", e->modules_dir);
-        if (!builtin_path)
-                return -ENOMEM;
-        r = np_root_read_file(root, builtin_path, 16U * 1024U * 1024U, &data, NULL);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                e->builtin_unknown = np_probe_reason(root, builtin_path, r);
-                if (!e->builtin_unknown)
-                        return -ENOMEM;
-        } else {
-                r = strv_split(data, "\n", &lines);
-                if (r < 0)
-                        return r;
-                e->builtin = calloc(1, sizeof(char *));
-                if (!e->builtin)
-                        return -ENOMEM;
-                STRV_FOREACH (l, lines) {
-                        char *n = NULL;
-
-                        if (builtin_name(strstrip(*l), &n) == -ENOMEM ||
-                            (n && strv_consume(&e->builtin, n) < 0))
-                                return -ENOMEM;
-                }
-        }
-
-        e->blacklist = calloc(1, sizeof(char *));
-        if (!e->blacklist)
-                return -ENOMEM;
-        it = kmod_config_get_blacklists(e->ctx);
-        while (it && kmod_config_iter_next(it)) {
-                char *n = NULL;
-
-                if (np_module_name_normalize(kmod_config_iter_get_key(it), &n) == -ENOMEM ||
-                    (n && strv_consume(&e->blacklist, n) < 0)) {
-                        kmod_config_iter_free_iter(it);
-                        return -ENOMEM;
-                }
-        }
-        if (it)
-                kmod_config_iter_free_iter(it);
-        return 0;
+        return read_builtin(root, e->modules_dir, &e->builtin, &e->builtin_unknown);
 }
 
-/* The module name(s) a modules-load.d line or a profile name resolves to, via libkmod. */
+/* The module name(s) a profile name resolves to now, via libkmod. */
 static int kmod_resolve(KmodEnv *e, const char *name, char ***ret)
 {
         _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
@@ -381,13 +398,9 @@ static int probe_state(const NpRoot *root, KmodEnv *e, NpModuleFacts *m)
                 const char *path = kmod_module_get_path(mod);
 
                 if (path) {
-                        _cleanup_free_ char *view_dir = strprintf("%s/modules", e->view);
-                        const char *rest = view_dir ? startswith(path, view_dir) : NULL;
-
                         available = true;
                         /* Shown where it is on the described host, not in the private view. */
-                        m->state_detail =
-                            rest ? strprintf("%s%s", e->modules_host, rest) : strdup(path);
+                        m->state_detail = view_host_path(&e->view, path);
                 }
                 kmod_module_unref(mod);
                 kmod_module_unref_list(list);
@@ -398,38 +411,564 @@ static int probe_state(const NpRoot *root, KmodEnv *e, NpModuleFacts *m)
         return m->state_detail ? 0 : -ENOMEM;
 }
 
-static int probe_persistence(KmodEnv *e, const NpModulesLoad *ml, NpModuleFacts *m)
+/* --- a boot: a kernel, modprobe.d and a command line --------------------------------------- */
+
+typedef struct Boot {
+        char *kernel;
+        char *modules_dir;
+        struct kmod_ctx *ctx; /* the kernel's indexes only: no configuration */
+        KmodView view;
+        char *unknown; /* a modprobe.d or index file that libkmod would not read as nodeprep does */
+        char **builtin;
+        char *builtin_unknown;
+        NpModprobeConf conf;
+        NpKcmdline cmdline;
+        char *cmdline_where; /* "the kernel command line (SOURCE)" */
+} Boot;
+
+static void boot_done(Boot *b)
+{
+        free(b->kernel);
+        free(b->modules_dir);
+        if (b->ctx)
+                kmod_unref(b->ctx);
+        view_done(&b->view);
+        free(b->unknown);
+        strv_free(b->builtin);
+        free(b->builtin_unknown);
+        np_modprobe_conf_done(&b->conf);
+        np_kcmdline_done(&b->cmdline);
+        free(b->cmdline_where);
+        *b = (Boot){};
+}
+
+typedef struct ConfFile {
+        char *name, *path;
+        bool late;
+} ConfFile;
+
+static int conf_file_cmp(const void *a, const void *b)
+{
+        return strcmp(((const ConfFile *)a)->name, ((const ConfFile *)b)->name);
+}
+
+/* A /dev/null mask (the name's file is a symlink to it, or the device itself): libkmod reads
+ * it as an empty file. */
+static bool is_dev_null(const NpRoot *root, const char *path)
+{
+        struct stat st;
+
+        return np_root_stat(root, path, &st) >= 0 && S_ISCHR(st.st_mode) &&
+               st.st_rdev == makedev(1, 3);
+}
+
+/* conf_files_list() in libkmod/libkmod-config.c: "*.conf" and "*.alias", not hidden, the first
+ * directory with a name wins, then all files in name order (the kernel's modules.softdep among
+ * them). next_boot leaves out /run/modprobe.d. */
+static int read_modprobe_d(const NpRoot *root, Boot *b, bool next_boot, NpModprobeConf *c)
+{
+        ConfFile files[512];
+        size_t n = 0;
+        struct stat usr_lib, lib;
+        bool split_usr;
+        int r = 0;
+
+        split_usr = np_root_stat(root, "/usr/lib/modprobe.d", &usr_lib) >= 0 &&
+                    !(np_root_stat(root, "/lib/modprobe.d", &lib) >= 0 &&
+                      usr_lib.st_dev == lib.st_dev && usr_lib.st_ino == lib.st_ino);
+        for (size_t d = 0; r >= 0 && d < ELEMENTSOF(modprobe_dirs) + 1; d++) {
+                _cleanup_strv_free_ char **names = NULL;
+                const char *dir = d < ELEMENTSOF(modprobe_dirs) ? modprobe_dirs[d] : b->modules_dir;
+
+                if (next_boot && streq(dir, "/run/modprobe.d"))
+                        continue;
+                r = np_root_list_dir(root, dir, &names);
+                if (r == -ENOMEM)
+                        break;
+                if (r < 0) {
+                        r = 0;
+                        continue;
+                }
+                STRV_FOREACH (nm, names) {
+                        bool dup = false;
+
+                        if (d == ELEMENTSOF(modprobe_dirs)
+                                ? !streq(*nm, "modules.softdep")
+                                : ((*nm)[0] == '.' ||
+                                   (!endswith(*nm, ".conf") && !endswith(*nm, ".alias"))))
+                                continue;
+                        for (size_t i = 0; i < n && !dup; i++)
+                                dup = streq(files[i].name, *nm);
+                        if (dup || n >= ELEMENTSOF(files))
+                                continue;
+                        files[n] = (ConfFile){
+                                .name = strdup(*nm),
+                                .path = strprintf("%s/%s", dir, *nm),
+                                .late = split_usr && streq(dir, "/usr/lib/modprobe.d"),
+                        };
+                        if (!files[n].name || !files[n].path) {
+                                free(files[n].name);
+                                free(files[n].path);
+                                r = -ENOMEM;
+                                break;
+                        }
+                        n++;
+                }
+        }
+        if (r >= 0)
+                qsort(files, n, sizeof(ConfFile), conf_file_cmp);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *data = NULL;
+                size_t size;
+                int k;
+
+                if (r >= 0) {
+                        k = np_root_read_file(root, files[i].path, 16U * 1024U * 1024U, &data,
+                                              &size);
+                        if (k == -ENOMEM)
+                                r = k;
+                        else if (k >= 0)
+                                r = np_modprobe_conf_parse(files[i].path, data, size, files[i].late,
+                                                           c);
+                        else if (k != -ENOENT && k != -EISDIR &&
+                                 !is_dev_null(root, files[i].path) && !b->unknown) {
+                                /* A dangling symlink or a /dev/null mask reads as nothing;
+                                 * libkmod's open() would block on a FIFO or fail on a device. */
+                                _cleanup_free_ char *why = np_probe_reason(root, files[i].path, k);
+
+                                b->unknown =
+                                    why ? strprintf("%s; libkmod cannot read it", why) : NULL;
+                                if (!b->unknown)
+                                        r = -ENOMEM;
+                        }
+                }
+                free(files[i].name);
+                free(files[i].path);
+        }
+        return r;
+}
+
+static int boot_init(const NpRoot *root, const char *kernel, bool next_boot, const char *cmdline,
+                     const char *cmdline_source, Boot *b)
 {
         int r;
 
-        if (!m->canonical)
+        b->kernel = strdup(kernel);
+        b->modules_dir = strprintf("/lib/modules/%s", kernel);
+        b->cmdline_where = strprintf("the kernel command line (%s)", cmdline_source);
+        if (!b->kernel || !b->modules_dir || !b->cmdline_where)
+                return -ENOMEM;
+        /* The indexes of this kernel through the same vetted view as the running kernel's. */
+        r = view_build(&b->view, root, b->modules_dir, false, &b->ctx);
+        if (r < 0)
+                return r;
+        if (b->view.unknown &&
+            !(b->unknown = strprintf("%s; libkmod cannot read it", b->view.unknown)))
+                return -ENOMEM;
+        r = read_builtin(root, b->modules_dir, &b->builtin, &b->builtin_unknown);
+        if (r < 0)
+                return r;
+        r = read_modprobe_d(root, b, next_boot, &b->conf);
+        if (r < 0)
+                return r;
+        return np_kcmdline_parse(strempty(cmdline), strlen(strempty(cmdline)), &b->cmdline);
+}
+
+static bool has_path(Boot *b, const char *name)
+{
+        struct kmod_module *mod = NULL;
+        bool found;
+
+        if (kmod_module_new_from_name(b->ctx, name, &mod) < 0)
+                return false;
+        found = kmod_module_get_path(mod) != NULL;
+        kmod_module_unref(mod);
+        return found;
+}
+
+static const NpModprobeDirective *first_directive(const Boot *b, NpModprobeKind kind,
+                                                  const char *module, bool pattern)
+{
+        FOREACH_ARRAY (d, b->conf.directives, b->conf.n_directives)
+                if (d->kind == kind &&
+                    (pattern ? fnmatch(d->module, module, 0) == 0 : streq(d->module, module)))
+                        return d;
+        return NULL;
+}
+
+/*
+ * kmod_module_new_from_lookup(): modprobe.d aliases (every match, fnmatch()), modules.dep,
+ * symbols, install/remove commands, modules.alias, modules.builtin. *ret_alias: the alias line
+ * used, if any.
+ */
+static int boot_lookup(Boot *b, const char *name, char ***ret,
+                       const NpModprobeDirective **ret_alias)
+{
+        _cleanup_strv_free_ char **mods = calloc(1, sizeof(char *));
+        _cleanup_free_ char *norm = NULL;
+        struct kmod_list *list = NULL, *it;
+        int r;
+
+        *ret_alias = NULL;
+        if (!mods)
+                return -ENOMEM;
+        r = np_module_name_normalize(name, &norm);
+        if (r < 0)
+                return r;
+        FOREACH_ARRAY (d, b->conf.directives, b->conf.n_directives)
+                if (d->kind == NP_MODPROBE_ALIAS && fnmatch(d->module, norm, 0) == 0) {
+                        if (!*ret_alias)
+                                *ret_alias = d;
+                        if (strv_extend_unique(&mods, d->arg) < 0)
+                                return -ENOMEM;
+                }
+        if (strv_length(mods) == 0 && has_path(b, norm) && strv_extend(&mods, norm) < 0)
+                return -ENOMEM;
+        if (strv_length(mods) == 0 &&
+            (first_directive(b, NP_MODPROBE_INSTALL, norm, false) ||
+             first_directive(b, NP_MODPROBE_REMOVE, norm, false)) &&
+            strv_extend(&mods, norm) < 0)
+                return -ENOMEM;
+        if (strv_length(mods) == 0 && kmod_module_new_from_lookup(b->ctx, norm, &list) >= 0) {
+                kmod_list_foreach(it, list)
+                {
+                        struct kmod_module *m = kmod_module_get_module(it);
+
+                        r = strv_extend_unique(&mods, kmod_module_get_name(m));
+                        kmod_module_unref(m);
+                        if (r < 0)
+                                break;
+                }
+                kmod_module_unref_list(list);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(mods);
+        return 0;
+}
+
+static char *where(const NpModprobeDirective *d)
+{
+        _cleanup_free_ char *text = np_modprobe_directive_text(d);
+
+        return text ? strprintf("%s:%u: %s", d->file, d->line, text) : NULL;
+}
+
+/* Whether libkmod ignores M's install command: it does when M has softdeps that resolve
+ * (__kmod_module_fill_softdep(): mod->ignorecmd = pre || post). */
+static int install_ignored(Boot *b, const char *m, bool *ret)
+{
+        const NpModprobeDirective *s = first_directive(b, NP_MODPROBE_SOFTDEP, m, true);
+
+        *ret = false;
+        if (!s)
                 return 0;
+        for (char **l = s->pre; !*ret && l; l = (l == s->pre ? s->post : NULL))
+                STRV_FOREACH (n, l) {
+                        _cleanup_strv_free_ char **mods = NULL;
+                        const NpModprobeDirective *a;
+                        int r = boot_lookup(b, *n, &mods, &a);
+
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r >= 0 && strv_length(mods) > 0) {
+                                *ret = true;
+                                break;
+                        }
+                }
+        return 0;
+}
+
+typedef enum Verdict {
+        VERDICT_LOADS,
+        VERDICT_BUILTIN,
+        VERDICT_MISSING,   /* no module file, no install command */
+        VERDICT_PREVENTED, /* something stops it: why */
+        VERDICT_UNKNOWN,
+} Verdict;
+
+/* What an install command of module m (a dependency of target, or target) means. */
+static int judge_install(Boot *b, const char *m, const char *target, char **why, Verdict *v)
+{
+        const NpModprobeDirective *d = first_directive(b, NP_MODPROBE_INSTALL, m, true);
+        _cleanup_free_ char *w = NULL;
+        bool ignored;
+        int r;
+
+        if (!d)
+                return 0;
+        r = install_ignored(b, m, &ignored);
+        if (r < 0 || ignored)
+                return r;
+        w = where(d);
+        if (!w)
+                return -ENOMEM;
+        switch (np_install_command_effect(d->arg, m)) {
+        case NP_INSTALL_INSERTS:
+                return 0;
+        case NP_INSTALL_NOTHING:
+        case NP_INSTALL_FAILS:
+                *v = VERDICT_PREVENTED;
+                *why =
+                    streq(m, target)
+                        ? strprintf("%s: libkmod runs this command instead of inserting %s", w, m)
+                        : strprintf("%s: libkmod runs this command instead of inserting %s, "
+                                    "which %s depends on",
+                                    w, m, target);
+                break;
+        default:
+                *v = VERDICT_UNKNOWN;
+                *why = strprintf("%s: libkmod runs this command instead of inserting %s%s%s; "
+                                 "nodeprep does not run it and cannot tell whether it inserts "
+                                 "the module",
+                                 w, m, streq(m, target) ? "" : ", a dependency of ",
+                                 streq(m, target) ? "" : target);
+        }
+        if (*why && d->late) {
+                char *s = strprintf("%s (only kmod 33 and later read /usr/lib/modprobe.d when it "
+                                    "is not /lib/modprobe.d)",
+                                    *why);
+                free_and_replace(why, s);
+                *v = VERDICT_UNKNOWN;
+        }
+        return *why ? 1 : -ENOMEM;
+}
+
+static const char *kernel_blacklisted(Boot *b, const char *m, const NpKcmdlineWord **ret_word)
+{
+        const NpKcmdlineWord *w = np_kcmdline_last(&b->cmdline, "module_blacklist");
+        _cleanup_strv_free_ char **names = NULL;
+
+        *ret_word = w;
+        /* blacklisted() in the kernel's kernel/module/main.c: strcmp() on each comma-separated
+         * name of the last module_blacklist= (a charp core_param). */
+        if (!w || strv_split(w->value, ",", &names) < 0)
+                return NULL;
+        return strv_contains(names, m) ? w->value : NULL;
+}
+
+/* Will "modprobe target" at boot (systemd-modules-load) get target into kernel b? */
+static int judge(Boot *b, const char *target, char **why, char ***notes, Verdict *v)
+{
+        const NpModprobeDirective *d;
+        const NpKcmdlineWord *word;
+        struct kmod_module *mod = NULL;
+        struct kmod_list *deps = NULL, *it;
+        int r = 0;
+
+        *v = VERDICT_LOADS;
+        if (b->unknown) {
+                *v = VERDICT_UNKNOWN;
+                *why = strdup(b->unknown);
+                return *why ? 0 : -ENOMEM;
+        }
+        if (b->builtin && strv_contains(b->builtin, target)) {
+                *v = VERDICT_BUILTIN;
+                *why = strprintf("built into kernel %s (%s/modules.builtin)", b->kernel,
+                                 b->modules_dir);
+                return *why ? 0 : -ENOMEM;
+        }
+        /* KMOD_PROBE_APPLY_BLACKLIST: module_is_blacklisted() compares names with streq(). */
+        d = first_directive(b, NP_MODPROBE_BLACKLIST, target, false);
+        if (d) {
+                _cleanup_free_ char *w = where(d);
+
+                *v = d->late ? VERDICT_UNKNOWN : VERDICT_PREVENTED;
+                *why = w ? strprintf("%s: systemd-modules-load refuses a blacklisted module "
+                                     "(KMOD_PROBE_APPLY_BLACKLIST)%s",
+                                     w,
+                                     d->late ? "; only kmod 33 and later read "
+                                               "/usr/lib/modprobe.d when it is not /lib/modprobe.d"
+                                             : "")
+                         : NULL;
+                return *why ? 0 : -ENOMEM;
+        }
+        if (strv_contains(b->cmdline.kmod_blacklist, target)) {
+                *v = VERDICT_PREVENTED;
+                *why = strprintf("modprobe.blacklist=...%s... on %s: libkmod blacklists it", target,
+                                 b->cmdline_where);
+                return *why ? 0 : -ENOMEM;
+        }
+        r = judge_install(b, target, target, why, v);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!has_path(b, target)) {
+                *v = VERDICT_MISSING;
+                *why = b->builtin ? strprintf("neither built into kernel %s nor in %s/modules.dep",
+                                              b->kernel, b->modules_dir)
+                                  : strprintf("not in %s/modules.dep, and %s", b->modules_dir,
+                                              b->builtin_unknown);
+                if (!b->builtin)
+                        *v = VERDICT_UNKNOWN;
+                return *why ? 0 : -ENOMEM;
+        }
+        if (kernel_blacklisted(b, target, &word)) {
+                *v = VERDICT_PREVENTED;
+                *why = strprintf("module_blacklist=%s on %s: the kernel refuses to load it",
+                                 word->value, b->cmdline_where);
+                return *why ? 0 : -ENOMEM;
+        }
+        /* Its dependencies (modules.dep) are inserted first; a failing one stops it. */
+        if (kmod_module_new_from_name(b->ctx, target, &mod) >= 0) {
+                deps = kmod_module_get_dependencies(mod);
+                kmod_list_foreach(it, deps)
+                {
+                        struct kmod_module *dm = kmod_module_get_module(it);
+                        const char *dn = kmod_module_get_name(dm);
+
+                        if (!(b->builtin && strv_contains(b->builtin, dn))) {
+                                if (kernel_blacklisted(b, dn, &word)) {
+                                        *v = VERDICT_PREVENTED;
+                                        *why = strprintf("module_blacklist=%s on %s: the kernel "
+                                                         "refuses %s, which %s depends on",
+                                                         word->value, b->cmdline_where, dn, target);
+                                        r = *why ? 1 : -ENOMEM;
+                                } else
+                                        r = judge_install(b, dn, target, why, v);
+                        }
+                        kmod_module_unref(dm);
+                        if (r != 0)
+                                break;
+                }
+                kmod_module_unref_list(deps);
+                kmod_module_unref(mod);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+        /* Softdeps and options never stop the insertion: say what they are. */
+        d = first_directive(b, NP_MODPROBE_SOFTDEP, target, true);
+        if (d) {
+                _cleanup_free_ char *w = where(d);
+
+                if (!w || strv_consume(notes, strprintf("%s: soft dependencies are loaded too; "
+                                                        "libkmod ignores their failures",
+                                                        w)) < 0)
+                        return -ENOMEM;
+        }
+        FOREACH_ARRAY (o, b->conf.directives, b->conf.n_directives)
+                if (o->kind == NP_MODPROBE_OPTIONS && streq(o->module, target)) {
+                        _cleanup_free_ char *w = where(o);
+
+                        if (!w || strv_consume(notes, strprintf("%s: passed to the kernel when "
+                                                                "it loads %s",
+                                                                w, target)) < 0)
+                                return -ENOMEM;
+                }
+        FOREACH_ARRAY (o, b->cmdline.kmod_options, b->cmdline.n_kmod_options)
+                if (streq(o->module, target) &&
+                    strv_consume(notes, strprintf("%s.%s on %s: passed to the kernel when it "
+                                                  "loads %s",
+                                                  o->module, o->param, b->cmdline_where, target)) <
+                        0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* --- the next boot ------------------------------------------------------------------------ */
+
+/*
+ * Is the initrd built by dracut? Its systemd runs systemd-modules-load, which reads
+ * rd.modules_load= (PROC_CMDLINE_STRIP_RD_PREFIX: "rd." keys only in the initrd); Debian's and
+ * Ubuntu's initramfs-tools does not. 1 dracut, 0 initramfs-tools, -1 neither or both.
+ */
+static int initrd_is_dracut(const NpRoot *root)
+{
+        bool dracut = np_root_exists(root, "/usr/lib/dracut/modules.d") > 0,
+             itools = np_root_exists(root, "/usr/share/initramfs-tools") > 0;
+
+        return dracut == itools ? -1 : dracut;
+}
+
+static int add_source(NpModuleFacts *m, const char *text)
+{
+        return strv_extend(&m->persisted_in, text);
+}
+
+/* Which sources of the next boot name the module, and whether the next kernel will have it. */
+static int judge_next(const NpRoot *root, Boot *b, const NpModulesLoad *ml, const char *masked,
+                      NpModuleFacts *m)
+{
+        _cleanup_free_ char *why = NULL;
+        _cleanup_strv_free_ char **notes = NULL, **words = NULL, **rd = NULL;
+        Verdict v;
+        int r;
+
+        if (b->unknown)
+                return free_and_strdup(&m->next_unknown, b->unknown);
+        r = judge(b, m->canonical, &why, &notes, &v);
+        if (r < 0)
+                return r;
+        m->next_state = v == VERDICT_BUILTIN   ? NP_MODULE_BUILTIN
+                        : v == VERDICT_MISSING ? NP_MODULE_MISSING
+                                               : NP_MODULE_AVAILABLE;
+        if (v == VERDICT_UNKNOWN && startswith(strempty(why), "not in "))
+                return free_and_strdup(&m->next_unknown, why);
+        m->next_detail = v == VERDICT_BUILTIN || v == VERDICT_MISSING
+                             ? strdup(why)
+                             : strprintf("in %s/modules.dep", b->modules_dir);
+        if (!m->next_detail)
+                return -ENOMEM;
+        m->notes = TAKE_PTR(notes);
+        if (v == VERDICT_PREVENTED)
+                m->prevented = strdup(why);
+        else if (v == VERDICT_UNKNOWN)
+                m->prevented_unknown = strdup(why);
+        if ((v == VERDICT_PREVENTED && !m->prevented) ||
+            (v == VERDICT_UNKNOWN && !m->prevented_unknown))
+                return -ENOMEM;
+        if (v == VERDICT_PREVENTED && strstr(why, ": blacklist ") &&
+            !(m->blacklisted = strdup(why)))
+                return -ENOMEM;
+        if (v == VERDICT_PREVENTED && startswith(why, "modprobe.blacklist=") &&
+            !(m->blacklisted = strdup(why)))
+                return -ENOMEM;
+
         m->persisted_in = calloc(1, sizeof(char *));
         if (!m->persisted_in)
                 return -ENOMEM;
-        if (strv_contains(e->blacklist, m->canonical)) {
-                m->blacklisted = strprintf("\"blacklist %s\" in modprobe.d: systemd-modules-load "
-                                           "refuses to load it",
-                                           m->canonical);
-                if (!m->blacklisted)
-                        return -ENOMEM;
-        }
+        /* modules-load.d lines; the whole line is the name systemd looks up. */
         FOREACH_ARRAY (l, ml->lines, ml->n_lines) {
-                _cleanup_strv_free_ char **names = NULL;
-                _cleanup_free_ char *first = NULL;
+                _cleanup_strv_free_ char **mods = NULL;
+                _cleanup_free_ char *norm = NULL, *first = NULL;
+                const NpModprobeDirective *alias;
                 size_t wl = strcspn(l->text, " \t");
 
-                r = kmod_resolve(e, l->text, &names);
+                r = boot_lookup(b, l->text, &mods, &alias);
                 if (r == -ENOMEM)
                         return r;
-                if (r >= 0 && strv_contains(names, m->canonical)) {
+                if (np_module_name_normalize(l->text, &norm) == -ENOMEM)
+                        return -ENOMEM;
+                if (r >= 0 && strv_contains(mods, m->canonical)) {
                         if (l->applied)
                                 r = strv_consume(&m->persisted_in,
                                                  strprintf("%s:%u", l->file, l->line));
+                        else if (l->in_run)
+                                r = strv_consume(&m->not_applied,
+                                                 strprintf("%s:%u: /run is emptied at every boot, "
+                                                           "so the next boot does not read it",
+                                                           l->file, l->line));
                         else
                                 r = strv_consume(&m->not_applied,
                                                  strprintf("%s:%u: the file is hidden by %s",
                                                            l->file, l->line, l->hidden_by));
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (r >= 0 && norm && streq(norm, m->canonical) && l->applied) {
+                        /* the name itself, redirected elsewhere by a modprobe.d alias */
+                        _cleanup_free_ char *w = alias ? where(alias) : NULL,
+                                            *list = strv_join(mods, ", ");
+
+                        if (!list || (alias && !w))
+                                return -ENOMEM;
+                        r = strv_consume(&m->not_applied,
+                                         alias ? strprintf("%s:%u: %s makes \"%s\" load %s "
+                                                           "instead",
+                                                           l->file, l->line, w, l->text, list)
+                                               : strprintf("%s:%u: \"%s\" finds no module in %s",
+                                                           l->file, l->line, l->text,
+                                                           b->modules_dir));
                         if (r < 0)
                                 return r;
                         continue;
@@ -440,11 +979,11 @@ static int probe_persistence(KmodEnv *e, const NpModulesLoad *ml, NpModuleFacts 
                 first = strndup(l->text, wl);
                 if (!first)
                         return -ENOMEM;
-                names = strv_free(names);
-                r = kmod_resolve(e, first, &names);
+                mods = strv_free(mods);
+                r = boot_lookup(b, first, &mods, &alias);
                 if (r == -ENOMEM)
                         return r;
-                if (r >= 0 && strv_contains(names, m->canonical)) {
+                if (r >= 0 && strv_contains(mods, m->canonical)) {
                         r = strv_consume(&m->not_applied,
                                          strprintf("%s:%u: \"%s\": systemd-modules-load takes the "
                                                    "whole line as the module name (no comments or "
@@ -454,21 +993,67 @@ static int probe_persistence(KmodEnv *e, const NpModulesLoad *ml, NpModuleFacts 
                                 return r;
                 }
         }
+        /* modules_load= on the command line: systemd-modules-load's parse_proc_cmdline_item()
+         * (every occurrence, comma-separated; "modules-load" is the same key). */
+        r = np_kcmdline_values(&b->cmdline, "modules_load", true, &words);
+        if (r < 0)
+                return r;
+        r = np_kcmdline_values(&b->cmdline, "rd.modules_load", true, &rd);
+        if (r < 0)
+                return r;
+        for (int pass = 0; pass < 2; pass++)
+                STRV_FOREACH (w, pass ? rd : words) {
+                        _cleanup_strv_free_ char **names = NULL;
+
+                        if (strv_split(*w, ",", &names) < 0)
+                                return -ENOMEM;
+                        STRV_FOREACH (n, names) {
+                                _cleanup_strv_free_ char **mods = NULL;
+                                const NpModprobeDirective *alias;
+                                _cleanup_free_ char *text = NULL;
+                                int dracut;
+
+                                r = boot_lookup(b, *n, &mods, &alias);
+                                if (r == -ENOMEM)
+                                        return r;
+                                if (r < 0 || !strv_contains(mods, m->canonical))
+                                        continue;
+                                text = strprintf("%smodules_load=%s on %s", pass ? "rd." : "", *w,
+                                                 b->cmdline_where);
+                                if (!text)
+                                        return -ENOMEM;
+                                dracut = pass ? initrd_is_dracut(root) : 1;
+                                if (dracut > 0)
+                                        r = add_source(m, text);
+                                else
+                                        r = strv_consume(
+                                            &m->not_applied,
+                                            strprintf("%s: only systemd in an initrd reads rd. "
+                                                      "options, and %s",
+                                                      text,
+                                                      dracut == 0 ? "this host's initrd is "
+                                                                    "initramfs-tools, which "
+                                                                    "does not run it"
+                                                                  : "nodeprep cannot tell which "
+                                                                    "initrd this host builds"));
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+        (void)masked;
         return 0;
 }
 
 /*
- * systemctl mask systemd-modules-load.service (or --runtime): a symlink to /dev/null, or an
- * empty file, in /etc or /run. Then nothing in modules-load.d is loaded at boot.
+ * systemctl mask systemd-modules-load.service: a symlink to /dev/null, or an empty file. Only
+ * /etc counts for the next boot (a mask in /run is gone by then, and so is a unit file in /run
+ * that hides one in /etc).
  */
 static int modules_load_masked(const NpRoot *root, char **ret)
 {
         static const char *const paths[] = {
                 "/etc/systemd/system.control/systemd-modules-load.service",
-                "/run/systemd/system.control/systemd-modules-load.service",
-                "/run/systemd/transient/systemd-modules-load.service",
                 "/etc/systemd/system/systemd-modules-load.service",
-                "/run/systemd/system/systemd-modules-load.service",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
@@ -496,12 +1081,92 @@ static int modules_load_masked(const NpRoot *root, char **ret)
         return 0;
 }
 
+/* The next kernel is not known: the answer stands if every installed kernel gives it. */
+static int judge_all_kernels(const NpRoot *root, const NpFacts *f, NpModuleFacts *m)
+{
+        _cleanup_strv_free_ char **have = calloc(1, sizeof(char *)),
+                                 **lack = calloc(1, sizeof(char *));
+        _cleanup_free_ char *h = NULL, *l = NULL;
+
+        if (!have || !lack)
+                return -ENOMEM;
+        STRV_FOREACH (k, f->boot.kernels) {
+                _cleanup_(boot_done) Boot b = {};
+                _cleanup_free_ char *why = NULL;
+                _cleanup_strv_free_ char **notes = NULL;
+                Verdict v;
+                int r;
+
+                r = boot_init(root, *k, true, f->boot.cmdline, strna(f->boot.cmdline_source), &b);
+                if (r < 0)
+                        return r;
+                if (b.unknown)
+                        return free_and_strdup(&m->next_unknown, b.unknown);
+                r = judge(&b, m->canonical, &why, &notes, &v);
+                if (r < 0)
+                        return r;
+                if (strv_extend(v == VERDICT_LOADS || v == VERDICT_BUILTIN ? &have : &lack, *k) < 0)
+                        return -ENOMEM;
+        }
+        if (strv_length(have) == 0 || strv_length(lack) == 0)
+                return 1; /* they agree: judge with any of them */
+        h = strv_join(have, ", ");
+        l = strv_join(lack, ", ");
+        m->next_unknown = strprintf("the installed kernels disagree (%s can load %s, %s cannot) "
+                                    "and the next boot's kernel is unknown: %s",
+                                    strna(h), m->canonical, strna(l), f->boot.kernel_unknown);
+        return m->next_unknown ? 0 : -ENOMEM;
+}
+
+/* --- now: the running kernel, modprobe.d with /run, /proc/cmdline -------------------------- */
+
+static int judge_now(const NpRoot *root, const NpFacts *f, NpModuleFacts *m)
+{
+        _cleanup_(boot_done) Boot b = {};
+        _cleanup_free_ char *cmdline = NULL, *why = NULL, *list = NULL;
+        _cleanup_strv_free_ char **notes = NULL, **mods = NULL;
+        const NpModprobeDirective *alias;
+        Verdict v;
+        int r;
+
+        r = np_root_read_file(root, "/proc/cmdline", 64 * 1024, &cmdline, NULL);
+        if (r == -ENOMEM)
+                return r;
+        r = boot_init(root, f->system.kernel, false, r >= 0 ? strstrip(cmdline) : "",
+                      "/proc/cmdline", &b);
+        if (r < 0)
+                return r;
+        /* np_kmod_load() looks the name up as libkmod does: a modprobe.d alias redirects it. */
+        r = boot_lookup(&b, m->canonical, &mods, &alias);
+        if (r == -ENOMEM)
+                return r;
+        if (alias && !strv_contains(mods, m->canonical)) {
+                _cleanup_free_ char *w = where(alias);
+
+                list = strv_join(mods, ", ");
+                m->load_prevented = w && list ? strprintf("%s: loading \"%s\" loads %s instead", w,
+                                                          m->canonical, list)
+                                              : NULL;
+                return m->load_prevented ? 0 : -ENOMEM;
+        }
+        r = judge(&b, m->canonical, &why, &notes, &v);
+        if (r < 0)
+                return r;
+        if (v == VERDICT_PREVENTED)
+                m->load_prevented = TAKE_PTR(why);
+        else if (v == VERDICT_UNKNOWN && !startswith(why, "not in "))
+                m->load_prevented_unknown = TAKE_PTR(why);
+        return 0;
+}
+
 int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f)
 {
         _cleanup_(kmod_env_done) KmodEnv e = {};
         _cleanup_(np_modules_load_done) NpModulesLoad ml = {};
+        _cleanup_(boot_done) Boot next = {};
         _cleanup_free_ char *ml_error = NULL;
         const char *kernel = f->system.kernel;
+        bool have_next = false;
         int r;
 
         if (strv_length((char **)names) == 0)
@@ -517,20 +1182,23 @@ int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f)
                                 return -ENOMEM;
                 return 0;
         }
+        r = np_probe_boot(root, f);
+        if (r < 0)
+                return r;
         r = kmod_env_init(root, kernel, &e);
         if (r < 0)
                 return r;
-        if (e.view_unknown) {
+        if (e.view.unknown) {
                 /* What libkmod (modprobe, systemd-modules-load) makes of the configuration is
                  * unknown: they would block on a FIFO or fail on a device there. */
                 FOREACH_ARRAY (m, f->modules, f->n_modules)
                         if (!(m->unknown = strprintf("%s; libkmod (modprobe, "
                                                      "systemd-modules-load) cannot read it",
-                                                     e.view_unknown)))
+                                                     e.view.unknown)))
                                 return -ENOMEM;
                 return 0;
         }
-        r = np_modules_load_read(root, &ml, &ml_error);
+        r = np_modules_load_read_next_boot(root, &ml, &ml_error);
         if (r == -ENOMEM)
                 return r;
         if (r < 0 && !f->modules_load_dirs_unknown &&
@@ -539,9 +1207,21 @@ int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f)
         r = modules_load_masked(root, &f->modules_load_masked);
         if (r < 0)
                 return r;
+        if (f->boot.kernel && !f->boot.cmdline_unknown) {
+                r = boot_init(root, f->boot.kernel, true, f->boot.cmdline,
+                              strna(f->boot.cmdline_source), &next);
+                if (r < 0)
+                        return r;
+                have_next = true;
+        }
 
         FOREACH_ARRAY (m, f->modules, f->n_modules) {
                 r = probe_state(root, &e, m);
+                if (r < 0)
+                        return r;
+                if (!m->canonical)
+                        continue;
+                r = judge_now(root, f, m);
                 if (r < 0)
                         return r;
                 if (f->modules_load_dirs_unknown) {
@@ -549,7 +1229,30 @@ int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f)
                                 return -ENOMEM;
                         continue;
                 }
-                r = probe_persistence(&e, &ml, m);
+                if (f->boot.cmdline_unknown) {
+                        m->persist_unknown = strprintf("the next boot's kernel command line is "
+                                                       "unknown: %s",
+                                                       f->boot.cmdline_unknown);
+                        if (!m->persist_unknown)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (!have_next) {
+                        _cleanup_(boot_done) Boot any = {};
+
+                        /* unknown next kernel: fine when all installed kernels agree */
+                        r = judge_all_kernels(root, f, m);
+                        if (r < 0)
+                                return r;
+                        if (m->next_unknown)
+                                continue;
+                        r = boot_init(root, f->boot.kernels[0], true, f->boot.cmdline,
+                                      strna(f->boot.cmdline_source), &any);
+                        if (r < 0)
+                                return r;
+                        r = judge_next(root, &any, &ml, f->modules_load_masked, m);
+                } else
+                        r = judge_next(root, &next, &ml, f->modules_load_masked, m);
                 if (r < 0)
                         return r;
         }

@@ -120,6 +120,7 @@ static void conf_files_free(ConfFile *f, size_t n)
 static int read_one(const NpRoot *root, const ConfFile *f, bool applied, NpModulesLoad *m,
                     char **ret_error)
 {
+        size_t first = m->n_lines;
         _cleanup_free_ char *data = NULL;
         size_t size;
         int r;
@@ -145,10 +146,13 @@ static int read_one(const NpRoot *root, const ConfFile *f, bool applied, NpModul
                 *ret_error = strprintf("cannot read %s", strna(why));
                 return r;
         }
-        return np_modules_load_parse(f->path, data, size, applied, f->hidden_by, m);
+        r = np_modules_load_parse(f->path, data, size, applied, f->hidden_by, m);
+        for (size_t i = first; r >= 0 && i < m->n_lines; i++)
+                m->lines[i].in_run = startswith(f->path, "/run/");
+        return r;
 }
 
-int np_modules_load_read(const NpRoot *root, NpModulesLoad *ret, char **ret_error)
+static int read_dirs(const NpRoot *root, bool next_boot, NpModulesLoad *ret, char **ret_error)
 {
         ConfFile *files = NULL, *hidden = NULL;
         size_t n = 0, n_hidden = 0;
@@ -160,7 +164,7 @@ int np_modules_load_read(const NpRoot *root, NpModulesLoad *ret, char **ret_erro
 
         for (size_t d = 0; r >= 0 && d < ELEMENTSOF(modules_load_dirs); d++) {
                 _cleanup_strv_free_ char **entries = NULL;
-                bool dup = false;
+                bool dup = false, in_run = startswith(modules_load_dirs[d], "/run/");
                 struct stat st;
 
                 r = np_root_stat(root, modules_load_dirs[d], &st);
@@ -198,8 +202,9 @@ int np_modules_load_read(const NpRoot *root, NpModulesLoad *ret, char **ret_erro
                         for (size_t i = 0; i < n; i++)
                                 if (streq(files[i].name, *e))
                                         winner = &files[i];
-                        list = winner ? &hidden : &files;
-                        count = winner ? &n_hidden : &n;
+                        /* next boot: /run files win nothing; they are listed as not applied */
+                        list = (winner || (next_boot && in_run)) ? &hidden : &files;
+                        count = (winner || (next_boot && in_run)) ? &n_hidden : &n;
                         a = reallocarray(*list, *count + 1, sizeof(ConfFile));
                         if (!a) {
                                 r = -ENOMEM;
@@ -236,6 +241,16 @@ int np_modules_load_read(const NpRoot *root, NpModulesLoad *ret, char **ret_erro
         }
         *ret = m;
         return 0;
+}
+
+int np_modules_load_read(const NpRoot *root, NpModulesLoad *ret, char **ret_error)
+{
+        return read_dirs(root, false, ret, ret_error);
+}
+
+int np_modules_load_read_next_boot(const NpRoot *root, NpModulesLoad *ret, char **ret_error)
+{
+        return read_dirs(root, true, ret, ret_error);
 }
 
 int np_module_name_normalize(const char *name, char **ret)

@@ -20,9 +20,11 @@
 typedef struct NpModulesLoadLine {
         char *file; /* path as on the described host */
         unsigned line;
-        char *text;   /* the stripped line: what systemd looks up */
-        bool applied; /* false when the file is hidden by another */
+        char *text; /* the stripped line: what systemd looks up */
+        bool
+            applied; /* false when the file is hidden by another (or, for the next boot, in /run) */
         char *hidden_by;
+        bool in_run; /* in /run/modules-load.d: emptied at every boot, so not read next boot */
 } NpModulesLoadLine;
 
 typedef struct NpModulesLoad {
@@ -36,6 +38,9 @@ int np_modules_load_parse(const char *file, const char *data, size_t size, bool 
                           const char *hidden_by, NpModulesLoad *m);
 /* Read every modules-load.d directory under the root. Unreadable files are errors with a reason. */
 int np_modules_load_read(const NpRoot *root, NpModulesLoad *ret, char **ret_error);
+/* The same for the next boot: /run/modules-load.d is empty then (a tmpfs), so its files neither
+ * load nor hide anything; their lines come back not applied, with in_run set. */
+int np_modules_load_read_next_boot(const NpRoot *root, NpModulesLoad *ret, char **ret_error);
 
 /* libkmod's alias_normalize(): '-' becomes '_' outside [...]; -EINVAL on a stray ']'. */
 int np_module_name_normalize(const char *name, char **ret);

@@ -12,6 +12,8 @@ int np_probe_system(const NpRoot *root, bool kubelet, NpFacts *f);
 int np_probe_selinux(const NpRoot *root, NpFacts *f);
 int np_probe_iscsi(const NpRoot *root, bool nodes, NpFacts *f);
 int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f);
+/* The next boot's kernel and command line (NpFacts.boot), once per facts. */
+int np_probe_boot(const NpRoot *root, NpFacts *f);
 int np_probe_units(const NpRoot *root, char *const *names, NpFacts *f);
 int np_probe_fs(const NpRoot *root, char *const *paths, NpFacts *f);
 /* Kernel interfaces (udev, sysfs, /proc, netlink) of this machine: --root does not apply. */

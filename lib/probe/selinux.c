@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* SELinux: the kernel's mode now, and the mode the configuration selects at the next boot. */
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "probe/kcmdline.h"
 #include "probe/probe.h"
 #include "probe/selinux-config.h"
 #include "util/strv.h"
@@ -134,22 +137,15 @@ static int probe_config(const NpRoot *root, NpSelinuxFacts *s)
         return 0;
 }
 
-static int probe_cmdline(const NpRoot *root, NpSelinuxFacts *s)
+static int probe_cmdline(const NpBootFacts *b, NpSelinuxFacts *s)
 {
-        _cleanup_free_ char *data = NULL;
-        size_t size;
         int r;
 
-        r = np_root_read_file(root, "/proc/cmdline", 64 * 1024, &data, &size);
-        if (r == -ENOMEM)
-                return r;
-        if (r == -ENOENT && !root->host)
-                return 0; /* a fixture tree without /proc: no command line to honour */
-        if (r < 0) {
-                s->cmdline_unknown = np_probe_reason(root, "/proc/cmdline", r);
+        if (b->cmdline_unknown) {
+                s->cmdline_unknown = strdup(b->cmdline_unknown);
                 return s->cmdline_unknown ? 0 : -ENOMEM;
         }
-        r = np_selinux_cmdline_enforcing(data, size);
+        r = np_selinux_cmdline_enforcing(b->cmdline, strlen(b->cmdline));
         if (r == -ENOMEM)
                 return r;
         if (r == NP_SELINUX_CMDLINE_AMBIGUOUS) {
@@ -164,15 +160,294 @@ static int probe_cmdline(const NpRoot *root, NpSelinuxFacts *s)
         return 0;
 }
 
+/* "CONFIG_X=value" of the next kernel's configuration: the value, "" when "is not set" (absent),
+ * NULL when the configuration was not read. */
+static const char *kconfig(const NpBootFacts *b, const char *key)
+{
+        size_t n = strlen(key);
+
+        if (!b->config)
+                return NULL;
+        STRV_FOREACH (l, b->config)
+                if (strncmp(*l, key, n) == 0 && (*l)[n] == '=')
+                        return *l + n + 1;
+        return "";
+}
+
+static bool kconfig_y(const NpBootFacts *b, const char *key)
+{
+        return streq_ptr(kconfig(b, key), "y");
+}
+
+/* The LSM words that decide whether SELinux is active (the kernel's security/security.c and
+ * security/selinux/hooks.c, apparmor's apparmor= too), "" when none. */
+static char *lsm_words(const NpKcmdline *c)
+{
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+
+        if (!l)
+                return NULL;
+        FOREACH_ARRAY (w, c->words, c->n_words)
+                if (!w->init && w->value &&
+                    (np_kcmdline_key_eq(w->key, "lsm") || np_kcmdline_key_eq(w->key, "security") ||
+                     np_kcmdline_key_eq(w->key, "selinux") ||
+                     np_kcmdline_key_eq(w->key, "apparmor")))
+                        if (strv_consume(&l, np_kcmdline_word_text(w)) < 0)
+                                return NULL;
+        return strv_join(l, " ");
+}
+
+/* kstrtoul(, 0) as the kernel's __setup handlers use it: 1 true, 0 false, -1 not a number. */
+static int kernel_ulong(const char *s)
+{
+        char *end;
+        unsigned long v;
+
+        if (isempty(s))
+                return -1;
+        errno = 0;
+        v = strtoul(s, &end, 0);
+        if (errno || (*end && !(*end == '\n' && end[1] == '\0')) || s[0] == '-' || s[0] == '+')
+                return -1;
+        return v != 0;
+}
+
+/*
+ * Is the SELinux LSM active in the next kernel? 1, 0, or -1 with *ret_why the reason it is not
+ * known. Linux 5.1+ (security/security.c ordered_lsm_init()): lsm= (the last one) replaces
+ * CONFIG_LSM and makes security= ignored; security=X (the last one) disables the other legacy
+ * major LSMs and adds X; the first enabled "exclusive" LSM in the order (SELinux, AppArmor,
+ * Smack) wins; selinux=0 disables SELinux only with CONFIG_SECURITY_SELINUX_BOOTPARAM=y
+ * (Debian's kernels do not set it; RHEL's do); apparmor=0 disables AppArmor.
+ */
+static int lsm_active(const NpBootFacts *b, const NpKcmdline *c, char **ret_why)
+{
+        const NpKcmdlineWord *lsm = np_kcmdline_last(c, "lsm"),
+                             *sec = np_kcmdline_last(c, "security"),
+                             *sel = np_kcmdline_last(c, "selinux"),
+                             *aa = np_kcmdline_last(c, "apparmor");
+        _cleanup_strv_free_ char **order = NULL;
+        const char *cfg_lsm = kconfig(b, "CONFIG_LSM");
+
+        if (!kconfig_y(b, "CONFIG_SECURITY_SELINUX")) {
+                *ret_why =
+                    strprintf("kernel %s is built without SELinux (%s)", b->kernel, b->config_path);
+                return *ret_why ? 0 : -ENOMEM;
+        }
+        if (sel && kconfig_y(b, "CONFIG_SECURITY_SELINUX_BOOTPARAM") &&
+            kernel_ulong(sel->value) == 0) {
+                *ret_why = strprintf("selinux=%s on the next boot's command line (kernel %s "
+                                     "honours it: CONFIG_SECURITY_SELINUX_BOOTPARAM=y)",
+                                     sel->value, b->kernel);
+                return *ret_why ? 0 : -ENOMEM;
+        }
+        if (isempty(cfg_lsm)) {
+                /* before Linux 5.1: one major LSM, security= or CONFIG_DEFAULT_SECURITY_* */
+                bool on = sec ? streq(sec->value, "selinux")
+                              : kconfig_y(b, "CONFIG_DEFAULT_SECURITY_SELINUX");
+
+                *ret_why = strprintf("%s (kernel %s has no CONFIG_LSM: one major LSM)",
+                                     sec ? "security= on the command line"
+                                         : "CONFIG_DEFAULT_SECURITY_* of the kernel",
+                                     b->kernel);
+                return *ret_why ? on : -ENOMEM;
+        }
+        if (strv_split(lsm ? lsm->value : cfg_lsm, ",\"", &order) < 0)
+                return -ENOMEM;
+        if (!lsm && sec && !strv_contains(order, sec->value) && strv_extend(&order, sec->value) < 0)
+                return -ENOMEM;
+        STRV_FOREACH (n, order) {
+                bool enabled = false;
+
+                if (streq(*n, "selinux")) {
+                        if (!lsm && sec && !streq(sec->value, "selinux"))
+                                continue; /* security=other disables SELinux */
+                        *ret_why = strprintf("%s puts selinux first among the exclusive LSMs of "
+                                             "kernel %s",
+                                             lsm   ? "lsm= on the command line"
+                                             : sec ? "security=selinux on the command line"
+                                                   : "CONFIG_LSM",
+                                             b->kernel);
+                        return *ret_why ? 1 : -ENOMEM;
+                }
+                if (streq(*n, "apparmor"))
+                        enabled =
+                            kconfig_y(b, "CONFIG_SECURITY_APPARMOR") &&
+                            !(aa && kernel_ulong(aa->value) == 0) &&
+                            !(!aa &&
+                              streq_ptr(kconfig(b, "CONFIG_SECURITY_APPARMOR_BOOTPARAM_VALUE"),
+                                        "0"));
+                else if (streq(*n, "smack"))
+                        enabled = kconfig_y(b, "CONFIG_SECURITY_SMACK");
+                if (enabled && !lsm && sec && !streq(sec->value, *n))
+                        enabled = false; /* security=selinux disables the other majors */
+                if (enabled) {
+                        *ret_why = strprintf("%s comes before selinux in %s of kernel %s, and only "
+                                             "one exclusive LSM runs",
+                                             *n, lsm ? "lsm= on the command line" : "CONFIG_LSM",
+                                             b->kernel);
+                        return *ret_why ? 0 : -ENOMEM;
+                }
+        }
+        *ret_why = strprintf("selinux is not in %s of kernel %s",
+                             lsm ? "lsm= on the command line" : "CONFIG_LSM", b->kernel);
+        return *ret_why ? 0 : -ENOMEM;
+}
+
+/* A kernel release at least major.minor? */
+static bool kernel_at_least(const char *release, unsigned major, unsigned minor)
+{
+        unsigned a = 0, b = 0;
+
+        if (sscanf(strempty(release), "%u.%u", &a, &b) != 2)
+                return false;
+        return a > major || (a == major && b >= minor);
+}
+
+/*
+ * The mode after the next boot: the LSM (above), then selinux_init_load_policy() in libselinux's
+ * src/load_policy.c (3.1-3.8 alike), which systemd's mac_selinux_setup() (src/core/selinux-setup.c)
+ * calls: enforcing= (cmdline_enforcing) wins over the file; SELINUX=disabled asks for runtime
+ * disable (security_disable()), which kernels without CONFIG_SECURITY_SELINUX_DISABLE (Linux 6.4
+ * and later, RHEL 9, Debian 12's 6.1) refuse: libselinux then sets permissive, loads no policy and
+ * unmounts selinuxfs, so nothing is enforced either way.
+ */
+static int probe_next(const NpRoot *root, const NpBootFacts *b, NpSelinuxFacts *s)
+{
+        _cleanup_(np_kcmdline_done) NpKcmdline next = {}, now = {};
+        _cleanup_free_ char *why = NULL, *proc = NULL, *wn = NULL, *wp = NULL;
+        int active, enforce, seconfig;
+        bool same;
+        int r;
+
+        if (b->cmdline_unknown) {
+                s->next_unknown = strprintf("the next boot's kernel command line is unknown: %s",
+                                            b->cmdline_unknown);
+                return s->next_unknown ? 0 : -ENOMEM;
+        }
+        r = np_kcmdline_parse(b->cmdline, strlen(b->cmdline), &next);
+        if (r < 0)
+                return r;
+        if (b->config) {
+                active = lsm_active(b, &next, &why);
+                if (active < 0)
+                        return active;
+        } else {
+                /* No build configuration: the running kernel tells, when the next boot runs the
+                 * same kernel with the same LSM words on its command line. */
+                r = np_root_read_file(root, "/proc/cmdline", 64 * 1024, &proc, NULL);
+                if (r == -ENOMEM)
+                        return r;
+                r = np_kcmdline_parse(r >= 0 ? proc : "", r >= 0 ? strlen(proc) : 0, &now);
+                if (r < 0)
+                        return r;
+                wn = lsm_words(&next);
+                wp = lsm_words(&now);
+                if (!wn || !wp)
+                        return -ENOMEM;
+                same = b->kernel && streq_ptr(b->kernel, s->running_kernel) && streq(wn, wp);
+                if (!same || s->runtime_unknown) {
+                        s->next_lsm = -1;
+                        s->next_unknown = strprintf(
+                            "cannot tell whether SELinux is active in the next boot: no "
+                            "/boot/config-%s to read, and %s%s",
+                            strna(b->kernel),
+                            s->runtime_unknown ? "the running kernel's state is unknown: " : "",
+                            s->runtime_unknown ? s->runtime_unknown
+                            : !b->kernel || !streq_ptr(b->kernel, s->running_kernel)
+                                ? "it is not the running kernel"
+                                : "its LSM options (lsm=, security=, selinux=, apparmor=) differ "
+                                  "from the running boot's");
+                        return s->next_unknown ? 0 : -ENOMEM;
+                }
+                active = !startswith(strempty(s->runtime_detail), "no /sys/fs/selinux");
+                why = strprintf("the running kernel %s has SELinux %s, and the next boot runs it "
+                                "with the same LSM options",
+                                b->kernel, active ? "active" : "inactive");
+                if (!why)
+                        return -ENOMEM;
+        }
+        s->next_lsm = active;
+        s->next_lsm_detail = TAKE_PTR(why);
+        if (!active) {
+                s->next_mode = NP_SELINUX_DISABLED;
+                s->next_detail =
+                    strprintf("SELinux is not active in the kernel: %s", s->next_lsm_detail);
+                return s->next_detail ? 0 : -ENOMEM;
+        }
+        if (s->cmdline_unknown) {
+                s->next_unknown = strdup(s->cmdline_unknown);
+                return s->next_unknown ? 0 : -ENOMEM;
+        }
+        if (s->config_unknown) {
+                s->next_unknown =
+                    strprintf("cannot read /etc/selinux/config: %s", s->config_unknown);
+                return s->next_unknown ? 0 : -ENOMEM;
+        }
+        seconfig = !s->config_set                       ? -2
+                   : s->config == NP_SELINUX_ENFORCING  ? 1
+                   : s->config == NP_SELINUX_PERMISSIVE ? 0
+                                                        : -1;
+        enforce = s->cmdline_enforcing >= 0 ? (s->cmdline_enforcing > 0)
+                  : seconfig >= 0           ? seconfig
+                                            : 0;
+        if (seconfig == -1) {
+                bool runtime_disable = b->config &&
+                                       kconfig_y(b, "CONFIG_SECURITY_SELINUX_DISABLE") &&
+                                       !kernel_at_least(b->kernel, 6, 4);
+
+                s->next_mode = NP_SELINUX_DISABLED;
+                s->next_detail = strprintf(
+                    "SELINUX=disabled: %s",
+                    runtime_disable ? "libselinux disables SELinux at boot (runtime disable)"
+                    : b->config     ? "the kernel has no runtime disable (no "
+                                      "CONFIG_SECURITY_SELINUX_DISABLE, always so from 6.4), so "
+                                      "libselinux switches to permissive and loads no policy: "
+                                      "nothing is enforced (selinux=0 would turn it off for real)"
+                                    : "libselinux disables SELinux at runtime or, on kernels "
+                                      "without runtime disable (6.4 and later, RHEL 9), loads no "
+                                      "policy: nothing is enforced either way");
+                return s->next_detail ? 0 : -ENOMEM;
+        }
+        if (!enforce && b->config && !kconfig_y(b, "CONFIG_SECURITY_SELINUX_DEVELOP")) {
+                s->next_mode = NP_SELINUX_ENFORCING;
+                s->next_detail = strprintf("kernel %s has no CONFIG_SECURITY_SELINUX_DEVELOP: it "
+                                           "always enforces once a policy is loaded",
+                                           b->kernel);
+                return s->next_detail ? 0 : -ENOMEM;
+        }
+        s->next_mode = enforce ? NP_SELINUX_ENFORCING : NP_SELINUX_PERMISSIVE;
+        if (s->cmdline_enforcing >= 0)
+                s->next_detail = strprintf("the next boot's command line has enforcing=%d%s",
+                                           s->cmdline_enforcing,
+                                           seconfig >= 0 && (s->cmdline_enforcing > 0) != seconfig
+                                               ? " (it overrides /etc/selinux/config)"
+                                               : "");
+        else
+                s->next_detail =
+                    strdup(seconfig >= 0       ? "/etc/selinux/config"
+                           : s->config_present ? "no valid SELINUX= line: libselinux falls back to "
+                                                 "permissive"
+                                               : "no /etc/selinux/config: permissive");
+        return s->next_detail ? 0 : -ENOMEM;
+}
+
 int np_probe_selinux(const NpRoot *root, NpFacts *f)
 {
         int r;
 
+        r = np_probe_boot(root, f);
+        if (r < 0)
+                return r;
         r = probe_runtime(root, &f->selinux);
         if (r < 0)
                 return r;
         r = probe_config(root, &f->selinux);
         if (r < 0)
                 return r;
-        return probe_cmdline(root, &f->selinux);
+        r = probe_cmdline(&f->boot, &f->selinux);
+        if (r < 0)
+                return r;
+        f->selinux.running_kernel = f->system.kernel;
+        return probe_next(root, &f->boot, &f->selinux);
 }

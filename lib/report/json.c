@@ -194,7 +194,33 @@ static json_object *selinux_to_json(const NpSelinuxFacts *s)
                     s->cmdline_enforcing >= 0
                         ? json_add_int(o, "cmdline_enforcing", s->cmdline_enforcing)
                         : json_add_str(o, "cmdline_enforcing", NULL),
-                    json_add_str(o, "cmdline_unknown", s->cmdline_unknown)) < 0)
+                    json_add_str(o, "cmdline_unknown", s->cmdline_unknown),
+                    s->next_lsm >= 0 ? json_add_bool(o, "next_lsm_active", s->next_lsm > 0)
+                                     : json_add_str(o, "next_lsm_active", NULL),
+                    json_add_str(o, "next_lsm_detail", s->next_lsm_detail),
+                    json_add_str(o, "next_mode",
+                                 s->next_unknown ? NULL : np_selinux_mode_to_string(s->next_mode)),
+                    json_add_str(o, "next_detail", s->next_detail),
+                    json_add_str(o, "next_unknown", s->next_unknown)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+static json_object *boot_to_json(const NpBootFacts *b)
+{
+        _cleanup_(json_object_putp) json_object *o = NULL;
+
+        if (!b->probed)
+                return json_object_new_object(); /* not probed: an empty object */
+        o = json_object_new_object();
+        if (!o ||
+            ADD_ALL(json_add_strv(o, "kernels", b->kernels), json_add_str(o, "kernel", b->kernel),
+                    json_add_str(o, "kernel_source", b->kernel_source),
+                    json_add_str(o, "kernel_unknown", b->kernel_unknown),
+                    json_add_str(o, "cmdline", b->cmdline),
+                    json_add_str(o, "cmdline_source", b->cmdline_source),
+                    json_add_str(o, "cmdline_unknown", b->cmdline_unknown),
+                    json_add_str(o, "kernel_config", b->config_path)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -259,7 +285,19 @@ static json_object *modules_to_json(const NpFacts *f)
                             json_add_strv(e, "persisted_in", m->persisted_in),
                             json_add_strv(e, "not_applied", m->not_applied),
                             json_add_str(e, "blacklisted", m->blacklisted),
-                            json_add_str(e, "persist_unknown", m->persist_unknown)) < 0 ||
+                            json_add_str(e, "persist_unknown", m->persist_unknown),
+                            json_add_str(e, "next_state",
+                                         m->next_unknown || !m->next_detail
+                                             ? NULL
+                                             : np_module_state_to_string(m->next_state)),
+                            json_add_str(e, "next_detail", m->next_detail),
+                            json_add_str(e, "next_unknown", m->next_unknown),
+                            json_add_str(e, "prevented", m->prevented),
+                            json_add_str(e, "prevented_unknown", m->prevented_unknown),
+                            json_add_strv(e, "notes", m->notes),
+                            json_add_str(e, "load_prevented", m->load_prevented),
+                            json_add_str(e, "load_prevented_unknown", m->load_prevented_unknown)) <
+                        0 ||
                     json_array_push(a, TAKE_PTR(e)) < 0)
                         return NULL;
         }
@@ -503,6 +541,7 @@ int np_facts_to_json(const NpFacts *f, json_object **ret)
         k = ADD_ALL(
             json_add_str(o, "root", f->root), json_add(o, "system", system_to_json(&f->system)),
             json_add(o, "selinux", selinux_to_json(&f->selinux)),
+            json_add(o, "boot", boot_to_json(&f->boot)),
             json_add(o, "iscsi", iscsi_to_json(&f->iscsi)),
             json_add(o, "modules", modules_to_json(f)),
             json_add_str(o, "modules_load_unknown", f->modules_load_dirs_unknown),

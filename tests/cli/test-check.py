@@ -141,11 +141,19 @@ def test_iscsid_session_spelling_does_not_count():
 
 
 def test_iscsid_conf_missing():
+    # open-iscsi installed without iscsid.conf: iscsid uses its built-in defaults
+    # (idbm_node_setup_defaults(), node.startup = manual, MaxRecvDataSegmentLength 262144).
     with FixtureRoot() as root:
         remove(root, "/etc/iscsi/iscsid.conf")
         r = check(root)
+        assert_eq(r.status("iscsi.conf:node.startup"), "pass")
+        assert_in("built-in default", r.check("iscsi.conf:node.startup")["observed"])
+        assert_eq(r.status("iscsi.conf:node.conn[0].iscsi.MaxRecvDataSegmentLength"), "pass")
+        # Not installed at all: the file's absence fails, with the install remedy.
+        remove(root, "/usr/sbin/iscsiadm")
+        r = check(root)
         assert_eq(r.status("iscsi.conf:node.startup"), "fail")
-        assert_eq(r.code, 1)
+        assert_in("install open-iscsi", r.check("iscsi.conf:node.startup")["remedy"])
 
 
 def test_iscsi_not_installed():
@@ -224,10 +232,13 @@ def test_modules_load_service_masked():
         c = r.check("kmod.persistent:iscsi_tcp")
         assert_in("systemd-modules-load.service is masked", c["message"])
         assert_eq(c["remedy"], "systemctl unmask systemd-modules-load.service")
-    # Runtime mask (an empty file counts as masked too); a real unit file there does not.
+    # A runtime mask (in /run) is gone at the next boot: it says nothing about it. An empty file
+    # in /etc counts as masked; a real unit file there does not.
     with FixtureRoot() as root:
         write(root, "/run/systemd/system/systemd-modules-load.service", "")
-        assert_eq(check(root).status("kmod.persistent:iscsi_tcp"), "fail", "runtime mask")
+        assert_eq(check(root).status("kmod.persistent:iscsi_tcp"), "pass", "runtime mask")
+        write(root, "/etc/systemd/system/systemd-modules-load.service", "")
+        assert_eq(check(root).status("kmod.persistent:iscsi_tcp"), "fail", "empty file in /etc")
         write(root, "/etc/systemd/system/systemd-modules-load.service",
               "[Service]\nExecStart=/lib/systemd/systemd-modules-load\n")
         assert_eq(check(root).status("kmod.persistent:iscsi_tcp"), "pass", "override in /etc")
@@ -293,8 +304,11 @@ def test_module_states():
         assert_eq(r.status("kmod.loaded:iscsi_tcp"), "unknown")
         assert_eq(r.status("kmod.persistent:iscsi_tcp"), "pass")
         assert_eq(r.code, 2, repr(r))
-        # Not listed either: could be built in (pass) or not (fail), so unknown.
+        # Not listed either, and no module file: could be built in (pass) or not (fail), so
+        # unknown. (With a module file in modules.dep it is not built in: a plain fail.)
         remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        remove(root, "/lib/modules/6.1.0-28-amd64/modules.dep")
+        remove(root, "/lib/modules/6.1.0-28-amd64/modules.dep.bin")
         r = check(root)
         assert_eq(r.status("kmod.persistent:iscsi_tcp"), "unknown")
         assert_eq(r.code, 2, repr(r))
@@ -360,7 +374,9 @@ def test_selinux_cmdline_enforcing_wins():
 
 def test_selinux_cannot_tell():
     # Two enforcing= words: libselinux up to 3.9 takes the first, 3.10 the last.
+    # (SELinux active now: with it inactive the words would not matter.)
     with FixtureRoot() as root:
+        write(root, "/sys/fs/selinux/enforce", "0")
         write(root, "/proc/cmdline", "root=/dev/sda1 enforcing=0 enforcing=1\n")
         r = check(root)
         assert_eq(r.status("selinux.config"), "unknown", "two enforcing= words")
@@ -368,6 +384,7 @@ def test_selinux_cannot_tell():
         assert_eq(r.code, 2, repr(r))
     # A line that fills a 4 KiB page: on 64 KiB pages "SELINUX=enforcing" is still comment.
     with FixtureRoot() as root:
+        write(root, "/sys/fs/selinux/enforce", "0")
         write(root, "/etc/selinux/config", "#" * 4095 + "SELINUX=permissive\nSELINUX=enforcing\n")
         r = check(root)
         assert_eq(r.status("selinux.config"), "unknown", "page-size dependent config")

@@ -21,6 +21,8 @@ def with_output(fmt, broken=False, units=ISCSID_READY, extra=()):
                   "node.startup = automatic\n"
                   "node.conn[0].iscsi.MaxRecvDataSegmentLength = 32768\n")
             write(root, "/etc/selinux/config", "SELINUX=enforcing\n")
+            # SELinux active (permissive now): SELINUX=enforcing enforces after the next boot.
+            write(root, "/sys/fs/selinux/enforce", "0")
         args = ["check", "--root", root] + (["--npd"] if fmt == "npd" else ["--format", fmt])
         return nodeprepctl(*args, *extra, env=m.env)
 

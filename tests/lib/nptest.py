@@ -31,10 +31,14 @@ def require_root():
 
 
 def make_root(base="prepared", tmp=None):
-    """Copy tests/fixtures/roots/BASE to a new directory and return its path."""
+    """Copy tests/fixtures/roots/BASE to a new directory and return its path. The prepared root
+    gets module files for iscsi_tcp (and its dependency chain's index) through depmod, as a real
+    Debian 12 host has: the next boot's verdicts read modules.dep (see make_fake_module)."""
     tmp = tmp or tempfile.mkdtemp(prefix="nodeprep-root-")
     dst = os.path.join(tmp, "root")
     shutil.copytree(os.path.join(FIXTURES, "roots", base), dst, symlinks=True)
+    if base == "prepared":
+        make_fake_module(dst, "iscsi_tcp")
     return dst
 
 

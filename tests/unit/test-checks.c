@@ -103,7 +103,9 @@ TEST(selinux_config)
         _cleanup_(np_facts_freep) NpFacts *f = facts();
         NpResult r;
 
-        /* No file: SELinux not configured. */
+        /* The check maps the probe's next-boot model (lib/probe/selinux.c). */
+        f->selinux.next_mode = NP_SELINUX_DISABLED;
+        f->selinux.next_detail = strdup("SELinux is not active in the kernel: CONFIG_LSM");
         ASSERT_STATUS(run(&np_check_selinux_config, NULL, f), NP_STATUS_PASS);
 
         f->selinux.config_present = true;
@@ -111,33 +113,32 @@ TEST(selinux_config)
         f->selinux.config = NP_SELINUX_ENFORCING;
         f->selinux.config_value = strdup("enforcing");
         f->selinux.config_line = 22;
+        f->selinux.next_mode = NP_SELINUX_ENFORCING;
         r = run(&np_check_selinux_config, NULL, f);
         ASSERT_EQ(r.status, NP_STATUS_FAIL);
         ASSERT_CONTAINS(r.observed, "/etc/selinux/config:22");
         ASSERT_CONTAINS(r.remedy, "SELINUX=permissive");
         np_result_done(&r);
 
+        /* enforcing=1 on the next command line: the remedy is the boot loader's. */
         f->selinux.config = NP_SELINUX_PERMISSIVE;
-        ASSERT_STATUS(run(&np_check_selinux_config, NULL, f), NP_STATUS_PASS);
-
-        /* No valid SELINUX= line: the boot falls back to permissive. */
-        f->selinux.config_set = false;
-        ASSERT_STATUS(run(&np_check_selinux_config, NULL, f), NP_STATUS_PASS);
-
-        /* enforcing=1 on the kernel command line wins over the file when SELinux is active. */
-        f->selinux.config_set = true;
-        f->selinux.runtime = NP_SELINUX_PERMISSIVE;
-        f->selinux.runtime_detail = strdup("/sys/fs/selinux/enforce = 0");
         f->selinux.cmdline_enforcing = 1;
         r = run(&np_check_selinux_config, NULL, f);
         ASSERT_EQ(r.status, NP_STATUS_FAIL);
-        ASSERT_CONTAINS(r.message, "enforcing=1");
+        ASSERT_CONTAINS(r.remedy, "enforcing=1");
         np_result_done(&r);
-        /* ... but not when the SELinux LSM is not active at all. */
-        f->selinux.runtime = NP_SELINUX_DISABLED;
-        free(f->selinux.runtime_detail);
-        f->selinux.runtime_detail = strdup("no /sys/fs/selinux: SELinux not active in this kernel");
+
+        /* SELINUX=enforcing with enforcing=0: permissive after the boot. */
+        f->selinux.config = NP_SELINUX_ENFORCING;
+        f->selinux.cmdline_enforcing = 0;
+        f->selinux.next_mode = NP_SELINUX_PERMISSIVE;
         ASSERT_STATUS(run(&np_check_selinux_config, NULL, f), NP_STATUS_PASS);
+
+        f->selinux.next_unknown = strdup("no /boot/config-6.1.0-28-amd64");
+        r = run(&np_check_selinux_config, NULL, f);
+        ASSERT_EQ(r.status, NP_STATUS_UNKNOWN);
+        ASSERT_CONTAINS(r.message, "no /boot/config");
+        np_result_done(&r);
 
         f->selinux.config_unknown = strdup("/etc/selinux/config: Permission denied");
         ASSERT_STATUS(run(&np_check_selinux_config, NULL, f), NP_STATUS_UNKNOWN);
@@ -357,8 +358,11 @@ TEST(kmod)
         ASSERT_STATUS(run(&np_check_kmod_loaded, "iscsi_tcp", f), NP_STATUS_PASS);
         m->state = NP_MODULE_BUILTIN;
         ASSERT_STATUS(run(&np_check_kmod_loaded, "iscsi_tcp", f), NP_STATUS_PASS);
-        /* Built in counts as persistent. */
+        /* Built into the next boot's kernel counts as persistent. */
+        m->next_state = NP_MODULE_BUILTIN;
+        m->next_detail = strdup("built into kernel 6.1.0-28-amd64");
         ASSERT_STATUS(run(&np_check_kmod_persistent, "iscsi_tcp", f), NP_STATUS_PASS);
+        m->next_state = NP_MODULE_AVAILABLE;
 
         m->state = NP_MODULE_AVAILABLE;
         r = run(&np_check_kmod_loaded, "iscsi_tcp", f);
@@ -369,10 +373,12 @@ TEST(kmod)
         ASSERT_STATUS(run(&np_check_kmod_loaded, "iscsi_tcp", f), NP_STATUS_FAIL);
         m->unknown = strdup("cannot tell whether iscsi_tcp is built in");
         ASSERT_STATUS(run(&np_check_kmod_loaded, "iscsi_tcp", f), NP_STATUS_UNKNOWN);
-        /* Not listed anywhere, and it might be built in: unknown, not fail. */
+        /* The next kernel unknown (installed kernels disagree): unknown, not fail. */
+        m->next_unknown = strdup("the installed kernels disagree");
         m->persisted_in = calloc(1, sizeof(char *));
         ASSERT_STATUS(run(&np_check_kmod_persistent, "iscsi_tcp", f), NP_STATUS_UNKNOWN);
         m->persisted_in = strv_free(m->persisted_in);
+        m->next_unknown = mfree(m->next_unknown);
         m->unknown = mfree(m->unknown);
 
         /* Persistence */
@@ -394,10 +400,23 @@ TEST(kmod)
         ASSERT_OK(strv_extend(&m->persisted_in, "/etc/modules-load.d/iscsi_tcp.conf:1"));
         ASSERT_STATUS(run(&np_check_kmod_persistent, "iscsi_tcp", f), NP_STATUS_PASS);
 
-        /* Listed but blacklisted: systemd-modules-load refuses it. */
-        m->blacklisted = strdup("\"blacklist iscsi_tcp\" in modprobe.d");
+        /* Listed but prevented: blacklisted, or an install command replaces the load. */
+        m->prevented = strdup("/etc/modprobe.d/cis.conf:3: install iscsi_tcp /bin/true: libkmod "
+                              "runs this command instead of inserting iscsi_tcp");
+        r = run(&np_check_kmod_persistent, "iscsi_tcp", f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.message, "cis.conf:3");
+        np_result_done(&r);
+        m->prevented = mfree(m->prevented);
+        m->prevented_unknown = strdup("install iscsi_tcp /usr/local/bin/x");
+        ASSERT_STATUS(run(&np_check_kmod_persistent, "iscsi_tcp", f), NP_STATUS_UNKNOWN);
+        m->prevented_unknown = mfree(m->prevented_unknown);
+        /* Not installed for the next kernel: listed means nothing. */
+        m->next_state = NP_MODULE_MISSING;
+        m->next_detail = mfree(m->next_detail);
+        m->next_detail = strdup("neither built into kernel 6.12.9 nor in its modules.dep");
         ASSERT_STATUS(run(&np_check_kmod_persistent, "iscsi_tcp", f), NP_STATUS_FAIL);
-        m->blacklisted = mfree(m->blacklisted);
+        m->next_state = NP_MODULE_AVAILABLE;
 
         m->persist_unknown = strdup("cannot list /etc/modules-load.d: Permission denied");
         ASSERT_STATUS(run(&np_check_kmod_persistent, "iscsi_tcp", f), NP_STATUS_UNKNOWN);
