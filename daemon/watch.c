@@ -232,8 +232,13 @@ static int on_inotify(sd_event_source *source, int fd, uint32_t revents, void *u
                                         continue;
                                 if (!self && e->name && (ev->len == 0 || !streq(e->name, ev->name)))
                                         continue;
-                                /* The directory appeared or went away: watch again. */
-                                rearm = rearm || self || e->ancestor;
+                                /* The directory appeared or went away: watch again. So
+                                 * when a subdirectory of a whole-directory watch comes or goes
+                                 * (a kernel's /lib/modules/KVER: its indexes are watched too). */
+                                rearm = rearm || self || e->ancestor ||
+                                        (!e->name && (ev->mask & IN_ISDIR) &&
+                                         (ev->mask &
+                                          (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)));
                                 if (e->tag == NP_WATCH_CONFIG)
                                         reload = true;
                                 else

@@ -62,6 +62,14 @@ int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask,
                 (b) = _t_;           \
         } while (0)
 
+/* The next boot's facts belong to the modules and SELinux areas alike: dst keeps its own when
+ * it probed either again, else takes src's. */
+static void boot_move(NpFacts *dst, NpFacts *src)
+{
+        if (!dst->boot.probed && src->boot.probed)
+                SWAP(dst->boot, src->boot);
+}
+
 void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a)
 {
         switch (a) {
@@ -69,12 +77,14 @@ void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a)
                 SWAP(dst->system, src->system);
                 break;
         case NP_AREA_SELINUX:
+                boot_move(dst, src);
                 SWAP(dst->selinux, src->selinux);
                 break;
         case NP_AREA_ISCSI:
                 SWAP(dst->iscsi, src->iscsi);
                 break;
         case NP_AREA_MODULES:
+                boot_move(dst, src);
                 SWAP(dst->modules, src->modules);
                 SWAP(dst->n_modules, src->n_modules);
                 SWAP(dst->modules_load_dirs_unknown, src->modules_load_dirs_unknown);
@@ -129,6 +139,50 @@ static int add(const NpRoot *root, NpWatchList *l, const char *dir, const char *
         return p ? np_watch_list_add(l, p, name, (int)area) : -ENOMEM;
 }
 
+/*
+ * What probe/boot.c reads to find the next boot's kernel and command line, and the next kernel's
+ * build configuration: the kernel list (/lib/modules/KVER with its modules.dep, builtin and
+ * config; /boot/vmlinuz-KVER and /boot/config-KVER), GRUB's grub.cfg and grubenv (Debian's
+ * /boot/grub, RHEL's /boot/grub2), BLS entries (/boot/loader/entries) and systemd-boot's
+ * loader.conf and entries on the ESP. Both areas that judge the next boot are tagged.
+ */
+static int add_boot(const NpRoot *root, NpWatchList *l, NpProbeArea area)
+{
+        static const char *const grub_dirs[] = { "/boot/grub", "/boot/grub2" };
+        static const char *const esp_dirs[] = { "/boot/efi", "/efi", "/boot" };
+        _cleanup_strv_free_ char **kernels = NULL;
+        int r;
+
+        r = add(root, l, "/boot", NULL, area); /* vmlinuz-*, config-* */
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(grub_dirs); i++) {
+                r = add(root, l, grub_dirs[i], "grub.cfg", area);
+                if (r >= 0)
+                        r = add(root, l, grub_dirs[i], "grubenv", area);
+        }
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(esp_dirs); i++) {
+                _cleanup_free_ char *loader = strprintf("%s/loader", esp_dirs[i]),
+                                    *entries = strprintf("%s/loader/entries", esp_dirs[i]);
+
+                if (!loader || !entries)
+                        return -ENOMEM;
+                r = add(root, l, loader, "loader.conf", area);
+                if (r >= 0)
+                        r = add(root, l, entries, NULL, area);
+        }
+        /* A kernel installed or removed; depmod rewriting a kernel's indexes. */
+        if (r >= 0)
+                r = add(root, l, "/lib/modules", NULL, area);
+        if (r >= 0 && np_root_list_dir(root, "/lib/modules", &kernels) == -ENOMEM)
+                return -ENOMEM;
+        STRV_FOREACH (k, kernels) {
+                _cleanup_free_ char *dir = strprintf("/lib/modules/%s", *k);
+
+                if (r >= 0)
+                        r = dir ? add(root, l, dir, NULL, area) : -ENOMEM;
+        }
+        return r;
+}
+
 /* Keep in step with the paths the probes in lib/probe/ read. */
 int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchList *l)
 {
@@ -159,6 +213,8 @@ int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchL
                 r = add(root, l, bin_dirs[i], "kubelet", NP_AREA_SYSTEM);
         if (r >= 0 && req->selinux)
                 r = add(root, l, "/etc/selinux", "config", NP_AREA_SELINUX);
+        if (r >= 0 && req->selinux)
+                r = add_boot(root, l, NP_AREA_SELINUX);
         if (r >= 0 && req->iscsi) {
                 r = add(root, l, "/etc/iscsi", NULL, NP_AREA_ISCSI);
                 if (r >= 0 && req->iscsi_nodes)
@@ -180,6 +236,8 @@ int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchL
                 for (size_t i = 0; r >= 0 && i < 2; i++) /* where systemctl mask writes */
                         r = add(root, l, unit_dirs[i], "systemd-modules-load.service",
                                 NP_AREA_MODULES);
+                if (r >= 0)
+                        r = add_boot(root, l, NP_AREA_MODULES);
         }
         for (size_t t = 0; r >= 0 && t < req->n_tools; t++)
                 for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bin_dirs); i++)

@@ -12,7 +12,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from npdaemon import Daemon, Varlink  # noqa: E402
 from nptest import (Skip, assert_eq, assert_in, make_root, nodeprepctl, read,  # noqa: E402
-                    require_root, run_tests, write)
+                    remove, require_root, run_tests, write)
 
 STARTUP = "node.startup"
 
@@ -142,6 +142,61 @@ def test_file_change_reprobes_only_its_area():
         p = d.wait_area(serial, "modules")
         assert_reprobed(p, "modules")
         assert_eq(check_status(p, "kmod.persistent:iscsi_tcp"), "fail", "modules-load.d")
+
+
+def wait_status(d, cid, status, within=1.0):
+    """The first report in which check cid has status, waiting at most `within` seconds."""
+    deadline = time.time() + within
+    while True:
+        p = d.report()
+        if check_status(p, cid) == status:
+            return p
+        if time.time() > deadline:
+            raise AssertionError("%s still %s %.1f s after the edit, expected %s"
+                                 % (cid, check_status(p, cid), within, status))
+        time.sleep(0.02)
+
+
+def next_cmdline(d):
+    r = d.client().call("io.nodeprep.GetFacts", None)
+    assert "error" not in r, r
+    return r["parameters"]["facts"]["boot"]["cmdline"]
+
+
+def test_next_boot_inputs_are_watched():
+    """What the next-boot verdicts read is watched: a systemd-boot entry's options (the next
+    command line), a modprobe.d file, a GRUB grubenv and a kernel's modules directory each change
+    the verdict within a second."""
+    root = make_root()
+    write(root, "/sys/fs/selinux/enforce", "0")  # SELinux active, permissive now
+    write(root, "/etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=default\n")
+    write(root, "/boot/loader/loader.conf", "default debian.conf\ntimeout 3\n")
+    entry = "title Debian\nlinux /vmlinuz-6.1.0-28-amd64\noptions root=/dev/sda1 ro%s\n"
+    write(root, "/boot/loader/entries/debian.conf", entry % "")
+    with Daemon(root) as d:
+        p = d.report()
+        assert_eq(check_status(p, "selinux.config"), "fail", "enforcing after the reboot")
+        assert_eq(check_status(p, "kmod.persistent:iscsi_tcp"), "pass", "before")
+        # The default entry's command line gets enforcing=0: the next boot is permissive.
+        write(root, "/boot/loader/entries/debian.conf", entry % " enforcing=0")
+        p = wait_status(d, "selinux.config", "pass")
+        assert_in("enforcing=0", next_cmdline(d))
+        # modprobe.d: the CIS way of disabling a module.
+        write(root, "/etc/modprobe.d/cis.conf", "install iscsi_tcp /bin/true\n")
+        p = wait_status(d, "kmod.persistent:iscsi_tcp", "fail")
+        remove(root, "/etc/modprobe.d/cis.conf")
+        wait_status(d, "kmod.persistent:iscsi_tcp", "pass")
+        # systemd-boot's entry goes; GRUB's grub.cfg with a grubenv-expanded $kernelopts counts.
+        remove(root, "/boot/loader")
+        write(root, "/boot/grub/grub.cfg",
+              "load_env\nmenuentry 'Debian' --id debian {\n"
+              "\tlinux /vmlinuz-6.1.0-28-amd64 root=/dev/sda1 ro $kernelopts\n}\n")
+        write(root, "/boot/grub/grubenv", "# GRUB Environment Block\nkernelopts=quiet\n")
+        p = wait_status(d, "selinux.config", "fail")
+        write(root, "/boot/grub/grubenv",
+              "# GRUB Environment Block\nkernelopts=quiet module_blacklist=iscsi_tcp\n")
+        p = wait_status(d, "kmod.persistent:iscsi_tcp", "fail")
+        assert_in("module_blacklist=iscsi_tcp", next_cmdline(d))
 
 
 def test_burst_gives_one_evaluation():
