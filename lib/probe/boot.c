@@ -182,6 +182,13 @@ static int grub_default(const NpRoot *root, NpBootConfig *c, NpBootConfig *bls, 
                 d->unknown = strprintf("%s %s", cfg, c->unknown);
                 return d->unknown ? 0 : -ENOMEM;
         }
+        if (c->boot_counter_default && !isempty(env_get(env, "boot_counter"))) {
+                /* 08_fallback_counting: the default changes when the counter runs out. */
+                d->unknown = strprintf("%s sets another default entry when boot_counter=%s in "
+                                       "%s runs out (greenboot's boot counting)",
+                                       cfg, env_get(env, "boot_counter"), envpath);
+                return d->unknown ? 0 : -ENOMEM;
+        }
         if (c->blscfg) {
                 r = read_bls(root, "/boot/loader/entries", bls);
                 if (r < 0)

@@ -129,6 +129,8 @@ int np_grub_cfg_parse(const char *data, size_t size, NpBootConfig *ret)
         unsigned n_blocks = 0;
         NpBootEntry cur = {};
         bool in_entry = false, in_next_entry_branch = false;
+        /* depth of the "if [ "${next_entry}" ]" block, and of the first if on boot_counter */
+        unsigned next_entry_if = 0, boot_counter_if = 0;
         int r = 0;
 
         if (!text)
@@ -258,18 +260,28 @@ int np_grub_cfg_parse(const char *data, size_t size, NpBootConfig *ret)
                 }
                 if (streq(w[0], "if")) {
                         in_if++;
-                        if (strstr(l, "${next_entry}"))
+                        if (strstr(l, "${next_entry}") && !next_entry_if) {
                                 in_next_entry_branch = true;
+                                next_entry_if = in_if;
+                        }
+                        if (strstr(l, "${boot_counter}") && !boot_counter_if)
+                                boot_counter_if = in_if;
                         continue;
                 }
                 if (streq(w[0], "else") || streq(w[0], "elif")) {
-                        in_next_entry_branch = false;
+                        if (in_if == next_entry_if)
+                                in_next_entry_branch = false;
                         continue;
                 }
                 if (streq(w[0], "fi")) {
+                        if (in_if == next_entry_if) {
+                                in_next_entry_branch = false;
+                                next_entry_if = 0;
+                        }
+                        if (in_if == boot_counter_if)
+                                boot_counter_if = 0;
                         if (in_if > 0)
                                 in_if--;
-                        in_next_entry_branch = false;
                         continue;
                 }
                 if (streq(w[0], "blscfg")) {
@@ -283,8 +295,15 @@ int np_grub_cfg_parse(const char *data, size_t size, NpBootConfig *ret)
                                 if (in_next_entry_branch) {
                                         if (streq(eq + 1, "${next_entry}"))
                                                 c.next_entry = true;
-                                } else
+                                } else if (boot_counter_if) {
+                                        /* RHEL 9's 08_fallback_counting: "set default=1" only
+                                         * once greenboot's boot_counter in grubenv runs out. */
+                                        c.boot_counter_default = true;
+                                } else if (in_if == 0 || in_if == next_entry_if)
                                         r = free_and_strdup(&c.default_value, eq + 1);
+                                else
+                                        r = set_unknown(&c, lineno,
+                                                        "a default entry set under a condition");
                         } else if (in_if == 0 && n_blocks == 0)
                                 r = strv_extend(&c.vars, w[1]);
                 }

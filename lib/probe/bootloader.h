@@ -32,11 +32,12 @@ typedef struct NpBootEntry {
 typedef struct NpBootConfig {
         NpBootEntry *entries; /* in menu order */
         size_t n_entries;
-        char *default_value; /* "set default=" outside the next_entry branch, as written */
-        bool next_entry;     /* grub.cfg honours grubenv's next_entry (one-time default) */
-        bool blscfg;         /* grub.cfg runs blscfg: the menu is /boot/loader/entries */
-        char **vars;         /* "NAME=VALUE" of top-level "set" lines */
-        char *unknown;       /* why the file cannot be followed */
+        char *default_value;       /* "set default=" outside the next_entry branch, as written */
+        bool next_entry;           /* grub.cfg honours grubenv's next_entry (one-time default) */
+        bool blscfg;               /* grub.cfg runs blscfg: the menu is /boot/loader/entries */
+        bool boot_counter_default; /* another default once grubenv's boot_counter runs out */
+        char **vars;               /* "NAME=VALUE" of top-level "set" lines */
+        char *unknown;             /* why the file cannot be followed */
 } NpBootConfig;
 
 void np_boot_entry_done(NpBootEntry *e);
