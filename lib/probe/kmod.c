@@ -296,12 +296,32 @@ static int kmod_env_init(const NpRoot *root, const char *kernel, KmodEnv *e)
         return read_builtin(root, e->modules_dir, &e->builtin, &e->builtin_unknown);
 }
 
+/* Add the names of the modules kmod_module_new_from_lookup() finds for name to *names. */
+static int lookup_names(struct kmod_ctx *ctx, const char *name, char ***names)
+{
+        struct kmod_list *list = NULL, *it;
+        int r = 0;
+
+        if (kmod_module_new_from_lookup(ctx, name, &list) < 0)
+                return 0;
+        kmod_list_foreach(it, list)
+        {
+                struct kmod_module *m = kmod_module_get_module(it);
+
+                r = strv_extend_unique(names, kmod_module_get_name(m));
+                kmod_module_unref(m);
+                if (r < 0)
+                        break;
+        }
+        kmod_module_unref_list(list);
+        return r;
+}
+
 /* The module name(s) a profile name resolves to now, via libkmod. */
 static int kmod_resolve(KmodEnv *e, const char *name, char ***ret)
 {
         _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
         _cleanup_free_ char *norm = NULL;
-        struct kmod_list *list = NULL, *it;
         int r;
 
         if (!names)
@@ -312,20 +332,9 @@ static int kmod_resolve(KmodEnv *e, const char *name, char ***ret)
         r = strv_extend(&names, norm);
         if (r < 0)
                 return r;
-        if (kmod_module_new_from_lookup(e->ctx, name, &list) >= 0) {
-                kmod_list_foreach(it, list)
-                {
-                        struct kmod_module *m = kmod_module_get_module(it);
-
-                        r = strv_extend_unique(&names, kmod_module_get_name(m));
-                        kmod_module_unref(m);
-                        if (r < 0)
-                                break;
-                }
-                kmod_module_unref_list(list);
-                if (r < 0)
-                        return r;
-        }
+        r = lookup_names(e->ctx, name, &names);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(names);
         return 0;
 }
@@ -606,7 +615,6 @@ static int boot_lookup(Boot *b, const char *name, char ***ret,
 {
         _cleanup_strv_free_ char **mods = calloc(1, sizeof(char *));
         _cleanup_free_ char *norm = NULL;
-        struct kmod_list *list = NULL, *it;
         int r;
 
         *ret_alias = NULL;
@@ -629,17 +637,8 @@ static int boot_lookup(Boot *b, const char *name, char ***ret,
              first_directive(b, NP_MODPROBE_REMOVE, norm, false)) &&
             strv_extend(&mods, norm) < 0)
                 return -ENOMEM;
-        if (strv_length(mods) == 0 && kmod_module_new_from_lookup(b->ctx, norm, &list) >= 0) {
-                kmod_list_foreach(it, list)
-                {
-                        struct kmod_module *m = kmod_module_get_module(it);
-
-                        r = strv_extend_unique(&mods, kmod_module_get_name(m));
-                        kmod_module_unref(m);
-                        if (r < 0)
-                                break;
-                }
-                kmod_module_unref_list(list);
+        if (strv_length(mods) == 0) {
+                r = lookup_names(b->ctx, norm, &mods);
                 if (r < 0)
                         return r;
         }
