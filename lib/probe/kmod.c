@@ -339,6 +339,25 @@ static int kmod_resolve(KmodEnv *e, const char *name, char ***ret)
         return 0;
 }
 
+/* Is there a module of exactly this (normalised) name: loaded, built in or in modules.dep?
+ * kmod_module_new_from_name() reads no configuration, so a modprobe.d alias does not count. */
+static bool names_a_module(const NpRoot *root, KmodEnv *e, const char *norm)
+{
+        _cleanup_free_ char *sysdir = strprintf("/sys/module/%s", norm);
+        struct kmod_module *mod = NULL;
+        bool found;
+
+        if (sysdir && np_root_exists(root, sysdir) > 0)
+                return true;
+        if (e->builtin && strv_contains(e->builtin, norm))
+                return true;
+        if (kmod_module_new_from_name(e->ctx, norm, &mod) < 0)
+                return false;
+        found = kmod_module_get_path(mod) != NULL;
+        kmod_module_unref(mod);
+        return found;
+}
+
 static int probe_state(const NpRoot *root, KmodEnv *e, NpModuleFacts *m)
 {
         _cleanup_free_ char *initstate_path = NULL, *state = NULL, *sysdir = NULL;
@@ -354,8 +373,11 @@ static int probe_state(const NpRoot *root, KmodEnv *e, NpModuleFacts *m)
         }
         if (r < 0)
                 return r;
-        /* The kernel's name: the alias target when libkmod knows one, else the normalised name. */
-        m->canonical = strdup(names[strv_length(names) > 1 ? 1 : 0]);
+        /* The kernel's name: the normalised name when a module has it, else the alias target
+         * when libkmod knows one. A modprobe.d "alias iscsi_tcp other" does not rename the
+         * module the profile asks for (it changes what loading it does, judged below). */
+        m->canonical =
+            strdup(names[strv_length(names) > 1 && !names_a_module(root, e, names[0]) ? 1 : 0]);
         if (!m->canonical)
                 return -ENOMEM;
 
