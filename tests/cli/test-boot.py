@@ -1,0 +1,499 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The next-boot rules of kmod.persistent, selinux.config and iscsid's defaults, one fixture root
+per rule, each with the case that goes the other way (so no test passes because the rule never
+fires): where a modules-load.d listing lives, what modprobe.d and the kernel command line make of
+"load iscsi_tcp", built-in modules, the kernel and command line the boot loader picks, SELinux as
+the kernel and libselinux's selinux_init_load_policy() decide it, iscsid without iscsid.conf, and
+the fixes (plan/apply) that must not claim a load that will not happen.
+
+The prepared root (tests/fixtures/roots/prepared) is a Debian 12 worker with one kernel,
+6.1.0-28-amd64, whose iscsi_tcp is a module file in modules.dep (nptest.make_fake_module).
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from nptest import (FixtureRoot, Skip, assert_eq, assert_in, check_json,  # noqa: E402
+                    make_fake_module, nodeprepctl, remove, require_root, write)
+
+KVER = "6.1.0-28-amd64"
+NEW = "6.12.0-1-amd64"
+KP = "kmod.persistent:iscsi_tcp"
+
+
+def check(root):
+    return check_json(root, "--profile", "iomesh")
+
+
+def facts(root):
+    r = nodeprepctl("facts", "--json", "--profile", "iomesh", "--root", root)
+    assert_eq(r.code, 0, repr(r))
+    return r.json
+
+
+def module(root, name="iscsi_tcp"):
+    for m in facts(root)["modules"]:
+        if m["name"] == name:
+            return m
+    raise AssertionError("module %s not in the facts" % name)
+
+
+def expect(r, cid, status, *texts, field="message"):
+    """cid has status, and each text is in its field (message, observed or remedy)."""
+    c = r.check(cid)
+    assert_eq(c["status"], status, "%s: %r" % (cid, c))
+    for t in texts:
+        assert_in(t, c[field] or "", "%s %s" % (cid, field))
+    return c
+
+
+def depmod(root, kver):
+    exe = shutil.which("depmod") or "/sbin/depmod"
+    if not os.path.exists(exe):
+        raise Skip("needs depmod")
+    os.makedirs(os.path.join(root, "lib/modules", kver), exist_ok=True)
+    subprocess.run([exe, "-b", root, kver], check=True, capture_output=True)
+
+
+def add_kernel(root, kver, with_module):
+    """Install kernel KVER in ROOT: an image in /boot, a modules.builtin, a modules.dep (with
+    iscsi_tcp or without it)."""
+    write(root, "/lib/modules/%s/modules.builtin" % kver, "kernel/fs/ext4/ext4.ko\n")
+    if with_module:
+        make_fake_module(root, "iscsi_tcp", kver)
+    else:
+        depmod(root, kver)
+    write(root, "/boot/vmlinuz-%s" % kver, "not a kernel\n")
+
+
+def two_kernels(root, new_has_module):
+    add_kernel(root, KVER, True)
+    add_kernel(root, NEW, new_has_module)
+
+
+GRUB_CFG = """\
+if [ -s $prefix/grubenv ]; then
+  load_env
+fi
+if [ "${next_entry}" ] ; then
+   set default="${next_entry}"
+   set next_entry=
+   save_env next_entry
+   set boot_once=true
+else
+   set default="${saved_entry}"
+fi
+menuentry 'Debian GNU/Linux, with Linux %(new)s' --class debian $menuentry_id_option 'k-new' {
+	linux	/boot/vmlinuz-%(new)s root=/dev/vda1 ro quiet %(opts)s
+}
+menuentry 'Debian GNU/Linux, with Linux %(old)s' --class debian $menuentry_id_option 'k-old' {
+	linux	/boot/vmlinuz-%(old)s root=/dev/vda1 ro quiet %(opts)s
+}
+"""
+
+
+def grubenv(**kv):
+    body = "# GRUB Environment Block\n" + "".join("%s=%s\n" % i for i in kv.items())
+    return body + "#" * (1024 - len(body))
+
+
+def grub(root, saved, opts=""):
+    write(root, "/boot/grub/grub.cfg", GRUB_CFG % {"new": NEW, "old": KVER, "opts": opts})
+    write(root, "/boot/grub/grubenv", grubenv(saved_entry=saved))
+
+
+# --- where a listing lives ---------------------------------------------------------------------
+
+def test_listing_in_run_is_gone_at_next_boot():
+    with FixtureRoot() as root:
+        remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        write(root, "/run/modules-load.d/iscsi_tcp.conf", "iscsi_tcp\n")
+        r = check(root)
+        expect(r, KP, "fail", "/run/modules-load.d/iscsi_tcp.conf:1: /run is emptied at every boot")
+        expect(r, KP, "fail", "not listed where the next boot reads it", field="observed")
+        m = module(root)
+        assert_eq(m["persisted_in"], [])
+        assert_in("/run is emptied", m["not_applied"][0])
+    # the other direction: the same file in /etc
+    with FixtureRoot() as root:
+        remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        write(root, "/etc/modules-load.d/iscsi_tcp.conf", "iscsi_tcp\n")
+        r = check(root)
+        expect(r, KP, "pass", "listed in /etc/modules-load.d/iscsi_tcp.conf:1", field="observed")
+        assert_eq(module(root)["persisted_in"], ["/etc/modules-load.d/iscsi_tcp.conf:1"])
+
+
+def test_run_file_shadowing_etc():
+    # /run hides /etc's file of the same name today; at the next boot /run is empty and the /etc
+    # file is read again.
+    with FixtureRoot() as root:
+        write(root, "/run/modules-load.d/iscsi_tcp.conf", "# nothing\n")
+        r = check(root)
+        expect(r, KP, "pass", "listed in /etc/modules-load.d/iscsi_tcp.conf:1", field="observed")
+    # the other direction: /etc's file of that name is empty, /run's lists it
+    with FixtureRoot() as root:
+        write(root, "/etc/modules-load.d/iscsi_tcp.conf", "# nothing\n")
+        write(root, "/run/modules-load.d/iscsi_tcp.conf", "iscsi_tcp\n")
+        r = check(root)
+        expect(r, KP, "fail", "/run/modules-load.d/iscsi_tcp.conf:1: /run is emptied")
+
+
+# --- what loading means --------------------------------------------------------------------------
+
+def test_install_true_prevents_the_load():
+    # CIS/STIG: "install MODULE /bin/true" replaces the insertion.
+    with FixtureRoot() as root:
+        write(root, "/etc/modprobe.d/cis.conf", "# CIS 1.1.1\ninstall iscsi_tcp /bin/true\n")
+        r = check(root)
+        expect(r, KP, "fail", "/etc/modprobe.d/cis.conf:2: install iscsi_tcp /bin/true",
+               "instead of inserting iscsi_tcp")
+        expect(r, KP, "fail", "/etc/modprobe.d/cis.conf:2", field="remedy")
+        assert_in("/etc/modprobe.d/cis.conf:2", module(root)["prevented"])
+    # the other direction: the command that inserts it anyway
+    with FixtureRoot() as root:
+        write(root, "/etc/modprobe.d/local.conf",
+              "install iscsi_tcp /sbin/modprobe --ignore-install iscsi_tcp\n")
+        r = check(root)
+        expect(r, KP, "pass", "systemd-modules-load loads iscsi_tcp")
+        assert_eq(module(root)["prevented"], None)
+
+
+def test_install_other_command_is_unknown():
+    with FixtureRoot() as root:
+        write(root, "/etc/modprobe.d/local.conf", "install iscsi_tcp /usr/local/sbin/load-it\n")
+        r = check(root)
+        expect(r, KP, "unknown", "/etc/modprobe.d/local.conf:1", "cannot tell")
+
+
+def test_alias():
+    # "alias iscsi_tcp other" makes the listing load another module (config aliases come first
+    # in kmod_module_new_from_lookup()).
+    with FixtureRoot() as root:
+        make_fake_module(root, "libiscsi", KVER)
+        write(root, "/etc/modprobe.d/alias.conf", "alias iscsi_tcp libiscsi\n")
+        r = check(root)
+        expect(r, KP, "fail", "/etc/modprobe.d/alias.conf:1: alias iscsi_tcp libiscsi",
+               "load libiscsi instead")
+    # the other direction: an alias that leads to iscsi_tcp from the listed name
+    with FixtureRoot() as root:
+        write(root, "/etc/modules-load.d/iscsi_tcp.conf", "iscsi-transport\n")
+        write(root, "/etc/modprobe.d/alias.conf", "alias iscsi-transport iscsi_tcp\n")
+        r = check(root)
+        expect(r, KP, "pass", "/etc/modules-load.d/iscsi_tcp.conf:1", field="observed")
+
+
+def test_blacklist():
+    with FixtureRoot() as root:
+        write(root, "/etc/modprobe.d/no-iscsi.conf", "\nblacklist iscsi_tcp\n")
+        r = check(root)
+        expect(r, KP, "fail", "/etc/modprobe.d/no-iscsi.conf:2: blacklist iscsi_tcp",
+               "KMOD_PROBE_APPLY_BLACKLIST")
+        assert_in("/etc/modprobe.d/no-iscsi.conf:2", module(root)["blacklisted"])
+    # the other direction: a blacklist in /run/modprobe.d is gone at the next boot
+    with FixtureRoot() as root:
+        write(root, "/run/modprobe.d/no-iscsi.conf", "blacklist iscsi_tcp\n")
+        r = check(root)
+        expect(r, KP, "pass")
+        assert_eq(module(root)["blacklisted"], None)
+
+
+def test_cmdline_blacklists_from_grub():
+    for word, text in (("modprobe.blacklist=iscsi_tcp", "libkmod blacklists it"),
+                       ("module_blacklist=iscsi_tcp", "the kernel refuses to load it")):
+        with FixtureRoot() as root:
+            two_kernels(root, True)
+            grub(root, "k-old", word)
+            r = check(root)
+            expect(r, KP, "fail", word.split("=")[0] + "=", text, "/boot/grub/grub.cfg")
+            assert_in(word, facts(root)["boot"]["cmdline"])
+        # the other direction: the running boot had it (/proc/cmdline), the next does not
+        with FixtureRoot() as root:
+            two_kernels(root, True)
+            grub(root, "k-old")
+            write(root, "/proc/cmdline", "root=/dev/vda1 ro %s\n" % word)
+            r = check(root)
+            expect(r, KP, "pass")
+            assert_in("/boot/grub/grub.cfg", facts(root)["boot"]["cmdline_source"])
+
+
+def test_cmdline_blacklists_from_grubenv_kernelopts():
+    # RHEL 9: BLS entries' "options $kernelopts", kernelopts in grubenv
+    with FixtureRoot() as root:
+        two_kernels(root, True)
+        write(root, "/boot/grub2/grub.cfg",
+              "load_env\nset default=\"${saved_entry}\"\nblscfg\n")
+        write(root, "/boot/grub2/grubenv",
+              grubenv(saved_entry="k-old", kernelopts="root=/dev/vda1 ro "
+                      "module_blacklist=iscsi_tcp"))
+        write(root, "/boot/loader/entries/k-old.conf",
+              "title old\nversion %s\nlinux /vmlinuz-%s\noptions $kernelopts\n" % (KVER, KVER))
+        r = check(root)
+        expect(r, KP, "fail", "module_blacklist=iscsi_tcp")
+        write(root, "/boot/grub2/grubenv",
+              grubenv(saved_entry="k-old", kernelopts="root=/dev/vda1 ro"))
+        expect(check(root), KP, "pass")
+
+
+def test_cmdline_blacklists_from_proc_without_boot_loader():
+    for word in ("modprobe.blacklist=iscsi_tcp", "module_blacklist=iscsi_tcp"):
+        with FixtureRoot() as root:
+            write(root, "/proc/cmdline", "root=/dev/vda1 ro %s\n" % word)
+            r = check(root)
+            expect(r, KP, "fail", word.split("=")[0] + "=", "/proc/cmdline")
+            # the other direction: another module blacklisted
+            write(root, "/proc/cmdline", "root=/dev/vda1 ro %s\n" % word.replace("iscsi_tcp",
+                                                                                 "floppy"))
+            expect(check(root), KP, "pass")
+
+
+def test_modules_load_on_cmdline():
+    with FixtureRoot() as root:
+        remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        write(root, "/proc/cmdline", "root=/dev/vda1 ro modules_load=dm_mod,iscsi_tcp\n")
+        r = check(root)
+        expect(r, KP, "pass", "modules_load=dm_mod,iscsi_tcp on the kernel command line",
+               field="observed")
+        # the other direction: rd.modules_load= on an initramfs-tools host is never read
+        write(root, "/usr/share/initramfs-tools/init", "")
+        write(root, "/proc/cmdline", "root=/dev/vda1 ro rd.modules_load=iscsi_tcp\n")
+        r = check(root)
+        expect(r, KP, "fail", "initramfs-tools")
+
+
+def test_softdep():
+    # A softdep that resolves makes libkmod ignore the install command
+    # (__kmod_module_fill_softdep(): ignorecmd = pre || post): iscsi_tcp is inserted.
+    with FixtureRoot() as root:
+        make_fake_module(root, "libcrc32c", KVER)
+        write(root, "/etc/modprobe.d/local.conf",
+              "install iscsi_tcp /bin/true\nsoftdep iscsi_tcp pre: libcrc32c\n")
+        r = check(root)
+        expect(r, KP, "pass", "soft dependencies are loaded too")
+        # the other direction: a softdep that resolves to nothing leaves the command in force
+        write(root, "/etc/modprobe.d/local.conf",
+              "install iscsi_tcp /bin/true\nsoftdep iscsi_tcp pre: no_such_module\n")
+        r = check(root)
+        expect(r, KP, "fail", "/etc/modprobe.d/local.conf:1: install iscsi_tcp /bin/true")
+    # A softdep whose load fails does not stop the module (m->required is false for softdeps).
+    with FixtureRoot() as root:
+        make_fake_module(root, "libcrc32c", KVER)
+        write(root, "/etc/modprobe.d/local.conf",
+              "install libcrc32c /bin/false\nsoftdep iscsi_tcp pre: libcrc32c\n")
+        r = check(root)
+        expect(r, KP, "pass", "libkmod ignores their failures")
+
+
+# --- built in, and the kernel the next boot runs --------------------------------------------------
+
+def test_builtin():
+    with FixtureRoot() as root:
+        remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        write(root, "/lib/modules/%s/modules.builtin" % KVER, "kernel/drivers/scsi/iscsi_tcp.ko\n")
+        r = check(root)
+        expect(r, KP, "pass", "built into kernel %s" % KVER)
+        m = module(root)
+        assert_eq(m["next_state"], "builtin")
+        # the other direction: not built in, not listed
+        write(root, "/lib/modules/%s/modules.builtin" % KVER, "kernel/fs/ext4/ext4.ko\n")
+        r = check(root)
+        expect(r, KP, "fail", "not listed in any modules-load.d file", field="observed")
+
+
+def test_grub_default_is_another_kernel():
+    with FixtureRoot() as root:
+        two_kernels(root, False)
+        grub(root, "k-new")
+        r = check(root)
+        expect(r, KP, "fail", "neither built into kernel %s nor in" % NEW, "saved_entry=")
+        b = facts(root)["boot"]
+        assert_eq(b["kernel"], NEW)
+        assert_in("saved_entry= in grubenv", b["kernel_source"])
+        assert_eq(module(root)["next_state"], "missing")
+        # the other direction: the default is the kernel that has it
+        grub(root, "k-old")
+        r = check(root)
+        expect(r, KP, "pass", "into kernel %s" % KVER)
+        assert_eq(facts(root)["boot"]["kernel"], KVER)
+    with FixtureRoot() as root:
+        two_kernels(root, True)
+        grub(root, "k-new")
+        expect(check(root), KP, "pass", "into kernel %s" % NEW)
+
+
+def test_several_kernels_no_default():
+    with FixtureRoot() as root:
+        two_kernels(root, True)
+        r = check(root)
+        expect(r, KP, "pass")
+        b = facts(root)["boot"]
+        assert_eq(b["kernel"], None)
+        assert_in("2 kernels are installed", b["kernel_unknown"])
+    # the other direction: they disagree about iscsi_tcp
+    with FixtureRoot() as root:
+        two_kernels(root, False)
+        r = check(root)
+        expect(r, KP, "unknown", "disagree")
+
+
+def test_bls_default_entry():
+    # systemd-boot: loader.conf's default picks the BLS entry
+    with FixtureRoot() as root:
+        two_kernels(root, False)
+        write(root, "/boot/efi/loader/loader.conf", "timeout 3\ndefault new-*\n")
+        for name, kver in (("new-1", NEW), ("old-1", KVER)):
+            write(root, "/boot/efi/loader/entries/%s.conf" % name,
+                  "title Debian\nversion %s\nlinux /%s/linux\noptions root=/dev/vda1 ro\n"
+                  % (kver, kver))
+        r = check(root)
+        expect(r, KP, "fail", "neither built into kernel %s" % NEW, "systemd-boot")
+        # the other direction
+        write(root, "/boot/efi/loader/loader.conf", "timeout 3\ndefault old-*\n")
+        r = check(root)
+        expect(r, KP, "pass", "into kernel %s" % KVER)
+        assert_in("/boot/efi/loader/entries/old-1.conf", facts(root)["boot"]["cmdline_source"])
+
+
+# --- SELinux ----------------------------------------------------------------------------------------
+
+# A RHEL-like kernel: SELinux first among the exclusive LSMs.
+KCONFIG = {
+    "CONFIG_SECURITY_SELINUX": "y",
+    "CONFIG_SECURITY_SELINUX_BOOTPARAM": "y",
+    "CONFIG_SECURITY_SELINUX_DEVELOP": "y",
+    "CONFIG_SECURITY_APPARMOR": "y",
+    "CONFIG_LSM": '"lockdown,yama,integrity,selinux,apparmor,bpf"',
+}
+
+
+def selinux_root(root, config, cmdline, **kconfig):
+    opts = dict(KCONFIG, **kconfig)
+    write(root, "/boot/config-%s" % KVER,
+          "".join("%s=%s\n" % (k, v) if v is not None else "# %s is not set\n" % k
+                  for k, v in opts.items()))
+    write(root, "/etc/selinux/config", "SELINUX=%s\nSELINUXTYPE=targeted\n" % config)
+    write(root, "/proc/cmdline", "root=/dev/vda1 ro %s\n" % cmdline)
+    write(root, "/sys/fs/selinux/enforce", "0")
+    return check(root)
+
+
+SC = "selinux.config"
+
+
+def test_selinux_enforcing_with_enforcing0():
+    with FixtureRoot() as root:
+        r = selinux_root(root, "enforcing", "enforcing=0")
+        expect(r, SC, "pass", "enforcing=0 (it overrides /etc/selinux/config)")
+        s = facts(root)["selinux"]
+        assert_eq(s["next_mode"], "permissive")
+        assert_eq(s["cmdline_enforcing"], 0)
+        # the other direction
+        r = selinux_root(root, "enforcing", "")
+        expect(r, SC, "fail", "/etc/selinux/config")
+        assert_eq(facts(root)["selinux"]["next_mode"], "enforcing")
+
+
+def test_selinux_0_needs_bootparam():
+    with FixtureRoot() as root:
+        r = selinux_root(root, "enforcing", "selinux=0")
+        expect(r, SC, "pass", "selinux=0", "CONFIG_SECURITY_SELINUX_BOOTPARAM=y")
+        assert_eq(facts(root)["selinux"]["next_lsm_active"], False)
+        # the other direction: without BOOTPARAM the kernel ignores the word
+        r = selinux_root(root, "enforcing", "selinux=0", CONFIG_SECURITY_SELINUX_BOOTPARAM=None)
+        expect(r, SC, "fail")
+        assert_eq(facts(root)["selinux"]["next_lsm_active"], True)
+
+
+def test_selinux_permissive_with_enforcing1():
+    with FixtureRoot() as root:
+        r = selinux_root(root, "permissive", "enforcing=1")
+        expect(r, SC, "fail", "enforcing=1")
+        expect(r, SC, "fail", "remove enforcing=1", field="remedy")
+        # the other direction
+        r = selinux_root(root, "permissive", "")
+        expect(r, SC, "pass")
+
+
+def test_selinux_other_lsm():
+    with FixtureRoot() as root:
+        r = selinux_root(root, "enforcing", "security=apparmor")
+        expect(r, SC, "pass", "not active in the kernel")
+        assert_eq(facts(root)["selinux"]["next_lsm_active"], False)
+        r = selinux_root(root, "enforcing", "lsm=lockdown,yama,apparmor,bpf")
+        expect(r, SC, "pass", "lsm= on the command line")
+        # the other direction: lsm= that names selinux
+        r = selinux_root(root, "enforcing", "lsm=lockdown,selinux,bpf")
+        expect(r, SC, "fail")
+        assert_eq(facts(root)["selinux"]["next_lsm_active"], True)
+
+
+def test_selinux_disabled_without_runtime_disable():
+    with FixtureRoot() as root:
+        r = selinux_root(root, "disabled", "", CONFIG_SECURITY_SELINUX_DISABLE=None)
+        expect(r, SC, "pass", "no runtime disable", "loads no policy")
+        assert_eq(facts(root)["selinux"]["next_mode"], "disabled")
+        # the other direction: SELINUX=enforcing on the same kernel
+        r = selinux_root(root, "enforcing", "", CONFIG_SECURITY_SELINUX_DISABLE=None)
+        expect(r, SC, "fail")
+
+
+def test_selinux_kernel_without_develop_always_enforces():
+    with FixtureRoot() as root:
+        r = selinux_root(root, "permissive", "enforcing=0",
+                         CONFIG_SECURITY_SELINUX_DEVELOP=None)
+        expect(r, SC, "fail", "no CONFIG_SECURITY_SELINUX_DEVELOP")
+        # the other direction: a DEVELOP kernel honours it
+        r = selinux_root(root, "permissive", "enforcing=0")
+        expect(r, SC, "pass")
+
+
+# --- iSCSI ---------------------------------------------------------------------------------------
+
+def test_iscsid_conf_absent():
+    with FixtureRoot() as root:
+        remove(root, "/etc/iscsi/iscsid.conf")
+        r = check(root)
+        expect(r, "iscsi.conf:node.startup", "pass", "iscsid's built-in default",
+               field="observed")
+        # the other direction: no open-iscsi at all
+        remove(root, "/usr/sbin/iscsiadm")
+        r = check(root)
+        expect(r, "iscsi.conf:node.startup", "fail", "install open-iscsi", field="remedy")
+
+
+# --- the fixes -------------------------------------------------------------------------------------
+
+def fix_entry(r, cid):
+    for c in r.json["checks"]:
+        if c["id"] == cid:
+            return c
+    raise AssertionError("no %s in %r" % (cid, r))
+
+
+def test_fixes_are_manual_when_the_load_is_prevented():
+    require_root()
+    for line, where in (("install iscsi_tcp /bin/true\n", "/etc/modprobe.d/x.conf:1"),
+                        ("blacklist iscsi_tcp\n", "/etc/modprobe.d/x.conf:1")):
+        with FixtureRoot() as root:
+            remove(root, "/sys/module/iscsi_tcp")
+            remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+            write(root, "/etc/modprobe.d/x.conf", line)
+            for verb in ("plan", "apply"):
+                r = nodeprepctl(verb, "--local", "--json", "--root", root)
+                for cid in ("kmod.loaded:iscsi_tcp", KP):
+                    e = fix_entry(r, cid)
+                    assert_eq(e["outcome"], "manual", "%s %s %s: %r" % (verb, line, cid, e))
+                    assert_in(where, e["message"], "%s %s" % (verb, cid))
+            assert not os.path.exists(os.path.join(root, "etc/modules-load.d/nodeprep.conf"))
+    # the other direction: nothing prevents it, the persist fix writes the listing
+    with FixtureRoot() as root:
+        remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        r = nodeprepctl("plan", "--local", "--json", "--root", root)
+        assert fix_entry(r, KP)["outcome"] != "manual", repr(fix_entry(r, KP))
+
+
+if __name__ == "__main__":
+    from nptest import run_tests
+    run_tests(dict(globals()))
