@@ -339,23 +339,30 @@ static int kmod_resolve(KmodEnv *e, const char *name, char ***ret)
         return 0;
 }
 
-/* Is there a module of exactly this (normalised) name: loaded, built in or in modules.dep?
- * kmod_module_new_from_name() reads no configuration, so a modprobe.d alias does not count. */
+/* A module file of exactly this name in the kernel's modules.dep (kmod_module_new_from_name()
+ * reads no configuration: a modprobe.d alias does not count). */
+static bool ctx_has_path(struct kmod_ctx *ctx, const char *name)
+{
+        struct kmod_module *mod = NULL;
+        bool found;
+
+        if (kmod_module_new_from_name(ctx, name, &mod) < 0)
+                return false;
+        found = kmod_module_get_path(mod) != NULL;
+        kmod_module_unref(mod);
+        return found;
+}
+
+/* Is there a module of exactly this (normalised) name: loaded, built in or in modules.dep? */
 static bool names_a_module(const NpRoot *root, KmodEnv *e, const char *norm)
 {
         _cleanup_free_ char *sysdir = strprintf("/sys/module/%s", norm);
-        struct kmod_module *mod = NULL;
-        bool found;
 
         if (sysdir && np_root_exists(root, sysdir) > 0)
                 return true;
         if (e->builtin && strv_contains(e->builtin, norm))
                 return true;
-        if (kmod_module_new_from_name(e->ctx, norm, &mod) < 0)
-                return false;
-        found = kmod_module_get_path(mod) != NULL;
-        kmod_module_unref(mod);
-        return found;
+        return ctx_has_path(e->ctx, norm);
 }
 
 static int probe_state(const NpRoot *root, KmodEnv *e, NpModuleFacts *m)
@@ -607,14 +614,7 @@ static int boot_init(const NpRoot *root, const char *kernel, bool next_boot, con
 
 static bool has_path(Boot *b, const char *name)
 {
-        struct kmod_module *mod = NULL;
-        bool found;
-
-        if (kmod_module_new_from_name(b->ctx, name, &mod) < 0)
-                return false;
-        found = kmod_module_get_path(mod) != NULL;
-        kmod_module_unref(mod);
-        return found;
+        return ctx_has_path(b->ctx, name);
 }
 
 static const NpModprobeDirective *first_directive(const Boot *b, NpModprobeKind kind,
@@ -924,7 +924,21 @@ static int judge_next(const NpRoot *root, Boot *b, const NpModulesLoad *ml, cons
                                                : NP_MODULE_AVAILABLE;
         if (v == VERDICT_UNKNOWN && startswith(strempty(why), "not in "))
                 return free_and_strdup(&m->next_unknown, why);
-        m->next_detail = v == VERDICT_BUILTIN || v == VERDICT_MISSING
+        if (v == VERDICT_PREVENTED || v == VERDICT_UNKNOWN) {
+                /* An install command or a blacklist is judged before the module file: the state
+                 * is still what the kernel's files say, not "available". */
+                if (!has_path(b, m->canonical) && !b->builtin) {
+                        m->next_unknown = strprintf("not in %s/modules.dep, and %s", b->modules_dir,
+                                                    b->builtin_unknown);
+                        return m->next_unknown ? 0 : -ENOMEM;
+                }
+                if (!has_path(b, m->canonical))
+                        m->next_state = NP_MODULE_MISSING;
+        }
+        m->next_detail = m->next_state == NP_MODULE_MISSING && v != VERDICT_MISSING
+                             ? strprintf("neither built into kernel %s nor in %s/modules.dep",
+                                         b->kernel, b->modules_dir)
+                         : v == VERDICT_BUILTIN || v == VERDICT_MISSING
                              ? strdup(why)
                              : strprintf("in %s/modules.dep", b->modules_dir);
         if (!m->next_detail)
