@@ -51,6 +51,29 @@ static void print_selinux(FILE *f, const NpSelinuxFacts *s)
         line(f, "/etc/selinux/config", cf, s->config_unknown);
         line(f, "cmdline enforcing=", s->cmdline_enforcing >= 0 ? cmd : "not set",
              s->cmdline_unknown);
+        {
+                _cleanup_free_ char *next = strprintf(
+                    "%s (%s)", np_selinux_mode_to_string(s->next_mode), strna(s->next_detail));
+
+                line(f, "after the next boot", next, s->next_unknown);
+        }
+        fprintf(f, "\n");
+}
+
+/* The kernel and command line the next boot uses, and where nodeprep read them. */
+static void print_boot(FILE *f, const NpBootFacts *b)
+{
+        _cleanup_free_ char *kernels = strv_join(b->kernels, ", "),
+                            *kernel =
+                                strprintf("%s (%s)", strna(b->kernel), strna(b->kernel_source)),
+                            *cmdline =
+                                strprintf("%s (%s)", strna(b->cmdline), strna(b->cmdline_source));
+
+        fprintf(f, "Next boot\n");
+        line(f, "installed kernels", isempty(kernels) ? "none found" : kernels, NULL);
+        line(f, "kernel", kernel, b->kernel_unknown);
+        line(f, "command line", cmdline, b->cmdline_unknown);
+        line(f, "kernel config", b->config_path ? b->config_path : "not found", NULL);
         fprintf(f, "\n");
 }
 
@@ -258,6 +281,8 @@ char *np_facts_to_text(const NpFacts *facts)
         if (!streq_ptr(facts->root, "/"))
                 fprintf(f, "Root: %s\n\n", facts->root);
         print_system(f, &facts->system);
+        if (facts->boot.probed)
+                print_boot(f, &facts->boot);
         print_selinux(f, &facts->selinux);
         print_iscsi(f, &facts->iscsi);
 
@@ -277,6 +302,21 @@ char *np_facts_to_text(const NpFacts *facts)
                                            : "not listed");
                 STRV_FOREACH (n, m->not_applied)
                         fprintf(f, "    not applied: %s\n", *n);
+                if (m->unknown)
+                        continue;
+                if (m->next_unknown)
+                        fprintf(f, "    next boot: unknown: %s\n", m->next_unknown);
+                else if (m->next_detail)
+                        fprintf(f, "    next boot: %s (%s)\n",
+                                np_module_state_to_string(m->next_state), m->next_detail);
+                if (m->prevented)
+                        fprintf(f, "    prevented at boot: %s\n", m->prevented);
+                else if (m->prevented_unknown)
+                        fprintf(f, "    prevented at boot: unknown: %s\n", m->prevented_unknown);
+                if (m->load_prevented)
+                        fprintf(f, "    modprobe now: prevented: %s\n", m->load_prevented);
+                STRV_FOREACH (n, m->notes)
+                        fprintf(f, "    note: %s\n", *n);
         }
         fprintf(f, "\nServices\n");
         FOREACH_ARRAY (u, facts->units, facts->n_units)

@@ -463,6 +463,34 @@ def test_iscsid_conf_absent():
         expect(r, "iscsi.conf:node.startup", "fail", "install open-iscsi", field="remedy")
 
 
+# --- nodeprepctl facts (text) ------------------------------------------------------------------
+
+def test_facts_text_shows_the_next_boot():
+    with FixtureRoot() as root:
+        two_kernels(root, False)
+        grub(root, "k-new", "enforcing=0")
+        write(root, "/etc/modprobe.d/cis.conf", "install iscsi_tcp /bin/true\n")
+        r = nodeprepctl("facts", "--profile", "iomesh", "--root", root)
+        assert_eq(r.code, 0, repr(r))
+        assert_in("Next boot\n", r.out)
+        assert_in("  kernel                 %s (GRUB's default entry" % NEW, r.out)
+        assert_in("saved_entry= in grubenv", r.out)
+        assert_in("root=/dev/vda1 ro quiet enforcing=0 (/boot/grub/grub.cfg:", r.out)
+        assert_in("  after the next boot    ", r.out)
+        assert_in("    next boot: missing (neither built into kernel %s" % NEW, r.out)
+        # the running kernel's modprobe.d view: the install line prevents a modprobe now
+        assert_in("    modprobe now: prevented: /etc/modprobe.d/cis.conf:1: install iscsi_tcp "
+                  "/bin/true", r.out)
+    # the other direction: the next kernel has it, the install line prevents it at boot
+    with FixtureRoot() as root:
+        write(root, "/etc/modprobe.d/cis.conf", "install iscsi_tcp /bin/true\n")
+        r = nodeprepctl("facts", "--profile", "iomesh", "--root", root)
+        assert_in("  kernel                 %s (the only installed kernel" % KVER, r.out)
+        assert_in("    next boot: available (in /lib/modules/%s/modules.dep)" % KVER, r.out)
+        assert_in("    prevented at boot: /etc/modprobe.d/cis.conf:1: install iscsi_tcp /bin/true",
+                  r.out)
+
+
 # --- the fixes -------------------------------------------------------------------------------------
 
 def fix_entry(r, cid):
