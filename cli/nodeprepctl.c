@@ -186,6 +186,15 @@ enum {
         OPT_INSTALL_PACKAGES,
 };
 
+/* "--root ''" from an unset shell variable must not mean "/" (the live host). */
+static int refuse_empty(const char *option, const char *value, const char *what)
+{
+        if (!isempty(value))
+                return 0;
+        fprintf(stderr, "nodeprepctl: %s needs %s (an empty value is refused)\n", option, what);
+        return -EINVAL;
+}
+
 static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
 {
         static const struct option options[] = {
@@ -255,10 +264,14 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
                         a->used |= FLAG_NPD;
                         break;
                 case 'r':
+                        if (refuse_empty("--root", optarg, "a directory") < 0)
+                                return -EINVAL;
                         a->root = optarg;
                         a->used |= FLAG_ROOT;
                         break;
                 case 'c':
+                        if (refuse_empty("--config", optarg, "a file") < 0)
+                                return -EINVAL;
                         a->config = optarg;
                         a->used |= FLAG_CONFIG;
                         break;
@@ -275,6 +288,8 @@ static int parse_args(int argc, char **argv, Args *a, const Verb **ret_verb)
                         a->used |= FLAG_NO_COLOR;
                         break;
                 case OPT_SOCKET:
+                        if (refuse_empty("--socket", optarg, "a path") < 0)
+                                return -EINVAL;
                         a->socket = optarg;
                         a->used |= FLAG_SOCKET;
                         break;

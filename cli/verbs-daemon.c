@@ -22,7 +22,8 @@ static const char *socket_path(const Args *a)
 {
         const char *env = getenv("NODEPREP_SOCKET");
 
-        return a->socket ? a->socket : env ? env : SOCKET_DEFAULT;
+        /* NODEPREP_SOCKET= (empty) is unset, as in a script whose variable is not set. */
+        return a->socket ? a->socket : !isempty(env) ? env : SOCKET_DEFAULT;
 }
 
 int connect_daemon(const Args *a, NpVarlinkClient **ret)

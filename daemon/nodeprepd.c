@@ -82,6 +82,14 @@ static int parse_args(int argc, char **argv, Args *a)
                 fprintf(stderr, "nodeprepd: unexpected argument \"%s\"\n", argv[optind]);
                 return -EINVAL;
         }
+        /* An empty value (an unset shell variable) must not mean the default: "/" is the host. */
+        if ((a->root && !*a->root) || (a->config && !*a->config) || (a->listen && !*a->listen)) {
+                fprintf(stderr, "nodeprepd: %s\n",
+                        a->root && !*a->root       ? "--root needs a directory"
+                        : a->config && !*a->config ? "--config needs a file"
+                                                   : "--listen needs a path");
+                return -EINVAL;
+        }
         return 0;
 }
 

@@ -156,8 +156,11 @@ int np_root_new(const char *path, NpRoot **ret)
         _cleanup_(np_root_freep) NpRoot *r = NULL;
         _cleanup_free_ char *abs = NULL;
 
-        if (isempty(path))
+        /* NULL is the running system; "" is refused: an unset variable must not mean "/". */
+        if (!path)
                 path = "/";
+        if (path[0] == '\0')
+                return -EINVAL;
         abs = realpath(path, NULL);
         if (!abs)
                 return -errno;

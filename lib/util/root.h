@@ -19,6 +19,7 @@ typedef struct NpRoot {
         bool host;  /* path is "/": this is the running system */
 } NpRoot;
 
+/* NULL: "/", the running system. An empty path is -EINVAL (never taken to mean "/"). */
 int np_root_new(const char *path, NpRoot **ret);
 NpRoot *np_root_free(NpRoot *root);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NpRoot *, np_root_free);

@@ -114,6 +114,25 @@ def test_usage_errors():
                   "influxdb-clustered, iomesh, the-things-stack-client, the-things-stack)", r.err)
 
 
+def test_empty_arguments_are_refused():
+    """--root "" from an unset shell variable must not mean the live host."""
+    with FixtureRoot() as root:
+        for args, message in [
+                (("check", "--root", ""), "--root needs a directory"),
+                (("plan", "--local", "--root", ""), "--root needs a directory"),
+                (("apply", "--local", "--root", ""), "--root needs a directory"),
+                (("rollback", "--local", "--root", ""), "--root needs a directory"),
+                (("facts", "--root", ""), "--root needs a directory"),
+                (("check", "--root", root, "--config", ""), "--config needs a file"),
+                (("plan", "--local", "--root", root, "--config", ""), "--config needs a file"),
+                (("status", "--socket", ""), "--socket needs a path"),
+                (("apply", "--socket", ""), "--socket needs a path")]:
+            r = nodeprepctl(*args)
+            assert_eq(r.code, 64, repr(r))
+            assert_in(message, r.err, repr(r))
+            assert_eq(r.out, "", repr(r))
+
+
 def test_help_and_version():
     r = nodeprepctl("--version")
     assert_eq(r.code, 0)

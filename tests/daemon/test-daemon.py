@@ -10,7 +10,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from npdaemon import Daemon, Varlink  # noqa: E402
+from npdaemon import NODEPREPD, Daemon, Varlink  # noqa: E402
 from nptest import (Skip, assert_eq, assert_in, make_root, nodeprepctl, read,  # noqa: E402
                     remove, require_root, run_tests, write)
 
@@ -296,6 +296,17 @@ def test_daemon_section_errors():
     write(root, "/etc/nodeprep/nodeprep.conf.d/90-daemon.conf",
           "[Daemon]\nRescanSec=1h 30min\nIdleTimeoutSec=infinity\nMaxConnectionsPerUser=8\n")
     assert nodeprepctl("check", "--root", root).code in (0, 1, 2)
+
+
+def test_empty_arguments_are_refused():
+    """An empty --root, --config or --listen (an unset variable) is a usage error, not "/"."""
+    root = make_root()
+    for args, message in [(["--root", ""], "--root needs a directory"),
+                          (["--root", root, "--config", ""], "--config needs a file"),
+                          (["--root", root, "--listen", ""], "--listen needs a path")]:
+        p = subprocess.run([NODEPREPD] + args, capture_output=True, text=True, timeout=10)
+        assert_eq(p.returncode, 64, "nodeprepd %r: %s" % (args, p.stderr))
+        assert_in(message, p.stderr)
 
 
 def test_idle_timeout_and_connection_limits():
