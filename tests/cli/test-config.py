@@ -133,6 +133,22 @@ def test_empty_arguments_are_refused():
             assert_eq(r.out, "", repr(r))
 
 
+def test_config_dev_null_is_an_empty_site_file():
+    with FixtureRoot() as root:
+        r = nodeprepctl("check", "--json", "--root", root, "--config", "/dev/null",
+                        "--profile", "iomesh")
+        assert r.code in (0, 1, 2), repr(r)
+        assert_eq(r.json["profiles"][0]["name"], "iomesh")
+        # Empty: no Profiles= of its own.
+        r = nodeprepctl("check", "--root", root, "--config", "/dev/null")
+        assert_eq(r.code, 64, repr(r))
+        assert_in("no profile requested", r.err)
+        # Another device or a FIFO is refused with the reason, not "bad file descriptor".
+        r = nodeprepctl("check", "--root", root, "--config", "/dev/zero", "--profile", "iomesh")
+        assert_eq(r.code, 65, repr(r))
+        assert_in("/dev/zero: cannot read: not a regular file", r.err)
+
+
 def test_help_and_version():
     r = nodeprepctl("--version")
     assert_eq(r.code, 0)
