@@ -50,10 +50,18 @@ static int add_mkdir(NpFixContext *c, NpFixEntry *e, const char *path, const NpC
 
 /* What a person must do about an entry that exists but is not as the layout wants. */
 static int misfit(const NpCheckDef *def, const NpLayoutEntry *le, const char *path, bool dir,
-                  char ***problems)
+                  char ***problems, bool *symlinks)
 {
         const NpDirLayoutParams *p = def->params;
 
+        /* First: the owner and type stat() reports are the link target's, not the entry's. */
+        if (le->is_symlink) {
+                *symlinks = true;
+                return strv_consume(problems,
+                                    strprintf("%s is a symbolic link (a pod that mounts the "
+                                              "directory does not see its target)",
+                                              path));
+        }
         if (dir && !le->is_dir)
                 return strv_consume(problems, strprintf("%s is not a directory", path));
         if (!dir && !le->is_regular)
@@ -85,6 +93,7 @@ static int plan_layout(NpFixContext *c, const NpCheckDef *def, const NpResult *r
         const NpLayoutEntry *top = l ? np_layout_entry(l, "") : NULL;
         _cleanup_strv_free_ char **problems = NULL, **mkdirs = NULL, **files = NULL;
         _cleanup_free_ char *list = NULL, *remedy = NULL;
+        bool symlinks = false;
         int r;
 
         if (!dir || !top)
@@ -96,7 +105,7 @@ static int plan_layout(NpFixContext *c, const NpCheckDef *def, const NpResult *r
         if (!top->exists)
                 r = strv_extend(&mkdirs, dir);
         else
-                r = misfit(def, top, dir, true, &problems);
+                r = misfit(def, top, dir, true, &problems, &symlinks);
         if (r < 0)
                 return r;
         STRV_FOREACH (d, p->directories) {
@@ -108,7 +117,7 @@ static int plan_layout(NpFixContext *c, const NpCheckDef *def, const NpResult *r
                 if (le && le->unknown)
                         return np_fix_entry_manual(e, res->remedy, "%s", le->unknown);
                 r = !le || !le->exists ? strv_extend(&mkdirs, path)
-                                       : misfit(def, le, path, true, &problems);
+                                       : misfit(def, le, path, true, &problems, &symlinks);
                 if (r < 0)
                         return r;
         }
@@ -121,7 +130,7 @@ static int plan_layout(NpFixContext *c, const NpCheckDef *def, const NpResult *r
                 if (le && le->unknown)
                         return np_fix_entry_manual(e, res->remedy, "%s", le->unknown);
                 r = !le || !le->exists ? strv_extend(&files, path)
-                                       : misfit(def, le, path, false, &problems);
+                                       : misfit(def, le, path, false, &problems, &symlinks);
                 if (r < 0)
                         return r;
         }
@@ -130,10 +139,19 @@ static int plan_layout(NpFixContext *c, const NpCheckDef *def, const NpResult *r
          * may hold pictures is theirs to run); then apply creates the rest. */
         if (strv_length(problems) > 0) {
                 list = strv_join(problems, "; ");
-                remedy = p->owner.set ? strprintf("chown -R %u:%u %s, then nodeprepctl apply "
-                                                  "creates what is missing",
-                                                  p->owner.uid, p->owner.gid, dir)
-                                      : strdup(strna(res->remedy));
+                if (symlinks && p->owner.set)
+                        remedy = strprintf("replace each symbolic link by the directory or file "
+                                           "itself, chown -R %u:%u %s, then nodeprepctl apply "
+                                           "creates what is missing",
+                                           p->owner.uid, p->owner.gid, dir);
+                else if (symlinks)
+                        remedy = strdup("replace each symbolic link by the directory or file "
+                                        "itself; then nodeprepctl apply creates what is missing");
+                else
+                        remedy = p->owner.set ? strprintf("chown -R %u:%u %s, then nodeprepctl "
+                                                          "apply creates what is missing",
+                                                          p->owner.uid, p->owner.gid, dir)
+                                              : strdup(strna(res->remedy));
                 if (!list || !remedy)
                         return -ENOMEM;
                 return np_fix_entry_manual(e, remedy,

@@ -98,5 +98,29 @@ def test_wrong_owner_is_left_to_a_person():
         assert_eq(os.stat(os.path.join(blob, "plugins")).st_uid, 0)
 
 
+def test_symlinked_entry_is_named_as_a_symlink():
+    """A layout entry that is a symbolic link: the plan says so (stat() of the link reports
+    its target's owner, which is not the problem)."""
+    require_root()
+    with FixtureRoot() as root:
+        blob = os.path.join(root, "srv/tts-blob")
+        os.makedirs(os.path.join(root, "srv/elsewhere"))
+        os.makedirs(blob)
+        os.chown(blob, 886, 886)
+        os.symlink("../elsewhere", os.path.join(blob, "plugins"))
+        r = nodeprepctl("plan", "--local", "--json", "--root", root,
+                        "--only", "dir.layout:tts-blob", *ARGS)
+        assert_eq(r.code, 0, repr(r))
+        c = [x for x in r.json["checks"] if x["id"] == "dir.layout:tts-blob"][0]
+        assert_eq(c["outcome"], "manual", c)
+        assert_in("/srv/tts-blob/plugins is a symbolic link", c["message"])
+        assert "owned by" not in c["message"], c
+        assert_in("replace each symbolic link by the directory or file itself", c["remedy"])
+        text = nodeprepctl("plan", "--local", "--root", root, "--only", "dir.layout:tts-blob",
+                           *ARGS)
+        assert_in("/srv/tts-blob/plugins is a symbolic link", text.out)
+        assert_eq(os.readlink(os.path.join(blob, "plugins")), "../elsewhere")
+
+
 if __name__ == "__main__":
     run_tests(globals())
