@@ -81,6 +81,8 @@ int daemon_error(const NpVarlinkReplyMessage *m)
                                                 "and needs root");
         if (streq(m->error, "io.nodeprep.NoSuchChange"))
                 return error_exit(EXIT_USAGE, "%s", strna(message));
+        if (streq(m->error, "io.nodeprep.BadJournal"))
+                return error_exit(EXIT_CONFIG, "%s", strna(message));
         if (streq(m->error, "io.nodeprep.Busy"))
                 return error_exit(EXIT_TEMPFAIL, "%s", strna(message));
         if (streq(m->error, "io.nodeprep.NoSuchProfile") && message)

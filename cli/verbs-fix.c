@@ -79,6 +79,9 @@ static int fix_error(int r, const char *error, const char *verb)
                 return error_exit(EXIT_USAGE, "%s", error);
         if (r == -EBUSY)
                 return error_exit(EXIT_TEMPFAIL, "%s", error ? error : strerror(-r));
+        /* A journal this version does not accept, or state another user could have written. */
+        if ((r == -EBADMSG || r == -EPERM) && error)
+                return error_exit(EXIT_CONFIG, "%s", error);
         return error_exit(EXIT_SOFTWARE, "%s failed: %s", verb, error ? error : strerror(-r));
 }
 

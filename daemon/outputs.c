@@ -105,7 +105,8 @@ static int output_write(Manager *m, const Output *o, const char *path, const cha
         temp = np_temp_name(path);
         if (!temp)
                 return -ENOMEM;
-        r = np_file_write_atomic(m->root, path, text, len, 0644, 0, 0, temp, &error);
+        r = np_file_write_atomic(m->root, path, text, len,
+                                 &(NpFileWrite){ .temp_name = temp, .mode = 0644 }, &error);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {

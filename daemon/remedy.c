@@ -180,6 +180,8 @@ static void fix_reply(FixJob *j)
                         reply_error(j->call, "io.nodeprep.NoSuchChange", 0, msg);
                 else if (j->result == -EBUSY)
                         reply_error(j->call, "io.nodeprep.Busy", 0, msg);
+                else if ((j->result == -EBADMSG || j->result == -EPERM) && j->error)
+                        reply_error(j->call, "io.nodeprep.BadJournal", 0, msg);
                 else
                         reply_error(j->call, "io.nodeprep.InternalError", -j->result, msg);
                 return;

@@ -47,6 +47,8 @@ static int ensure_journal(Applier *a)
                 return -ENOMEM;
         r = json_add_str(h, "type", "change");
         if (r >= 0)
+                r = json_add_int(h, "format", NP_JOURNAL_FORMAT);
+        if (r >= 0)
                 r = json_add_str(h, "id", id);
         if (r >= 0)
                 r = json_add_str(h, "created", created);
@@ -119,16 +121,35 @@ static int begin(Applier *a, const NpStep *s, json_object **ret)
 /* --- the step kinds ----------------------------------------------------------------------------
  */
 
+/* The extended attributes of the original, for rollback to put back exactly. */
+static int save_xattrs(Applier *a, const char *name, const NpXattrs *x, char **ret_error)
+{
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        const char *text;
+        int r;
+
+        r = np_xattrs_to_json(x, &o);
+        if (r < 0)
+                return r;
+        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        if (!text)
+                return -ENOMEM;
+        return np_journal_save(a->journal, name, text, strlen(text), ret_error);
+}
+
 static int exec_edit(Applier *a, NpStep *s)
 {
         _cleanup_(np_file_state_done) NpFileState now = {};
         _cleanup_(json_object_putp) json_object *rec = NULL;
         _cleanup_free_ char *temp = np_temp_name(s->path), *old_name = NULL, *new_name = NULL,
-                            *error = NULL, *shown = np_root_prefix(a->root, s->path);
+                            *xattrs_name = NULL, *error = NULL,
+                            *shown = np_root_prefix(a->root, s->path);
+        NpFileWrite w = { .mode = s->mode, .uid = s->uid, .gid = s->gid, .expect = &now };
         int r;
 
         if (!temp || !shown)
                 return -ENOMEM;
+        w.temp_name = temp;
         r = np_file_state_read(a->root, s->path, NP_READ_MAX_DEFAULT, &now);
         if (r == -ENOENT)
                 r = 0; /* its directory is created by an earlier step, or the file is new */
@@ -141,13 +162,19 @@ static int exec_edit(Applier *a, NpStep *s)
                                  "%s changed after the plan was made; nothing written (run "
                                  "apply again)",
                                  shown);
+        if (now.exists && now.nlink > 1)
+                return step_fail(s,
+                                 "%s is hard-linked: would break the link (%ju links since the "
+                                 "plan was made); nothing written",
+                                 shown, (uintmax_t)now.nlink);
 
         r = begin(a, s, &rec);
         if (r < 0)
                 return r;
         old_name = s->existed ? strprintf("%u.old", a->n) : NULL;
+        xattrs_name = s->existed ? strprintf("%u.xattrs", a->n) : NULL;
         new_name = strprintf("%u.new", a->n);
-        if ((s->existed && !old_name) || !new_name)
+        if ((s->existed && (!old_name || !xattrs_name)) || !new_name)
                 return -ENOMEM;
         if (json_add_str(rec, "path", s->path) < 0 ||
             json_add(rec, "existed", json_object_new_boolean(s->existed)) < 0 ||
@@ -156,8 +183,9 @@ static int exec_edit(Applier *a, NpStep *s)
             json_add(rec, "uid", json_object_new_int64(s->existed ? now.uid : s->uid)) < 0 ||
             json_add(rec, "gid", json_object_new_int64(s->existed ? now.gid : s->gid)) < 0 ||
             json_add_str(rec, "old", old_name) < 0 || json_add_str(rec, "new", new_name) < 0 ||
-            json_add_str(rec, "temp", temp) < 0)
+            json_add_str(rec, "xattrs", xattrs_name) < 0 || json_add_str(rec, "temp", temp) < 0)
                 return -ENOMEM;
+        /* The temporary name is in the journal before the file exists. */
         r = np_journal_append(a->journal, rec);
         if (r < 0)
                 return step_fail(s, "cannot write the journal in %s: %s", a->journal->shown,
@@ -165,16 +193,25 @@ static int exec_edit(Applier *a, NpStep *s)
         /* The original first: from here on a crash leaves a usable backup. */
         if (s->existed)
                 r = np_journal_save(a->journal, old_name, s->old_data, s->old_size, &error);
+        if (r >= 0 && s->existed)
+                r = save_xattrs(a, xattrs_name, &now.xattrs, &error);
         if (r >= 0)
                 r = np_journal_save(a->journal, new_name, s->new_data, s->new_size, &error);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0)
                 return step_fail(s, "cannot save the backup of %s in %s: %s", shown,
                                  a->journal->shown, strna(error));
         np_fault_point("backup:saved");
 
-        r = np_file_write_atomic(a->root, s->path, s->new_data, s->new_size, s->mode, s->uid,
-                                 s->gid, temp, &error);
-        if (r < 0)
+        /* now is what was compared with the plan: the file must still be exactly that. */
+        r = np_file_write_atomic(a->root, s->path, s->new_data, s->new_size, &w, &error);
+        if (r == -ESTALE)
+                r = step_fail(s,
+                              "%s changed while applying (%s); the other writer's version is "
+                              "kept and nothing was written (run apply again)",
+                              shown, strna(error));
+        else if (r < 0)
                 r = step_fail(s, "%s", strna(error));
         else {
                 s->state = NP_STEP_DONE;
@@ -253,6 +290,42 @@ static int exec_runtime_write(Applier *a, NpStep *s)
         return journal_end(a, a->n, s);
 }
 
+/* What rollback needs of a step on the running system: typed fields, never an argv (the
+ * journal schema, journal-schema.c, accepts these and only these). */
+static int call_record(json_object *rec, const NpStep *s)
+{
+        bool iscsi = s->command == NP_COMMAND_ISCSI_NODE_UPDATE;
+        bool ok;
+
+        switch (s->kind) {
+        case NP_STEP_KMOD_LOAD:
+                ok = json_add_str(rec, "module", s->module) >= 0 &&
+                     json_add_str(rec, "cannot_undo", s->cannot_undo) >= 0;
+                break;
+        case NP_STEP_UNIT_ENABLE:
+        case NP_STEP_UNIT_START:
+                ok = json_add_str(rec, "unit", s->unit) >= 0 &&
+                     json_add_str(rec, "previous", s->unit_previous) >= 0 &&
+                     (s->kind == NP_STEP_UNIT_ENABLE ||
+                      json_add_str(rec, "cannot_undo", s->cannot_undo) >= 0);
+                break;
+        case NP_STEP_COMMAND:
+                ok = json_add_str(rec, "command", np_command_to_string(s->command)) >= 0 &&
+                     (iscsi ? json_add_str(rec, "target", s->target) >= 0 &&
+                                  json_add_str(rec, "portal", s->portal) >= 0 &&
+                                  json_add_str(rec, "key", s->key) >= 0 &&
+                                  json_add_str(rec, "value", s->value) >= 0 &&
+                                  json_add_str(rec, "previous", s->old_value) >= 0
+                            : json_add_str(rec, "tool", s->argv[0]) >= 0 &&
+                                  json_add_str(rec, "package", s->package) >= 0) &&
+                     json_add_str(rec, "cannot_undo", s->cannot_undo) >= 0;
+                break;
+        default:
+                return -EINVAL;
+        }
+        return ok ? 0 : -ENOMEM;
+}
+
 static int exec_call(Applier *a, NpStep *s)
 {
         _cleanup_(json_object_putp) json_object *rec = NULL;
@@ -262,12 +335,9 @@ static int exec_call(Applier *a, NpStep *s)
         r = begin(a, s, &rec);
         if (r < 0)
                 return r;
-        if (json_add_str(rec, "module", s->module) < 0 || json_add_str(rec, "unit", s->unit) < 0 ||
-            json_add_str(rec, "previous", s->unit_previous) < 0 ||
-            json_add_str(rec, "cannot_undo", s->cannot_undo) < 0 ||
-            (s->argv && json_add(rec, "argv", json_strv_new(s->argv)) < 0) ||
-            (s->undo_argv && json_add(rec, "undo", json_strv_new(s->undo_argv)) < 0))
-                return -ENOMEM;
+        r = call_record(rec, s);
+        if (r < 0)
+                return r;
         r = np_journal_append(a->journal, rec);
         if (r < 0)
                 return step_fail(s, "cannot write the journal: %s", strerror(-r));
@@ -349,34 +419,49 @@ static int exec_steps(Applier *a, size_t from)
         return 0;
 }
 
-/* A change without its "complete" record was cut short: say so, and (holding the lock) remove
- * the temporary files it left. */
-static int note_interrupted(Applier *a, bool cleanup)
+/*
+ * Earlier changes: one without its "complete" record was cut short (said in the notes), and
+ * one whose journal this version does not accept is said too, and left alone. With cleanup
+ * (the lock held), the temporary files killed runs (apply or rollback) left next to the files
+ * the journals name are removed: nodeprep's own names only (np_file_remove_temps()).
+ */
+static int review_changes(Applier *a, bool cleanup)
 {
-        _cleanup_strv_free_ char **ids = NULL;
+        _cleanup_strv_free_ char **ids = NULL, **paths = NULL;
+        _cleanup_free_ char *error = NULL;
         int r;
 
-        r = np_changes_list(a->root, &ids);
+        r = np_changes_list(a->root, &ids, &error);
+        if (r == -EPERM)
+                return strv_consume(&a->run->notes, TAKE_PTR(error));
         if (r < 0)
                 return r;
         STRV_FOREACH (id, ids) {
                 _cleanup_(np_change_freep) NpChange *c = NULL;
 
-                r = np_change_load(a->root, *id, &c);
+                error = mfree(error);
+                r = np_change_load(a->root, *id, &c, &error);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0 || c->complete || c->rolled_back)
+                if (r < 0) {
+                        r = strv_consume(&a->run->notes,
+                                         strprintf("change %s is left alone: %s", *id,
+                                                   error ? error : strerror(-r)));
+                        if (r < 0)
+                                return r;
                         continue;
-                for (size_t i = 0; i < c->n_records; i++) {
-                        json_object *o = c->records[i];
-                        const char *path =
-                                       json_object_get_string(json_object_object_get(o, "path")),
-                                   *temp =
-                                       json_object_get_string(json_object_object_get(o, "temp"));
-
-                        if (cleanup && path && temp)
-                                (void)np_file_remove_temp(a->root, path, temp); /* best effort */
                 }
+                for (size_t i = 0; cleanup && i < c->n_records; i++) {
+                        json_object *o = c->records[i];
+
+                        if (streq_ptr(json_object_get_string(json_object_object_get(o, "kind")),
+                                      "edit-file") &&
+                            strv_extend_unique(&paths, json_object_get_string(
+                                                           json_object_object_get(o, "path"))) < 0)
+                                return -ENOMEM;
+                }
+                if (c->complete || c->rolled_back)
+                        continue;
                 r = strv_consume(&a->run->notes,
                                  strprintf("change %s did not finish (nodeprep was stopped while "
                                            "applying it); what it saved is in %s, and "
@@ -385,6 +470,8 @@ static int note_interrupted(Applier *a, bool cleanup)
                 if (r < 0)
                         return r;
         }
+        STRV_FOREACH (p, paths)
+                (void)np_file_remove_temps(a->root, *p); /* best effort: the next run tries again */
         return 0;
 }
 
@@ -431,7 +518,10 @@ int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions 
                 return r;
         run->ready_before = before->ready;
         if (!has_planned(run)) {
-                r = note_interrupted(&a, false);
+                /* Nothing to do, nothing written; but leftovers of a killed run are removed
+                 * when the lock can be had without creating anything. */
+                r = np_fix_trylock_existing(root, &lock);
+                r = review_changes(&a, r >= 0);
                 if (r >= 0)
                         r = np_fix_settle(run, before);
                 if (r < 0)
@@ -442,11 +532,12 @@ int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions 
         }
 
         /* Something to do: take the lock, then look again (another apply may have run). */
-        r = np_fix_lock(root, &lock);
+        lock = safe_close(lock);
+        r = np_fix_lock(root, &lock, ret_error);
         if (r == -EBUSY)
                 *ret_error =
                     strprintf("another nodeprep apply or rollback is running on %s", root->path);
-        else if (r < 0)
+        else if (r < 0 && !*ret_error)
                 *ret_error = strprintf("cannot create or lock %s under %s: %s", NP_BACKUP_DIR,
                                        root->path, strerror(-r));
         if (r < 0)
@@ -458,7 +549,7 @@ int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions 
                 return r;
         run->applied = true;
         a.run = run;
-        r = note_interrupted(&a, true);
+        r = review_changes(&a, true);
         if (r < 0)
                 return r;
         r = np_evaluate(root, config, now_usec, &before);

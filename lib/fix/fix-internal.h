@@ -28,7 +28,8 @@ typedef struct NpPendingFile {
         gid_t create_gid;
         char **checks;
         char **summaries;
-        char *refused; /* why the file cannot be edited; later edits are not tried */
+        char *refused;       /* why the file cannot be edited; later edits are not tried */
+        bool refused_manual; /* ... and the checks are manual (a hard link), not failed */
 } NpPendingFile;
 
 typedef struct NpFixContext {
@@ -88,6 +89,17 @@ int np_fix_entry_note(NpFixEntry *e, const char *fmt, ...) _printf_(2, 3);
 void np_step_done(NpStep *s);
 /* "iscsiadm -m node ..." with shell quoting where needed, for people. */
 char *np_argv_to_text(char *const *argv);
+
+/* iscsiadm -m node -T target -p portal -o update -n key -v value (fix-iscsi.c). */
+char **np_iscsi_update_argv(const char *iscsiadm, const char *target, const char *portal,
+                            const char *key, const char *value);
+/* What nodeprep passes to iscsiadm (and accepts from a journal): RFC 3720 target names, portals
+ * as "ADDRESS:PORT", node.* keys, plain values; nothing that starts with "-". */
+bool np_iscsi_update_fields_valid(const char *target, const char *portal, const char *key);
+bool np_iscsi_value_valid(const char *value);
+/* The install command for a tool ("apt-get", "dnf", "yum", "zypper") and the package nodeprep
+ * installs with it; NULL for any other pair. */
+char **np_package_install_argv(const char *tool, const char *package);
 
 /* --- the engine (fix.c), for apply.c ------------------------------------------------------------
  */

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fix/conf-edit.h"
 #include "fix/fix-internal.h"
@@ -141,18 +142,42 @@ static char *portal_arg(const char *portal)
                          strempty(port));
 }
 
-static char **update_argv(const char *iscsiadm, const NpIscsiNode *node, const char *portal,
-                          const char *key, const char *value)
+char **np_iscsi_update_argv(const char *iscsiadm, const char *target, const char *portal,
+                            const char *key, const char *value)
 {
         char **l = NULL;
 
-        (void)node;
-        STRV_FOREACH (w, STRV_MAKE((char *)iscsiadm, "-m", "node", "-T", node->target, "-p",
+        STRV_FOREACH (w, STRV_MAKE((char *)iscsiadm, "-m", "node", "-T", (char *)target, "-p",
                                    (char *)portal, "-o", "update", "-n", (char *)key, "-v",
                                    (char *)value))
                 if (strv_extend(&l, *w) < 0)
                         return strv_free(l);
         return l;
+}
+
+static bool only_chars(const char *s, const char *allowed, size_t max)
+{
+        size_t n = s ? strlen(s) : 0;
+
+        return n > 0 && n <= max && s[0] != '-' && strspn(s, allowed) == n;
+}
+
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+/* What nodeprep passes to iscsiadm: RFC 3720 names (iqn./eui./naa., at most 223 bytes), a
+ * portal as portal_arg() writes it, a node.* key; nothing that could be read as an option. */
+bool np_iscsi_update_fields_valid(const char *target, const char *portal, const char *key)
+{
+        return only_chars(target, ALNUM ".:-", 223) &&
+               (strncasecmp(target, "iqn.", 4) == 0 || strncasecmp(target, "eui.", 4) == 0 ||
+                strncasecmp(target, "naa.", 4) == 0) &&
+               only_chars(portal, ALNUM ".:[]%_-", 300) && only_chars(key, ALNUM "_.[]", 128) &&
+               startswith(key, "node.");
+}
+
+bool np_iscsi_value_valid(const char *value)
+{
+        return only_chars(value, ALNUM "_.,:=+/@-", 255);
 }
 
 typedef struct RecordFix {
@@ -186,21 +211,39 @@ static int plan_one_record(NpFixContext *c, NpFixEntry *e, const NpIscsiNode *no
                 return -ENOMEM;
         /* Several iface records of one target and portal: one iscsiadm call updates them all. */
         FOREACH_ARRAY (other, c->run->steps, c->run->n_steps)
-                if (other->kind == NP_STEP_COMMAND && strv_length(other->argv) == 13 &&
-                    streq(other->argv[4], node->target) && streq(other->argv[6], portal) &&
-                    streq(other->argv[10], fix->key))
+                if (other->kind == NP_STEP_COMMAND &&
+                    other->command == NP_COMMAND_ISCSI_NODE_UPDATE &&
+                    streq(other->target, node->target) && streq(other->portal, portal) &&
+                    streq(other->key, fix->key))
                         return 0;
-        s.argv = update_argv(c->facts->iscsi.iscsiadm_path, node, portal, fix->key, fix->want);
-        if (have)
-                s.undo_argv =
-                    update_argv(c->facts->iscsi.iscsiadm_path, node, portal, fix->key, have);
+        if (!np_iscsi_update_fields_valid(node->target, portal, fix->key) ||
+            !np_iscsi_value_valid(fix->want))
+                return np_fix_entry_failed(e,
+                                           "the record %s names a target, portal or setting "
+                                           "nodeprep does not pass to iscsiadm; update it by hand",
+                                           node->path);
+        s.command = NP_COMMAND_ISCSI_NODE_UPDATE;
+        s.target = strdup(node->target);
+        s.portal = strdup(portal);
+        s.key = strdup(fix->key);
+        s.value = strdup(fix->want);
+        s.argv = np_iscsi_update_argv(c->facts->iscsi.iscsiadm_path, node->target, portal, fix->key,
+                                      fix->want);
+        /* Rollback runs the same update with the old value: only one it could pass on. */
+        if (have && np_iscsi_value_valid(have))
+                s.old_value = strdup(have);
+        else if (have)
+                s.cannot_undo = strprintf("nodeprep does not pass the old value of %s (\"%s\") "
+                                          "to iscsiadm: put it back by hand",
+                                          fix->key, have);
         else
                 s.cannot_undo = strprintf("%s was not set in %s and has no default to put back",
                                           fix->key, node->path);
         cmd = s.argv ? np_argv_to_text(s.argv) : NULL;
         s.summary = strprintf("set %s = %s in the record of %s at %s (was %s): %s", fix->key,
                               fix->want, node->target, portal, have ? have : "not set", strna(cmd));
-        if (!s.argv || (have && !s.undo_argv) || (!have && !s.cannot_undo) || !s.summary) {
+        if (!s.argv || !s.target || !s.portal || !s.key || !s.value ||
+            (!s.old_value && !s.cannot_undo) || !s.summary) {
                 np_step_done(&s);
                 return -ENOMEM;
         }
@@ -264,41 +307,69 @@ const NpFixType np_fix_iscsi_node_update = {
 /* --- iscsi.installed ---------------------------------------------------------------------------
  */
 
+/* The package tools nodeprep runs, and what it installs with each. */
+static const struct {
+        NpDistroFamily distro;
+        const char *tool;
+        const char *package;
+        const char *argv[5];
+} package_tools[] = {
+        { NP_DISTRO_DEBIAN, "apt-get", "open-iscsi", { "apt-get", "install", "-y", "open-iscsi" } },
+        { NP_DISTRO_RHEL,
+          "dnf",
+          "iscsi-initiator-utils",
+          { "dnf", "install", "-y", "iscsi-initiator-utils" } },
+        { NP_DISTRO_RHEL,
+          "yum",
+          "iscsi-initiator-utils",
+          { "yum", "install", "-y", "iscsi-initiator-utils" } },
+        { NP_DISTRO_SUSE,
+          "zypper",
+          "open-iscsi",
+          { "zypper", "--non-interactive", "install", "open-iscsi" } },
+};
+
+char **np_package_install_argv(const char *tool, const char *package)
+{
+        for (size_t i = 0; i < ELEMENTSOF(package_tools); i++)
+                if (streq_ptr(package_tools[i].tool, tool) &&
+                    streq_ptr(package_tools[i].package, package))
+                        return strv_copy((char **)package_tools[i].argv);
+        return NULL;
+}
+
 static int plan_package(NpFixContext *c, const NpCheckDef *def, const NpResult *res, NpFixEntry *e)
 {
         NpStep s = {
                 .kind = NP_STEP_COMMAND,
+                .command = NP_COMMAND_PACKAGE_INSTALL,
                 .phase = NP_PHASE_PACKAGE,
                 .running_system = true,
                 .timeout_sec = 900,
                 .needs = "--install-packages",
         };
-        const char *package = "open-iscsi";
+        const char *tool = NULL, *package = NULL;
         _cleanup_free_ char *cmd = NULL;
-        (void)def;
 
-        switch (c->facts->system.distro) {
-        case NP_DISTRO_DEBIAN:
-                s.argv = strv_copy(STRV_MAKE("apt-get", "install", "-y", "open-iscsi"));
-                s.env = strv_copy(STRV_MAKE("DEBIAN_FRONTEND=noninteractive"));
-                break;
-        case NP_DISTRO_RHEL:
-                package = "iscsi-initiator-utils";
-                s.argv =
-                    strv_copy(STRV_MAKE(np_root_exists(c->root, "/usr/bin/dnf") > 0 ? "dnf" : "yum",
-                                        "install", "-y", "iscsi-initiator-utils"));
-                break;
-        case NP_DISTRO_SUSE:
-                s.argv =
-                    strv_copy(STRV_MAKE("zypper", "--non-interactive", "install", "open-iscsi"));
-                break;
-        default:
+        (void)def;
+        for (size_t i = 0; !tool && i < ELEMENTSOF(package_tools); i++)
+                if (package_tools[i].distro == c->facts->system.distro &&
+                    /* RHEL 8 and later have dnf; yum where it does not. */
+                    (!streq(package_tools[i].tool, "dnf") ||
+                     np_root_exists(c->root, "/usr/bin/dnf") > 0)) {
+                        tool = package_tools[i].tool;
+                        package = package_tools[i].package;
+                }
+        if (!tool)
                 return np_fix_entry_manual(e, res->remedy,
                                            "nodeprep knows no package tool for this "
                                            "distribution");
-        }
+        s.argv = np_package_install_argv(tool, package);
+        if (s.argv && c->facts->system.distro == NP_DISTRO_DEBIAN)
+                s.env = strv_copy(STRV_MAKE("DEBIAN_FRONTEND=noninteractive"));
+        s.package = strdup(package);
         cmd = s.argv ? np_argv_to_text(s.argv) : NULL;
-        if (!cmd) {
+        if (!cmd || !s.package) {
                 np_step_done(&s);
                 return -ENOMEM;
         }
@@ -306,7 +377,6 @@ static int plan_package(NpFixContext *c, const NpCheckDef *def, const NpResult *
                 _cleanup_free_ char *remedy = strprintf("%s (nodeprepctl apply "
                                                         "--install-packages runs it)",
                                                         cmd);
-
                 np_step_done(&s);
                 return remedy ? np_fix_entry_manual(e, remedy,
                                                     "packages are installed only "

@@ -2,6 +2,7 @@
 /* The fix table, planning (results -> entries and steps) and the final verdict per check. */
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,10 +48,14 @@ static const char *const outcome_table[_NP_FIX_OUTCOME_MAX] = {
 };
 
 static const char *const undo_table[_NP_UNDO_STATE_MAX] = {
-        [NP_UNDO_RESTORED] = "restored",
-        [NP_UNDO_UNCHANGED] = "unchanged",
-        [NP_UNDO_CANNOT] = "cannot-undo",
-        [NP_UNDO_FAILED] = "failed",
+        [NP_UNDO_RESTORED] = "restored",  [NP_UNDO_UNCHANGED] = "unchanged",
+        [NP_UNDO_CANNOT] = "cannot-undo", [NP_UNDO_FAILED] = "failed",
+        [NP_UNDO_SKIPPED] = "skipped",
+};
+
+static const char *const command_table[_NP_COMMAND_MAX] = {
+        [NP_COMMAND_ISCSI_NODE_UPDATE] = "iscsi-node-update",
+        [NP_COMMAND_PACKAGE_INSTALL] = "package-install",
 };
 
 const char *np_step_kind_to_string(NpStepKind k)
@@ -71,6 +76,19 @@ const char *np_fix_outcome_to_string(NpFixOutcome o)
 const char *np_undo_state_to_string(NpUndoState s)
 {
         return s >= 0 && s < _NP_UNDO_STATE_MAX ? undo_table[s] : NULL;
+}
+
+const char *np_command_to_string(NpCommand c)
+{
+        return c >= 0 && c < _NP_COMMAND_MAX ? command_table[c] : NULL;
+}
+
+NpCommand np_command_from_string(const char *s)
+{
+        for (NpCommand c = 0; s && c < _NP_COMMAND_MAX; c++)
+                if (streq(command_table[c], s))
+                        return c;
+        return _NP_COMMAND_INVALID;
 }
 
 /* --- options -----------------------------------------------------------------------------------
@@ -117,9 +135,12 @@ void np_step_done(NpStep *s)
         free(s->old_value);
         free(s->unit);
         free(s->unit_previous);
+        free(s->target);
+        free(s->portal);
+        free(s->key);
+        free(s->package);
         strv_free(s->argv);
         strv_free(s->env);
-        strv_free(s->undo_argv);
         free(s->cannot_undo);
         free(s->message);
         *s = (NpStep){};
@@ -353,6 +374,8 @@ int np_fix_edit_file_owned(NpFixContext *c, NpFixEntry *e, const char *path, mod
                 if (e->outcome == NP_FIX_FAILED)
                         return free_and_strdup(&f->refused, e->message);
         }
+        if (f->refused && f->refused_manual)
+                return np_fix_entry_manual(e, NULL, "%s", f->refused);
         if (f->refused)
                 return np_fix_entry_failed(e, "%s", f->refused);
 
@@ -364,6 +387,24 @@ int np_fix_edit_file_owned(NpFixContext *c, NpFixEntry *e, const char *path, mod
                 return np_fix_entry_failed(e, "%s: %s", shown, strna(error));
         if (r == 0)
                 return 0;
+        /* Replacing a hard-linked file by rename would leave the other names with the old
+         * contents: a person edits it in place. */
+        if (f->state.exists && f->state.nlink > 1) {
+                _cleanup_free_ char *what = fill_where(summary_fmt, strempty(where)),
+                                    *remedy = what ? strprintf("%s, editing the file in place "
+                                                               "(it has %ju hard links)",
+                                                               what, (uintmax_t)f->state.nlink)
+                                                   : NULL;
+
+                f->refused = strprintf("%s is hard-linked: would break the link (it has %ju "
+                                       "links, and nodeprep replaces a file by renaming a new one "
+                                       "over it)",
+                                       shown, (uintmax_t)f->state.nlink);
+                f->refused_manual = true;
+                if (!remedy || !f->refused)
+                        return -ENOMEM;
+                return np_fix_entry_manual(e, remedy, "%s", f->refused);
+        }
         if (strv_extend_unique(&f->checks, e->id) < 0 ||
             strv_consume(&f->summaries, fill_where(summary_fmt, strempty(where))) < 0)
                 return -ENOMEM;

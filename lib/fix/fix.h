@@ -60,6 +60,15 @@ typedef enum NpStepKind {
         _NP_STEP_KIND_INVALID = -EINVAL,
 } NpStepKind;
 
+/* What a COMMAND step runs. The journal keeps these typed fields, never an argv: rollback
+ * derives the one command it may run from them (and rejects anything else). */
+typedef enum NpCommand {
+        NP_COMMAND_ISCSI_NODE_UPDATE, /* iscsiadm -m node -T -p -o update -n KEY -v VALUE */
+        NP_COMMAND_PACKAGE_INSTALL,   /* apt-get/dnf/yum/zypper install */
+        _NP_COMMAND_MAX,
+        _NP_COMMAND_INVALID = -EINVAL,
+} NpCommand;
+
 typedef enum NpStepState {
         NP_STEP_PLANNED,
         NP_STEP_DONE,
@@ -84,15 +93,19 @@ typedef struct NpStep {
         mode_t mode; /* MKDIR, and EDIT_FILE when it creates the file */
         uid_t uid;
         gid_t gid;
-        char *diff;   /* EDIT_FILE: unified diff (secrets redacted) */
-        char *module; /* KMOD_LOAD */
-        char *value;  /* RUNTIME_WRITE */
-        char *old_value;
+        char *diff;          /* EDIT_FILE: unified diff (secrets redacted) */
+        char *module;        /* KMOD_LOAD */
+        char *value;         /* RUNTIME_WRITE; COMMAND iscsi-node-update: the value set */
+        char *old_value;     /* the same, before (iscsi-node-update: NULL when it was not set) */
         char *unit;          /* UNIT_* */
         char *unit_previous; /* UNIT_*: UnitFileState / ActiveState before */
-        char **argv;         /* COMMAND */
+        NpCommand command;   /* COMMAND: what argv is */
+        char *target;        /* COMMAND iscsi-node-update: the record's target, portal, key */
+        char *portal;
+        char *key;
+        char *package; /* COMMAND package-install (argv[0] is the tool) */
+        char **argv;   /* COMMAND */
         char **env;
-        char **undo_argv; /* COMMAND: how rollback reverses it, NULL if it cannot */
         unsigned timeout_sec;
         char *cannot_undo;   /* what rollback will not undo, said plainly */
         bool running_system; /* acts on the running kernel, systemd or package/iSCSI database */
@@ -172,6 +185,7 @@ typedef enum NpUndoState {
         NP_UNDO_UNCHANGED, /* already as it was (the step never got that far) */
         NP_UNDO_CANNOT,    /* nodeprep does not undo this; message says what a person can do */
         NP_UNDO_FAILED,    /* tried and failed, or changed since: message says why */
+        NP_UNDO_SKIPPED,   /* acts on the running system and the root is not "/": not done */
         _NP_UNDO_STATE_MAX,
         _NP_UNDO_STATE_INVALID = -EINVAL,
 } NpUndoState;
@@ -210,3 +224,5 @@ const char *np_step_kind_to_string(NpStepKind k) _const_;
 const char *np_step_state_to_string(NpStepState s) _const_;
 const char *np_fix_outcome_to_string(NpFixOutcome o) _const_;
 const char *np_undo_state_to_string(NpUndoState s) _const_;
+const char *np_command_to_string(NpCommand c) _const_;
+NpCommand np_command_from_string(const char *s) _pure_;

@@ -7,11 +7,13 @@
  */
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fix/fault.h"
 #include "fix/file-edit.h"
 #include "fix/fix-internal.h"
 #include "fix/journal.h"
@@ -65,18 +67,32 @@ static const char *rec_str(json_object *o, const char *key)
         return json_object_get_string(json_object_object_get(o, key));
 }
 
-static char **rec_strv(json_object *o, const char *key)
+static int64_t rec_num(json_object *o, const char *key)
 {
-        json_object *a = json_object_object_get(o, key);
-        char **l = NULL;
-
-        if (!a || !json_object_is_type(a, json_type_array))
-                return NULL;
-        for (size_t i = 0; i < json_object_array_length(a); i++)
-                if (strv_extend(&l, json_object_get_string(json_object_array_get_idx(a, i))) < 0)
-                        return strv_free(l);
-        return l;
+        return json_object_get_int64(json_object_object_get(o, key));
 }
+
+/* One step to undo, with what its backup holds (read before anything is done). */
+typedef struct Undo {
+        json_object *rec; /* its "begin" record (checked by journal-schema.c) */
+        char *old, *new;  /* edit-file: the saved original and what nodeprep wrote */
+        size_t old_size, new_size;
+        bool have_old, have_new;
+        NpXattrs xattrs; /* edit-file: the original's extended attributes */
+} Undo;
+
+static void undo_done(Undo *u)
+{
+        free(u->old);
+        free(u->new);
+        np_xattrs_done(&u->xattrs);
+}
+
+typedef struct Rollback {
+        const NpRoot *root;
+        NpChange *change;
+        NpRollback *rb;
+} Rollback;
 
 static bool same_bytes(const NpFileState *st, const char *data, size_t size)
 {
@@ -84,87 +100,156 @@ static bool same_bytes(const NpFileState *st, const char *data, size_t size)
                memcmp(st->data, data, size) == 0;
 }
 
-static int undo_edit(const NpRoot *root, const NpChange *c, json_object *rec, NpRollback *rb)
+/* A saved file: absent is fine (a kill before it was saved); anything else wrong is fatal. */
+static int read_saved(const Rollback *x, const char *name, char **ret, size_t *ret_size,
+                      bool *ret_have, char **ret_error)
 {
-        _cleanup_(np_file_state_done) NpFileState now = {};
-        _cleanup_free_ char *old = NULL, *new = NULL, *error = NULL, *shown = NULL;
-        const char *path = rec_str(rec, "path"), *old_name = rec_str(rec, "old"),
-                   *new_name = rec_str(rec, "new"), *temp = rec_str(rec, "temp");
-        bool existed = json_object_get_boolean(json_object_object_get(rec, "existed"));
-        mode_t mode = (mode_t)json_object_get_int64(json_object_object_get(rec, "mode"));
-        uid_t uid = (uid_t)json_object_get_int64(json_object_object_get(rec, "uid"));
-        gid_t gid = (gid_t)json_object_get_int64(json_object_object_get(rec, "gid"));
-        size_t old_size = 0, new_size = 0;
-        bool have_old, have_new;
         int r;
 
-        if (!path || !new_name)
-                return add_item(rb, NP_UNDO_FAILED, strdup("journal"),
-                                "a file step without its path: the journal is damaged");
-        shown = np_root_prefix(root, path);
-        if (!shown)
+        *ret_have = false;
+        if (!name)
+                return 0;
+        r = np_change_read_file(x->root, x->change, name, ret, ret_size, ret_error);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0 && !*ret_error)
+                *ret_error =
+                    strprintf("cannot read %s/%s: %s", x->change->shown, name, strerror(-r));
+        if (r < 0)
+                return r;
+        *ret_have = true;
+        return 0;
+}
+
+static int load_undo(const Rollback *x, json_object *rec, Undo *u, char **ret_error)
+{
+        _cleanup_free_ char *text = NULL;
+        bool have_xattrs;
+        size_t size;
+        int r;
+
+        u->rec = rec;
+        if (!streq(rec_str(rec, "kind"), "edit-file"))
+                return 0;
+        r = read_saved(x, rec_str(rec, "old"), &u->old, &u->old_size, &u->have_old, ret_error);
+        if (r >= 0)
+                r = read_saved(x, rec_str(rec, "new"), &u->new, &u->new_size, &u->have_new,
+                               ret_error);
+        if (r >= 0)
+                r = read_saved(x, rec_str(rec, "xattrs"), &text, &size, &have_xattrs, ret_error);
+        if (r < 0)
+                return r;
+        if (have_xattrs) {
+                json_object *o = json_tokener_parse(text);
+
+                r = np_xattrs_from_json(o, &u->xattrs);
+                json_object_put(o);
+                if (r == -EBADMSG)
+                        *ret_error = strprintf("%s/%s: not the extended attributes nodeprep "
+                                               "saves; nothing was done",
+                                               x->change->shown, rec_str(rec, "xattrs"));
+                if (r < 0)
+                        return r;
+        } else if (u->have_new && rec_str(rec, "xattrs")) {
+                /* Saved between the original and the new contents: missing means tampered. */
+                *ret_error = strprintf("%s/%s is missing; nothing was done", x->change->shown,
+                                       rec_str(rec, "xattrs"));
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+/* Rollback is about to create a temporary file: the journal says so first (a kill leaves a
+ * name the next run removes). */
+static int record_temp(Rollback *x, json_object *rec, const char *temp)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+        if (!o || json_object_object_add(o, "type", json_object_new_string("undo-temp")) < 0 ||
+            json_object_object_add(o, "n", json_object_new_int64(rec_num(rec, "n"))) < 0 ||
+            json_object_object_add(o, "temp", json_object_new_string(temp)) < 0)
                 return -ENOMEM;
-        if (temp)
-                (void)np_file_remove_temp(root, path, temp); /* a crash's leftover, if any */
-        r = existed && old_name ? np_change_read_file(root, c, old_name, &old, &old_size) : -ENOENT;
-        if (r == -ENOMEM)
-                return r;
-        have_old = r >= 0;
-        r = np_change_read_file(root, c, new_name, &new, &new_size);
-        if (r == -ENOMEM)
-                return r;
-        have_new = r >= 0;
-        r = np_file_state_read(root, path, NP_READ_MAX_DEFAULT, &now);
+        return np_change_append(x->root, x->change, o);
+}
+
+static int undo_edit(Rollback *x, const Undo *u)
+{
+        _cleanup_(np_file_state_done) NpFileState now = {};
+        _cleanup_free_ char *error = NULL, *shown = NULL, *temp = NULL;
+        json_object *rec = u->rec;
+        const char *path = rec_str(rec, "path"), *old_name = rec_str(rec, "old");
+        NpFileWrite w = {
+                .mode = (mode_t)rec_num(rec, "mode"),
+                .uid = (uid_t)rec_num(rec, "uid"),
+                .gid = (gid_t)rec_num(rec, "gid"),
+                .restore = true,
+                .xattrs = &u->xattrs,
+                .expect = &now,
+        };
+        NpRollback *rb = x->rb;
+        int r;
+
+        shown = np_root_prefix(x->root, path);
+        temp = np_temp_name(path);
+        if (!shown || !temp)
+                return -ENOMEM;
+        w.temp_name = temp;
+        r = np_file_state_read(x->root, path, NP_READ_MAX_DEFAULT, &now);
         if (r == -ENOMEM)
                 return r;
         if (r < 0 && r != -ENOENT)
                 return add_item(rb, NP_UNDO_FAILED, TAKE_PTR(shown), "cannot read it: %s",
                                 strerror(-r));
 
-        if (existed) {
+        if (json_object_get_boolean(json_object_object_get(rec, "existed"))) {
                 /* Saved before the temporary file existed: no backup, no edit happened. */
-                if (!have_old)
+                if (!u->have_old)
                         return add_item(rb, NP_UNDO_UNCHANGED, TAKE_PTR(shown),
                                         "the edit never started");
-                if (same_bytes(&now, old, old_size))
+                if (same_bytes(&now, u->old, u->old_size))
                         return add_item(rb, NP_UNDO_UNCHANGED, TAKE_PTR(shown),
                                         "already the original");
-                if (!have_new || !same_bytes(&now, new, new_size))
+                if (!u->have_new || !same_bytes(&now, u->new, u->new_size))
                         return add_item(rb, NP_UNDO_FAILED, TAKE_PTR(shown),
                                         "changed since nodeprep wrote it; not restored (the "
                                         "original is %s/%s)",
-                                        c->shown, old_name);
-                _cleanup_free_ char *fresh = np_temp_name(path);
-
-                if (!fresh)
-                        return -ENOMEM;
-                r = np_file_write_atomic(root, path, old, old_size, mode, uid, gid, fresh, &error);
+                                        x->change->shown, old_name);
+                r = record_temp(x, rec, temp);
+                if (r < 0)
+                        return r == -ENOMEM
+                                   ? r
+                                   : add_item(rb, NP_UNDO_FAILED, TAKE_PTR(shown),
+                                              "cannot write the journal: %s", strerror(-r));
+                /* The original's bytes, mode, owner and extended attributes, exactly; only
+                 * while the file is still what nodeprep wrote, up to the swap. */
+                r = np_file_write_atomic(x->root, path, u->old, u->old_size, &w, &error);
+                if (r == -ESTALE)
+                        return add_item(rb, NP_UNDO_FAILED, TAKE_PTR(shown),
+                                        "changed while rolling back (%s); left as the other "
+                                        "writer made it (the original is %s/%s)",
+                                        strna(error), x->change->shown, old_name);
                 if (r < 0)
                         return add_item(rb, NP_UNDO_FAILED, TAKE_PTR(shown), "%s", strna(error));
-                /* The replacement kept the current mode and owner; put back the original's. */
-                {
-                        _cleanup_close_ int fd = np_root_open(root, path, O_RDONLY | O_NOFOLLOW);
-
-                        if (fd < 0 || fchown(fd, uid, gid) < 0 || fchmod(fd, mode & 07777) < 0)
-                                return add_item(rb, NP_UNDO_FAILED, TAKE_PTR(shown),
-                                                "contents restored, but not owner %u:%u and "
-                                                "mode %04o",
-                                                (unsigned)uid, (unsigned)gid,
-                                                (unsigned)(mode & 07777));
-                }
                 return add_item(rb, NP_UNDO_RESTORED, TAKE_PTR(shown),
-                                "restored the original (%zu bytes)", old_size);
+                                "restored the original (%zu bytes)", u->old_size);
         }
         if (!now.exists)
                 return add_item(rb, NP_UNDO_UNCHANGED, TAKE_PTR(shown),
                                 "not there (never created)");
-        if (!have_new || !same_bytes(&now, new, new_size))
+        if (!u->have_new || !same_bytes(&now, u->new, u->new_size))
                 return add_item(rb, NP_UNDO_FAILED, TAKE_PTR(shown),
                                 "changed since nodeprep created it; not removed");
-        r = np_file_remove(root, path);
+        r = record_temp(x, rec, temp);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0)
+                r = np_file_remove_expected(x->root, path, &now, temp, &error);
+        if (r == -ESTALE)
+                return add_item(rb, NP_UNDO_FAILED, TAKE_PTR(shown),
+                                "changed while rolling back (%s); not removed", strna(error));
         if (r < 0)
                 return add_item(rb, NP_UNDO_FAILED, TAKE_PTR(shown), "cannot remove it: %s",
-                                strerror(-r));
+                                error ? error : strerror(-r));
         return add_item(rb, NP_UNDO_RESTORED, TAKE_PTR(shown), "removed (nodeprep created it)");
 }
 
@@ -176,9 +261,6 @@ static int undo_mkdir(const NpRoot *root, json_object *rec, NpRollback *rb)
         const char *path = rec_str(rec, "path"), *base;
         int r;
 
-        if (!path)
-                return add_item(rb, NP_UNDO_FAILED, strdup("journal"),
-                                "a mkdir step without its path: the journal is damaged");
         shown = np_root_prefix(root, path);
         if (!shown)
                 return -ENOMEM;
@@ -191,6 +273,7 @@ static int undo_mkdir(const NpRoot *root, json_object *rec, NpRollback *rb)
         if (strv_length(entries) > 0)
                 return add_item(rb, NP_UNDO_CANNOT, TAKE_PTR(shown),
                                 "nodeprep created it, but it is not empty now; left in place");
+        /* rmdir() itself refuses a directory that is not empty (any more). */
         dfd = np_open_parent(root, path, &base);
         if (dfd < 0 || unlinkat(dfd, base, AT_REMOVEDIR) < 0 || fsync(dfd) < 0)
                 return add_item(rb, NP_UNDO_FAILED, TAKE_PTR(shown), "cannot remove it: %s",
@@ -198,33 +281,48 @@ static int undo_mkdir(const NpRoot *root, json_object *rec, NpRollback *rb)
         return add_item(rb, NP_UNDO_RESTORED, TAKE_PTR(shown), "removed (nodeprep created it)");
 }
 
+/* Only ever on the running system (checked by the caller); the path is one journal-schema.c
+ * knows nodeprep writes. */
 static int undo_runtime_write(json_object *rec, NpRollback *rb)
 {
         const char *path = rec_str(rec, "path"), *old = rec_str(rec, "old");
         _cleanup_close_ int fd = -EBADF;
 
-        if (!path || !old)
-                return add_item(rb, NP_UNDO_FAILED, strdup("journal"),
-                                "a runtime step without its old value: the journal is damaged");
-        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0 || write(fd, old, strlen(old)) != (ssize_t)strlen(old))
                 return add_item(rb, NP_UNDO_FAILED, strdup(path), "cannot write %s back: %s", old,
                                 strerror(errno));
         return add_item(rb, NP_UNDO_RESTORED, strdup(path), "wrote %s back", old);
 }
 
+/* What a step on the running system was, for people: its unit, module or command. */
+static char *call_what(json_object *rec)
+{
+        _cleanup_strv_free_ char **argv = NULL;
+
+        switch (np_command_from_string(rec_str(rec, "command"))) {
+        case NP_COMMAND_ISCSI_NODE_UPDATE:
+                argv =
+                    np_iscsi_update_argv("iscsiadm", rec_str(rec, "target"), rec_str(rec, "portal"),
+                                         rec_str(rec, "key"), rec_str(rec, "value"));
+                return argv ? np_argv_to_text(argv) : NULL;
+        case NP_COMMAND_PACKAGE_INSTALL:
+                argv = np_package_install_argv(rec_str(rec, "tool"), rec_str(rec, "package"));
+                return argv ? np_argv_to_text(argv) : NULL;
+        default:
+                return strdup(rec_str(rec, "unit") ? rec_str(rec, "unit")
+                                                   : strna(rec_str(rec, "module")));
+        }
+}
+
 static int undo_call(const char *kind, json_object *rec, NpRollback *rb)
 {
         const char *unit = rec_str(rec, "unit"), *previous = rec_str(rec, "previous"),
                    *cannot = rec_str(rec, "cannot_undo");
-        _cleanup_strv_free_ char **undo = rec_strv(rec, "undo"), **argv = rec_strv(rec, "argv");
         _cleanup_free_ char *error = NULL, *output = NULL;
         int r;
 
         if (streq(kind, "unit-enable")) {
-                if (!unit)
-                        return add_item(rb, NP_UNDO_FAILED, strdup("journal"),
-                                        "a unit step without its unit: the journal is damaged");
                 if (!STR_IN_SET(strempty(previous), "disabled", ""))
                         return add_item(rb, NP_UNDO_UNCHANGED, strdup(unit),
                                         "was %s before; left as it is", strna(previous));
@@ -234,19 +332,50 @@ static int undo_call(const char *kind, json_object *rec, NpRollback *rb)
                 return add_item(rb, NP_UNDO_RESTORED, strdup(unit), "disabled again (it was %s)",
                                 isempty(previous) ? "not enabled" : previous);
         }
-        if (streq(kind, "command") && undo) {
-                _cleanup_free_ char *text = np_argv_to_text(undo);
+        if (np_command_from_string(rec_str(rec, "command")) == NP_COMMAND_ISCSI_NODE_UPDATE &&
+            previous) {
+                /* The one command rollback runs, derived from the record's typed fields. */
+                _cleanup_strv_free_ char **undo =
+                    np_iscsi_update_argv("iscsiadm", rec_str(rec, "target"), rec_str(rec, "portal"),
+                                         rec_str(rec, "key"), previous);
+                _cleanup_free_ char *text = undo ? np_argv_to_text(undo) : NULL;
 
+                if (!text)
+                        return -ENOMEM;
                 r = np_command_run(undo, NULL, 60, &output);
                 if (r != 0)
                         return add_item(rb, NP_UNDO_FAILED, TAKE_PTR(text), "%s",
                                         r < 0 ? strerror(-r) : strstrip(strempty(output)));
                 return add_item(rb, NP_UNDO_RESTORED, TAKE_PTR(text), "ran");
         }
-        return add_item(rb, NP_UNDO_CANNOT,
-                        argv ? np_argv_to_text(argv)
-                             : strdup(unit ? unit : strna(rec_str(rec, "module"))),
-                        "%s", cannot ? cannot : "nodeprep cannot undo this step");
+        return add_item(rb, NP_UNDO_CANNOT, call_what(rec), "%s",
+                        cannot ? cannot : "nodeprep cannot undo this step");
+}
+
+/* Steps on the running kernel, systemd, the package or iSCSI databases: never under --root. */
+static bool running_system(const char *kind)
+{
+        return STR_IN_SET(kind, "runtime-write", "kmod-load", "unit-enable", "unit-start",
+                          "command");
+}
+
+static int undo_one(Rollback *x, const Undo *u)
+{
+        const char *kind = rec_str(u->rec, "kind");
+
+        if (running_system(kind) && !x->root->host)
+                return add_item(x->rb, NP_UNDO_SKIPPED,
+                                streq(kind, "runtime-write") ? strdup(rec_str(u->rec, "path"))
+                                                             : call_what(u->rec),
+                                "not the running system (--root is not /): never performed on "
+                                "this machine");
+        if (streq(kind, "edit-file"))
+                return undo_edit(x, u);
+        if (streq(kind, "mkdir"))
+                return undo_mkdir(x->root, u->rec, x->rb);
+        if (streq(kind, "runtime-write"))
+                return undo_runtime_write(u->rec, x->rb);
+        return undo_call(kind, u->rec, x->rb);
 }
 
 static int pick_change(const NpRoot *root, const char *id, char **ret, char **ret_error)
@@ -254,7 +383,7 @@ static int pick_change(const NpRoot *root, const char *id, char **ret, char **re
         _cleanup_strv_free_ char **ids = NULL;
         int r;
 
-        r = np_changes_list(root, &ids);
+        r = np_changes_list(root, &ids, ret_error);
         if (r < 0)
                 return r;
         if (id) {
@@ -267,14 +396,15 @@ static int pick_change(const NpRoot *root, const char *id, char **ret, char **re
                 *ret = strdup(id);
                 return *ret ? 0 : -ENOMEM;
         }
-        /* The newest change not rolled back yet. */
+        /* The newest change not rolled back yet; a journal that is not accepted stops here
+         * (rolling back an older change past it would be a guess). */
         for (size_t i = strv_length(ids); i-- > 0;) {
                 _cleanup_(np_change_freep) NpChange *c = NULL;
 
-                r = np_change_load(root, ids[i], &c);
-                if (r == -ENOMEM)
+                r = np_change_load(root, ids[i], &c, ret_error);
+                if (r < 0)
                         return r;
-                if (r >= 0 && !c->rolled_back) {
+                if (!c->rolled_back) {
                         *ret = strdup(ids[i]);
                         return *ret ? 0 : -ENOMEM;
                 }
@@ -290,11 +420,15 @@ int np_fix_rollback(const NpRoot *root, const char *change_id, uint64_t now_usec
         _cleanup_(np_change_freep) NpChange *c = NULL;
         _cleanup_free_ char *id = NULL, *at = NULL;
         _cleanup_close_ int lock = -EBADF;
+        _cleanup_strv_free_ char **paths = NULL;
+        Undo *undos = NULL;
+        size_t n_undos = 0;
+        Rollback x = { .root = root };
         int r;
 
         if (!rb)
                 return -ENOMEM;
-        r = np_fix_lock(root, &lock);
+        r = np_fix_lock(root, &lock, ret_error);
         if (r == -EBUSY)
                 *ret_error =
                     strprintf("another nodeprep apply or rollback is running on %s", root->path);
@@ -307,9 +441,7 @@ int np_fix_rollback(const NpRoot *root, const char *change_id, uint64_t now_usec
                 *ret = TAKE_PTR(rb);
                 return 0;
         }
-        r = np_change_load(root, id, &c);
-        if (r == -EBADMSG)
-                *ret_error = strprintf("the journal of change %s is damaged", id);
+        r = np_change_load(root, id, &c, ret_error);
         if (r < 0)
                 return r;
         rb->change_id = strdup(c->id);
@@ -321,26 +453,36 @@ int np_fix_rollback(const NpRoot *root, const char *change_id, uint64_t now_usec
                 *ret = TAKE_PTR(rb);
                 return 0;
         }
+        x.change = c;
+        x.rb = rb;
 
-        /* Newest step first; a step counts once, from its "begin" record. */
-        for (size_t i = c->n_records; i-- > 0;) {
+        /* Newest step first; a step counts once, from its "begin" record. Everything the undo
+         * needs is read (and checked) before anything is done. */
+        undos = calloc(c->n_records, sizeof(Undo));
+        if (!undos && c->n_records > 0)
+                return -ENOMEM;
+        for (size_t i = c->n_records; r >= 0 && i-- > 0;) {
                 json_object *rec = c->records[i];
-                const char *type = rec_str(rec, "type"), *state = rec_str(rec, "state"),
-                           *kind = rec_str(rec, "kind");
 
-                if (!streq_ptr(type, "step") || !streq_ptr(state, "begin") || !kind)
+                if (!streq_ptr(rec_str(rec, "type"), "step") ||
+                    !streq_ptr(rec_str(rec, "state"), "begin"))
                         continue;
-                if (streq(kind, "edit-file"))
-                        r = undo_edit(root, c, rec, rb);
-                else if (streq(kind, "mkdir"))
-                        r = undo_mkdir(root, rec, rb);
-                else if (streq(kind, "runtime-write"))
-                        r = undo_runtime_write(rec, rb);
-                else
-                        r = undo_call(kind, rec, rb);
-                if (r < 0)
-                        return r;
+                r = load_undo(&x, rec, &undos[n_undos++], ret_error);
+                if (r >= 0 && streq(rec_str(rec, "kind"), "edit-file"))
+                        r = strv_extend_unique(&paths, rec_str(rec, "path"));
         }
+        /* What an earlier run (apply or rollback) killed mid-way left next to the files. */
+        STRV_FOREACH (p, r >= 0 ? paths : NULL)
+                (void)np_file_remove_temps(root, *p); /* best effort: the next run tries again */
+        for (size_t i = 0; r >= 0 && i < n_undos; i++) {
+                r = undo_one(&x, &undos[i]);
+                np_fault_point("rollback:step");
+        }
+        for (size_t i = 0; i < n_undos; i++)
+                undo_done(&undos[i]);
+        free(undos);
+        if (r < 0)
+                return r;
 
         /* Marked only when everything went back: a failed rollback can be tried again. */
         if (!rb->failed) {

@@ -22,8 +22,11 @@ class Tmpfs:
     def __enter__(self):
         saved = self.path + ".saved"
         shutil.copytree(self.path, saved, symlinks=True)
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + self.size, "tmpfs",
-                            self.path], capture_output=True, text=True)
+        # The directory's own mode (tmpfs would make it 1777, which nodeprep refuses for its
+        # state directory).
+        mode = "%o" % (os.stat(self.path).st_mode & 0o7777)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=%s" % (self.size, mode),
+                            "tmpfs", self.path], capture_output=True, text=True)
         if r.returncode != 0:
             shutil.rmtree(saved)
             raise Skip("cannot mount tmpfs: " + r.stderr.strip())

@@ -183,9 +183,13 @@ def test_iomesh_apply_idempotent_rollback():
         rb2 = nodeprepctl("rollback", "--local", "--root", root, change)
         assert_eq(rb2.code, 0, repr(rb2))
         assert_in("was already rolled back", rb2.out)
-        journal = read(root, "/var/lib/nodeprep/backup/%s/journal" % change).splitlines()
-        assert_eq(json.loads(journal[-1])["type"], "rolled-back")
-        assert_eq(json.loads(journal[-2])["type"], "complete")
+        journal = [json.loads(l) for l in
+                   read(root, "/var/lib/nodeprep/backup/%s/journal" % change).splitlines()]
+        assert_eq(journal[-1]["type"], "rolled-back")
+        # After "complete": rollback's own records, one temporary name per file it restored
+        # or removed, each written before the file was created.
+        after = [r["type"] for r in journal[[r["type"] for r in journal].index("complete") + 1:]]
+        assert_eq(after, ["undo-temp"] * 4 + ["rolled-back"])
         none = nodeprepctl("rollback", "--local", "--root", root)
         assert_in("No change to roll back.", none.out)
     finally:
