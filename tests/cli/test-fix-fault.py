@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Crash safety of apply: the process is SIGKILLed at every fault point it reaches (each step
-of each atomic file edit, journal record and backup save), one run per point. After every kill:
-each file is the whole old one or the whole new one, the saved original is there whenever the
-new contents are, a new apply finishes the job (and removes what the killed run left), and
-rolling both changes back restores every original byte.
+"""Crash safety of apply and rollback: the process is SIGKILLed at every fault point it reaches
+(each step of each atomic file edit, journal record and backup save), one run per point. After
+every kill of apply: each file is the whole old one or the whole new one, the saved original is
+there whenever the new contents are, a new apply finishes the job (and removes what the killed
+run left), and rolling both changes back restores every original byte. After every kill of
+rollback: every temporary file left (a full copy of iscsid.conf, CHAP secrets and all) is no
+more readable than the file itself, and the next apply or rollback removes it.
 
 Needs a build with -Dfault-injection=true (tools/run-tests builds one); skipped otherwise."""
 import json
@@ -122,6 +124,69 @@ def test_kill_at_every_point():
                 assert_eq(rb.code, 0, "rollback of the killed apply, %s: %r" % (where, rb))
             assert_same_tree(original, snapshot(root), "%s, apply, rollback, rollback" % where)
             shutil.rmtree(root)
+    finally:
+        shutil.rmtree(tmp)
+
+
+SECRET = b"node.session.auth.password = not-for-anyone-else\n"
+
+
+def temps(root):
+    """Every temporary file in the tree outside /var: {relative path: mode}."""
+    return {k: v[2] for k, v in snapshot(root).items() if is_temp(k)}
+
+
+def test_kill_rollback_at_every_point():
+    require_root()
+    if os.environ.get("NODEPREP_FAULT_INJECTION") != "1":
+        raise Skip("nodeprepctl built without -Dfault-injection=true")
+    tmp = tempfile.mkdtemp(prefix="nodeprep-fault-")
+    try:
+        template = make_failing_root(tmp)
+        conf = os.path.join(template, "etc/iscsi/iscsid.conf")
+        with open(conf, "ab") as f:
+            f.write(SECRET)
+        os.chmod(conf, 0o600)
+        original = snapshot(template)
+        r = nodeprepctl("apply", "--local", "--json", "--root", template)
+        assert_eq(r.code, 0, repr(r))
+        change = r.json["change_id"]
+        modes = {k: v[2] for k, v in snapshot(template).items()}
+
+        log = os.path.join(tmp, "points.log")
+        clean = copy_root(template, tmp, "clean")
+        r = nodeprepctl("rollback", "--local", "--root", clean, env={"NODEPREP_FAULT_LOG": log})
+        assert_eq(r.code, 0, repr(r))
+        assert_same_tree(original, snapshot(clean), "a clean rollback")
+        with open(log) as f:
+            points = [l.split()[1] for l in f if l.strip()]
+        for p in ("edit:temp-synced", "edit:renamed"):
+            assert_in(p, points, "rollback's fault points")
+        print("# %d fault points in rollback" % len(points), flush=True)
+
+        for n, name in enumerate(points, 1):
+            where = "rollback killed at point %d (%s)" % (n, name)
+            for then in ("rollback", "apply"):
+                root = copy_root(template, tmp, "kill-%d-%s" % (n, then))
+                r = nodeprepctl("rollback", "--local", "--root", root,
+                                env={"NODEPREP_FAULT": str(n)})
+                assert_eq(r.code, -signal.SIGKILL, "%s: %r" % (where, r))
+                # A copy left behind is no more readable than the file it copies.
+                for rel, mode in temps(root).items():
+                    target = os.path.join(os.path.dirname(rel),
+                                          os.path.basename(rel)[1:].rsplit(".nodeprep-", 1)[0])
+                    assert_eq(mode & ~modes[target], 0, "%s: mode of %s" % (where, rel))
+                # The next run removes it: a rollback finishes the job, ...
+                if then == "rollback":
+                    r = nodeprepctl("rollback", "--local", "--root", root, change)
+                    assert_eq(r.code, 0, "%s, then rollback: %r" % (where, r))
+                    assert_same_tree(original, snapshot(root), "%s, then rollback" % where)
+                # ... and so does an apply, whether or not it has anything to do.
+                else:
+                    r = nodeprepctl("apply", "--local", "--root", root)
+                    assert_eq(r.code, 0, "%s, then apply: %r" % (where, r))
+                    assert_eq(temps(root), {}, "%s, then apply" % where)
+                shutil.rmtree(root)
     finally:
         shutil.rmtree(tmp)
 
