@@ -118,17 +118,11 @@ static int read_private(const NpRoot *root, const char *path, char **ret, size_t
         return np_read_fd(fd, 64U * 1024U * 1024U, ret, ret_size);
 }
 
-int np_fix_lock(const NpRoot *root, int *ret_fd, char **ret_error)
+/* flock() the open lock file fd (or pass its error on); -EBUSY when another process holds it. */
+static int take_lock(int fd, int *ret_fd)
 {
-        int fd, r;
+        int r;
 
-        r = np_mkdir_p_in_root(root, NP_BACKUP_DIR, 0700);
-        if (r < 0)
-                return r;
-        r = check_state_dirs(root, ret_error);
-        if (r < 0)
-                return r;
-        fd = np_root_open_mode(root, NP_BACKUP_DIR "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return fd;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -140,19 +134,23 @@ int np_fix_lock(const NpRoot *root, int *ret_fd, char **ret_error)
         return 0;
 }
 
+int np_fix_lock(const NpRoot *root, int *ret_fd, char **ret_error)
+{
+        int fd, r;
+
+        r = np_mkdir_p_in_root(root, NP_BACKUP_DIR, 0700);
+        if (r < 0)
+                return r;
+        r = check_state_dirs(root, ret_error);
+        if (r < 0)
+                return r;
+        fd = np_root_open_mode(root, NP_BACKUP_DIR "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+        return take_lock(fd, ret_fd);
+}
+
 int np_fix_trylock_existing(const NpRoot *root, int *ret_fd)
 {
-        int fd = np_root_open(root, NP_BACKUP_DIR "/.lock", O_RDWR | O_NOFOLLOW), r;
-
-        if (fd < 0)
-                return fd;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-                close(fd);
-                return r;
-        }
-        *ret_fd = fd;
-        return 0;
+        return take_lock(np_root_open(root, NP_BACKUP_DIR "/.lock", O_RDWR | O_NOFOLLOW), ret_fd);
 }
 
 NpJournal *np_journal_free(NpJournal *j)

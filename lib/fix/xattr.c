@@ -25,6 +25,16 @@ static int xattr_cmp(const void *a, const void *b)
         return strcmp(((const NpXattr *)a)->name, ((const NpXattr *)b)->name);
 }
 
+/* Hand the set over, sorted by name (so two sets compare item by item). */
+static int take_sorted(NpXattrs *x, NpXattrs *ret)
+{
+        if (x->n > 1)
+                qsort(x->items, x->n, sizeof(NpXattr), xattr_cmp);
+        *ret = *x;
+        *x = (NpXattrs){};
+        return 0;
+}
+
 static int add(NpXattrs *x, const char *name, const char *value, size_t size)
 {
         NpXattr *a = reallocarray(x->items, x->n + 1, sizeof(NpXattr));
@@ -102,11 +112,7 @@ int np_xattrs_read_fd(int fd, NpXattrs *ret)
                 if (r < 0)
                         return r;
         }
-        if (x.n > 1)
-                qsort(x.items, x.n, sizeof(NpXattr), xattr_cmp);
-        *ret = x;
-        x = (NpXattrs){};
-        return 0;
+        return take_sorted(&x, ret);
 }
 
 static bool has_name(const NpXattrs *x, const char *name)
@@ -248,9 +254,5 @@ int np_xattrs_from_json(json_object *o, NpXattrs *ret)
                 if (r < 0)
                         return r;
         }
-        if (x.n > 1)
-                qsort(x.items, x.n, sizeof(NpXattr), xattr_cmp);
-        *ret = x;
-        x = (NpXattrs){};
-        return 0;
+        return take_sorted(&x, ret);
 }

@@ -50,10 +50,20 @@ def check_whole(rel, now, old, new, n, name):
                              % (n, name, rel))
 
 
-def test_kill_at_every_point():
+def require_fault_injection():
     require_root()
     if os.environ.get("NODEPREP_FAULT_INJECTION") != "1":
         raise Skip("nodeprepctl built without -Dfault-injection=true")
+
+
+def points_passed(log):
+    """The fault points a run passed, in order (from NODEPREP_FAULT_LOG)."""
+    with open(log) as f:
+        return [l.split()[1] for l in f if l.strip()]
+
+
+def test_kill_at_every_point():
+    require_fault_injection()
     tmp = tempfile.mkdtemp(prefix="nodeprep-fault-")
     try:
         template = make_failing_root(tmp)
@@ -65,8 +75,7 @@ def test_kill_at_every_point():
         r = nodeprepctl("apply", "--local", "--root", clean, env={"NODEPREP_FAULT_LOG": log})
         assert_eq(r.code, 0, repr(r))
         final = snapshot(clean)
-        with open(log) as f:
-            points = [l.split()[1] for l in f if l.strip()]
+        points = points_passed(log)
         # Every kind of point of an atomic edit is among them.
         for p in ("journal:created", "journal:appended", "edit:temp-created", "edit:temp-partial",
                   "edit:temp-written", "edit:temp-synced", "edit:renamed", "edit:dir-synced",
@@ -137,11 +146,8 @@ def temps(root):
 
 
 def test_kill_rollback_at_every_point():
-    require_root()
-    if os.environ.get("NODEPREP_FAULT_INJECTION") != "1":
-        raise Skip("nodeprepctl built without -Dfault-injection=true")
-    tmp = tempfile.mkdtemp(prefix="nodeprep-fault-")
-    try:
+    require_fault_injection()
+    with tempfile.TemporaryDirectory(prefix="nodeprep-fault-") as tmp:
         template = make_failing_root(tmp)
         conf = os.path.join(template, "etc/iscsi/iscsid.conf")
         with open(conf, "ab") as f:
@@ -158,8 +164,7 @@ def test_kill_rollback_at_every_point():
         r = nodeprepctl("rollback", "--local", "--root", clean, env={"NODEPREP_FAULT_LOG": log})
         assert_eq(r.code, 0, repr(r))
         assert_same_tree(original, snapshot(clean), "a clean rollback")
-        with open(log) as f:
-            points = [l.split()[1] for l in f if l.strip()]
+        points = points_passed(log)
         for p in ("edit:temp-synced", "edit:renamed"):
             assert_in(p, points, "rollback's fault points")
         print("# %d fault points in rollback" % len(points), flush=True)
@@ -187,8 +192,6 @@ def test_kill_rollback_at_every_point():
                     assert_eq(r.code, 0, "%s, then apply: %r" % (where, r))
                     assert_eq(temps(root), {}, "%s, then apply" % where)
                 shutil.rmtree(root)
-    finally:
-        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

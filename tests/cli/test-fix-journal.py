@@ -11,7 +11,6 @@ writable by anyone else."""
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -130,8 +129,7 @@ HOSTILE = [
 
 def test_hostile_journals_are_rejected_and_nothing_is_done():
     require_root()
-    tmp = tempfile.mkdtemp(prefix="nodeprep-journal-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="nodeprep-journal-") as tmp:
         root = make_failing_root(tmp)
         canary = canary_path(tmp)
         with open(canary, "w") as f:
@@ -155,17 +153,14 @@ def test_hostile_journals_are_rejected_and_nothing_is_done():
         r = nodeprepctl("apply", "--local", "--json", "--root", root)
         assert_eq(r.code, 0, repr(r))
         assert_in("change %s is left alone: " % CID, " ".join(r.json["notes"]))
-    finally:
-        shutil.rmtree(tmp)
 
 
 def test_running_system_steps_are_skipped_under_root():
     """A well-formed journal of the running system's steps (say, a host's copied into an image):
     under --root none of them is performed, as at apply."""
     require_root()
-    tmp = tempfile.mkdtemp(prefix="nodeprep-journal-")
     units = {"iscsid.socket": {"UnitFileState": "enabled", "ActiveState": "active"}}
-    try:
+    with tempfile.TemporaryDirectory(prefix="nodeprep-journal-") as tmp:
         root = make_failing_root(tmp)
         d = write_journal(root, [
             header(),
@@ -198,15 +193,12 @@ def test_running_system_steps_are_skipped_under_root():
                        if c["method"] in ("DisableUnitFiles", "StopUnit", "Reload")], [])
         assert_same_tree(before, snapshot(root), "root after a skipped rollback")
         assert_eq(json.loads(read(d, "journal").splitlines()[-1])["type"], "rolled-back")
-    finally:
-        shutil.rmtree(tmp)
 
 
 def test_paths_stay_in_the_root():
     """A symlink in the tree to an absolute host path resolves inside the tree."""
     require_root()
-    tmp = tempfile.mkdtemp(prefix="nodeprep-journal-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="nodeprep-journal-") as tmp:
         root = make_failing_root(tmp)
         host_dir = os.path.join(tmp, "host-etc-selinux")
         os.makedirs(host_dir)
@@ -227,14 +219,11 @@ def test_paths_stay_in_the_root():
         assert_eq(read(host_dir, "config"), "written by nodeprep\n")
         assert_eq([i["state"] for i in r.json["items"]], ["failed"], repr(r))
         assert_eq(os.listdir(host_dir), ["config"])
-    finally:
-        shutil.rmtree(tmp)
 
 
 def test_state_directory_must_be_private():
     require_root()
-    tmp = tempfile.mkdtemp(prefix="nodeprep-journal-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="nodeprep-journal-") as tmp:
         root = make_failing_root(tmp)
         original = snapshot(root)
         r = nodeprepctl("apply", "--local", "--json", "--root", root)
@@ -280,8 +269,6 @@ def test_state_directory_must_be_private():
         r = rollback(root)
         assert_eq(r.code, 0, repr(r))
         assert_same_tree(original, snapshot(root), "root after rollback")
-    finally:
-        shutil.rmtree(tmp)
 
 
 def test_host_journal_is_checked_too():

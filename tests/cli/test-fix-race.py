@@ -7,7 +7,6 @@ renaming its own version over it (an editor's save). The step fails with "change
 (or "rolling back") and the other writer's bytes are what the file holds afterwards; the other
 steps still run. Without RENAME_EXCHANGE (a file system that lacks it) apply still works."""
 import os
-import shutil
 import sys
 import tempfile
 
@@ -47,8 +46,7 @@ def leftovers(root, d="etc/iscsi"):
 
 def race_apply(mode):
     require_root()
-    tmp = tempfile.mkdtemp(prefix="nodeprep-race-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="nodeprep-race-") as tmp:
         root = make_failing_root(tmp)
         before = read(root, ISCSID, "rb")
         r = nodeprepctl("apply", "--local", "--json", "--root", root, env=hook(tmp, mode))
@@ -69,8 +67,6 @@ def race_apply(mode):
         assert_eq(r.code, 0, repr(r))
         assert_in(OTHER, read(root, ISCSID))
         assert_in("\nnode.startup = manual\n", read(root, ISCSID))
-    finally:
-        shutil.rmtree(tmp)
 
 
 def test_apply_keeps_a_write_into_the_file():
@@ -83,8 +79,7 @@ def test_apply_keeps_a_file_renamed_over_it():
 
 def test_rollback_keeps_a_write_into_the_file():
     require_root()
-    tmp = tempfile.mkdtemp(prefix="nodeprep-race-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="nodeprep-race-") as tmp:
         root = make_failing_root(tmp)
         r = nodeprepctl("apply", "--local", "--json", "--root", root)
         assert_eq(r.code, 0, repr(r))
@@ -100,16 +95,13 @@ def test_rollback_keeps_a_write_into_the_file():
         assert_eq(read(root, ISCSID, "rb"), written + OTHER.encode())
         assert_eq(items["/etc/selinux/config"]["state"], "restored")
         assert_eq(leftovers(root), [], "temporary files")
-    finally:
-        shutil.rmtree(tmp)
 
 
 def test_without_rename_exchange():
     """A file system without RENAME_EXCHANGE (NFS, ZFS before 2.2): the check before a plain
     rename still guards everything but the last instant; apply and rollback work."""
     require_root()
-    tmp = tempfile.mkdtemp(prefix="nodeprep-race-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="nodeprep-race-") as tmp:
         root = make_failing_root(tmp)
         original = read(root, ISCSID, "rb")
         env = hook(tmp, "no-exchange")
@@ -121,8 +113,6 @@ def test_without_rename_exchange():
         assert_eq(rb.code, 0, repr(rb))
         assert_eq(read(root, ISCSID, "rb"), original)
         assert_eq(leftovers(root), [], "temporary files")
-    finally:
-        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ set, removing any added since. A hard-linked file cannot be replaced by rename w
 the link: its fix is manual ("hard-linked: would break the link"), in the plan and at apply."""
 import errno
 import os
-import shutil
 import sys
 import tempfile
 
@@ -30,8 +29,7 @@ def entry(result, cid):
 
 def test_xattrs_survive_apply_and_rollback():
     require_root()
-    tmp = tempfile.mkdtemp(prefix="nodeprep-xattr-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="nodeprep-xattr-") as tmp:
         root = make_failing_root(tmp)
         files = [os.path.join(root, p) for p in (ISCSID, SELINUX)]
         try:
@@ -60,14 +58,11 @@ def test_xattrs_survive_apply_and_rollback():
         for f in files:
             assert_eq(open(f, "rb").read(), original[f][1], "contents of %s" % f)
             assert_eq(xattrs(f), original[f][0], "xattrs of %s after rollback" % f)
-    finally:
-        shutil.rmtree(tmp)
 
 
 def test_hard_linked_file_is_manual():
     require_root()
-    tmp = tempfile.mkdtemp(prefix="nodeprep-xattr-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="nodeprep-xattr-") as tmp:
         root = make_failing_root(tmp)
         conf = os.path.join(root, ISCSID)
         os.link(conf, conf + ".link")
@@ -91,8 +86,6 @@ def test_hard_linked_file_is_manual():
         assert_eq(read(root, ISCSID, "rb"), before)
         assert_eq(os.stat(conf).st_ino, os.stat(conf + ".link").st_ino)
         assert_eq(os.stat(conf).st_nlink, 2)
-    finally:
-        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
