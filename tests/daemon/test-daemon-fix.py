@@ -66,6 +66,12 @@ def test_apply_and_rollback_through_the_daemon():
             wait_statuses(d, {cid: "fail" for cid in FILE_IDS})
             r = nodeprepctl("rollback", "20200101T000000-dead", *sock)
             assert_eq(r.code, 64, repr(r))
+            # A change directory another user could have written: io.nodeprep.BadJournal.
+            os.chmod(os.path.join(root, "var/lib/nodeprep/backup", change), 0o777)
+            r = nodeprepctl("rollback", change, *sock)
+            assert_eq(r.code, 65, repr(r))
+            assert_in("is writable by its group or others (mode 0777)", r.err)
+            assert_in("nothing was done", r.err)
             assert_in("Apply requested over Varlink", d.output())
     finally:
         shutil.rmtree(os.path.dirname(root), ignore_errors=True)
