@@ -146,7 +146,7 @@ def test_config_dev_null_is_an_empty_site_file():
         # Another device or a FIFO is refused with the reason, not "bad file descriptor".
         r = nodeprepctl("check", "--root", root, "--config", "/dev/zero", "--profile", "iomesh")
         assert_eq(r.code, 65, repr(r))
-        assert_in("/dev/zero: cannot read: not a regular file", r.err)
+        assert_in("cannot read /dev/zero: not a regular file: character device", r.err)
 
 
 def test_help_and_version():
