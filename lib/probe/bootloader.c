@@ -116,7 +116,6 @@ static int set_unknown(NpBootConfig *c, unsigned line, const char *why)
 
 int np_grub_cfg_parse(const char *data, size_t size, NpBootConfig *ret)
 {
-        _cleanup_strv_free_ char **lines = NULL;
         _cleanup_free_ char *text = strndup(data, size);
         NpBootConfig c = {};
         /* the menu path: index at each submenu level, and what the open braces are */
@@ -338,7 +337,6 @@ int np_grubenv_parse(const char *data, size_t size, char ***ret)
 
 int np_bls_entry_parse(const char *name, const char *data, size_t size, NpBootEntry *ret)
 {
-        _cleanup_strv_free_ char **lines = NULL;
         _cleanup_free_ char *text = strndup(data, size);
         NpBootEntry e = {};
         unsigned lineno = 0;
