@@ -118,3 +118,4 @@ int verb_call(const Args *a);
 int verb_plan(const Args *a);
 int verb_apply(const Args *a);
 int verb_rollback(const Args *a);
+int verb_cluster(const Args *a);

@@ -92,6 +92,16 @@ static const Verb verbs[] = {
           "units and installed packages stay (it says so).\n"
           "Exit status: 0 done, 1 something could not be restored, 64 no such change,\n"
           "69 nodeprepd cannot be reached, 75 busy, 77 not root." },
+        { "cluster", FLAG_JSON | FLAG_NO_COLOR, 100000, verb_cluster,
+          "cluster [--json] REPORT...|-",
+          "One verdict for a cluster from its workers' reports (`check --json` or `status --json`\n"
+          "of each host: files, or - for a stream on standard input): per profile how many\n"
+          "workers are ready against the profile's MinReadyNodes=, the checks that do not pass\n"
+          "on some host, and what no single host can see (duplicate machine-ids, DMI UUIDs or\n"
+          "data addresses, data-network MTUs that differ, workers missing from Peers=, kernel\n"
+          "and open-iscsi versions that differ).\n"
+          "Exit status as check: 0 ready, 1 not ready, 2 undecided, 64 usage error,\n"
+          "65 a report that cannot be read." },
         { "help", 0, 1, verb_help, "help [VERB]", "Show help." },
 };
 

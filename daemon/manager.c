@@ -63,7 +63,9 @@ static void *job_run(void *userdata)
         sigaddset(&stop, SIGTERM);
         sigaddset(&stop, SIGINT);
         (void)pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
-        j->result = np_probe_areas(j->root, j->request, j->areas, j->facts);
+        /* Never the peers here: daemon/peers.c probes them in a thread of their own. */
+        j->result =
+            np_probe_areas(j->root, j->request, j->areas & ~NP_AREA_MASK(NP_AREA_PEERS), j->facts);
         /* The eventfd wakes the loop; a failed write cannot happen on a counter far from max. */
         (void)!write(j->efd, &one, sizeof(one));
         return NULL;
@@ -139,8 +141,13 @@ static int manager_load_config(Manager *m)
         m->config_error = mfree(m->config_error);
         np_config_free(m->config);
         m->config = TAKE_PTR(c);
-        np_probe_request_done(&m->request);
-        m->request = req;
+        {
+                NpProbeRequest old = m->request;
+
+                m->request = req;
+                manager_peers_configure(m, &old.peers);
+                np_probe_request_done(&old);
+        }
         /* A new configuration may hold a different fix: AutoApply= may try again. */
         m->auto_applied = strv_free(m->auto_applied);
         manager_varlink_apply_limits(m);
@@ -402,6 +409,10 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
         for (NpProbeArea a = 0; m->report && m->report->facts && a < _NP_AREA_MAX; a++)
                 if (!(j->areas & NP_AREA_MASK(a)))
                         np_facts_move_area(facts, m->report->facts, a);
+        /* The peers: the newest probe's facts (daemon/peers.c), else the last report's. */
+        if ((j->areas & NP_AREA_MASK(NP_AREA_PEERS)) && !manager_peers_take(m, facts) &&
+            m->report && m->report->facts)
+                np_facts_move_area(facts, m->report->facts, NP_AREA_PEERS);
 
         r = np_report_build(m->config, facts, np_now_usec(), &report);
         if (r < 0) {
@@ -462,12 +473,13 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
 
 static void manager_start_job(Manager *m)
 {
-        bool reloaded = false;
+        bool reloaded = m->reload_deferred;
         Job *j;
         int r;
 
         if (m->job)
                 return; /* job_done() schedules again */
+        m->reload_deferred = false;
         if (m->config_dirty) {
                 m->config_dirty = false;
                 r = manager_load_config(m);
@@ -496,6 +508,12 @@ static void manager_start_job(Manager *m)
         }
         if (!m->config || m->dirty == 0)
                 return;
+        /* A new configuration's peers are being probed: evaluate with them (at most PeerTimeout=
+         * later; the probe's end schedules this again). */
+        if (manager_peers_blocking(m)) {
+                m->reload_deferred = reloaded;
+                return;
+        }
         /* Without a bus connection (no bus yet at boot, or lost), try again when units are due. */
         if (m->dirty & NP_AREA_MASK(NP_AREA_UNITS))
                 manager_watch_bus(m);
@@ -588,7 +606,7 @@ int manager_new(sd_event *event, const char *root, const char *config_path, Mana
         if (!m)
                 return -ENOMEM;
         m->event = sd_event_ref(event);
-        m->job_efd = m->fix_efd = m->rtnl_fd = m->mountinfo_fd = -EBADF;
+        m->job_efd = m->fix_efd = m->rtnl_fd = m->mountinfo_fd = m->peers_efd = -EBADF;
         r = np_root_new(root, &m->root);
         if (r < 0)
                 return r;
@@ -600,6 +618,8 @@ int manager_new(sd_event *event, const char *root, const char *config_path, Mana
         r = sd_event_add_io(event, &m->job_source, m->job_efd, EPOLLIN, job_done, m);
         if (r >= 0)
                 r = manager_remedy_init(m);
+        if (r >= 0)
+                r = manager_peers_init(m);
         if (r >= 0)
                 r = sd_event_add_time(event, &m->coalesce, CLOCK_MONOTONIC, UINT64_MAX, 1000,
                                       on_coalesce, m);
@@ -626,6 +646,7 @@ Manager *manager_free(Manager *m)
                 job_free(m->job);
         }
         manager_remedy_done(m);
+        manager_peers_done(m);
         manager_varlink_done(m);
         manager_watch_done(m);
         sd_event_source_disable_unref(m->job_source);

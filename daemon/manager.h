@@ -32,6 +32,7 @@ struct udev_monitor;
 typedef struct Job Job;
 typedef struct FixJob FixJob;
 typedef struct Inotify Inotify;
+typedef struct PeersJob PeersJob;
 
 /* A Watch call and what it last received. */
 typedef struct Subscriber {
@@ -71,8 +72,9 @@ typedef struct Manager {
         char *reply_facts_json; /* GetReport with facts, made on first use */
         size_t reply_facts_json_len;
 
-        unsigned dirty;    /* areas to probe at the next evaluation */
-        bool config_dirty; /* read the configuration again first */
+        unsigned dirty;       /* areas to probe at the next evaluation */
+        bool config_dirty;    /* read the configuration again first */
+        bool reload_deferred; /* a reload's evaluation waits for the peer probe */
         sd_event_source *coalesce, *rescan;
         Job *job; /* the evaluation running, NULL when idle */
         sd_event_source *job_source;
@@ -103,6 +105,14 @@ typedef struct Manager {
         sd_bus *bus;
         sd_bus_slot **bus_slots;
         size_t n_bus_slots;
+
+        /* The peers on the data network (daemon/peers.c): probed apart from evaluations. */
+        PeersJob *peers_job;
+        NpFacts *peers_result; /* a probe's facts, for the next evaluation to take */
+        sd_event_source *peers_source, *peers_timer;
+        int peers_efd;
+        bool peers_wait;                    /* evaluations wait for the probe running */
+        bool peers_again, peers_wait_again; /* a change came during it: probe once more */
 
         /* Fleet outputs (daemon/outputs.c). */
         NpMetricsCounters counters;
@@ -151,6 +161,18 @@ void manager_notify_subscribers(Manager *m);
 void manager_answer_deferred(Manager *m);
 void manager_answer_reload(Manager *m, const char *error);
 void manager_varlink_done(Manager *m);
+
+/* Peers (daemon/peers.c). */
+int manager_peers_init(Manager *m);
+void manager_peers_done(Manager *m);
+/* After a configuration load: probe now when what is probed changed (old: the last request). */
+void manager_peers_configure(Manager *m, const NpPeersRequest *old);
+/* A link or an address changed. */
+void manager_peers_changed(Manager *m);
+/* An evaluation must wait for the probe running (the configuration's first). */
+bool manager_peers_blocking(Manager *m);
+/* Move the newest probe's facts into facts; false when there are none since the last take. */
+bool manager_peers_take(Manager *m, NpFacts *facts);
 
 /* Watchers (daemon/watch.c). */
 int manager_watch_init(Manager *m);

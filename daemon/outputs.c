@@ -10,6 +10,13 @@
  * file elsewhere or turning it off removes the one nodeprepd wrote before (only if it still holds
  * nodeprepd's header: a file someone else put there stays). A failure is logged once per distinct
  * error, and retried at the next evaluation.
+ *
+ * The feature file expires (NFD's "# +expiry-time=" directive), so the labels of a host whose
+ * nodeprepd died go away instead of saying "ready" for ever: it is written with a lifetime of
+ * twice RescanSec= plus two minutes (the re-scan timer's accuracy is one), and written again,
+ * with the same labels, by the first evaluation that finds less than RescanSec= plus two
+ * minutes left. The hourly re-scan is such an evaluation at the latest, so this adds no wake-up.
+ * RescanSec=0 (no re-scan) writes no expiry: nothing would renew it.
  */
 
 #include <stdlib.h>
@@ -17,11 +24,15 @@
 
 #include "daemon/log.h"
 #include "daemon/manager.h"
+#include "evaluate.h"
 #include "fix/file-edit.h"
 #include "util/strv.h"
 
 #define NFD_HEADER     "# Node Feature Discovery labels from nodeprepd"
 #define METRICS_HEADER "# HELP nodeprep_profile_ready "
+/* The re-scan timer's accuracy (manager.c), doubled: what the feature file's lifetime allows for
+ * a late re-scan. */
+#define NFD_SLACK_USEC (2ULL * 60ULL * 1000000ULL)
 
 typedef struct Output {
         const char *what; /* "feature file", "metrics file" */
@@ -29,6 +40,8 @@ typedef struct Output {
         size_t max_size;
         char **written; /* Manager field: the path last written, as in the root */
         char **error;   /* Manager field: the last error logged */
+        /* The file on disk need not be written again; NULL: when its bytes are the same. */
+        int (*unchanged)(Manager *m, const char *old, size_t old_size, const char *text);
 } Output;
 
 static void output_error(const Output *o, const char *path, const char *text)
@@ -77,7 +90,12 @@ static int output_write(Manager *m, const Output *o, const char *path, const cha
         if (!path)
                 return 0;
         r = np_root_read_file(m->root, path, o->max_size, &old, &old_size);
-        if (r >= 0 && old_size == len && memcmp(old, text, len) == 0) {
+        if (r >= 0)
+                r = o->unchanged ? o->unchanged(m, old, old_size, text)
+                                 : old_size == len && memcmp(old, text, len) == 0;
+        if (r == -ENOMEM)
+                return r;
+        if (r > 0) {
                 if (!*o->written && !(*o->written = strdup(path)))
                         return -ENOMEM;
                 *o->error = mfree(*o->error);
@@ -123,13 +141,38 @@ static int output_write(Manager *m, const Output *o, const char *path, const cha
         return r;
 }
 
+static uint64_t rescan_usec(Manager *m)
+{
+        return m->config ? m->config->site->daemon.rescan_usec : 0;
+}
+
+/* The same labels, and the expiry not due for renewal (or none, as asked). */
+static int nfd_unchanged(Manager *m, const char *old, size_t old_size, const char *text)
+{
+        _cleanup_free_ char *old_rest = NULL, *new_rest = NULL;
+        uint64_t old_expiry, new_expiry, rescan = rescan_usec(m);
+        int r;
+
+        r = np_nfd_split_expiry(old, old_size, &old_expiry, &old_rest);
+        if (r >= 0)
+                r = np_nfd_split_expiry(text, strlen(text), &new_expiry, &new_rest);
+        if (r < 0)
+                return r;
+        if (!streq(old_rest, new_rest))
+                return 0;
+        if (rescan == 0)
+                return old_expiry == 0;
+        return old_expiry > np_now_usec() + rescan + NFD_SLACK_USEC;
+}
+
 int manager_write_outputs(Manager *m)
 {
         const NpDaemonSettings *d = m->config ? &m->config->site->daemon : NULL;
-        const Output nfd = { "feature file", NFD_HEADER, NP_NFD_MAX_SIZE, &m->nfd_written,
-                             &m->nfd_error };
-        const Output metrics = { "metrics file", METRICS_HEADER, 16U << 20, &m->metrics_written,
-                                 &m->metrics_error };
+        const Output nfd = { "feature file",  NFD_HEADER,    NP_NFD_MAX_SIZE,
+                             &m->nfd_written, &m->nfd_error, nfd_unchanged };
+        const Output metrics = { "metrics file",      METRICS_HEADER,    16U << 20,
+                                 &m->metrics_written, &m->metrics_error, NULL };
+        uint64_t rescan = rescan_usec(m);
         int r;
 
         if (!m->report)
@@ -138,7 +181,9 @@ int manager_write_outputs(Manager *m)
                 _cleanup_free_ char *text = NULL;
                 _cleanup_strv_free_ char **skipped = NULL;
 
-                r = np_report_to_nfd(m->report, &text, &skipped);
+                r = np_report_to_nfd(m->report,
+                                     rescan > 0 ? np_now_usec() + 2 * rescan + NFD_SLACK_USEC : 0,
+                                     &text, &skipped);
                 if (r == -EFBIG)
                         output_error(&nfd, d->feature_file,
                                      "the labels exceed 64 KiB, which Node Feature Discovery "

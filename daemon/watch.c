@@ -94,8 +94,9 @@ static int on_rtnl(sd_event_source *source, int fd, uint32_t revents, void *user
                 if (n < 0 && errno != ENOBUFS)
                         break;
         }
-        /* A link or address change can change what the endpoints reach, too. */
+        /* A link or address change can change what the endpoints and peers reach, too. */
         manager_schedule(userdata, NP_AREA_MASK(NP_AREA_LINKS) | NP_AREA_MASK(NP_AREA_ENDPOINTS));
+        manager_peers_changed(userdata);
         return 0;
 }
 

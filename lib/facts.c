@@ -60,6 +60,10 @@ static void system_facts_done(NpSystemFacts *s)
         free(s->kubelet_path);
         free(s->kubelet_output);
         free(s->kubelet_unknown);
+        free(s->machine_id);
+        free(s->machine_id_unknown);
+        free(s->product_uuid);
+        free(s->product_uuid_unknown);
 }
 
 static void selinux_facts_done(NpSelinuxFacts *s)
@@ -105,6 +109,9 @@ static void iscsi_facts_done(NpIscsiFacts *i)
         }
         free(i->nodes);
         free(i->nodes_unknown);
+        free(i->version);
+        free(i->version_source);
+        free(i->version_unknown);
 }
 
 void np_disks_free(NpDisk *disks, size_t n)
@@ -151,6 +158,29 @@ void np_links_free(NpLink *links, size_t n)
                 free(l->addresses);
         }
         free(links);
+}
+
+void np_peers_facts_done(NpPeersFacts *p)
+{
+        FOREACH_ARRAY (e, p->peers, p->n_peers) {
+                free(e->peer);
+                free(e->address);
+                free(e->resolve_error);
+                free(e->route_interface);
+                free(e->route_gateway);
+                free(e->route_source);
+                free(e->route_error);
+                free(e->error);
+                free(e->unknown);
+        }
+        free(p->peers);
+        free(p->data_cidr);
+        free(p->address);
+        free(p->interface);
+        free(p->other_addresses);
+        free(p->method);
+        free(p->unknown);
+        *p = (NpPeersFacts){};
 }
 
 NpFacts *np_facts_free(NpFacts *f)
@@ -231,6 +261,7 @@ NpFacts *np_facts_free(NpFacts *f)
         free(f->disks_unknown);
         np_links_free(f->links, f->n_links);
         free(f->links_unknown);
+        np_peers_facts_done(&f->peers);
         free(f);
         return NULL;
 }
@@ -276,6 +307,14 @@ const NpLink *np_facts_link(const NpFacts *f, const char *name)
         FOREACH_ARRAY (l, f->links, f->n_links)
                 if (streq(l->name, name))
                         return l;
+        return NULL;
+}
+
+const NpPeerFacts *np_facts_peer(const NpFacts *f, const char *peer)
+{
+        FOREACH_ARRAY (p, f->peers.peers, f->peers.n_peers)
+                if (streq(p->peer, peer))
+                        return p;
         return NULL;
 }
 
@@ -487,7 +526,37 @@ void np_probe_request_done(NpProbeRequest *req)
                 strv_free(l->entries);
         }
         free(req->layouts);
+        np_peers_request_done(&req->peers);
         *req = (NpProbeRequest){};
+}
+
+void np_peers_request_done(NpPeersRequest *r)
+{
+        strv_free(r->peers);
+        *r = (NpPeersRequest){};
+}
+
+int np_peers_request_copy(NpPeersRequest *dst, const NpPeersRequest *src)
+{
+        *dst = *src;
+        dst->peers = NULL;
+        if (src->peers && !(dst->peers = strv_copy(src->peers)))
+                return -ENOMEM;
+        return 0;
+}
+
+int np_probe_request_add_peers(NpProbeRequest *req, char *const *peers, const NpCidr *data_cidr,
+                               uint64_t timeout_usec)
+{
+        /* The first data CIDR asked for is the one probed from; a check of a profile with another
+         * one says so instead of reading these facts. */
+        if (!req->peers.peers)
+                req->peers.data_cidr = *data_cidr;
+        STRV_FOREACH (p, (char **)peers)
+                if (strv_extend_unique(&req->peers.peers, *p) < 0)
+                        return -ENOMEM;
+        req->peers.timeout_usec = MAX(req->peers.timeout_usec, timeout_usec);
+        return 0;
 }
 
 int np_probe_request_add_endpoint(NpProbeRequest *req, const char *name, const char *address,

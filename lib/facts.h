@@ -42,6 +42,13 @@ typedef struct NpSystemFacts {
         char *kubelet_output; /* first line of `kubelet --version` */
         NpVersion kubelet_version;
         char *kubelet_unknown;
+        /* Identity, for the cross-host comparison (nodeprepctl cluster): /etc/machine-id and the
+         * firmware's /sys/class/dmi/id/product_uuid (root-only), lower case; NULL with the reason
+         * in the *_unknown field when unreadable (no DMI on ARM boards and some VMs). */
+        char *machine_id;
+        char *machine_id_unknown;
+        char *product_uuid;
+        char *product_uuid_unknown;
 } NpSystemFacts;
 
 /* --- SELinux ------------------------------------------------------------------------------- */
@@ -150,6 +157,11 @@ typedef struct NpIscsiFacts {
         NpIscsiNode *nodes;
         size_t n_nodes;
         char *nodes_unknown;
+
+        /* The open-iscsi version (upstream part: "2.1.8"), for the cross-host comparison. */
+        char *version;
+        char *version_source; /* "dpkg: open-iscsi 2.1.8-1" or "iscsiadm --version" */
+        char *version_unknown;
 } NpIscsiFacts;
 
 /* --- kernel modules ------------------------------------------------------------------------ */
@@ -256,6 +268,56 @@ typedef struct NpVirtFacts {
         char *cpu_unknown;
         char *kata_path; /* kata-runtime or containerd-shim-kata-v2, NULL when absent */
 } NpVirtFacts;
+
+/* --- peers on the data network ------------------------------------------------------------ */
+
+/*
+ * One Peers= entry as this host reaches it from its data-network address (lib/probe/peers.c):
+ * the kernel's route to it, ICMP echo replies to small probes (RTT) and to a full-size probe with
+ * don't-fragment set, and, when the full size fails, the largest size that came back. Sizes are
+ * IP packet sizes (what an MTU counts): `ping -M do -s 8972` is 9000.
+ */
+typedef struct NpPeerFacts {
+        char *peer;    /* as written in Peers= */
+        char *address; /* the address probed (a name's address in the data CIDR first) */
+        bool self;     /* the address is this host's own */
+        bool in_data_cidr;
+        char *resolve_error; /* the name did not resolve (NULL when it did) */
+        bool resolve_timeout;
+        /* The kernel's route (RTM_GETROUTE), NULL/0 when there is none. */
+        char *route_interface;
+        int route_ifindex;
+        char *route_gateway; /* NULL: on-segment (no gateway) */
+        char *route_source;  /* the preferred source address */
+        unsigned route_mtu;  /* RTAX_MTU of the route, 0 when the route sets none */
+        char *route_error;   /* "no route to host", "unreachable route", ... */
+        /* Echo. */
+        unsigned sent, received; /* small echo requests */
+        uint64_t rtt_median_usec, rtt_max_usec;
+        unsigned full_size; /* the size asked for: the data interface's MTU */
+        bool full_size_ok;
+        unsigned largest_ok; /* the largest size that came back, 0 when none did */
+        bool largest_exact;  /* the next size up failed (else the search ran out of time) */
+        unsigned path_mtu;   /* an MTU named by an ICMP "fragmentation needed"/"packet too big" */
+        char *error;         /* an ICMP error or a send error, as the system says it */
+        char *unknown;       /* why this peer could not be probed */
+} NpPeerFacts;
+
+typedef struct NpPeersFacts {
+        bool probed;     /* the peer probe ran (Peers= and DataCIDR set) */
+        char *data_cidr; /* the DataCIDR probed from */
+        char *address;   /* this host's address in it (the source); NULL when it has none */
+        char *interface; /* the link that holds it */
+        int ifindex;
+        unsigned mtu;          /* that link's MTU: the full size */
+        char *other_addresses; /* further addresses in the data CIDR, not used */
+        char *method;          /* "ping socket" or "raw socket" */
+        uint64_t elapsed_usec;
+        uint64_t timeout_usec; /* PeerTimeout= used */
+        char *unknown;         /* why no peer could be probed (no ICMP socket, netlink failed) */
+        NpPeerFacts *peers;
+        size_t n_peers;
+} NpPeersFacts;
 
 /* --- disks -------------------------------------------------------------------------------- */
 
@@ -368,6 +430,13 @@ typedef struct NpToolRequest {
         char **args; /* the arguments that make it print its version */
 } NpToolRequest;
 
+/* Peers to probe on the data network (net.peers). */
+typedef struct NpPeersRequest {
+        char **peers;
+        NpCidr data_cidr;
+        uint64_t timeout_usec; /* PeerTimeout=: for all peers together */
+} NpPeersRequest;
+
 typedef struct NpLayoutRequest {
         char *path;
         char **entries; /* relative paths to stat below path */
@@ -394,12 +463,18 @@ typedef struct NpProbeRequest {
         size_t n_tools;
         NpLayoutRequest *layouts;
         size_t n_layouts;
+        NpPeersRequest peers; /* peers.peers is NULL when no check asks */
 } NpProbeRequest;
 
 int np_probe_request_add_endpoint(NpProbeRequest *req, const char *name, const char *address,
                                   unsigned timeout_ms);
 int np_probe_request_add_tool(NpProbeRequest *req, const char *name, char *const *args);
 int np_probe_request_add_layout(NpProbeRequest *req, const char *path, char *const *entries);
+/* Ask for peers (added to those asked for already) probed from data_cidr within timeout_usec. */
+int np_probe_request_add_peers(NpProbeRequest *req, char *const *peers, const NpCidr *data_cidr,
+                               uint64_t timeout_usec);
+void np_peers_request_done(NpPeersRequest *r);
+int np_peers_request_copy(NpPeersRequest *dst, const NpPeersRequest *src);
 
 void np_probe_request_done(NpProbeRequest *req);
 
@@ -441,11 +516,14 @@ typedef struct NpFacts {
         size_t n_links;
         bool links_probed; /* the link probe ran (a profile asked for links) */
         char *links_unknown;
+
+        NpPeersFacts peers;
 } NpFacts;
 
 NpFacts *np_facts_new(void);
 void np_disks_free(NpDisk *disks, size_t n);
 void np_links_free(NpLink *links, size_t n);
+void np_peers_facts_done(NpPeersFacts *p);
 NpFacts *np_facts_free(NpFacts *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NpFacts *, np_facts_free);
 
@@ -463,6 +541,7 @@ const NpLayoutFacts *np_facts_layout(const NpFacts *f, const char *path);
 const NpLayoutEntry *np_layout_entry(const NpLayoutFacts *l, const char *path);
 const NpLink *np_facts_link(const NpFacts *f, const char *name);
 const NpDisk *np_facts_disk(const NpFacts *f, const char *name);
+const NpPeerFacts *np_facts_peer(const NpFacts *f, const char *peer);
 
 /* Add an empty entry for name, or return the existing one. */
 NpModuleFacts *np_facts_add_module(NpFacts *f, const char *name);

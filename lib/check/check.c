@@ -20,6 +20,7 @@ static const NpCheckType *const check_types[] = {
         &np_check_sys_memory,      &np_check_net_reachable,
         &np_check_tool_version,    &np_check_dir_layout,
         &np_check_virt_kvm,        &np_check_runtime_kata,
+        &np_check_net_peers,
 };
 
 const NpCheckType *np_check_type_find(const char *name)

@@ -136,6 +136,7 @@ extern const NpCheckType np_check_nic_speed, np_check_nic_data_cidr;
 extern const NpCheckType np_check_sys_cpus, np_check_sys_memory, np_check_net_reachable;
 extern const NpCheckType np_check_tool_version, np_check_dir_layout;
 extern const NpCheckType np_check_virt_kvm, np_check_runtime_kata;
+extern const NpCheckType np_check_net_peers;
 
 /* An instance that names a site value ([Path NAME], [Endpoint NAME]): letters, digits, '-', '_';
  * else -EINVAL and "\"NAME\" is not WHAT". */

@@ -15,6 +15,7 @@ static const char *const area_names[_NP_AREA_MAX] = {
         [NP_AREA_DISKS] = "disks",         [NP_AREA_LINKS] = "links",
         [NP_AREA_ENDPOINTS] = "endpoints", [NP_AREA_TOOLS] = "tools",
         [NP_AREA_LAYOUTS] = "layouts",     [NP_AREA_VIRT] = "virt",
+        [NP_AREA_PEERS] = "peers",
 };
 
 const char *np_probe_area_to_string(NpProbeArea a)
@@ -30,10 +31,14 @@ int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask,
                 return -ENOMEM;
         if (mask & NP_AREA_MASK(NP_AREA_SYSTEM))
                 r = np_probe_system(root, req->kubelet, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_SYSTEM)))
+                r = np_probe_identity(root, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_SELINUX)) && req->selinux)
                 r = np_probe_selinux(root, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_ISCSI)) && req->iscsi)
                 r = np_probe_iscsi(root, req->iscsi_nodes, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_ISCSI)) && req->iscsi)
+                r = np_probe_iscsi_version(root, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_MODULES)))
                 r = np_probe_modules(root, req->modules, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_UNITS)))
@@ -52,6 +57,8 @@ int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask,
                 r = np_probe_layouts(root, req, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_VIRT)) && req->virt)
                 r = np_probe_virt(root, f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_PEERS)) && req->peers.peers)
+                r = np_probe_peers(&req->peers, f);
         return r;
 }
 
@@ -125,6 +132,9 @@ void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a)
                 break;
         case NP_AREA_VIRT:
                 SWAP(dst->virt, src->virt);
+                break;
+        case NP_AREA_PEERS:
+                SWAP(dst->peers, src->peers);
                 break;
         default:
                 break;
@@ -208,6 +218,8 @@ int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchL
 
         r = add(root, l, "/etc", "os-release", NP_AREA_SYSTEM);
         if (r >= 0)
+                r = add(root, l, "/etc", "machine-id", NP_AREA_SYSTEM);
+        if (r >= 0)
                 r = add(root, l, "/usr/lib", "os-release", NP_AREA_SYSTEM);
         for (size_t i = 0; r >= 0 && req->kubelet && i < ELEMENTSOF(bin_dirs); i++)
                 r = add(root, l, bin_dirs[i], "kubelet", NP_AREA_SYSTEM);
@@ -223,6 +235,8 @@ int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchL
                         r = add(root, l, "/var/lib/iscsi/nodes", NULL, NP_AREA_ISCSI);
                 for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bin_dirs); i++)
                         r = add(root, l, bin_dirs[i], "iscsiadm", NP_AREA_ISCSI);
+                if (r >= 0) /* the open-iscsi version (dpkg replaces the file) */
+                        r = add(root, l, "/var/lib/dpkg", "status", NP_AREA_ISCSI);
                 for (size_t i = 0; r >= 0 && i < ELEMENTSOF(unit_dirs); i++) {
                         r = add(root, l, unit_dirs[i], "iscsid.service", NP_AREA_ISCSI);
                         if (r >= 0)

@@ -22,6 +22,7 @@ typedef enum NpProbeArea {
         NP_AREA_TOOLS,
         NP_AREA_LAYOUTS,
         NP_AREA_VIRT,
+        NP_AREA_PEERS, /* ICMP to the Peers= on the data network: nodeprepd probes them apart */
         _NP_AREA_MAX,
         _NP_AREA_INVALID = -EINVAL,
 } NpProbeArea;

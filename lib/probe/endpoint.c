@@ -22,10 +22,7 @@
 
 static uint64_t now_ms(void)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        return np_probe_now_usec() / 1000;
 }
 
 static int set_error(NpEndpointFacts *e, const char *kind, const char *fmt, ...) _printf_(3, 4);
@@ -57,41 +54,21 @@ static const char *errno_kind(int error)
         }
 }
 
-/* Resolve with a deadline: getaddrinfo_a() + gai_suspend(), so a dead resolver cannot stall us. */
+/* Resolve with a deadline (np_resolve()), so a dead resolver cannot stall us. */
 static int resolve(const char *host, const char *port, uint64_t deadline, struct addrinfo **ret,
                    int *ret_gai)
 {
         struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
         struct gaicb cb = { .ar_name = host, .ar_service = port, .ar_request = &hints };
         struct gaicb *list[] = { &cb };
+        bool timed_out;
         int r;
 
-        r = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
-        if (r != 0) {
-                *ret_gai = r;
+        r = np_resolve(list, 1, deadline * 1000, &timed_out, ret_gai);
+        if (r < 0)
                 return -EIO;
-        }
-        /* Until glibc's thread is done with cb (and hints, on this stack): gai_suspend() may
-         * return 0 on any notification, not only ours, so only gai_error() says it is over. */
-        while (gai_error(&cb) == EAI_INPROGRESS) {
-                uint64_t now = now_ms();
-                struct timespec ts;
-
-                if (now >= deadline) {
-                        if (gai_cancel(&cb) != EAI_CANCELED)
-                                /* Still running in glibc's thread: wait it out (bounded by the
-                                 * resolver's own timeouts), we must not free cb under it. */
-                                while (gai_error(&cb) == EAI_INPROGRESS)
-                                        (void)gai_suspend((const struct gaicb *const *)list, 1,
-                                                          NULL);
-                        if (cb.ar_result)
-                                freeaddrinfo(cb.ar_result);
-                        return -ETIME;
-                }
-                ts = (struct timespec){ .tv_sec = (time_t)((deadline - now) / 1000),
-                                        .tv_nsec = (long)((deadline - now) % 1000) * 1000000 };
-                (void)gai_suspend((const struct gaicb *const *)list, 1, &ts);
-        }
+        if (timed_out)
+                return -ETIME;
         r = gai_error(&cb);
         if (r != 0) {
                 *ret_gai = r;

@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include <netdb.h>
+
 #include "facts.h"
 #include "util/root.h"
 
@@ -46,10 +48,24 @@ const char *np_probe_run_error(int error);
  */
 int np_probe_version_from_files(const NpRoot *root, const char *path, char **ret_text,
                                 char **ret_unknown);
+/* "Version:" of the installed package name in the text of dpkg's status file, -ENOENT if none. */
+int np_dpkg_installed_version(const char *status, const char *name, char **ret);
 /* The first line of output, printable, at most 200 bytes. */
 char *np_first_line(const char *output);
 
 int np_probe_endpoints(const NpProbeRequest *req, NpFacts *f);
+/* lib/probe/resolve.c: CLOCK_MONOTONIC in microseconds; resolve the requests of list (ar_name,
+ * ar_service, ar_request set) until deadline_usec. Then each is done (gai_error(): 0 with
+ * ar_result, or an EAI_ error), or *ret_timed_out[i] is true (no result). -EIO with *ret_gai when
+ * glibc refuses the batch. */
+uint64_t np_probe_now_usec(void);
+int np_resolve(struct gaicb **list, size_t n, uint64_t deadline_usec, bool *ret_timed_out,
+               int *ret_gai);
 int np_probe_tools(const NpRoot *root, const NpProbeRequest *req, NpFacts *f);
 int np_probe_layouts(const NpRoot *root, const NpProbeRequest *req, NpFacts *f);
 int np_probe_virt(const NpRoot *root, NpFacts *f);
+/* lib/probe/identity.c: machine-id, DMI product UUID (system area); open-iscsi version. */
+int np_probe_identity(const NpRoot *root, NpFacts *f);
+int np_probe_iscsi_version(const NpRoot *root, NpFacts *f);
+/* lib/probe/peers.c: the peers on the data network (kernel interfaces: --root does not apply). */
+int np_probe_peers(const NpPeersRequest *req, NpFacts *f);

@@ -179,8 +179,7 @@ static char *stanza_field(const char *stanza, size_t len, const char *field)
         return NULL;
 }
 
-/* "Version:" of an installed package NAME in dpkg's status file, -ENOENT if none. */
-static int dpkg_installed_version(const char *status, const char *name, char **ret)
+int np_dpkg_installed_version(const char *status, const char *name, char **ret)
 {
         for (const char *s = status; *s;) {
                 const char *end = strstr(s, "\n\n");
@@ -245,7 +244,7 @@ int np_probe_version_from_files(const NpRoot *root, const char *path, char **ret
                         if (r < 0)
                                 break;
                 }
-                r = dpkg_installed_version(status, base, &version);
+                r = np_dpkg_installed_version(status, base, &version);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)

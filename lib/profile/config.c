@@ -268,6 +268,9 @@ int np_config_load(const NpRoot *root, const char *site_path, char *const *profi
                 r = apply_settings(p, c->site->settings, c->site->n_settings, ret_error);
                 if (r < 0)
                         return r;
+                r = np_cluster_settings_copy(&p->settings.cluster, &c->site->cluster);
+                if (r < 0)
+                        return r;
                 *ret_kind = NP_CONFIG_USAGE;
                 r = apply_settings(p, sets.values, sets.n, ret_error);
                 if (r < 0)

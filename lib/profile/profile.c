@@ -23,6 +23,7 @@ NpProfile *np_profile_free(NpProfile *p)
         free(p->source);
         free(p->path);
         strv_free(p->dropins);
+        free(p->min_ready_nodes_origin);
         np_settings_done(&p->settings);
         FOREACH_ARRAY (c, p->checks, p->n_checks)
                 np_check_def_done(c);
@@ -154,6 +155,16 @@ static int profile_handle(void *userdata, const char *section, const char *key, 
         if (!origin)
                 return -ENOMEM;
 
+        if (streq(pp->section, "Profile") && streq(key, "MinReadyNodes")) {
+                if (np_parse_u64(value, &p->min_ready_nodes) < 0 || p->min_ready_nodes == 0 ||
+                    p->min_ready_nodes > 100000) {
+                        *ret_error = strprintf("MinReadyNodes=%s: expected a number of workers "
+                                               "from 1 to 100000",
+                                               value);
+                        return -EINVAL;
+                }
+                return free_and_strdup(&p->min_ready_nodes_origin, origin);
+        }
         if (streq(pp->section, "Profile")) {
                 char **field = streq(key, "Description")     ? &p->description
                                : streq(key, "Documentation") ? &p->documentation
@@ -161,7 +172,8 @@ static int profile_handle(void *userdata, const char *section, const char *key, 
                                                              : NULL;
                 if (!field) {
                         *ret_error = strprintf("unknown key %s= in [Profile] (expected "
-                                               "Description=, Documentation=, Source=)",
+                                               "Description=, Documentation=, Source=, "
+                                               "MinReadyNodes=)",
                                                key);
                         return -EINVAL;
                 }

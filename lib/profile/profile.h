@@ -38,6 +38,21 @@ typedef enum NpNamedKind {
         _NP_NAMED_KIND_INVALID = -EINVAL,
 } NpNamedKind;
 
+/* [Cluster] of the site file: the other workers on the data network (nodeprep.conf(5)). */
+typedef struct NpClusterSettings {
+        char **peers;                /* Peers=: addresses or names; drop-ins add, "" resets */
+        char *peers_origin;          /* "FILE:LINE" of the last Peers= */
+        uint64_t peer_timeout_usec;  /* PeerTimeout=: all peers together */
+        uint64_t peer_interval_usec; /* PeerInterval=: nodeprepd re-probes at most this often */
+} NpClusterSettings;
+
+#define NP_PEER_TIMEOUT_USEC_DEFAULT  (2ULL * 1000000ULL)
+#define NP_PEER_INTERVAL_USEC_DEFAULT (60ULL * 1000000ULL)
+
+void np_cluster_settings_init(NpClusterSettings *c);
+void np_cluster_settings_done(NpClusterSettings *c);
+int np_cluster_settings_copy(NpClusterSettings *dst, const NpClusterSettings *src);
+
 /* Settings: thresholds a profile sets and the site file or --set may override. */
 typedef enum NpSettingId {
         NP_SETTING_MIN_FREE_SSD,
@@ -47,6 +62,7 @@ typedef enum NpSettingId {
         NP_SETTING_DATA_CIDR,
         NP_SETTING_INCLUDE_LOOP_DEVICES,
         NP_SETTING_USE_KATA,
+        NP_SETTING_MAX_LATENCY,
         _NP_SETTING_MAX,
         _NP_SETTING_INVALID = -EINVAL,
 } NpSettingId;
@@ -60,6 +76,9 @@ typedef struct NpSettings {
         NpCidr data_cidr;
         bool include_loop_devices;
         bool use_kata;
+        uint64_t max_latency_usec; /* MaxLatency=: a peer's median round trip; 0: no limit */
+        /* The site's [Cluster], copied into every profile's settings by np_config_load(). */
+        NpClusterSettings cluster;
         /* Where each value came from: "FILE:LINE", "--set" or NULL for the built-in default. */
         char *origin[_NP_SETTING_MAX];
         /* Named endpoints and paths from the site file and --set. */
@@ -118,6 +137,10 @@ typedef struct NpProfile {
         NpSettings settings;
         NpCheckDef *checks;
         size_t n_checks;
+        /* [Profile] MinReadyNodes=: ready workers the product needs (nodeprepctl cluster); 0 when
+         * the profile does not say (then 1). */
+        uint64_t min_ready_nodes;
+        char *min_ready_nodes_origin;
 } NpProfile;
 
 NpProfile *np_profile_free(NpProfile *p);
@@ -198,7 +221,8 @@ typedef struct NpSite {
         size_t n_settings;
         NpOverride *overrides;
         size_t n_overrides;
-        NpDaemonSettings daemon; /* [Daemon] */
+        NpDaemonSettings daemon;   /* [Daemon] */
+        NpClusterSettings cluster; /* [Cluster] */
         /* [Apply]: what the daemon may fix on its own, and fix policy (see lib/fix/fix.h). */
         char **auto_apply; /* AutoApply= check ids; empty: the daemon never applies fixes */
         char *auto_apply_origin;

@@ -32,6 +32,7 @@ typedef enum SettingKind {
         SETTING_SPEED,
         SETTING_CIDR,
         SETTING_BOOL,
+        SETTING_TIMESPAN, /* microseconds; 0 is none */
 } SettingKind;
 
 static const struct {
@@ -52,6 +53,8 @@ static const struct {
         [NP_SETTING_INCLUDE_LOOP_DEVICES] = { "IncludeLoopDevices", SETTING_BOOL,
                                               offsetof(NpSettings, include_loop_devices), 0 },
         [NP_SETTING_USE_KATA] = { "UseKata", SETTING_BOOL, offsetof(NpSettings, use_kata), 0 },
+        [NP_SETTING_MAX_LATENCY] = { "MaxLatency", SETTING_TIMESPAN,
+                                     offsetof(NpSettings, max_latency_usec), 0 },
 };
 
 const char *np_setting_name(NpSettingId id)
@@ -75,6 +78,7 @@ void np_settings_init(NpSettings *s)
                 case SETTING_COUNT:
                 case SETTING_SIZE:
                 case SETTING_SPEED:
+                case SETTING_TIMESPAN:
                         *(uint64_t *)((char *)s + setting_table[i].offset) =
                             setting_table[i].default_value;
                         break;
@@ -85,6 +89,7 @@ void np_settings_init(NpSettings *s)
                 case SETTING_CIDR:
                         break;
                 }
+        np_cluster_settings_init(&s->cluster);
 }
 
 void np_settings_done(NpSettings *s)
@@ -100,6 +105,7 @@ void np_settings_done(NpSettings *s)
                 s->named[k] = mfree(s->named[k]);
                 s->n_named[k] = 0;
         }
+        np_cluster_settings_done(&s->cluster);
 }
 
 int np_settings_copy(NpSettings *dst, const NpSettings *src)
@@ -110,6 +116,11 @@ int np_settings_copy(NpSettings *dst, const NpSettings *src)
         for (size_t k = 0; k < _NP_NAMED_KIND_MAX; k++) {
                 dst->named[k] = NULL;
                 dst->n_named[k] = 0;
+        }
+        dst->cluster = (NpClusterSettings){};
+        if (np_cluster_settings_copy(&dst->cluster, &src->cluster) < 0) {
+                np_settings_done(dst);
+                return -ENOMEM;
         }
         for (size_t i = 0; i < _NP_SETTING_MAX; i++)
                 if (src->origin[i] && !(dst->origin[i] = strdup(src->origin[i]))) {
@@ -128,6 +139,44 @@ int np_settings_copy(NpSettings *dst, const NpSettings *src)
                         }
                 }
         return 0;
+}
+
+void np_cluster_settings_init(NpClusterSettings *c)
+{
+        *c = (NpClusterSettings){ .peer_timeout_usec = NP_PEER_TIMEOUT_USEC_DEFAULT,
+                                  .peer_interval_usec = NP_PEER_INTERVAL_USEC_DEFAULT };
+}
+
+void np_cluster_settings_done(NpClusterSettings *c)
+{
+        c->peers = strv_free(c->peers);
+        c->peers_origin = mfree(c->peers_origin);
+}
+
+int np_cluster_settings_copy(NpClusterSettings *dst, const NpClusterSettings *src)
+{
+        np_cluster_settings_done(dst);
+        *dst = *src;
+        dst->peers = NULL;
+        dst->peers_origin = NULL;
+        if ((src->peers && !(dst->peers = strv_copy(src->peers))) ||
+            free_and_strdup(&dst->peers_origin, src->peers_origin) < 0) {
+                np_cluster_settings_done(dst);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* "500us", "2ms", "1s": the largest unit that divides the span, as systemd shows it. */
+static char *format_timespan(uint64_t usec)
+{
+        if (usec == 0)
+                return strdup("");
+        if (usec % 1000000 == 0)
+                return strprintf("%" PRIu64 "s", usec / 1000000);
+        if (usec % 1000 == 0)
+                return strprintf("%" PRIu64 "ms", usec / 1000);
+        return strprintf("%" PRIu64 "us", usec);
 }
 
 static const char *const named_kind_table[_NP_NAMED_KIND_MAX] = {
@@ -303,6 +352,21 @@ int np_settings_set(NpSettings *s, NpSettingId id, const char *value, const char
                 }
                 s->has_data_cidr = true;
                 break;
+        case SETTING_TIMESPAN:
+                /* Empty: no limit, so a site can undo a profile's. */
+                if (isempty(value)) {
+                        *(uint64_t *)field = 0;
+                        break;
+                }
+                r = np_parse_timespan(value, &u);
+                if (r < 0 || u == UINT64_MAX) {
+                        *ret_error = strprintf("%s=%s: expected a time span such as 500us, 2ms or "
+                                               "1s",
+                                               setting_table[id].name, value);
+                        return -EINVAL;
+                }
+                *(uint64_t *)field = u;
+                break;
         }
         return free_and_strdup(&s->origin[id], origin);
 }
@@ -321,6 +385,8 @@ char *np_settings_format(const NpSettings *s, NpSettingId id)
                 return strdup(yes_no(*(const bool *)field));
         case SETTING_CIDR:
                 return s->has_data_cidr ? np_cidr_to_string(field) : strdup("");
+        case SETTING_TIMESPAN:
+                return format_timespan(*(const uint64_t *)field);
         }
         return NULL;
 }

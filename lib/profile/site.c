@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The site file /etc/nodeprep/nodeprep.conf (+ nodeprep.conf.d/ *.conf): see nodeprep.conf(5). */
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
@@ -41,6 +42,7 @@ NpSite *np_site_free(NpSite *s)
         free(s->include_recommended_origin);
         free(s->daemon.feature_file);
         free(s->daemon.metrics_file);
+        np_cluster_settings_done(&s->cluster);
         free(s);
         return NULL;
 }
@@ -346,6 +348,79 @@ static int site_section_apply(SiteParser *sp, const char *key, const char *value
         return -EINVAL;
 }
 
+/* A peer: an IPv4 or IPv6 address, or a DNS name (RFC 1123 labels). */
+static bool peer_valid(const char *p)
+{
+        unsigned char a[16];
+        size_t label = 0;
+
+        if (inet_pton(AF_INET, p, a) == 1 || inet_pton(AF_INET6, p, a) == 1)
+                return true;
+        if (isempty(p) || strlen(p) > 253 || p[0] == '-' || p[0] == '.')
+                return false;
+        for (const char *c = p; *c; c++) {
+                if (*c == '.') {
+                        if (label == 0 || c[-1] == '-')
+                                return false;
+                        label = 0;
+                        continue;
+                }
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                      (*c >= '0' && *c <= '9') || *c == '-') ||
+                    ++label > 63)
+                        return false;
+        }
+        return label > 0 && !endswith(p, "-");
+}
+
+static int site_section_cluster(SiteParser *sp, const char *key, const char *value,
+                                const char *origin, char **ret_error)
+{
+        NpClusterSettings *c = &sp->site->cluster;
+
+        if (streq(key, "Peers")) {
+                /* A list; repeatable (drop-ins add); an empty assignment resets it. */
+                _cleanup_strv_free_ char **words = NULL;
+                int r = strv_split(value, " \t,", &words);
+
+                if (r < 0)
+                        return r;
+                if (strv_length(words) == 0)
+                        c->peers = strv_free(c->peers);
+                STRV_FOREACH (w, words) {
+                        if (!peer_valid(*w)) {
+                                *ret_error = strprintf("Peers=: \"%s\" is neither an IP address "
+                                                       "nor a host name",
+                                                       *w);
+                                return -EINVAL;
+                        }
+                        r = strv_extend_unique(&c->peers, *w);
+                        if (r < 0)
+                                return r;
+                }
+                return free_and_strdup(&c->peers_origin, origin);
+        }
+        if (streq(key, "PeerTimeout") || streq(key, "PeerInterval")) {
+                bool timeout = streq(key, "PeerTimeout");
+                uint64_t v;
+
+                /* A timeout of at least 100 ms, at most a minute; an interval of at least 1 s. */
+                if (np_parse_timespan(value, &v) < 0 || v == 0 || v == UINT64_MAX ||
+                    (timeout && (v < 100000 || v > 60000000)) || (!timeout && v < 1000000)) {
+                        *ret_error = strprintf("%s=%s: expected a time span %s", key, value,
+                                               timeout ? "from 100ms to 1min, such as 2s"
+                                                       : "of at least 1s, such as 60s or 5min");
+                        return -EINVAL;
+                }
+                *(timeout ? &c->peer_timeout_usec : &c->peer_interval_usec) = v;
+                return 0;
+        }
+        *ret_error = strprintf("unknown key %s= in [Cluster] (expected Peers=, PeerTimeout=, "
+                               "PeerInterval=)",
+                               key);
+        return -EINVAL;
+}
+
 static const struct {
         const char *name;
         bool named; /* [Name ARG]: one section per ARG */
@@ -355,7 +430,7 @@ static const struct {
         { "Site", false, site_section_site },         { "Settings", false, site_section_settings },
         { "Override", false, site_section_override }, { "Endpoint", true, site_section_endpoint },
         { "Path", true, site_section_path },          { "Daemon", false, site_section_daemon },
-        { "Apply", false, site_section_apply },
+        { "Apply", false, site_section_apply },       { "Cluster", false, site_section_cluster },
 };
 
 static int site_handle(void *userdata, const char *section, const char *key, const char *value,
@@ -386,7 +461,8 @@ static int site_handle(void *userdata, const char *section, const char *key, con
                 }
                 *ret_error =
                     strprintf("unknown section [%s] (expected [Site], [Settings], "
-                              "[Override], [Daemon], [Apply], [Endpoint NAME] or [Path NAME])",
+                              "[Override], [Daemon], [Apply], [Cluster], [Endpoint NAME] or "
+                              "[Path NAME])",
                               section);
                 return -EINVAL;
         }
@@ -441,6 +517,7 @@ int np_site_parse_buffer(const char *name, const char *data, size_t size, NpSite
         if (!s)
                 return -ENOMEM;
         sp.site = s;
+        np_cluster_settings_init(&s->cluster);
         s->path = strdup(name);
         s->dropins = calloc(1, sizeof(char *));
         if (!s->path || !s->dropins)
@@ -471,6 +548,7 @@ int np_site_load(const NpRoot *root, const char *path, NpSite **ret, char **ret_
         s->dropins = calloc(1, sizeof(char *));
         if (!s->dropins)
                 return -ENOMEM;
+        np_cluster_settings_init(&s->cluster);
         s->daemon = (NpDaemonSettings){
                 .rescan_usec = NP_DAEMON_RESCAN_USEC_DEFAULT,
                 .idle_timeout_usec = NP_DAEMON_IDLE_TIMEOUT_USEC_DEFAULT,

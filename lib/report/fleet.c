@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check/check.h"
 #include "report/report.h"
@@ -80,10 +81,10 @@ int np_fleet_figures(const NpFacts *f, NpFleetFigures *ret)
 
 /* --- Node Feature Discovery ------------------------------------------------------------------- */
 
-int np_report_to_nfd(const NpReport *r, char **ret, char ***ret_skipped)
+int np_report_to_nfd(const NpReport *r, uint64_t expiry_usec, char **ret, char ***ret_skipped)
 {
         _cleanup_strv_free_ char **lines = NULL, **skipped = NULL;
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *text = NULL, *expiry = NULL;
         NpFleetFigures fig;
         int k;
 
@@ -125,9 +126,18 @@ int np_report_to_nfd(const NpReport *r, char **ret, char ***ret_skipped)
         text = strv_join(lines, "\n");
         if (!text)
                 return -ENOMEM;
+        /* NFD (source/local/local.go parseDirectives) reads time.RFC3339; the directive holds
+         * for the lines after it. */
+        if (expiry_usec > 0) {
+                _cleanup_free_ char *ts = np_format_timestamp(expiry_usec);
+
+                expiry = ts ? strprintf(NP_NFD_EXPIRY_PREFIX "%s\n", ts) : NULL;
+                if (!expiry)
+                        return -ENOMEM;
+        }
         *ret = strprintf("# Node Feature Discovery labels from nodeprepd (nodeprep.conf(5), "
-                         "FeatureFile=); do not edit.\n%s%s",
-                         text, lines ? "\n" : "");
+                         "FeatureFile=); do not edit.\n%s%s%s",
+                         strempty(expiry), text, lines ? "\n" : "");
         if (!*ret)
                 return -ENOMEM;
         if (strlen(*ret) > NP_NFD_MAX_SIZE) {
@@ -136,6 +146,33 @@ int np_report_to_nfd(const NpReport *r, char **ret, char ***ret_skipped)
         }
         if (ret_skipped)
                 *ret_skipped = TAKE_PTR(skipped);
+        return 0;
+}
+
+int np_nfd_split_expiry(const char *text, size_t size, uint64_t *ret_expiry_usec, char **ret_rest)
+{
+        char *copy = strndup(text, size), *line, *end;
+        struct tm tm = {};
+        const char *after;
+        time_t t;
+
+        if (!copy)
+                return -ENOMEM;
+        *ret_expiry_usec = 0;
+        *ret_rest = copy;
+        for (line = copy; *line; line = end + 1) {
+                end = strchrnul(line, '\n');
+                if (!startswith(line, NP_NFD_EXPIRY_PREFIX)) {
+                        if (!*end)
+                                break;
+                        continue;
+                }
+                after = strptime(line + strlen(NP_NFD_EXPIRY_PREFIX), "%Y-%m-%dT%H:%M:%SZ", &tm);
+                if (after == end && (t = timegm(&tm)) > 0)
+                        *ret_expiry_usec = (uint64_t)t * 1000000ULL;
+                memmove(line, *end ? end + 1 : end, strlen(*end ? end + 1 : end) + 1);
+                break;
+        }
         return 0;
 }
 

@@ -38,6 +38,53 @@ static json_object *get_type(json_object *o, const char *key, json_type t)
         return v && json_object_is_type(v, t) ? v : NULL;
 }
 
+/* A non-negative integer, 0 when absent or not one. */
+static unsigned get_unsigned(json_object *o, const char *key)
+{
+        json_object *v = json_object_object_get(o, key);
+        int64_t i = v && json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
+
+        return i > 0 && i <= UINT32_MAX ? (unsigned)i : 0;
+}
+
+/* An array of strings (others are left out); NULL when absent. */
+static int get_strv(json_object *o, const char *key, char ***ret)
+{
+        json_object *a = get_type(o, key, json_type_array);
+
+        if (!a)
+                return 0;
+        *ret = calloc(1, sizeof(char *));
+        if (!*ret)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                json_object *v = json_object_array_get_idx(a, i);
+
+                if (json_object_is_type(v, json_type_string) &&
+                    strv_extend(ret, json_object_get_string(v)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The report's "cluster" object (added in schema 1 for `nodeprepctl cluster`; absent before). */
+static int cluster_from_json(json_object *o, NpReportCluster *c)
+{
+        int r;
+
+        if (!o)
+                return 0;
+        r = dup_field(o, "data_cidr", &c->data_cidr);
+        if (r >= 0)
+                r = dup_field(o, "data_address", &c->data_address);
+        if (r >= 0)
+                r = dup_field(o, "data_interface", &c->data_interface);
+        if (r >= 0)
+                r = get_strv(o, "peers", &c->peers);
+        c->data_mtu = get_unsigned(o, "data_mtu");
+        return r;
+}
+
 static int result_from_json(json_object *o, NpResult *res)
 {
         const char *severity = json_object_get_string(json_object_object_get(o, "severity"));
@@ -83,6 +130,7 @@ static int profile_from_json(json_object *o, NpProfileReport *p)
         if (!checks)
                 return -EBADMSG;
         p->ready = get_bool(o, "ready");
+        p->min_ready_nodes = get_unsigned(o, "min_ready_nodes");
         r = dup_field(o, "name", &p->name);
         if (r >= 0)
                 r = dup_field(o, "description", &p->description);
@@ -151,12 +199,21 @@ int np_report_from_json(json_object *o, NpReport **ret)
                         r = dup_field(host, "os_version", &rep->os_version);
                 if (r >= 0)
                         r = dup_field(host, "kernel", &rep->kernel);
+                if (r >= 0)
+                        r = dup_field(host, "machine_id", &rep->machine_id);
+                if (r >= 0)
+                        r = dup_field(host, "product_uuid", &rep->product_uuid);
+                if (r >= 0)
+                        r = dup_field(host, "open_iscsi_version", &rep->open_iscsi_version);
                 if (r < 0)
                         return r;
         }
         rep->generated_at_usec =
             parse_timestamp(json_object_get_string(json_object_object_get(o, "generated_at")));
         rep->ready = get_bool(o, "ready");
+        r = cluster_from_json(get_type(o, "cluster", json_type_object), &rep->cluster);
+        if (r < 0)
+                return r;
         rep->warnings = calloc(1, sizeof(char *));
         rep->profiles = calloc(json_object_array_length(profiles) + 1, sizeof(NpProfileReport));
         if (!rep->warnings || !rep->profiles)

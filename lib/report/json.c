@@ -9,16 +9,6 @@
 #include "util/json-util.h"
 #include "util/strv.h"
 
-/* Run a list of json_add_*() calls, stopping at the first failure. */
-#define ADD_ALL(...)                                                            \
-        ({                                                                      \
-                int _rs_[] = { __VA_ARGS__ };                                   \
-                int _r_ = 0;                                                    \
-                for (size_t _i_ = 0; _i_ < ELEMENTSOF(_rs_) && _r_ >= 0; _i_++) \
-                        _r_ = _rs_[_i_];                                        \
-                _r_;                                                            \
-        })
-
 static json_object *result_to_json(const NpResult *res)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -62,9 +52,24 @@ static json_object *profile_to_json(const NpProfileReport *p)
         if (ADD_ALL(json_add_str(o, "name", p->name),
                     json_add_str(o, "description", p->description),
                     json_add_str(o, "source", p->source), json_add_bool(o, "ready", p->ready),
+                    json_add_u64(o, "min_ready_nodes", p->min_ready_nodes),
                     json_add(o, "summary", TAKE_PTR(summary)),
                     json_add(o, "settings", TAKE_PTR(settings)),
                     json_add(o, "checks", TAKE_PTR(checks))) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+static json_object *cluster_to_json(const NpReportCluster *c)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+        if (!o || ADD_ALL(json_add_str(o, "data_cidr", c->data_cidr),
+                          json_add_str(o, "data_address", c->data_address),
+                          json_add_str(o, "data_interface", c->data_interface),
+                          c->data_mtu ? json_add_u64(o, "data_mtu", c->data_mtu)
+                                      : json_add_null(o, "data_mtu"),
+                          json_add_strv(o, "peers", c->peers)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -82,7 +87,10 @@ int np_report_to_json(const NpReport *r, bool with_facts, json_object **ret)
         k = ADD_ALL(json_add_str(host, "hostname", r->hostname),
                     json_add_str(host, "os_id", r->os_id),
                     json_add_str(host, "os_version", r->os_version),
-                    json_add_str(host, "kernel", r->kernel));
+                    json_add_str(host, "kernel", r->kernel),
+                    json_add_str(host, "machine_id", r->machine_id),
+                    json_add_str(host, "product_uuid", r->product_uuid),
+                    json_add_str(host, "open_iscsi_version", r->open_iscsi_version));
         if (k < 0)
                 return k;
         for (size_t i = 0; i < r->n_profiles; i++)
@@ -92,7 +100,8 @@ int np_report_to_json(const NpReport *r, bool with_facts, json_object **ret)
                     json_add(o, "host", TAKE_PTR(host)), json_add_str(o, "generated_at", ts),
                     json_add_bool(o, "ready", r->ready),
                     json_add(o, "profiles", TAKE_PTR(profiles)),
-                    json_add_strv(o, "warnings", r->warnings));
+                    json_add_strv(o, "warnings", r->warnings),
+                    json_add(o, "cluster", cluster_to_json(&r->cluster)));
         if (k < 0)
                 return k;
         if (with_facts && r->facts) {
@@ -162,15 +171,19 @@ static json_object *system_to_json(const NpSystemFacts *s)
                     json_add_str(k, "output", s->kubelet_output), json_add_str(k, "version", v),
                     json_add_str(k, "unknown", s->kubelet_unknown)) < 0)
                 return NULL;
-        if (ADD_ALL(json_add_str(o, "hostname", s->hostname), json_add_str(o, "os_id", s->os_id),
-                    json_add_strv(o, "os_id_like", s->os_id_like),
-                    json_add_str(o, "os_version_id", s->os_version_id),
-                    json_add_str(o, "os_pretty_name", s->os_pretty_name),
-                    json_add_str(o, "os_unknown", s->os_unknown),
-                    json_add_str(o, "distro", np_distro_family_to_string(s->distro)),
-                    json_add_str(o, "kernel", s->kernel), json_add_u64(o, "cpus", s->cpus),
-                    json_add_u64(o, "memory_bytes", s->memory_bytes),
-                    json_add(o, "kubelet", TAKE_PTR(k))) < 0)
+        if (ADD_ALL(
+                json_add_str(o, "hostname", s->hostname), json_add_str(o, "os_id", s->os_id),
+                json_add_strv(o, "os_id_like", s->os_id_like),
+                json_add_str(o, "os_version_id", s->os_version_id),
+                json_add_str(o, "os_pretty_name", s->os_pretty_name),
+                json_add_str(o, "os_unknown", s->os_unknown),
+                json_add_str(o, "distro", np_distro_family_to_string(s->distro)),
+                json_add_str(o, "kernel", s->kernel), json_add_str(o, "machine_id", s->machine_id),
+                json_add_str(o, "machine_id_unknown", s->machine_id_unknown),
+                json_add_str(o, "product_uuid", s->product_uuid),
+                json_add_str(o, "product_uuid_unknown", s->product_uuid_unknown),
+                json_add_u64(o, "cpus", s->cpus), json_add_u64(o, "memory_bytes", s->memory_bytes),
+                json_add(o, "kubelet", TAKE_PTR(k))) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -261,7 +274,10 @@ static json_object *iscsi_to_json(const NpIscsiFacts *i)
                     json_add_str(o, "initiator_name", i->initiator_name),
                     json_add_strv(o, "nodes_dirs", i->nodes_dirs),
                     json_add(o, "nodes", TAKE_PTR(nodes)),
-                    json_add_str(o, "nodes_unknown", i->nodes_unknown)) < 0)
+                    json_add_str(o, "nodes_unknown", i->nodes_unknown),
+                    json_add_str(o, "version", i->version),
+                    json_add_str(o, "version_source", i->version_source),
+                    json_add_str(o, "version_unknown", i->version_unknown)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -531,6 +547,72 @@ static json_object *virt_to_json(const NpVirtFacts *v)
         return TAKE_PTR(o);
 }
 
+/* facts.peers[]: one entry per Peers= entry, as reached from this host's data address. */
+static json_object *peers_to_json(const NpPeersFacts *pf)
+{
+        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+
+        if (!a)
+                return NULL;
+        FOREACH_ARRAY (p, pf->peers, pf->n_peers) {
+                _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+                bool echoed = p->sent > 0, answered = echoed && p->received > 0;
+
+                if (!o ||
+                    ADD_ALL(
+                        json_add_str(o, "peer", p->peer), json_add_str(o, "address", p->address),
+                        json_add_bool(o, "self", p->self),
+                        json_add_bool(o, "in_data_cidr", p->in_data_cidr),
+                        json_add_str(o, "resolve_error", p->resolve_error),
+                        json_add_str(o, "interface", p->route_interface),
+                        json_add_str(o, "gateway", p->route_gateway),
+                        json_add_bool(o, "on_segment",
+                                      p->route_interface && !p->route_gateway &&
+                                          p->route_ifindex == pf->ifindex),
+                        json_add_str(o, "route_source", p->route_source),
+                        p->route_mtu ? json_add_u64(o, "route_mtu", p->route_mtu)
+                                     : json_add_null(o, "route_mtu"),
+                        json_add_str(o, "route_error", p->route_error),
+                        json_add_u64(o, "sent", p->sent), json_add_u64(o, "received", p->received),
+                        answered ? json_add_u64(o, "rtt_median_usec", p->rtt_median_usec)
+                                 : json_add_null(o, "rtt_median_usec"),
+                        answered ? json_add_u64(o, "rtt_max_usec", p->rtt_max_usec)
+                                 : json_add_null(o, "rtt_max_usec"),
+                        echoed ? json_add_u64(o, "full_size", p->full_size)
+                               : json_add_null(o, "full_size"),
+                        json_add_bool(o, "full_size_ok", p->full_size_ok),
+                        echoed ? json_add_u64(o, "largest_ok", p->largest_ok)
+                               : json_add_null(o, "largest_ok"),
+                        json_add_bool(o, "largest_exact", p->largest_exact),
+                        p->path_mtu ? json_add_u64(o, "path_mtu", p->path_mtu)
+                                    : json_add_null(o, "path_mtu"),
+                        json_add_str(o, "error", p->error),
+                        json_add_str(o, "unknown", p->unknown)) < 0 ||
+                    json_array_push(a, TAKE_PTR(o)) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(a);
+}
+
+/* facts.peers_probe: where the peers were probed from, and how. */
+static json_object *peers_probe_to_json(const NpPeersFacts *pf)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+        if (!o || ADD_ALL(json_add_bool(o, "probed", pf->probed),
+                          json_add_str(o, "data_cidr", pf->data_cidr),
+                          json_add_str(o, "address", pf->address),
+                          json_add_str(o, "interface", pf->interface),
+                          pf->mtu ? json_add_u64(o, "mtu", pf->mtu) : json_add_null(o, "mtu"),
+                          json_add_str(o, "other_addresses", pf->other_addresses),
+                          json_add_str(o, "method", pf->method),
+                          json_add_u64(o, "elapsed_usec", pf->elapsed_usec),
+                          json_add_u64(o, "timeout_usec", pf->timeout_usec),
+                          json_add_str(o, "unknown", pf->unknown)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
 int np_facts_to_json(const NpFacts *f, json_object **ret)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -553,7 +635,9 @@ int np_facts_to_json(const NpFacts *f, json_object **ret)
             json_add_bool(o, "disks_include_loop", f->disks_include_loop),
             json_add_str(o, "disks_unknown", f->disks_unknown),
             json_add(o, "links", links_to_json(f)),
-            json_add_str(o, "links_unknown", f->links_unknown));
+            json_add_str(o, "links_unknown", f->links_unknown),
+            json_add(o, "peers", peers_to_json(&f->peers)),
+            json_add(o, "peers_probe", peers_probe_to_json(&f->peers)));
         if (k < 0)
                 return k;
         *ret = TAKE_PTR(o);

@@ -28,6 +28,13 @@ NpReport *np_report_free(NpReport *r)
         free(r->os_version);
         free(r->os_pretty_name);
         free(r->kernel);
+        free(r->machine_id);
+        free(r->product_uuid);
+        free(r->open_iscsi_version);
+        free(r->cluster.data_cidr);
+        free(r->cluster.data_address);
+        free(r->cluster.data_interface);
+        strv_free(r->cluster.peers);
         for (size_t i = 0; i < r->n_profiles; i++)
                 profile_report_done(&r->profiles[i]);
         free(r->profiles);
@@ -102,6 +109,49 @@ static int evaluate_profile(const NpProfile *p, const NpFacts *facts, NpProfileR
                 }
         }
         out->ready = !fail && !unknown;
+        out->min_ready_nodes = p->min_ready_nodes > 0 ? (unsigned)p->min_ready_nodes : 1;
+        return 0;
+}
+
+/* This host on the data network: the first DataCIDR= the profiles set, the address the peer
+ * probe used (or the first usable one in the links' facts), its link and MTU, and Peers=. */
+static int report_cluster(const NpConfig *config, const NpFacts *facts, NpReportCluster *c)
+{
+        const NpSettings *s = NULL;
+
+        for (size_t i = 0; i < config->n_profiles && !s; i++)
+                if (config->profiles[i]->settings.has_data_cidr)
+                        s = &config->profiles[i]->settings;
+        if (config->site->cluster.peers && !(c->peers = strv_copy(config->site->cluster.peers)))
+                return -ENOMEM;
+        if (!s)
+                return 0;
+        c->data_cidr = np_cidr_to_string(&s->data_cidr);
+        if (!c->data_cidr)
+                return -ENOMEM;
+        if (facts->peers.address && streq_ptr(facts->peers.data_cidr, c->data_cidr)) {
+                c->data_mtu = facts->peers.mtu;
+                return free_and_strdup(&c->data_address, facts->peers.address) < 0 ||
+                               free_and_strdup(&c->data_interface, facts->peers.interface) < 0
+                           ? -ENOMEM
+                           : 0;
+        }
+        FOREACH_ARRAY (l, facts->links, facts->n_links)
+                FOREACH_ARRAY (a, l->addresses, l->n_addresses)
+                        if (!a->unusable &&
+                            np_cidr_contains(&s->data_cidr, a->cidr.family, a->cidr.addr)) {
+                                _cleanup_free_ char *text = np_cidr_to_string(&a->cidr);
+                                char *slash = text ? strchr(text, '/') : NULL;
+
+                                if (!text)
+                                        return -ENOMEM;
+                                if (slash)
+                                        *slash = '\0';
+                                c->data_mtu = l->mtu;
+                                c->data_address = TAKE_PTR(text);
+                                c->data_interface = strdup(l->name);
+                                return c->data_interface ? 0 : -ENOMEM;
+                        }
         return 0;
 }
 
@@ -121,8 +171,14 @@ int np_report_build(const NpConfig *config, NpFacts *facts, uint64_t now_usec, N
             free_and_strdup(&r->os_id, s->os_id) < 0 ||
             free_and_strdup(&r->os_version, s->os_version_id) < 0 ||
             free_and_strdup(&r->os_pretty_name, s->os_pretty_name) < 0 ||
-            free_and_strdup(&r->kernel, s->kernel) < 0)
+            free_and_strdup(&r->kernel, s->kernel) < 0 ||
+            free_and_strdup(&r->machine_id, s->machine_id) < 0 ||
+            free_and_strdup(&r->product_uuid, s->product_uuid) < 0 ||
+            free_and_strdup(&r->open_iscsi_version, facts->iscsi.version) < 0)
                 return -ENOMEM;
+        k = report_cluster(config, facts, &r->cluster);
+        if (k < 0)
+                return k;
         r->warnings = strv_copy(config->warnings);
         r->profiles = calloc(config->n_profiles, sizeof(NpProfileReport));
         if (!r->warnings || !r->profiles)

@@ -25,7 +25,18 @@ typedef struct NpProfileReport {
         size_t n_results;
         bool ready;
         unsigned summary[_NP_STATUS_MAX];
+        unsigned min_ready_nodes; /* [Profile] MinReadyNodes= (1 when the profile says nothing);
+                                   * 0 in a report read from a version without it */
 } NpProfileReport;
+
+/* The host's place on the data network, for `nodeprepctl cluster` (the report's "cluster"). */
+typedef struct NpReportCluster {
+        char *data_cidr;      /* the first requested profile's DataCIDR=, NULL when none sets it */
+        char *data_address;   /* this host's address in it, NULL when none */
+        char *data_interface; /* the link holding it */
+        unsigned data_mtu;    /* that link's MTU, 0 when unknown */
+        char **peers;         /* [Cluster] Peers= as configured */
+} NpReportCluster;
 
 typedef struct NpReport {
         char *hostname;
@@ -33,6 +44,10 @@ typedef struct NpReport {
         char *os_version;
         char *os_pretty_name;
         char *kernel;
+        char *machine_id;         /* /etc/machine-id */
+        char *product_uuid;       /* DMI product UUID, NULL when unreadable */
+        char *open_iscsi_version; /* NULL when not installed or unknown */
+        NpReportCluster cluster;
         uint64_t generated_at_usec; /* CLOCK_REALTIME */
         bool ready;
         NpProfileReport *profiles;
@@ -84,12 +99,17 @@ typedef struct NpFleetFigures {
 int np_fleet_figures(const NpFacts *f, NpFleetFigures *ret);
 
 /*
- * The NFD feature file: a comment, then sorted "nodeprep.io/NAME=VALUE" lines: PROFILE.ready
- * for every profile, free-ssd/free-hdd when disks were probed, max-link-speed when links were.
- * Profiles whose label name would be invalid are left out and named in *ret_skipped. -EFBIG
- * above NP_NFD_MAX_SIZE.
+ * The NFD feature file: a comment, with expiry_usec (CLOCK_REALTIME, 0: none) NFD's
+ * "# +expiry-time=RFC 3339" directive after which it ignores the labels, then sorted
+ * "nodeprep.io/NAME=VALUE" lines: PROFILE.ready for every profile, free-ssd/free-hdd when disks
+ * were probed, max-link-speed when links were. Profiles whose label name would be invalid are
+ * left out and named in *ret_skipped. -EFBIG above NP_NFD_MAX_SIZE.
  */
-int np_report_to_nfd(const NpReport *r, char **ret, char ***ret_skipped);
+int np_report_to_nfd(const NpReport *r, uint64_t expiry_usec, char **ret, char ***ret_skipped);
+#define NP_NFD_EXPIRY_PREFIX "# +expiry-time="
+/* The expiry of a feature file's text (0 when it has none or it does not parse) and the text
+ * without that line in *ret_rest (a pointer into a copy the caller frees). */
+int np_nfd_split_expiry(const char *text, size_t size, uint64_t *ret_expiry_usec, char **ret_rest);
 
 typedef struct NpFixCount {
         char *check;

@@ -29,3 +29,13 @@ int json_add_strv(json_object *o, const char *key, char *const *l);
 int json_array_push(json_object *a, json_object *v);
 /* A new array of the strings (empty for NULL); NULL when out of memory. */
 json_object *json_strv_new(char *const *l);
+
+/* Run a list of json_add_*() calls, stopping at the first failure. */
+#define ADD_ALL(...)                                                            \
+        ({                                                                      \
+                int _rs_[] = { __VA_ARGS__ };                                   \
+                int _r_ = 0;                                                    \
+                for (size_t _i_ = 0; _i_ < ELEMENTSOF(_rs_) && _r_ >= 0; _i_++) \
+                        _r_ = _rs_[_i_];                                        \
+                _r_;                                                            \
+        })

@@ -38,6 +38,8 @@ expect "check ids" "kmod.persistent:iscsi_tcp" nodeprepctl apply --only kmod.p
 expect "settings" "DataCIDR=" nodeprepctl check --set Da
 expect "methods" "io.nodeprep.GetReport" nodeprepctl call io.nodeprep.Get
 expect "help verbs" "rollback" nodeprepctl help ro
+expect "cluster verb" "cluster" nodeprepctl clu
+expect "cluster options" "--json" nodeprepctl cluster --js
 expect "metrics options" "--local" nodeprepctl metrics --lo
 
 # Every verb nodeprepctl --help lists is completed, and nothing else.

@@ -39,11 +39,11 @@ def prove(text):
 def test_tap_read_by_prove():
     r = with_output("tap")
     assert_eq(r.code, 0, repr(r))
-    assert r.out.startswith("TAP version 13\n1..16\n"), r.out[:100]
+    assert r.out.startswith("TAP version 13\n1..17\n"), r.out[:100]
     p = prove(r.out)
     assert_eq(p.returncode, 0, p.stdout + p.stderr)
     assert_in("All tests successful", p.stdout)
-    assert_in("Tests=16", p.stdout)
+    assert_in("Tests=17", p.stdout)
     # A failing required check fails the run; a recommended one is TODO (shown, not fatal).
     r = with_output("tap", broken=True)
     assert_eq(r.code, 1)
@@ -53,7 +53,7 @@ def test_tap_read_by_prove():
     assert_in('  observed: "automatic (/etc/iscsi/iscsid.conf:1)"', r.out)
     p = prove(r.out)
     assert_eq(p.returncode, 1, p.stdout)
-    assert_in("Failed 2/16 subtests", p.stdout)
+    assert_in("Failed 2/17 subtests", p.stdout)
 
 
 def test_junit_read_by_junitparser():
@@ -71,11 +71,11 @@ def test_junit_read_by_junitparser():
     suites = list(xml)
     assert_eq([s.name for s in suites], ["iomesh"])
     s = suites[0]
-    assert_eq(s.tests, 16)
+    assert_eq(s.tests, 17)
     assert_eq(s.failures, 2)  # iscsi.conf:node.startup, selinux.config
-    assert_eq(s.skipped, 4)   # three ignored by the site, nic.data-cidr
+    assert_eq(s.skipped, 5)   # three ignored by the site, nic.data-cidr, net.peers
     cases = {c.name: c for c in s}
-    assert_eq(len(cases), 16)
+    assert_eq(len(cases), 17)
     fail = cases["iscsi.conf:node.startup"]
     assert_eq(type(fail.result[0]).__name__, "Failure")
     assert_in("observed: automatic (/etc/iscsi/iscsid.conf:1)", fail.result[0].text)

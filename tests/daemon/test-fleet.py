@@ -10,6 +10,7 @@
 - node-problem-detector's custom-plugin protocol for `status --npd`, run the way NPD runs a
   rule of the shipped example config (packaging/npd/), whose config is checked with NPD's own
   validation rules."""
+import calendar
 import json
 import os
 import re
@@ -49,10 +50,13 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 NFD_MAX_FILE_SIZE = 65536  # source/local/local.go MaxFeatureFileSize
 
 
-def nfd_read_dir(features_d):
+def nfd_read_dir(features_d, now=None):
     """source/local/local.go getFeaturesFromFiles + parseFeatureFile: every regular file not
     starting with a dot, at most 64 KiB, split on \\n, lines trimmed, '#' lines are comments or
-    '# +' directives, the rest NAME[=VALUE] (a bare NAME is "true")."""
+    '# +' directives, the rest NAME[=VALUE] (a bare NAME is "true"). parseDirectives: only
+    "# +expiry-time=RFC3339" is ours; from it on, lines are ignored once it is before now (the
+    time of NFD's re-discovery, default the real one)."""
+    now = time.time() if now is None else now
     labels = {}
     for name in sorted(os.listdir(features_d)):
         if name.startswith("."):
@@ -62,12 +66,18 @@ def nfd_read_dir(features_d):
             continue
         size = os.stat(path).st_size
         assert size <= NFD_MAX_FILE_SIZE, "%s: %d bytes, NFD ignores files over 64 KiB" % (path, size)
+        expiry = now  # parsingOpts.ExpiryTime starts at now: not Before(now)
         for line in open(path, "rb").read().split(b"\n"):
             line = line.decode().strip()
             if not line:
                 continue
             if line.startswith("#"):
-                assert not line.startswith("# +"), "unexpected NFD directive %r" % line
+                if line.startswith("# +"):
+                    key, _, value = line[3:].partition("=")
+                    assert key == "expiry-time", "unexpected NFD directive %r" % line
+                    expiry = calendar.timegm(time.strptime(value.strip(), "%Y-%m-%dT%H:%M:%SZ"))
+                continue
+            if expiry < now:
                 continue
             key, _, value = line.partition("=")
             labels[key] = value if "=" in line else "true"
@@ -154,6 +164,59 @@ def test_feature_file_follows_the_verdict():
         assert_eq(os.listdir(feature_dir(root)), ["nodeprep"], "no temporary file left")
         set_startup(root, "manual")
         wait_labels(root, lambda l: l.get("nodeprep.io/toggle.ready") == "true", "ready again")
+
+
+def nfd_expiry(root):
+    for line in read(root, NFD_FILE).splitlines():
+        if line.startswith("# +expiry-time="):
+            return calendar.timegm(time.strptime(line.split("=", 1)[1], "%Y-%m-%dT%H:%M:%SZ"))
+    return None
+
+
+def test_feature_file_expires():
+    """# +expiry-time: twice RescanSec= plus two minutes ahead; NFD drops the labels of a dead
+    daemon after it; renewed (same labels) by the first evaluation after RescanSec=, which the
+    re-scan is at the latest; none with RescanSec=0."""
+    require_root()
+    root = make_root()
+    site(root, "[Daemon]\nRescanSec=3s\n")
+    path = os.path.join(root, NFD_FILE.lstrip("/"))
+    with Daemon(root) as d:
+        wait_labels(root, lambda l: "nodeprep.io/toggle.ready" in l, "first write")
+        first = nfd_expiry(root)
+        assert first is not None, read(root, NFD_FILE)
+        lines = read(root, NFD_FILE).splitlines()
+        assert lines[0].startswith("# Node Feature Discovery labels from nodeprepd"), lines
+        assert lines[1].startswith("# +expiry-time="), "before the labels it holds for: %r" % lines
+        assert abs(first - (time.time() + 2 * 3 + 120)) < 5, (first, time.time())
+        # NFD at a re-discovery after the expiry: no labels; just before it: the labels.
+        assert_eq(nfd_read_dir(feature_dir(root), now=first + 1), {}, "labels after expiry")
+        assert_eq(nfd_read_dir(feature_dir(root), now=first - 1),
+                  {"nodeprep.io/toggle.ready": "true"}, "labels before expiry")
+        # An evaluation within RescanSec= of the write: not due, not rewritten.
+        st = os.stat(path)
+        serial = d.report()["evaluation"]["serial"]
+        write(root, "/etc/iscsi/iscsid.conf", read(root, "/etc/iscsi/iscsid.conf"))
+        d.wait_area(serial, "iscsi")
+        assert_eq(os.stat(path).st_ino, st.st_ino, "not renewed within RescanSec=")
+        # After RescanSec=: the next evaluation renews it, labels unchanged.
+        time.sleep(3.5)
+        serial = d.report()["evaluation"]["serial"]
+        write(root, "/etc/iscsi/iscsid.conf", read(root, "/etc/iscsi/iscsid.conf"))
+        d.wait_area(serial, "iscsi")
+        deadline = time.time() + 5
+        while nfd_expiry(root) == first and time.time() < deadline:
+            time.sleep(0.05)
+        assert nfd_expiry(root) > first, "renewed after RescanSec="
+        assert_eq(labels_of(root), {"nodeprep.io/toggle.ready": "true"}, "same labels")
+    # RescanSec=0: nothing would renew it, so no expiry.
+    site(root, "[Daemon]\nRescanSec=0\n")
+    with Daemon(root) as d:
+        deadline = time.time() + 5
+        while nfd_expiry(root) is not None and time.time() < deadline:
+            time.sleep(0.05)
+        assert_eq(nfd_expiry(root), None, "no expiry with RescanSec=0")
+        assert_eq(labels_of(root), {"nodeprep.io/toggle.ready": "true"}, "labels stay")
 
 
 def test_feature_file_with_disk_and_link_figures():

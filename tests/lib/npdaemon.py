@@ -76,13 +76,15 @@ class Varlink:
 
 
 class Daemon:
-    def __init__(self, root, config=None, activate=True, netns=False, extra_env=None, args=()):
+    def __init__(self, root, config=None, activate=True, netns=False, extra_env=None, args=(),
+                 wrapper=()):
         self.root = root
         self.config = config
         self.activate = activate
         self.netns = netns
         self.extra_env = extra_env or {}
         self.args = list(args)
+        self.wrapper = list(wrapper)  # e.g. ["ip", "netns", "exec", NS]
         self.proc = None
         self.notify_msgs = []
 
@@ -109,6 +111,7 @@ class Daemon:
             cmd += ["--listen", self.socket]
         if self.netns:
             cmd = ["unshare", "-n"] + cmd
+        cmd = self.wrapper + cmd
         self.log = open(os.path.join(self.dir, "log"), "w+")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         if self.activate:

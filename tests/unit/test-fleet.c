@@ -73,7 +73,7 @@ static char **nfd_lines(const NpReport *r)
         _cleanup_strv_free_ char **lines = NULL;
         char **out = NULL;
 
-        ASSERT_OK(np_report_to_nfd(r, &text, NULL));
+        ASSERT_OK(np_report_to_nfd(r, 0, &text, NULL));
         ASSERT_TRUE(text[0] == '#');
         ASSERT_TRUE(endswith(text, "\n"));
         ASSERT_OK(strv_split(text, "\n", &lines));
@@ -142,7 +142,7 @@ TEST(nfd_only_what_is_known)
         lines = nfd_lines(r);
         ASSERT_EQ(strv_length(lines), 1);
         ASSERT_STREQ(lines[0], "nodeprep.io/flow-like.ready=true");
-        ASSERT_OK(np_report_to_nfd(r, &text, &skipped));
+        ASSERT_OK(np_report_to_nfd(r, 0, &text, &skipped));
         ASSERT_EQ(strv_length(skipped), 1);
         ASSERT_STREQ(skipped[0], "-odd-name.ready");
         lines = strv_free(lines);
@@ -167,7 +167,7 @@ TEST(nfd_size_limit)
                 snprintf(name, sizeof(name), "profile-with-a-long-name-number-%04d-xxxxxxx", i);
                 add_profile(r, name, true);
         }
-        k = np_report_to_nfd(r, &text, NULL);
+        k = np_report_to_nfd(r, 0, &text, NULL);
         ASSERT_EQ(k, -EFBIG);
         ASSERT_NULL(text);
 }

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The peers on the data network (net.peers), probed by nodeprepd in a thread of their own, apart
+ * from the evaluations: a peer that does not answer costs PeerTimeout= (2 s), and no other change
+ * may wait for that. A probe runs
+ *
+ *   - when the configuration changes what is probed (Peers=, DataCIDR=, PeerTimeout=): the
+ *     evaluation of the new configuration waits for it, so no report says "not probed yet";
+ *   - when a link or an address changes (rtnetlink), without holding up the evaluation of that
+ *     change: the peers' new facts follow in the next one;
+ *   - PeerInterval= (60 s) after the last one ended: the only periodic wake-up, armed only while
+ *     Peers= is set (an idle host without Peers= wakes nodeprepd never).
+ *
+ * One probe at a time; a change during a probe asks for one more after it. The facts a probe
+ * found wait in m->peers_result for the next evaluation, which takes them (NP_AREA_PEERS).
+ */
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include "daemon/log.h"
+#include "daemon/manager.h"
+#include "probe/probe.h"
+#include "util/strv.h"
+
+struct PeersJob {
+        pthread_t thread;
+        NpPeersRequest request; /* a copy: the manager's may change while this runs */
+        NpFacts *facts;
+        int result;
+        int efd;
+};
+
+static PeersJob *peers_job_free(PeersJob *j)
+{
+        if (!j)
+                return NULL;
+        np_peers_request_done(&j->request);
+        np_facts_free(j->facts);
+        free(j);
+        return NULL;
+}
+
+static void *peers_run(void *userdata)
+{
+        PeersJob *j = userdata;
+        uint64_t one = 1;
+        sigset_t stop;
+
+        /* As the evaluation thread (manager.c job_run()): SIGTERM and SIGINT keep their default
+         * action here, so a resolver that hangs cannot keep the daemon from stopping. */
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGTERM);
+        sigaddset(&stop, SIGINT);
+        (void)pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+        j->result = np_probe_peers(&j->request, j->facts);
+        (void)!write(j->efd, &one, sizeof(one)); /* wakes the loop; cannot overflow */
+        return NULL;
+}
+
+static bool request_same(const NpPeersRequest *a, const NpPeersRequest *b)
+{
+        size_t n = strv_length(a->peers);
+
+        if (n != strv_length(b->peers) || a->timeout_usec != b->timeout_usec ||
+            a->data_cidr.family != b->data_cidr.family ||
+            a->data_cidr.prefixlen != b->data_cidr.prefixlen ||
+            memcmp(a->data_cidr.addr, b->data_cidr.addr, sizeof(a->data_cidr.addr)) != 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!streq(a->peers[i], b->peers[i]))
+                        return false;
+        return true;
+}
+
+static uint64_t interval_usec(Manager *m)
+{
+        return m->config ? m->config->site->cluster.peer_interval_usec
+                         : NP_PEER_INTERVAL_USEC_DEFAULT;
+}
+
+static void peers_start(Manager *m, bool wait)
+{
+        PeersJob *j;
+        int r;
+
+        if (!m->request.peers.peers)
+                return;
+        if (m->peers_job) {
+                m->peers_again = true;
+                m->peers_wait_again = m->peers_wait_again || wait;
+                return;
+        }
+        (void)sd_event_source_set_enabled(m->peers_timer, SD_EVENT_OFF);
+        j = calloc(1, sizeof(*j));
+        if (!j || !(j->facts = np_facts_new()) ||
+            np_peers_request_copy(&j->request, &m->request.peers) < 0) {
+                peers_job_free(j);
+                log_error("Out of memory starting the peer probe");
+                return;
+        }
+        j->efd = m->peers_efd;
+        r = pthread_create(&j->thread, NULL, peers_run, j);
+        if (r != 0) {
+                log_error_errno(-r, "Cannot start the peer probe thread: %m");
+                peers_job_free(j);
+                return;
+        }
+        m->peers_job = j;
+        m->peers_wait = wait;
+        log_debug("Probing %zu peer(s)%s", strv_length(j->request.peers),
+                  wait ? " before the next evaluation" : "");
+}
+
+static int on_peers_done(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        Manager *m = userdata;
+        PeersJob *j = TAKE_PTR(m->peers_job);
+        bool current, again = m->peers_again, wait_again = m->peers_wait_again;
+        uint64_t v, now = 0;
+
+        (void)source, (void)revents;
+        (void)!read(fd, &v, sizeof(v)); /* reset the counter */
+        pthread_join(j->thread, NULL);
+        m->peers_again = m->peers_wait_again = false;
+        m->peers_wait = false;
+        /* A configuration loaded meanwhile may ask for other peers: these facts are stale. */
+        current = m->request.peers.peers && request_same(&j->request, &m->request.peers);
+        if (j->result < 0)
+                log_error_errno(j->result, "Probing the peers failed: %m");
+        else if (current) {
+                np_facts_free(m->peers_result);
+                m->peers_result = TAKE_PTR(j->facts);
+                log_debug("Peers probed in %" PRIu64 " us", m->peers_result->peers.elapsed_usec);
+                manager_schedule(m, NP_AREA_MASK(NP_AREA_PEERS));
+        }
+        peers_job_free(j);
+        if (!current && m->request.peers.peers)
+                peers_start(m, true);
+        else if (again)
+                peers_start(m, wait_again);
+        else if (m->request.peers.peers) {
+                (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+                (void)sd_event_source_set_time(m->peers_timer, now + interval_usec(m));
+                (void)sd_event_source_set_enabled(m->peers_timer, SD_EVENT_ONESHOT);
+        }
+        if (!m->peers_job)
+                /* An evaluation held back for this probe may start now. */
+                manager_schedule(m, 0);
+        return 0;
+}
+
+static int on_peers_timer(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        (void)source, (void)usec;
+        peers_start(userdata, false);
+        return 0;
+}
+
+void manager_peers_configure(Manager *m, const NpPeersRequest *old)
+{
+        if (!m->request.peers.peers) {
+                /* Peers= gone: no timer, and the next evaluation drops the old facts. */
+                (void)sd_event_source_set_enabled(m->peers_timer, SD_EVENT_OFF);
+                m->peers_again = m->peers_wait_again = false;
+                if (old && old->peers) {
+                        np_facts_free(m->peers_result);
+                        m->peers_result = np_facts_new();
+                        if (!m->peers_result)
+                                log_error("Out of memory dropping the peers' facts");
+                }
+                return;
+        }
+        if (!old || !request_same(old, &m->request.peers) || !m->report)
+                peers_start(m, true);
+}
+
+void manager_peers_changed(Manager *m)
+{
+        peers_start(m, false);
+}
+
+bool manager_peers_blocking(Manager *m)
+{
+        return m->peers_job && m->peers_wait;
+}
+
+bool manager_peers_take(Manager *m, NpFacts *facts)
+{
+        if (!m->peers_result)
+                return false;
+        np_facts_move_area(facts, m->peers_result, NP_AREA_PEERS);
+        m->peers_result = np_facts_free(m->peers_result);
+        return true;
+}
+
+int manager_peers_init(Manager *m)
+{
+        int r;
+
+        m->peers_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (m->peers_efd < 0)
+                return -errno;
+        r = sd_event_add_io(m->event, &m->peers_source, m->peers_efd, EPOLLIN, on_peers_done, m);
+        if (r >= 0)
+                r = sd_event_add_time(m->event, &m->peers_timer, CLOCK_MONOTONIC, UINT64_MAX,
+                                      1000000ULL, on_peers_timer, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->peers_timer, SD_EVENT_OFF);
+        return r;
+}
+
+void manager_peers_done(Manager *m)
+{
+        if (m->peers_job) {
+                pthread_join(m->peers_job->thread, NULL);
+                m->peers_job = peers_job_free(m->peers_job);
+        }
+        m->peers_result = np_facts_free(m->peers_result);
+        m->peers_source = sd_event_source_disable_unref(m->peers_source);
+        m->peers_timer = sd_event_source_disable_unref(m->peers_timer);
+        m->peers_efd = safe_close(m->peers_efd);
+}
