@@ -203,15 +203,9 @@ int verb_cluster(const Args *a)
         if (a->json) {
                 json_object *o = NULL;
 
-                r = np_cluster_to_json(c, &o);
-                if (r >= 0)
-                        r = print_json(o);
-                json_object_put(o);
-        } else {
-                _cleanup_free_ char *text = np_cluster_to_text(c, use_color(a));
-
-                r = text ? (fputs(text, stdout) < 0 || fflush(stdout) != 0 ? -EIO : 0) : -ENOMEM;
-        }
+                r = print_json_built(np_cluster_to_json(c, &o), &o);
+        } else
+                r = print_text(np_cluster_to_text(c, use_color(a)));
         if (r < 0)
                 return error_exit(EXIT_SOFTWARE, "cannot print the verdict: %s", strerror(-r));
         return np_cluster_exit_code(c);

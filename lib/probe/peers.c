@@ -541,17 +541,14 @@ static int peer_set_error(Peer *p, const char *fmt, ...) _printf_(2, 3);
 static int peer_set_error(Peer *p, const char *fmt, ...)
 {
         va_list ap;
-        char *m;
+        int r;
 
         if (p->facts->error)
                 return 0; /* the first one says most */
         va_start(ap, fmt);
-        m = strvprintf(fmt, ap);
+        r = free_and_vprintf(&p->facts->error, fmt, ap);
         va_end(ap);
-        if (!m)
-                return -ENOMEM;
-        p->facts->error = m;
-        return 0;
+        return r;
 }
 
 static int peer_send(Engine *e, Peer *p, unsigned size, bool small, uint64_t now)

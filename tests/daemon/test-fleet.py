@@ -287,6 +287,10 @@ def test_feature_file_directory_not_writable():
         while not os.path.exists(wait_labels_at) and time.time() < deadline:
             time.sleep(0.05)
         assert os.path.exists(wait_labels_at), "written once the directory can be made"
+        # Logged just after the rename: give the line a moment to reach the log.
+        while time.time() < deadline and \
+                "Wrote the feature file /blocked/features.d/nodeprep again" not in d.output():
+            time.sleep(0.05)
         assert_in("Wrote the feature file /blocked/features.d/nodeprep again", d.output())
 
 
