@@ -44,25 +44,31 @@ static uint64_t now_monotonic(void)
         return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
 }
 
-static void *job_run(void *userdata)
+/*
+ * A probe may block where nodeprep cannot prevent it (a hung NFS mount, a FUSE file system, a
+ * device driver). The loop handles SIGTERM and SIGINT through a signalfd, with both blocked, and
+ * shutting down joins the probing threads: a blocked probe would keep the daemon alive. So those
+ * threads unblock them: they keep their default action, and one arriving while a probe runs is
+ * delivered there and ends the process at once, whatever the probe is doing (probes write
+ * nothing; an apply in progress is crash-safe by its journal). Outside probing they reach the
+ * loop, which stops cleanly.
+ */
+void manager_probe_thread_signals(void)
 {
-        Job *j = userdata;
-        uint64_t one = 1;
         sigset_t stop;
 
-        /*
-         * A probe may block where nodeprep cannot prevent it (a hung NFS mount, a FUSE file
-         * system, a device driver). The loop handles SIGTERM and SIGINT through a signalfd, with
-         * both blocked, and shutting down joins this thread: a blocked probe would keep the
-         * daemon alive. So this thread unblocks them: they keep their default action, and one
-         * arriving while a probe runs is delivered here and ends the process at once, whatever
-         * the probe is doing (probes write nothing; an apply in progress is crash-safe by its
-         * journal). Outside probing they reach the loop, which stops cleanly.
-         */
         sigemptyset(&stop);
         sigaddset(&stop, SIGTERM);
         sigaddset(&stop, SIGINT);
         (void)pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+}
+
+static void *job_run(void *userdata)
+{
+        Job *j = userdata;
+        uint64_t one = 1;
+
+        manager_probe_thread_signals();
         /* Never the peers here: daemon/peers.c probes them in a thread of their own. */
         j->result =
             np_probe_areas(j->root, j->request, j->areas & ~NP_AREA_MASK(NP_AREA_PEERS), j->facts);

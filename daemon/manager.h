@@ -162,6 +162,9 @@ void manager_answer_deferred(Manager *m);
 void manager_answer_reload(Manager *m, const char *error);
 void manager_varlink_done(Manager *m);
 
+/* In a thread that probes: SIGTERM and SIGINT end the process even while a probe blocks. */
+void manager_probe_thread_signals(void);
+
 /* Peers (daemon/peers.c). */
 int manager_peers_init(Manager *m);
 void manager_peers_done(Manager *m);

@@ -15,7 +15,6 @@
  * found wait in m->peers_result for the next evaluation, which takes them (NP_AREA_PEERS).
  */
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -48,14 +47,7 @@ static void *peers_run(void *userdata)
 {
         PeersJob *j = userdata;
         uint64_t one = 1;
-        sigset_t stop;
-
-        /* As the evaluation thread (manager.c job_run()): SIGTERM and SIGINT keep their default
-         * action here, so a resolver that hangs cannot keep the daemon from stopping. */
-        sigemptyset(&stop);
-        sigaddset(&stop, SIGTERM);
-        sigaddset(&stop, SIGINT);
-        (void)pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+        manager_probe_thread_signals();
         j->result = np_probe_peers(&j->request, j->facts);
         (void)!write(j->efd, &one, sizeof(one)); /* wakes the loop; cannot overflow */
         return NULL;

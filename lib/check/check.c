@@ -124,6 +124,12 @@ int np_result_remedy(NpResult *r, const char *fmt, ...)
         return k;
 }
 
+int np_result_skip_no_data_cidr(NpResult *r)
+{
+        return np_result_set(r, NP_STATUS_SKIP, NULL, NULL,
+                             "DataCIDR= is not set (site file [Settings] or --set DataCIDR=...)");
+}
+
 char *np_remedy_install(NpDistroFamily d, const char *deb, const char *rpm, const char *suse)
 {
         switch (d) {

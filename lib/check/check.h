@@ -102,6 +102,9 @@ int np_result_set(NpResult *r, NpStatus status, const char *observed, const char
                   const char *message_fmt, ...) _printf_(5, 6);
 int np_result_remedy(NpResult *r, const char *fmt, ...) _printf_(2, 3);
 
+/* skip: DataCIDR= is not set (nic.data-cidr, net.peers). */
+int np_result_skip_no_data_cidr(NpResult *r);
+
 /* The install command for a package on this distribution family. */
 char *np_remedy_install(NpDistroFamily d, const char *deb, const char *rpm, const char *suse);
 

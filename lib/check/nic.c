@@ -265,9 +265,7 @@ static int run_data_cidr(const NpCheckContext *ctx, const NpCheckDef *def, NpRes
         (void)def;
 
         if (!s->has_data_cidr)
-                return np_result_set(r, NP_STATUS_SKIP, NULL, NULL,
-                                     "DataCIDR= is not set (site file [Settings] or --set "
-                                     "DataCIDR=...)");
+                return np_result_skip_no_data_cidr(r);
         cidr = np_cidr_to_string(&s->data_cidr);
         expected = strprintf("exactly one address in %s, on a link that is up at >= %llu Mb/s",
                              strna(cidr), (unsigned long long)s->min_link_speed);

@@ -177,9 +177,7 @@ static int run_peers(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
         (void)def;
 
         if (!s->has_data_cidr)
-                return np_result_set(r, NP_STATUS_SKIP, NULL, NULL,
-                                     "DataCIDR= is not set (site file [Settings] or --set "
-                                     "DataCIDR=...)");
+                return np_result_skip_no_data_cidr(r);
         if (strv_length(s->cluster.peers) == 0)
                 return np_result_set(r, NP_STATUS_SKIP, NULL, NULL,
                                      "no peers to check: add the other workers' data addresses "

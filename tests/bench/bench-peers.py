@@ -16,6 +16,7 @@ removed at exit.
 Usage: tests/bench/bench-peers.py [BUILDDIR] [--runs N] [--idle-seconds N]
 """
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -29,6 +30,13 @@ sys.path.insert(0, os.path.join(SRCDIR, "tests", "lib"))
 sys.path.insert(0, HERE)
 from npdaemon import Varlink  # noqa: E402
 from nptest import make_root, write  # noqa: E402
+
+# The daemon benchmark's wake-up count (its file name is not a module name).
+_spec = importlib.util.spec_from_file_location("bench_daemon", os.path.join(HERE,
+                                                                           "bench-daemon.py"))
+_bench_daemon = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_bench_daemon)
+wakeups = _bench_daemon.wakeups
 
 P = "np-cluster-bench-"
 BR, PROBER = P + "br", P + "p0"
@@ -71,17 +79,6 @@ def probe_ms(build, root):
                                                                                 "profiles")))
     f = json.loads(p.stdout)
     return f["peers_probe"]["elapsed_usec"] / 1000, f["peers"]
-
-
-def wakeups(pid):
-    n = 0
-    for t in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
-                n += int(f.read().split()[2])
-        except FileNotFoundError:
-            pass  # a thread that ended (the peer probe's)
-    return n
 
 
 def idle(build, root, seconds):
