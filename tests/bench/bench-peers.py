@@ -19,6 +19,7 @@ import argparse
 import importlib.util
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -158,6 +159,7 @@ def main():
               "host events)" % (a.idle_seconds, w, ev, areas or "none"))
     finally:
         cleanup()
+        shutil.rmtree(os.path.dirname(root), ignore_errors=True)
 
 
 if __name__ == "__main__":
