@@ -58,7 +58,7 @@ def main():
         poll.register(fd, select.POLLIN)
     poll.register(sys.stdin.fileno(), select.POLLIN | select.POLLHUP)
     while True:
-        for fd, ev in poll.poll():
+        for fd, _ in poll.poll():
             if fd == sys.stdin.fileno():
                 if not os.read(fd, 4096):
                     return

@@ -246,8 +246,9 @@ def test_1_all_good():
         assert_eq(c["status"], "pass", repr(c))
         for p in r.json["facts"]["peers"]:
             if not p["self"]:
-                assert_eq((p["on_segment"], p["full_size_ok"], p["received"]), (True, True, 5),
-                          repr(p))
+                # (the first echo may wait for ARP, and a frame may be lost on a loaded machine)
+                assert_eq((p["on_segment"], p["full_size_ok"], p["sent"], p["received"] >= 3),
+                          (True, True, 5, True), repr(p))
                 assert p["rtt_median_usec"] > 0 and p["rtt_max_usec"] >= p["rtt_median_usec"], p
         assert_eq(r.json["cluster"]["data_mtu"], 1500)
         print("# %s: peers probed in %.0f ms" % (r.json["host"]["hostname"],
@@ -261,7 +262,9 @@ def test_2_mtu_mismatch():
     ns(WORKERS[2], "ip", "link", "set", "data0", "mtu", "9000")
     ns(SW, "ip", "link", "set", "p3", "mtu", "9000")  # only its own port; the others carry 1500
     code, out = b.play()
-    assert_in("iomesh: 3 of 4 workers ready (at least 3 needed", out)
+    # Three ready still make the three IOMesh needs: the play passes, the finding is shown.
+    assert_eq(code, 0, out)
+    assert_in("iomesh: 3 of 4 workers ready (at least 3 needed): READY", out)
     assert_in("mtu-mismatch: data-network MTUs differ: MTU 1500 on worker-1, worker-2, "
               "worker-4; MTU 9000 on worker-3", out)
     reports, code, v = b.cluster()
@@ -305,7 +308,8 @@ def test_4_peer_behind_the_router():
     code, out = b.play(["10.77.0.1", "10.77.0.2", "10.77.0.3", "10.77.1.4"])
     assert code != 0, out
     assert_in("NOT READY", out)
-    reports, code, v = b.cluster()
+    reports, code, _ = b.cluster()
+    assert_eq(code, 1)
     for i in range(3):
         c = peers_check(reports[i])
         assert_eq(c["status"], "fail", repr(c))
@@ -330,7 +334,7 @@ def test_5_two_of_four():
     assert_in("iomesh: 2 of 4 workers ready (at least 3 needed): NOT READY", out)
     assert_in("fs.free:/opt", out.split("iomesh: 2 of 4")[1])
     assert re.search(r"failed=1", out), out[-2000:]
-    reports, code, v = b.cluster()
+    _, code, v = b.cluster()
     assert_eq(code, 1, "exit 1 as check")
     assert_eq((v["verdict"], v["profiles"][0]["ready"], v["profiles"][0]["min_ready_nodes"]),
               ("not-ready", 2, 3))
