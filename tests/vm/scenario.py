@@ -2,7 +2,8 @@
 """Shared body of the VM scenarios (test-vm-*.py).
 
 A scenario is a list of boots, each a list of guest stages (stage_NAME functions of a shell file
-in guest/) and how the boot must end ("reboot" or "poweroff"), plus one assert_NAME function per
+in guest/), how the boot must end ("reboot" or "poweroff") and optionally words to add to the
+kernel command line, plus one assert_NAME function per
 stage in the test script, called with the stage's output directory. run() builds or finds the
 image, builds the .deb (revisions 1 and 2 when the scenario upgrades), boots, prints each step
 with its timing, and keeps the run directory on failure.
@@ -135,10 +136,11 @@ def run_boot(vm, label, stages, want, asserts):
 
 
 def run(name, variant, guest_script, boots, asserts, persistent=True, bond_nics=False,
-        revisions=(1, 2), tools=()):
+        revisions=(1, 2), tools=(), share_files=None):
     """Run one scenario; return the exit status for meson (0, 1, or 77 when it cannot run).
     revisions: the .deb revisions the guest gets in /mnt/share/debs (2 is for upgrades);
-    tools: host programs the assertions need besides the VM's (skip without them)."""
+    tools: host programs the assertions need besides the VM's (skip without them);
+    share_files: {name: text} written to the share (/mnt/share/NAME) for the guest stages."""
     reason = npvm.skip_reason(variant)
     missing = [t for t in tools if shutil.which(t) is None]
     if not reason and missing:
@@ -164,7 +166,12 @@ def run(name, variant, guest_script, boots, asserts, persistent=True, bond_nics=
         shutil.copy(os.path.join(GUEST, "run-stages.sh"), os.path.join(vm.share, "test.sh"))
         shutil.copy(os.path.join(GUEST, guest_script), os.path.join(vm.share, "scenario.sh"))
         os.chmod(os.path.join(vm.share, "test.sh"), 0o755)
-        for label, stages, want in boots:
+        for fname, text in (share_files or {}).items():
+            with open(os.path.join(vm.share, fname), "w") as f:
+                f.write(text)
+        for label, stages, want, *append in boots:
+            # A boot may carry its own kernel command line words (QEMU -append).
+            vm.append = append[0] if append else ""
             t = time.monotonic()
             run_boot(vm, label, stages, want, asserts)
             npvm.log("step boot %s: %.0f s" % (label, time.monotonic() - t))
