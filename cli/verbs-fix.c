@@ -121,7 +121,7 @@ static int run_fix(const Args *a, const char *verb, bool apply)
         if (r != 0)
                 return r;
         if (o.dry_run)
-                r = np_fix_plan(root, config, &o, np_now_usec(), &run, &error);
+                r = np_fix_evaluate_and_plan(root, config, &o, np_now_usec(), &run, &error);
         else
                 r = np_fix_apply(root, config, &o, np_now_usec(), &run, &error);
         if (r < 0)

@@ -81,7 +81,8 @@ static int job_fix(FixJob *j, const NpRoot *root)
                 return r;
         if (j->kind == FIX_PLAN || j->options.dry_run) {
                 j->options.dry_run = true;
-                r = np_fix_plan(root, config, &j->options, np_now_usec(), &run, &j->error);
+                r = np_fix_evaluate_and_plan(root, config, &j->options, np_now_usec(), &run,
+                                             &j->error);
         } else
                 r = np_fix_apply(root, config, &j->options, np_now_usec(), &run, &j->error);
         if (r < 0)

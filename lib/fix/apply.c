@@ -491,19 +491,52 @@ static bool package_installed(const NpFixRun *run, size_t from)
         return false;
 }
 
+/* The one way apply looks at the host: probe and check everything, counted in the run. */
+static int evaluate(Applier *a, NpReport **ret)
+{
+        a->run->evaluations++;
+        return np_evaluate(a->root, a->config, a->now_usec, ret);
+}
+
+/* Plan from a report into a fresh run (the entries and steps of an earlier plan dropped). */
+static int replan(Applier *a, const NpFixOptions *o, const NpReport *report)
+{
+        NpFixRun *run = a->run;
+
+        FOREACH_ARRAY (e, run->entries, run->n_entries)
+                np_fix_entry_done(e);
+        run->entries = mfree(run->entries);
+        run->n_entries = 0;
+        FOREACH_ARRAY (s, run->steps, run->n_steps)
+                np_step_done(s);
+        run->steps = mfree(run->steps);
+        run->n_steps = 0;
+        run->ready_before = report->ready;
+        return np_fix_plan_report(a->root, a->config, report, o, false, run);
+}
+
+/*
+ * Evaluations: one before (the plan is made from it), one after (the verdicts). A third only
+ * when the host changed under the plan in a way nodeprep knows of: another apply or rollback
+ * finished between the first look and taking the lock (its journal says so), or a package
+ * install brought files that checks still manual can now be fixed in. Executors still read the
+ * file they replace just before replacing it: that is the lost-update check of the plan's
+ * bytes, not a second look at the host.
+ */
 int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions *o,
                  uint64_t now_usec, NpFixRun **ret, char **ret_error)
 {
         _cleanup_(np_fix_run_freep) NpFixRun *run = NULL;
         _cleanup_(np_report_freep) NpReport *before = NULL, *after = NULL;
         _cleanup_(np_journal_freep) NpJournal *journal = NULL;
+        _cleanup_free_ char *stamp = NULL, *stamp_locked = NULL;
         _cleanup_close_ int lock = -EBADF;
         Applier a = { .root = root, .config = config, .now_usec = now_usec };
         size_t first = 0;
         int r;
 
         if (o->dry_run)
-                return np_fix_plan(root, config, o, now_usec, ret, ret_error);
+                return np_fix_evaluate_and_plan(root, config, o, now_usec, ret, ret_error);
 
         /* First without the lock: when nothing needs doing, nothing is written at all. */
         r = np_fix_run_new(root, config, o, &run, ret_error);
@@ -511,12 +544,13 @@ int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions 
                 return r;
         run->applied = true;
         a.run = run;
-        r = np_evaluate(root, config, now_usec, &before);
+        r = np_changes_stamp(root, &stamp);
         if (r >= 0)
-                r = np_fix_plan_report(root, config, before, o, false, run);
+                r = evaluate(&a, &before);
+        if (r >= 0)
+                r = replan(&a, o, before);
         if (r < 0)
                 return r;
-        run->ready_before = before->ready;
         if (!has_planned(run)) {
                 /* Nothing to do, nothing written; but leftovers of a killed run are removed
                  * when the lock can be had without creating anything. */
@@ -531,7 +565,8 @@ int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions 
                 return 0;
         }
 
-        /* Something to do: take the lock, then look again (another apply may have run). */
+        /* Something to do: take the lock. Another apply or rollback that wrote its journal since
+         * the first look changed the host under the plan: look again. */
         lock = safe_close(lock);
         r = np_fix_lock(root, &lock, ret_error);
         if (r == -EBUSY)
@@ -542,41 +577,40 @@ int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions 
                                        root->path, strerror(-r));
         if (r < 0)
                 return r;
-        run = np_fix_run_free(run);
-        before = np_report_free(before);
-        r = np_fix_run_new(root, config, o, &run, ret_error);
+        r = np_changes_stamp(root, &stamp_locked);
         if (r < 0)
                 return r;
-        run->applied = true;
-        a.run = run;
+        if (!streq(stamp, stamp_locked)) {
+                before = np_report_free(before);
+                r = evaluate(&a, &before);
+                if (r >= 0)
+                        r = replan(&a, o, before);
+                if (r < 0)
+                        return r;
+        }
         r = review_changes(&a, true);
-        if (r < 0)
-                return r;
-        r = np_evaluate(root, config, now_usec, &before);
-        if (r < 0)
-                return r;
-        run->ready_before = before->ready;
-        r = np_fix_plan_report(root, config, before, o, false, run);
         if (r >= 0)
                 r = exec_steps(&a, 0);
         journal = a.journal; /* NOLINT(clang-analyzer-deadcode.DeadStores): freed by _cleanup_ */
         if (r < 0)
                 return r;
-        r = np_evaluate(root, config, now_usec, &after);
+        r = evaluate(&a, &after);
         if (r < 0)
                 return r;
 
-        /* A package brings its own files (iscsid.conf): plan what could not be planned before. */
+        /* A package brings its own files (iscsid.conf): plan what could not be planned before,
+         * and look once more only when that planned something. */
         if (package_installed(run, 0)) {
                 first = run->n_steps;
                 r = np_fix_plan_report(root, config, after, o, true, run);
-                if (r >= 0)
+                if (r >= 0 && has_planned(run)) {
                         r = exec_steps(&a, first);
-                journal = a.journal; /* NOLINT(clang-analyzer-deadcode.DeadStores): _cleanup_ */
-                if (r < 0)
-                        return r;
-                after = np_report_free(after);
-                r = np_evaluate(root, config, now_usec, &after);
+                        journal = a.journal; /* NOLINT(clang-analyzer-deadcode.DeadStores) */
+                        if (r >= 0) {
+                                after = np_report_free(after);
+                                r = evaluate(&a, &after);
+                        }
+                }
                 if (r < 0)
                         return r;
         }

@@ -87,6 +87,7 @@ int np_fix_entry_failed(NpFixEntry *e, const char *fmt, ...) _printf_(2, 3);
 int np_fix_entry_note(NpFixEntry *e, const char *fmt, ...) _printf_(2, 3);
 
 void np_step_done(NpStep *s);
+void np_fix_entry_done(NpFixEntry *e);
 /* "iscsiadm -m node ..." with shell quoting where needed, for people. */
 char *np_argv_to_text(char *const *argv);
 

@@ -146,7 +146,7 @@ void np_step_done(NpStep *s)
         *s = (NpStep){};
 }
 
-static void entry_done(NpFixEntry *e)
+void np_fix_entry_done(NpFixEntry *e)
 {
         free(e->id);
         free(e->title);
@@ -166,7 +166,7 @@ NpFixRun *np_fix_run_free(NpFixRun *r)
         free(r->change_id);
         free(r->backup_dir);
         FOREACH_ARRAY (e, r->entries, r->n_entries)
-                entry_done(e);
+                np_fix_entry_done(e);
         free(r->entries);
         FOREACH_ARRAY (s, r->steps, r->n_steps)
                 np_step_done(s);
@@ -851,19 +851,15 @@ int np_fix_run_exit_code(const NpFixRun *r)
         return r->failed ? 1 : 0;
 }
 
-int np_fix_plan(const NpRoot *root, const NpConfig *config, const NpFixOptions *o,
-                uint64_t now_usec, NpFixRun **ret, char **ret_error)
+int np_fix_plan(const NpRoot *root, const NpConfig *config, const NpReport *report,
+                const NpFixOptions *o, NpFixRun **ret, char **ret_error)
 {
         _cleanup_(np_fix_run_freep) NpFixRun *run = NULL;
-        _cleanup_(np_report_freep) NpReport *report = NULL;
         NpFixOptions dry = *o;
         int r;
 
         dry.dry_run = true;
         r = np_fix_run_new(root, config, &dry, &run, ret_error);
-        if (r < 0)
-                return r;
-        r = np_evaluate(root, config, now_usec, &report);
         if (r < 0)
                 return r;
         run->ready_before = report->ready;
@@ -875,4 +871,19 @@ int np_fix_plan(const NpRoot *root, const NpConfig *config, const NpFixOptions *
                 return r;
         *ret = TAKE_PTR(run);
         return 0;
+}
+
+int np_fix_evaluate_and_plan(const NpRoot *root, const NpConfig *config, const NpFixOptions *o,
+                             uint64_t now_usec, NpFixRun **ret, char **ret_error)
+{
+        _cleanup_(np_report_freep) NpReport *report = NULL;
+        int r;
+
+        r = np_evaluate(root, config, now_usec, &report);
+        if (r < 0)
+                return r;
+        r = np_fix_plan(root, config, report, o, ret, ret_error);
+        if (r >= 0)
+                (*ret)->evaluations = 1;
+        return r;
 }

@@ -31,6 +31,7 @@
 
 #include "check/check.h"
 #include "profile/profile.h"
+#include "report/report.h"
 #include "util/root.h"
 
 typedef struct NpFixOptions {
@@ -156,21 +157,28 @@ typedef struct NpFixRun {
         bool changed; /* something was changed (dry run: would be) */
         bool failed;  /* some check is failed */
         bool ready_before;
-        bool ready_after; /* valid when applied */
+        bool ready_after;     /* valid when applied */
+        unsigned evaluations; /* full probe-and-check passes this run made (JSON, for tests) */
 } NpFixRun;
 
 NpFixRun *np_fix_run_free(NpFixRun *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NpFixRun *, np_fix_run_free);
 
 /*
- * Evaluate and plan. -ENOENT with *ret_error when --only names a check no profile has.
- * Fills outcomes as they would be (dry run semantics).
+ * Plan from a report (its facts, results and the profiles of config): the host is not probed
+ * again; only the files a step would edit are read, for their bytes (the diff, and the
+ * lost-update check at apply). -ENOENT with *ret_error when --only names a check no profile
+ * has. Fills outcomes as they would be (dry run semantics).
  */
-int np_fix_plan(const NpRoot *root, const NpConfig *config, const NpFixOptions *o,
-                uint64_t now_usec, NpFixRun **ret, char **ret_error);
+int np_fix_plan(const NpRoot *root, const NpConfig *config, const NpReport *report,
+                const NpFixOptions *o, NpFixRun **ret, char **ret_error);
+/* np_evaluate() once, then np_fix_plan(). */
+int np_fix_evaluate_and_plan(const NpRoot *root, const NpConfig *config, const NpFixOptions *o,
+                             uint64_t now_usec, NpFixRun **ret, char **ret_error);
 /*
- * Plan, run the steps, re-check. -EBUSY with *ret_error when another apply or rollback holds
- * the lock. With o->dry_run this is np_fix_plan().
+ * Evaluate, plan from that report, run the steps, evaluate again for the verdicts (two
+ * evaluations; see apply.c for the two cases that take a third). -EBUSY with *ret_error when
+ * another apply or rollback holds the lock. With o->dry_run this is np_fix_evaluate_and_plan().
  */
 int np_fix_apply(const NpRoot *root, const NpConfig *config, const NpFixOptions *o,
                  uint64_t now_usec, NpFixRun **ret, char **ret_error);

@@ -275,6 +275,31 @@ int np_changes_list(const NpRoot *root, char ***ret, char **ret_error)
         return 0;
 }
 
+int np_changes_stamp(const NpRoot *root, char **ret)
+{
+        _cleanup_strv_free_ char **entries = NULL, **parts = NULL;
+        int r;
+
+        r = np_root_list_dir(root, NP_BACKUP_DIR, &entries);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        STRV_FOREACH (e, entries) {
+                _cleanup_free_ char *path = strprintf(NP_BACKUP_DIR "/%s/journal", *e);
+                struct stat st = {};
+
+                if (!path)
+                        return -ENOMEM;
+                if (!np_change_id_valid(*e))
+                        continue;
+                /* A journal only grows: its size says whether a record was added. */
+                (void)np_root_stat(root, path, &st); /* no journal yet: size 0 */
+                if (strv_consume(&parts, strprintf("%s:%jd", *e, (intmax_t)st.st_size)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = parts ? strv_join(parts, " ") : strdup("");
+        return *ret ? 0 : -ENOMEM;
+}
+
 NpChange *np_change_free(NpChange *c)
 {
         if (!c)

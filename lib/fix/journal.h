@@ -75,6 +75,9 @@ typedef struct NpChange {
 /* Change ids under the root, oldest first (empty when there is no backup directory); -EPERM
  * with *ret_error when the backup directory could be written by another user. */
 int np_changes_list(const NpRoot *root, char ***ret, char **ret_error);
+/* Every change id with its journal's size: two equal stamps mean no apply or rollback wrote to
+ * the root's changes in between (each writes a journal record before it changes anything). */
+int np_changes_stamp(const NpRoot *root, char **ret);
 /* Load and check a change's journal: -EBADMSG ("FILE:LINE: what") when it is not exactly what
  * this version writes, -EPERM when another user could have written it. */
 int np_change_load(const NpRoot *root, const char *id, NpChange **ret, char **ret_error);

@@ -102,6 +102,7 @@ int np_fix_run_to_json(const NpFixRun *r, json_object **ret)
             json_add_bool(o, "ready_before", r->ready_before) < 0 ||
             (r->applied ? json_add_bool(o, "ready_after", r->ready_after)
                         : json_add_null(o, "ready_after")) < 0 ||
+            json_add(o, "evaluations", json_object_new_int64(r->evaluations)) < 0 ||
             json_add(o, "notes", json_strv_new(r->notes)) < 0 ||
             json_add(o, "checks", TAKE_PTR(checks)) < 0 ||
             json_add(o, "steps", TAKE_PTR(steps)) < 0 || json_add_str(o, "diff", diff) < 0)

@@ -196,6 +196,32 @@ def test_iomesh_apply_idempotent_rollback():
         shutil.rmtree(tmp)
 
 
+def test_evaluations_per_run():
+    """plan probes and checks once; apply once before (the plan) and once after (the verdicts),
+    never inside the fix code (it was three: a look without the lock, again with it, after);
+    an apply with nothing to do once; an apply that finds another apply's journal written since
+    its first look evaluates again."""
+    require_root()
+    tmp = tmpdir()
+    try:
+        root = make_failing_root(tmp)
+        r = nodeprepctl("plan", "--local", "--root", root, "--json", "--profile", "iomesh")
+        assert_eq(r.json["evaluations"], 1, repr(r))
+        r = apply(root, "--json", "--profile", "iomesh")
+        assert_eq(r.json["changed"], True, repr(r))
+        assert_eq(r.json["evaluations"], 2, repr(r))
+        r = apply(root, "--json", "--profile", "iomesh")
+        assert_eq(r.json["changed"], False, repr(r))
+        assert_eq(r.json["evaluations"], 1, repr(r))
+        # apply --check is a plan.
+        r = nodeprepctl("rollback", "--local", "--root", root)
+        assert_eq(r.code, 0, repr(r))
+        r = apply(root, "--json", "--profile", "iomesh", "--check")
+        assert_eq(r.json["evaluations"], 1, repr(r))
+    finally:
+        shutil.rmtree(tmp)
+
+
 def test_include_recommended_and_only():
     require_root()
     tmp = tmpdir()
