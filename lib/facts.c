@@ -57,6 +57,7 @@ static void system_facts_done(NpSystemFacts *s)
         free(s->os_pretty_name);
         free(s->os_unknown);
         free(s->kernel);
+        free(s->package_tool);
         free(s->kubelet_path);
         free(s->kubelet_output);
         free(s->kubelet_unknown);
@@ -212,12 +213,14 @@ NpFacts *np_facts_free(NpFacts *f)
         free(f->modules);
         free(f->modules_load_dirs_unknown);
         free(f->modules_load_masked);
+        free(f->modules_load_etc_unusable);
         FOREACH_ARRAY (u, f->units, f->n_units) {
                 free(u->name);
                 free(u->load_state);
                 free(u->active_state);
                 free(u->sub_state);
                 free(u->unit_file_state);
+                free(u->file);
                 free(u->unknown);
         }
         free(f->units);

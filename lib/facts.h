@@ -35,6 +35,7 @@ typedef struct NpSystemFacts {
         char *os_unknown; /* why os-release could not be read */
         NpDistroFamily distro;
         char *kernel;          /* uname -r of the running kernel */
+        char *package_tool;    /* what installs packages: "apt-get", "dnf", "yum", "zypper" */
         unsigned cpus;         /* online CPUs; 0 when unknown */
         uint64_t memory_bytes; /* MemTotal; 0 when unknown */
         /* kubelet: absent when path is NULL and unknown is NULL */
@@ -210,7 +211,8 @@ typedef struct NpUnitFacts {
         char *active_state;    /* "active", "inactive", "failed", ... */
         char *sub_state;       /* "running", "listening", "dead", ... */
         char *unit_file_state; /* "enabled", "disabled", "static", "masked", "" ... */
-        char *unknown;
+        char *file;            /* its unit file under the root (first in np_unit_dirs), or NULL */
+        char *unknown;         /* the bus did not answer: the states are unknown (file is read) */
 } NpUnitFacts;
 
 /* --- file systems -------------------------------------------------------------------------- */
@@ -491,6 +493,10 @@ typedef struct NpFacts {
         size_t n_modules;
         char *modules_load_dirs_unknown;
         char *modules_load_masked; /* the unit file that masks systemd-modules-load.service */
+        /* /etc/modules-load.d, where the modules-load-persist fix writes: missing, or why it is
+         * not a directory nodeprep can use (NULL: a directory). */
+        bool modules_load_etc_missing;
+        char *modules_load_etc_unusable;
 
         NpUnitFacts *units;
         size_t n_units;

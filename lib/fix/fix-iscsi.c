@@ -200,8 +200,10 @@ static int plan_one_record(NpFixContext *c, NpFixEntry *e, const NpIscsiNode *no
                 .phase = NP_PHASE_NODE_RECORDS,
                 .running_system = true,
                 .timeout_sec = 60,
-                .needs = "--update-node-records",
-                .state = c->options->update_node_records ? NP_STEP_PLANNED : NP_STEP_NOT_RUN,
+                .needs = np_fix_consent_option(NP_CONSENT_NODE_RECORDS),
+                .state = np_fix_options_consent(c->options, NP_CONSENT_NODE_RECORDS)
+                             ? NP_STEP_PLANNED
+                             : NP_STEP_NOT_RUN,
         };
 
         if (ok)
@@ -301,32 +303,24 @@ static int plan_node_records(NpFixContext *c, const NpCheckDef *def, const NpRes
 const NpFixType np_fix_iscsi_node_update = {
         .id = "iscsi-node-update",
         .running_system = true,
+        .consent = NP_CONSENT_NODE_RECORDS,
         .plan = plan_node_records,
 };
 
 /* --- iscsi.installed ---------------------------------------------------------------------------
  */
 
-/* The package tools nodeprep runs, and what it installs with each. */
+/* The package tools nodeprep runs (the system facts' package_tool), and what it installs with
+ * each. */
 static const struct {
-        NpDistroFamily distro;
         const char *tool;
         const char *package;
         const char *argv[5];
 } package_tools[] = {
-        { NP_DISTRO_DEBIAN, "apt-get", "open-iscsi", { "apt-get", "install", "-y", "open-iscsi" } },
-        { NP_DISTRO_RHEL,
-          "dnf",
-          "iscsi-initiator-utils",
-          { "dnf", "install", "-y", "iscsi-initiator-utils" } },
-        { NP_DISTRO_RHEL,
-          "yum",
-          "iscsi-initiator-utils",
-          { "yum", "install", "-y", "iscsi-initiator-utils" } },
-        { NP_DISTRO_SUSE,
-          "zypper",
-          "open-iscsi",
-          { "zypper", "--non-interactive", "install", "open-iscsi" } },
+        { "apt-get", "open-iscsi", { "apt-get", "install", "-y", "open-iscsi" } },
+        { "dnf", "iscsi-initiator-utils", { "dnf", "install", "-y", "iscsi-initiator-utils" } },
+        { "yum", "iscsi-initiator-utils", { "yum", "install", "-y", "iscsi-initiator-utils" } },
+        { "zypper", "open-iscsi", { "zypper", "--non-interactive", "install", "open-iscsi" } },
 };
 
 char **np_package_install_argv(const char *tool, const char *package)
@@ -346,17 +340,14 @@ static int plan_package(NpFixContext *c, const NpCheckDef *def, const NpResult *
                 .phase = NP_PHASE_PACKAGE,
                 .running_system = true,
                 .timeout_sec = 900,
-                .needs = "--install-packages",
+                .needs = np_fix_consent_option(NP_CONSENT_PACKAGES),
         };
         const char *tool = NULL, *package = NULL;
         _cleanup_free_ char *cmd = NULL;
 
         (void)def;
         for (size_t i = 0; !tool && i < ELEMENTSOF(package_tools); i++)
-                if (package_tools[i].distro == c->facts->system.distro &&
-                    /* RHEL 8 and later have dnf; yum where it does not. */
-                    (!streq(package_tools[i].tool, "dnf") ||
-                     np_root_exists(c->root, "/usr/bin/dnf") > 0)) {
+                if (streq_ptr(package_tools[i].tool, c->facts->system.package_tool)) {
                         tool = package_tools[i].tool;
                         package = package_tools[i].package;
                 }
@@ -365,7 +356,7 @@ static int plan_package(NpFixContext *c, const NpCheckDef *def, const NpResult *
                                            "nodeprep knows no package tool for this "
                                            "distribution");
         s.argv = np_package_install_argv(tool, package);
-        if (s.argv && c->facts->system.distro == NP_DISTRO_DEBIAN)
+        if (s.argv && streq(tool, "apt-get"))
                 s.env = strv_copy(STRV_MAKE("DEBIAN_FRONTEND=noninteractive"));
         s.package = strdup(package);
         cmd = s.argv ? np_argv_to_text(s.argv) : NULL;
@@ -373,7 +364,7 @@ static int plan_package(NpFixContext *c, const NpCheckDef *def, const NpResult *
                 np_step_done(&s);
                 return -ENOMEM;
         }
-        if (!c->options->install_packages) {
+        if (!np_fix_options_consent(c->options, NP_CONSENT_PACKAGES)) {
                 _cleanup_free_ char *remedy = strprintf("%s (nodeprepctl apply "
                                                         "--install-packages runs it)",
                                                         cmd);
@@ -396,5 +387,6 @@ static int plan_package(NpFixContext *c, const NpCheckDef *def, const NpResult *
 const NpFixType np_fix_package_install = {
         .id = "package-install",
         .running_system = true,
+        .consent = NP_CONSENT_PACKAGES,
         .plan = plan_package,
 };

@@ -10,7 +10,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fix/conf-edit.h"
 #include "fix/fix-internal.h"
@@ -127,7 +126,6 @@ static int plan_persist(NpFixContext *c, const NpCheckDef *def, const NpResult *
 {
         const NpModuleFacts *m = np_facts_module(c->facts, def->instance);
         _cleanup_free_ char *fmt = NULL, *shown = NULL;
-        struct stat st;
         int r;
 
         r = module_manual_reason(m, res, e);
@@ -141,8 +139,7 @@ static int plan_persist(NpFixContext *c, const NpCheckDef *def, const NpResult *
         if (r < 0 || e->outcome == NP_FIX_MANUAL)
                 return r;
 
-        r = np_root_stat(c->root, MODULES_LOAD_DIR, &st);
-        if (r == -ENOENT) {
+        if (c->facts->modules_load_etc_missing) {
                 /* A directory another step of this plan already creates is not created twice. */
                 bool planned = false;
                 NpStep s = {
@@ -170,10 +167,10 @@ static int plan_persist(NpFixContext *c, const NpCheckDef *def, const NpResult *
                         if (r < 0)
                                 return r;
                 }
-        } else if (r < 0 || !S_ISDIR(st.st_mode)) {
+        } else if (c->facts->modules_load_etc_unusable) {
                 shown = np_root_prefix(c->root, MODULES_LOAD_DIR);
                 return np_fix_entry_failed(e, "%s is not a directory nodeprep can use: %s",
-                                           strna(shown), r < 0 ? strerror(-r) : "not a directory");
+                                           strna(shown), c->facts->modules_load_etc_unusable);
         }
 
         fmt = strprintf("add %s to " MODULES_LOAD_FILE " (%%s), which systemd-modules-load "

@@ -11,12 +11,8 @@
 #include "fix/fix-internal.h"
 #include "util/strv.h"
 
-static const char *const unit_dirs[] = {
-        "/etc/systemd/system",     "/run/systemd/system", "/usr/local/lib/systemd/system",
-        "/usr/lib/systemd/system", "/lib/systemd/system",
-};
-
-/* The unit exists: systemd knows it, or (under --root, with no systemd to ask) its file does. */
+/* The unit exists: systemd knows it, or (under --root, with no systemd to ask) the probe found
+ * its file. */
 static bool unit_exists(const NpFixContext *c, const char *name, const NpUnitFacts **ret)
 {
         const NpUnitFacts *u = np_facts_unit(c->facts, name);
@@ -24,13 +20,7 @@ static bool unit_exists(const NpFixContext *c, const char *name, const NpUnitFac
         *ret = u && !u->unknown ? u : NULL;
         if (*ret)
                 return !streq_ptr(u->load_state, "not-found");
-        for (size_t i = 0; i < ELEMENTSOF(unit_dirs); i++) {
-                _cleanup_free_ char *p = strprintf("%s/%s", unit_dirs[i], name);
-
-                if (p && np_root_exists(c->root, p) > 0)
-                        return true;
-        }
-        return false;
+        return u && u->file;
 }
 
 static int choose_unit(const NpFixContext *c, const NpCheckDef *def, char **ret,

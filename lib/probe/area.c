@@ -62,6 +62,35 @@ int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask,
         return r;
 }
 
+static int carry_kernel(NpFacts *dst, const NpFacts *last)
+{
+        return free_and_strdup(&dst->system.kernel, last->system.kernel);
+}
+
+/* What a probe reads of another area's facts: an area re-probed alone gets it from the last
+ * facts. */
+static const struct {
+        NpProbeArea area, reads;
+        int (*carry)(NpFacts *dst, const NpFacts *last);
+} area_inputs[] = {
+        { NP_AREA_MODULES, NP_AREA_SYSTEM, carry_kernel },
+};
+
+int np_facts_carry_inputs(NpFacts *dst, const NpFacts *last, unsigned mask)
+{
+        for (size_t i = 0; i < ELEMENTSOF(area_inputs); i++) {
+                int r;
+
+                if (!(mask & NP_AREA_MASK(area_inputs[i].area)) ||
+                    (mask & NP_AREA_MASK(area_inputs[i].reads)))
+                        continue;
+                r = area_inputs[i].carry(dst, last);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 #define SWAP(a, b)                   \
         do {                         \
                 typeof(a) _t_ = (a); \
@@ -96,6 +125,8 @@ void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a)
                 SWAP(dst->n_modules, src->n_modules);
                 SWAP(dst->modules_load_dirs_unknown, src->modules_load_dirs_unknown);
                 SWAP(dst->modules_load_masked, src->modules_load_masked);
+                SWAP(dst->modules_load_etc_missing, src->modules_load_etc_missing);
+                SWAP(dst->modules_load_etc_unusable, src->modules_load_etc_unusable);
                 break;
         case NP_AREA_UNITS:
                 SWAP(dst->units, src->units);
@@ -221,6 +252,8 @@ int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchL
                 r = add(root, l, "/etc", "machine-id", NP_AREA_SYSTEM);
         if (r >= 0)
                 r = add(root, l, "/usr/lib", "os-release", NP_AREA_SYSTEM);
+        if (r >= 0) /* the package tool (system.c probe_package_tool()) */
+                r = add(root, l, "/usr/bin", "dnf", NP_AREA_SYSTEM);
         for (size_t i = 0; r >= 0 && req->kubelet && i < ELEMENTSOF(bin_dirs); i++)
                 r = add(root, l, bin_dirs[i], "kubelet", NP_AREA_SYSTEM);
         if (r >= 0 && req->selinux)
@@ -253,6 +286,9 @@ int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchL
                 if (r >= 0)
                         r = add_boot(root, l, NP_AREA_MODULES);
         }
+        STRV_FOREACH (u, req->units) /* unit.c probe_unit_file() */
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(unit_dirs); i++)
+                        r = add(root, l, unit_dirs[i], *u, NP_AREA_UNITS);
         for (size_t t = 0; r >= 0 && t < req->n_tools; t++)
                 for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bin_dirs); i++)
                         r = add(root, l, bin_dirs[i], req->tools[t].name, NP_AREA_TOOLS);

@@ -19,11 +19,6 @@ static const char *const iscsiadm_paths[] = {
         "/bin/iscsiadm",
 };
 
-static const char *const unit_dirs[] = {
-        "/etc/systemd/system",     "/run/systemd/system", "/usr/local/lib/systemd/system",
-        "/usr/lib/systemd/system", "/lib/systemd/system",
-};
-
 static const char *const iscsid_units[] = { "iscsid.service", "iscsid.socket" };
 
 /* open-iscsi's node database: /etc/iscsi up to 2.1.8 (Debian 12), /var/lib/iscsi from 2.1.9
@@ -32,7 +27,7 @@ static const char *const node_dirs[] = { "/etc/iscsi/nodes", "/var/lib/iscsi/nod
 
 static int probe_installed(const NpRoot *root, NpIscsiFacts *i)
 {
-        struct stat seen[ELEMENTSOF(unit_dirs) * ELEMENTSOF(iscsid_units)];
+        struct stat seen[ELEMENTSOF(np_unit_dirs) * ELEMENTSOF(iscsid_units)];
         size_t n_seen = 0;
         int r;
 
@@ -50,10 +45,10 @@ static int probe_installed(const NpRoot *root, NpIscsiFacts *i)
         i->unit_files = calloc(1, sizeof(char *));
         if (!i->unit_files)
                 return -ENOMEM;
-        for (size_t d = 0; d < ELEMENTSOF(unit_dirs); d++)
+        for (size_t d = 0; d < ELEMENTSOF(np_unit_dirs); d++)
                 for (size_t u = 0; u < ELEMENTSOF(iscsid_units); u++) {
                         _cleanup_free_ char *path =
-                            strprintf("%s/%s", unit_dirs[d], iscsid_units[u]);
+                            strprintf("%s/%s", np_unit_dirs[d], iscsid_units[u]);
 
                         struct stat st;
                         bool dup = false;

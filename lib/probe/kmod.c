@@ -1194,6 +1194,25 @@ static int judge_now(const NpRoot *root, const NpFacts *f, NpModuleFacts *m)
         return 0;
 }
 
+/* /etc/modules-load.d, where a fix adds its file (fix-kmod.c): a directory, missing, or not
+ * usable and why. */
+static int probe_modules_load_etc(const NpRoot *root, NpFacts *f)
+{
+        struct stat st;
+        int r = np_root_stat(root, "/etc/modules-load.d", &st);
+
+        if (r == -ENOENT) {
+                f->modules_load_etc_missing = true;
+                return 0;
+        }
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0 && S_ISDIR(st.st_mode))
+                return 0;
+        f->modules_load_etc_unusable = strdup(r < 0 ? strerror(-r) : "not a directory");
+        return f->modules_load_etc_unusable ? 0 : -ENOMEM;
+}
+
 int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f)
 {
         _cleanup_(kmod_env_done) KmodEnv e = {};
@@ -1240,6 +1259,8 @@ int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f)
             !(f->modules_load_dirs_unknown = strdup(strna(ml_error))))
                 return -ENOMEM;
         r = modules_load_masked(root, &f->modules_load_masked);
+        if (r >= 0)
+                r = probe_modules_load_etc(root, f);
         if (r < 0)
                 return r;
         if (f->boot.kernel && !f->boot.cmdline_unknown) {

@@ -17,6 +17,9 @@ int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f);
 /* The next boot's kernel and command line (NpFacts.boot), once per facts. */
 int np_probe_boot(const NpRoot *root, NpFacts *f);
 int np_probe_units(const NpRoot *root, char *const *names, NpFacts *f);
+/* systemd's system unit directories, in its lookup order (systemd-analyze unit-paths). */
+#define NP_UNIT_DIRS_MAX 5
+extern const char *const np_unit_dirs[NP_UNIT_DIRS_MAX];
 int np_probe_fs(const NpRoot *root, char *const *paths, NpFacts *f);
 /* Kernel interfaces (udev, sysfs, /proc, netlink) of this machine: --root does not apply. */
 int np_probe_disks(const NpProbeRequest *req, NpFacts *f);

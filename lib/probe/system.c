@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* System facts: hostname, os-release, kernel, CPUs, memory, kubelet version. */
+/* System facts: hostname, os-release, kernel, package tool, CPUs, memory, kubelet version. */
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -245,6 +245,29 @@ static int probe_kubelet(const NpRoot *root, NpSystemFacts *s)
         return 0;
 }
 
+/* The tool a package is installed with (fix-iscsi.c's package-install): the distribution
+ * family's; on the RHEL family dnf where /usr/bin/dnf exists (RHEL 8 and later), else yum. */
+static int probe_package_tool(const NpRoot *root, NpSystemFacts *s)
+{
+        const char *tool;
+
+        switch (s->distro) {
+        case NP_DISTRO_DEBIAN:
+                tool = "apt-get";
+                break;
+        case NP_DISTRO_RHEL:
+                tool = np_root_exists(root, "/usr/bin/dnf") > 0 ? "dnf" : "yum";
+                break;
+        case NP_DISTRO_SUSE:
+                tool = "zypper";
+                break;
+        default:
+                return 0;
+        }
+        s->package_tool = strdup(tool);
+        return s->package_tool ? 0 : -ENOMEM;
+}
+
 int np_probe_system(const NpRoot *root, bool kubelet, NpFacts *f)
 {
         NpSystemFacts *s = &f->system;
@@ -263,6 +286,8 @@ int np_probe_system(const NpRoot *root, bool kubelet, NpFacts *f)
                         return -ENOMEM;
         }
         r = probe_os_release(root, s);
+        if (r >= 0)
+                r = probe_package_tool(root, s);
         if (r < 0)
                 return r;
         r = probe_hardware(root, s);

@@ -2,7 +2,7 @@
 /*
  * systemd units over the system bus (org.freedesktop.systemd1): load, active and unit-file state.
  * The bus describes the running host whatever --root says. With no bus (a container, CI) every
- * unit is unknown with the reason.
+ * unit is unknown with the reason. Each unit's file is looked for in the root's unit directories.
  */
 
 #include <stdlib.h>
@@ -11,6 +11,28 @@
 
 #include "probe/probe.h"
 #include "util/strv.h"
+
+const char *const np_unit_dirs[NP_UNIT_DIRS_MAX] = {
+        "/etc/systemd/system",     "/run/systemd/system", "/usr/local/lib/systemd/system",
+        "/usr/lib/systemd/system", "/lib/systemd/system",
+};
+
+/* The unit's file: the first of the unit directories that has it (what a fix needs to know the
+ * unit exists when no systemd answers, under --root). */
+static int probe_unit_file(const NpRoot *root, NpUnitFacts *u)
+{
+        for (size_t i = 0; i < ELEMENTSOF(np_unit_dirs); i++) {
+                _cleanup_free_ char *p = strprintf("%s/%s", np_unit_dirs[i], u->name);
+
+                if (!p)
+                        return -ENOMEM;
+                if (np_root_exists(root, p) > 0) {
+                        u->file = TAKE_PTR(p);
+                        return 0;
+                }
+        }
+        return 0;
+}
 
 static int get_unit_property(sd_bus *bus, const char *path, const char *property, char **ret,
                              sd_bus_error *error)
@@ -88,6 +110,9 @@ int np_probe_units(const NpRoot *root, char *const *names, NpFacts *f)
                         return -ENOMEM;
         }
         FOREACH_ARRAY (u, f->units, f->n_units) {
+                r = probe_unit_file(root, u);
+                if (r < 0)
+                        return r;
                 if (why) {
                         if (!(u->unknown = strdup(why)))
                                 return -ENOMEM;

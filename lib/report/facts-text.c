@@ -29,6 +29,7 @@ static void print_system(FILE *f, const NpSystemFacts *s)
         line(f, "os", s->os_pretty_name ? s->os_pretty_name : s->os_id, s->os_unknown);
         line(f, "distribution family", np_distro_family_to_string(s->distro), NULL);
         line(f, "kernel", s->kernel, NULL);
+        line(f, "package tool", s->package_tool, NULL);
         line(f, "cpus", s->cpus ? cpus : NULL, NULL);
         line(f, "memory", s->memory_bytes ? mem : NULL, NULL);
         line(f, "kubelet", s->kubelet_path ? kv : "not installed", s->kubelet_unknown);
@@ -289,6 +290,10 @@ char *np_facts_to_text(const NpFacts *facts)
         fprintf(f, "Kernel modules\n");
         if (facts->modules_load_dirs_unknown)
                 fprintf(f, "  modules-load.d unknown: %s\n", facts->modules_load_dirs_unknown);
+        if (facts->modules_load_etc_missing || facts->modules_load_etc_unusable)
+                fprintf(f, "  /etc/modules-load.d    %s\n",
+                        facts->modules_load_etc_unusable ? facts->modules_load_etc_unusable
+                                                         : "missing");
         FOREACH_ARRAY (m, facts->modules, facts->n_modules) {
                 _cleanup_free_ char *where = strv_join(m->persisted_in, ", ");
 
@@ -319,13 +324,16 @@ char *np_facts_to_text(const NpFacts *facts)
                         fprintf(f, "    note: %s\n", *n);
         }
         fprintf(f, "\nServices\n");
-        FOREACH_ARRAY (u, facts->units, facts->n_units)
+        FOREACH_ARRAY (u, facts->units, facts->n_units) {
                 if (u->unknown)
                         fprintf(f, "  %-22s unknown: %s\n", u->name, u->unknown);
                 else
                         fprintf(f, "  %-22s %s, %s (%s), unit file %s\n", u->name,
                                 strna(u->load_state), strna(u->active_state), strna(u->sub_state),
                                 isempty(u->unit_file_state) ? "-" : u->unit_file_state);
+                if (u->file)
+                        fprintf(f, "    file: %s\n", u->file);
+        }
         fprintf(f, "\nFile systems\n");
         FOREACH_ARRAY (s, facts->fs, facts->n_fs) {
                 _cleanup_free_ char *fr = np_format_bytes(s->free_bytes),

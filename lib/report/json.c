@@ -171,19 +171,21 @@ static json_object *system_to_json(const NpSystemFacts *s)
                     json_add_str(k, "output", s->kubelet_output), json_add_str(k, "version", v),
                     json_add_str(k, "unknown", s->kubelet_unknown)) < 0)
                 return NULL;
-        if (ADD_ALL(
-                json_add_str(o, "hostname", s->hostname), json_add_str(o, "os_id", s->os_id),
-                json_add_strv(o, "os_id_like", s->os_id_like),
-                json_add_str(o, "os_version_id", s->os_version_id),
-                json_add_str(o, "os_pretty_name", s->os_pretty_name),
-                json_add_str(o, "os_unknown", s->os_unknown),
-                json_add_str(o, "distro", np_distro_family_to_string(s->distro)),
-                json_add_str(o, "kernel", s->kernel), json_add_str(o, "machine_id", s->machine_id),
-                json_add_str(o, "machine_id_unknown", s->machine_id_unknown),
-                json_add_str(o, "product_uuid", s->product_uuid),
-                json_add_str(o, "product_uuid_unknown", s->product_uuid_unknown),
-                json_add_u64(o, "cpus", s->cpus), json_add_u64(o, "memory_bytes", s->memory_bytes),
-                json_add(o, "kubelet", TAKE_PTR(k))) < 0)
+        if (ADD_ALL(json_add_str(o, "hostname", s->hostname), json_add_str(o, "os_id", s->os_id),
+                    json_add_strv(o, "os_id_like", s->os_id_like),
+                    json_add_str(o, "os_version_id", s->os_version_id),
+                    json_add_str(o, "os_pretty_name", s->os_pretty_name),
+                    json_add_str(o, "os_unknown", s->os_unknown),
+                    json_add_str(o, "distro", np_distro_family_to_string(s->distro)),
+                    json_add_str(o, "kernel", s->kernel),
+                    json_add_str(o, "package_tool", s->package_tool),
+                    json_add_str(o, "machine_id", s->machine_id),
+                    json_add_str(o, "machine_id_unknown", s->machine_id_unknown),
+                    json_add_str(o, "product_uuid", s->product_uuid),
+                    json_add_str(o, "product_uuid_unknown", s->product_uuid_unknown),
+                    json_add_u64(o, "cpus", s->cpus),
+                    json_add_u64(o, "memory_bytes", s->memory_bytes),
+                    json_add(o, "kubelet", TAKE_PTR(k))) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -335,6 +337,7 @@ static json_object *units_to_json(const NpFacts *f)
                             json_add_str(e, "active_state", u->active_state),
                             json_add_str(e, "sub_state", u->sub_state),
                             json_add_str(e, "unit_file_state", u->unit_file_state),
+                            json_add_str(e, "file", u->file),
                             json_add_str(e, "unknown", u->unknown)) < 0 ||
                     json_array_push(a, TAKE_PTR(e)) < 0)
                         return NULL;
@@ -627,6 +630,8 @@ int np_facts_to_json(const NpFacts *f, json_object **ret)
             json_add(o, "iscsi", iscsi_to_json(&f->iscsi)),
             json_add(o, "modules", modules_to_json(f)),
             json_add_str(o, "modules_load_unknown", f->modules_load_dirs_unknown),
+            json_add_bool(o, "modules_load_etc_missing", f->modules_load_etc_missing),
+            json_add_str(o, "modules_load_etc_unusable", f->modules_load_etc_unusable),
             json_add(o, "units", units_to_json(f)), json_add(o, "filesystems", fs_to_json(f)),
             json_add(o, "endpoints", endpoints_to_json(f)), json_add(o, "tools", tools_to_json(f)),
             json_add(o, "layouts", layouts_to_json(f)),
