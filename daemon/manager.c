@@ -536,9 +536,9 @@ static void manager_start_job(Manager *m)
         j->areas = m->report && m->report->facts ? m->dirty : NP_AREAS_ALL;
         j->efd = m->job_efd;
         j->started = now_monotonic();
-        /* The modules probe needs the kernel release the system area found. */
-        if (!(j->areas & NP_AREA_MASK(NP_AREA_SYSTEM)) &&
-            free_and_strdup(&j->facts->system.kernel, m->report->facts->system.kernel) < 0) {
+        /* What the areas probed now read of the others' last facts (area.c area_inputs[]). */
+        if (j->areas != NP_AREAS_ALL &&
+            np_facts_carry_inputs(j->facts, m->report->facts, j->areas) < 0) {
                 job_free(j);
                 return;
         }

@@ -44,8 +44,9 @@ typedef struct NpFixContext {
 } NpFixContext;
 
 typedef struct NpFixType {
-        const char *id;      /* the `fix` of check results: "iscsid-conf-set" */
-        bool running_system; /* all its steps act on the running system */
+        const char *id;       /* the `fix` of check results: "iscsid-conf-set" */
+        bool running_system;  /* all its steps act on the running system */
+        NpFixConsent consent; /* the option that allows its steps, and asks for it recommended */
         int (*plan)(NpFixContext *c, const NpCheckDef *def, const NpResult *res, NpFixEntry *e);
 } NpFixType;
 

@@ -100,6 +100,37 @@ void np_fix_options_done(NpFixOptions *o)
         *o = (NpFixOptions){};
 }
 
+static const struct {
+        size_t offset; /* of the bool in NpFixOptions */
+        const char *option;
+} consent_table[_NP_CONSENT_MAX] = {
+        [NP_CONSENT_NODE_RECORDS] = { offsetof(NpFixOptions, update_node_records),
+                                      "--update-node-records" },
+        [NP_CONSENT_PACKAGES] = { offsetof(NpFixOptions, install_packages), "--install-packages" },
+};
+
+bool np_fix_options_consent(const NpFixOptions *o, NpFixConsent c)
+{
+        if (c == NP_CONSENT_NONE)
+                return true;
+        return c > 0 && c < _NP_CONSENT_MAX &&
+               *(const bool *)((const char *)o + consent_table[c].offset);
+}
+
+const char *np_fix_consent_option(NpFixConsent c)
+{
+        return c > 0 && c < _NP_CONSENT_MAX ? consent_table[c].option : NULL;
+}
+
+/* The fix type of a check id's check type ("iscsi.conf:node.startup" -> iscsid-conf-set). */
+static const NpFixType *fix_type_of_check(const char *id)
+{
+        _cleanup_free_ char *type = strndup(id, strcspn(id, ":"));
+        const NpCheckType *ct = type ? np_check_type_find(type) : NULL;
+
+        return ct ? np_fix_type_find(ct->fix) : NULL;
+}
+
 int np_fix_options_auto_apply(const NpSite *site, NpFixOptions *ret)
 {
         NpFixOptions o = {};
@@ -112,8 +143,12 @@ int np_fix_options_auto_apply(const NpSite *site, NpFixOptions *ret)
         o.only = strv_copy(site->auto_apply);
         if (!o.only)
                 return -ENOMEM;
-        o.update_node_records = strv_contains(site->auto_apply, "iscsi.node-records");
-        o.install_packages = strv_contains(site->auto_apply, "iscsi.installed");
+        STRV_FOREACH (id, site->auto_apply) {
+                const NpFixType *ft = fix_type_of_check(*id);
+
+                if (ft && ft->consent != NP_CONSENT_NONE)
+                        *(bool *)((char *)&o + consent_table[ft->consent].offset) = true;
+        }
         o.include_recommended = site->include_recommended;
         *ret = o;
         return 1;
@@ -511,11 +546,10 @@ static const NpCheckDef *first_def(const NpConfig *config, const char *id, const
         return NULL;
 }
 
-/* --update-node-records asks for the node-records fix, recommended or not. */
+/* The option a fix type needs (--update-node-records) also asks for it, recommended or not. */
 static bool asked_for(const NpFixType *ft, const NpFixOptions *o)
 {
-        return (ft == &np_fix_iscsi_node_update && o->update_node_records) ||
-               (ft == &np_fix_package_install && o->install_packages);
+        return ft->consent != NP_CONSENT_NONE && np_fix_options_consent(o, ft->consent);
 }
 
 static int plan_entry(NpFixContext *c, const NpCheckDef *def, const NpResult *res, NpFixEntry *e)

@@ -43,9 +43,24 @@ typedef struct NpFixOptions {
         bool dry_run;             /* plan only: nothing is written, no lock, no journal */
 } NpFixOptions;
 
+/* What a fix type may need beyond "fix this check": an option that says yes to it (NpFixType's
+ * consent). Its steps are planned but not run without it. */
+typedef enum NpFixConsent {
+        NP_CONSENT_NONE,
+        NP_CONSENT_NODE_RECORDS, /* --update-node-records: NpFixOptions.update_node_records */
+        NP_CONSENT_PACKAGES,     /* --install-packages: NpFixOptions.install_packages */
+        _NP_CONSENT_MAX,
+        _NP_CONSENT_INVALID = -EINVAL,
+} NpFixConsent;
+
+/* Whether o gives the consent (NP_CONSENT_NONE: always), and the option that gives it. */
+bool np_fix_options_consent(const NpFixOptions *o, NpFixConsent c) _pure_;
+const char *np_fix_consent_option(NpFixConsent c) _const_;
+
 /* The options the daemon uses for AutoApply= of the site file: the listed checks only, naming
- * a check being consent to its fix (including node records and packages). Returns 1 when
- * there is something to apply, 0 when AutoApply= is empty: then the daemon applies nothing. */
+ * a check being consent to its fix (the consent its fix type declares, node records and packages
+ * included). Returns 1 when there is something to apply, 0 when AutoApply= is empty: then the
+ * daemon applies nothing. */
 int np_fix_options_auto_apply(const NpSite *site, NpFixOptions *ret);
 void np_fix_options_done(NpFixOptions *o);
 

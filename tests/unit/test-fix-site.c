@@ -35,7 +35,7 @@ static NpSite *load(const char *text, char **ret_error)
 
 TEST(auto_apply)
 {
-        _cleanup_(np_site_freep) NpSite *site = NULL, *empty = NULL;
+        _cleanup_(np_site_freep) NpSite *site = NULL, *empty = NULL, *packages = NULL;
         _cleanup_free_ char *error = NULL;
         NpFixOptions o = {};
 
@@ -48,6 +48,16 @@ TEST(auto_apply)
         ASSERT_EQ(np_fix_options_auto_apply(site, &o), 1);
         ASSERT_TRUE(strv_contains(o.only, "kmod.loaded:iscsi_tcp"));
         ASSERT_TRUE(o.update_node_records && !o.install_packages && o.include_recommended);
+        np_fix_options_done(&o);
+
+        /* The consent comes from the fix type of the check's type (package-install). */
+        packages = load("[Apply]\nAutoApply=iscsi.installed\n", &error);
+        ASSERT_TRUE(packages);
+        ASSERT_EQ(np_fix_options_auto_apply(packages, &o), 1);
+        ASSERT_TRUE(o.install_packages && !o.update_node_records);
+        ASSERT_TRUE(np_fix_options_consent(&o, NP_CONSENT_PACKAGES));
+        ASSERT_TRUE(np_fix_options_consent(&o, NP_CONSENT_NONE));
+        ASSERT_STREQ(np_fix_consent_option(NP_CONSENT_PACKAGES), "--install-packages");
         np_fix_options_done(&o);
 
         /* An empty assignment resets the list: the daemon then fixes nothing by itself. */
