@@ -25,7 +25,7 @@
 #include "daemon/log.h"
 #include "daemon/manager.h"
 #include "evaluate.h"
-#include "fix/file-edit.h"
+#include "fix/exec/file-edit.h"
 #include "util/strv.h"
 
 #define NFD_HEADER     "# Node Feature Discovery labels from nodeprepd"

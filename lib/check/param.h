@@ -31,7 +31,8 @@ typedef enum NpParamType {
         _NP_PARAM_TYPE_INVALID = -EINVAL,
 } NpParamType;
 
-/* How the values two profiles give one check id compare (lib/fix/fix.c plans one fix for both). */
+/* How the values two profiles give one check id compare (lib/fix/engine/fix.c plans one fix for
+ * both). */
 typedef enum NpParamConflict {
         /* The value says what the host must look like: different values, or a value in one
          * profile and none in the other, ask different things and are refused. */

@@ -1194,7 +1194,7 @@ static int judge_now(const NpRoot *root, const NpFacts *f, NpModuleFacts *m)
         return 0;
 }
 
-/* /etc/modules-load.d, where a fix adds its file (fix-kmod.c): a directory, missing, or not
+/* /etc/modules-load.d, where a fix adds its file (fix/plan/kmod.c): a directory, missing, or not
  * usable and why. */
 static int probe_modules_load_etc(const NpRoot *root, NpFacts *f)
 {

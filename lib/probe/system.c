@@ -245,7 +245,7 @@ static int probe_kubelet(const NpRoot *root, NpSystemFacts *s)
         return 0;
 }
 
-/* The tool a package is installed with (fix-iscsi.c's package-install): the distribution
+/* The tool a package is installed with (fix/plan/iscsi.c's package-install): the distribution
  * family's; on the RHEL family dnf where /usr/bin/dnf exists (RHEL 8 and later), else yum. */
 static int probe_package_tool(const NpRoot *root, NpSystemFacts *s)
 {

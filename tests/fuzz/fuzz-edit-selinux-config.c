@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fix/conf-edit.h"
+#include "fix/plan/conf-edit.h"
 #include "probe/selinux-config.h"
 #include "util/strv.h"
 

@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 
-#include "fix/diff.h"
+#include "fix/engine/diff.h"
 #include "test.h"
 #include "util/root.h"
 #include "util/secret.h"

@@ -13,8 +13,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "fix/file-edit.h"
-#include "fix/journal.h"
+#include "fix/engine/journal.h"
+#include "fix/exec/file-edit.h"
 #include "test.h"
 #include "util/strv.h"
 

@@ -6,7 +6,7 @@
  * libselinux and systemd-modules-load will read.
  */
 
-#include "fix/conf-edit.h"
+#include "fix/plan/conf-edit.h"
 #include "probe/iscsid-conf.h"
 #include "probe/selinux-config.h"
 #include "test.h"

@@ -13,7 +13,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#include "fix/runtime.h"
+#include "fix/exec/runtime.h"
 #include "test.h"
 #include "util/strv.h"
 

@@ -13,10 +13,10 @@
 
 #include "config.h"
 #include "evaluate.h"
-#include "fix/fault.h"
-#include "fix/fix-internal.h"
-#include "fix/journal.h"
-#include "fix/runtime.h"
+#include "fix/engine/fault.h"
+#include "fix/engine/fix-internal.h"
+#include "fix/engine/journal.h"
+#include "fix/exec/runtime.h"
 #include "util/json-util.h"
 #include "util/strv.h"
 
@@ -353,7 +353,7 @@ static int exec_call(Applier *a, NpStep *s)
                 k = np_unit_start(s->unit, s->timeout_sec, &error);
                 break;
         case NP_STEP_COMMAND:
-                assert(s->argv && s->argv[0]); /* planned with an argv (fix-iscsi.c) */
+                assert(s->argv && s->argv[0]); /* planned with an argv (fix/plan/iscsi.c) */
                 k = np_command_run(s->argv, s->env, s->timeout_sec, &output);
                 if (k == -ENOENT)
                         error = strprintf("%s: not found", s->argv[0]);

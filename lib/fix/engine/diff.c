@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fix/diff.h"
+#include "fix/engine/diff.h"
 #include "util/macro.h"
 #include "util/secret.h"
 

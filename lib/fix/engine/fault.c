@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fault injection points (test builds only, see fault.h). */
 
-#include "fix/fault.h"
+#include "fix/engine/fault.h"
 
 #if NP_FAULT_INJECTION
 

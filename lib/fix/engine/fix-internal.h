@@ -2,7 +2,7 @@
 /* Inside lib/fix/: the fix table and what planners use to add steps. */
 #pragma once
 
-#include "fix/file-edit.h"
+#include "fix/exec/file-edit.h"
 #include "fix/fix.h"
 #include "report/report.h"
 
@@ -92,7 +92,7 @@ void np_fix_entry_done(NpFixEntry *e);
 /* "iscsiadm -m node ..." with shell quoting where needed, for people. */
 char *np_argv_to_text(char *const *argv);
 
-/* iscsiadm -m node -T target -p portal -o update -n key -v value (fix-iscsi.c). */
+/* iscsiadm -m node -T target -p portal -o update -n key -v value (fix/plan/iscsi.c). */
 char **np_iscsi_update_argv(const char *iscsiadm, const char *target, const char *portal,
                             const char *key, const char *value);
 /* What nodeprep passes to iscsiadm (and accepts from a journal): RFC 3720 target names, portals

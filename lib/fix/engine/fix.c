@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 
 #include "evaluate.h"
-#include "fix/diff.h"
-#include "fix/fix-internal.h"
+#include "fix/engine/diff.h"
+#include "fix/engine/fix-internal.h"
 #include "util/strv.h"
 
 static const NpFixType *const fix_types[] = {

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fix/file-edit.h"
-#include "fix/fix-internal.h"
-#include "fix/journal.h"
+#include "fix/engine/fix-internal.h"
+#include "fix/engine/journal.h"
+#include "fix/exec/file-edit.h"
 #include "util/strv.h"
 
 enum {

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fix/fault.h"
-#include "fix/file-edit.h"
-#include "fix/journal.h"
+#include "fix/engine/fault.h"
+#include "fix/engine/journal.h"
+#include "fix/exec/file-edit.h"
 #include "util/strv.h"
 
 char *np_change_id_new(uint64_t now_usec)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fix/fix-internal.h"
+#include "fix/engine/fix-internal.h"
 #include "util/json-util.h"
 #include "util/strv.h"
 

@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fix/fault.h"
-#include "fix/file-edit.h"
-#include "fix/fix-internal.h"
-#include "fix/journal.h"
-#include "fix/runtime.h"
+#include "fix/engine/fault.h"
+#include "fix/engine/fix-internal.h"
+#include "fix/engine/journal.h"
+#include "fix/exec/file-edit.h"
+#include "fix/exec/runtime.h"
 #include "util/json-util.h"
 #include "util/strv.h"
 

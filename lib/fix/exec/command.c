@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fix/runtime.h"
+#include "fix/exec/runtime.h"
 #include "util/strv.h"
 
 #define OUTPUT_MAX (64U * 1024U)

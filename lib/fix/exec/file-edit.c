@@ -12,8 +12,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "fix/fault.h"
-#include "fix/file-edit.h"
+#include "fix/engine/fault.h"
+#include "fix/exec/file-edit.h"
 #include "util/strv.h"
 
 void np_file_state_done(NpFileState *s)

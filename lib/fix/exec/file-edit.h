@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "fix/xattr.h"
+#include "fix/exec/xattr.h"
 #include "util/root.h"
 
 /* What is at a path inside the root, without following a symlink in the last component. */

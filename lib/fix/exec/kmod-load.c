@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fix/runtime.h"
+#include "fix/exec/runtime.h"
 #include "util/strv.h"
 
 static void kmod_log_silent(void *data, int priority, const char *file, int line, const char *fn,

@@ -6,7 +6,7 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
-#include "fix/runtime.h"
+#include "fix/exec/runtime.h"
 #include "util/strv.h"
 
 #define SD_DEST    "org.freedesktop.systemd1"

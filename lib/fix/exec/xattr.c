@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/xattr.h>
 
-#include "fix/xattr.h"
+#include "fix/exec/xattr.h"
 #include "util/strv.h"
 
 void np_xattrs_done(NpXattrs *x)

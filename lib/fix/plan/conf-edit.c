@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fix/conf-edit.h"
+#include "fix/plan/conf-edit.h"
 #include "probe/iscsid-conf.h"
 #include "probe/modules-load.h"
 #include "probe/selinux-config.h"

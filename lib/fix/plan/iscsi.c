@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "fix/conf-edit.h"
-#include "fix/fix-internal.h"
+#include "fix/engine/fix-internal.h"
+#include "fix/plan/conf-edit.h"
 #include "probe/iscsid-conf.h"
 #include "util/strv.h"
 

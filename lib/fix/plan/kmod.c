@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fix/conf-edit.h"
-#include "fix/fix-internal.h"
+#include "fix/engine/fix-internal.h"
+#include "fix/plan/conf-edit.h"
 #include "util/strv.h"
 
 #define MODULES_LOAD_DIR  "/etc/modules-load.d"

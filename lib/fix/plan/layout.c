@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fix/fix-internal.h"
+#include "fix/engine/fix-internal.h"
 #include "util/strv.h"
 
 /* An empty file where there is none; an existing file, whatever it holds, stays as it is. */

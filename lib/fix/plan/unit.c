@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fix/fix-internal.h"
+#include "fix/engine/fix-internal.h"
 #include "util/strv.h"
 
 /* The unit exists: systemd knows it, or (under --root, with no systemd to ask) the probe found
