@@ -67,13 +67,14 @@ static int carry_kernel(NpFacts *dst, const NpFacts *last)
         return free_and_strdup(&dst->system.kernel, last->system.kernel);
 }
 
-/* What a probe reads of another area's facts: an area re-probed alone gets it from the last
- * facts. */
+/* What a probe reads of another area's facts (the running kernel's release: the next boot is
+ * compared with it): an area re-probed without that one gets it from the last facts. */
 static const struct {
         NpProbeArea area, reads;
         int (*carry)(NpFacts *dst, const NpFacts *last);
 } area_inputs[] = {
-        { NP_AREA_MODULES, NP_AREA_SYSTEM, carry_kernel },
+        { NP_AREA_MODULES, NP_AREA_SYSTEM, carry_kernel }, /* kmod.c, boot.c */
+        { NP_AREA_SELINUX, NP_AREA_SYSTEM, carry_kernel }, /* selinux.c, boot.c */
 };
 
 int np_facts_carry_inputs(NpFacts *dst, const NpFacts *last, unsigned mask)

@@ -10,10 +10,10 @@
 #include "util/watch.h"
 
 typedef enum NpProbeArea {
-        NP_AREA_SYSTEM, /* os-release, kernel, CPUs, memory, kubelet */
-        NP_AREA_SELINUX,
+        NP_AREA_SYSTEM,  /* os-release, kernel, CPUs, memory, kubelet */
+        NP_AREA_SELINUX, /* reads the system area's kernel release, as modules does */
         NP_AREA_ISCSI,
-        NP_AREA_MODULES, /* reads the system area's kernel release (area_inputs[]) */
+        NP_AREA_MODULES, /* reads the system area's kernel release (area.c area_inputs[]) */
         NP_AREA_UNITS,
         NP_AREA_FS,
         NP_AREA_DISKS,
@@ -35,7 +35,8 @@ const char *np_probe_area_to_string(NpProbeArea a) _const_;
 /* Probe the areas in mask that req asks for into f (the system area first). */
 int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask, NpFacts *f);
 /* Before probing the areas in mask into dst: copy from last the facts of other areas, not in
- * mask, that those probes read (the modules probe reads the system area's kernel release). */
+ * mask, that those probes read (the modules and SELinux probes read the system area's kernel
+ * release). */
 int np_facts_carry_inputs(NpFacts *dst, const NpFacts *last, unsigned mask);
 /* Give dst the area's facts of src; src gets dst's old ones (freed with src). */
 void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a);

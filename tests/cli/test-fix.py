@@ -222,6 +222,41 @@ def test_evaluations_per_run():
         shutil.rmtree(tmp)
 
 
+def test_fix_decides_from_facts():
+    """What a planner decides from is in the facts (and the JSON): the package tool, a unit's
+    file, /etc/modules-load.d; the plan follows the facts, the fix code does not look itself."""
+    require_root()
+    tmp = tmpdir()
+    try:
+        root = make_failing_root(tmp)
+        f = nodeprepctl("facts", "--json", "--root", root, "--profile", "iomesh").json
+        assert_eq(f["system"]["package_tool"], "apt-get")
+        assert_eq(f["modules_load_etc_missing"], True)
+        assert_eq(f["modules_load_etc_unusable"], None)
+        units = {u["name"]: u for u in f["units"]}
+        assert_eq(units["iscsid.service"]["file"], "/lib/systemd/system/iscsid.service")
+        # A file where the directory should be: a fact (the check is unknown then, so nothing
+        # is planned for it).
+        write(root, "/etc/modules-load.d", "")
+        f = nodeprepctl("facts", "--json", "--root", root, "--profile", "iomesh").json
+        assert_eq(f["modules_load_etc_missing"], False)
+        assert_eq(f["modules_load_etc_unusable"], "not a directory")
+        remove(root, "/etc/modules-load.d")
+        # RHEL: dnf where /usr/bin/dnf exists, yum where it does not.
+        write(root, "/etc/os-release", 'ID="rhel"\nVERSION_ID="9.4"\n')
+        remove(root, "/usr/sbin/iscsiadm")
+        r = nodeprepctl("plan", "--local", "--root", root, "--json", "--profile", "iomesh")
+        assert_eq(r.json["evaluations"], 1)
+        assert_in("yum install -y iscsi-initiator-utils", entry(r, "iscsi.installed")["remedy"])
+        write(root, "/usr/bin/dnf", "")
+        f = nodeprepctl("facts", "--json", "--root", root, "--profile", "iomesh").json
+        assert_eq(f["system"]["package_tool"], "dnf")
+        r = nodeprepctl("plan", "--local", "--root", root, "--json", "--profile", "iomesh")
+        assert_in("dnf install -y iscsi-initiator-utils", entry(r, "iscsi.installed")["remedy"])
+    finally:
+        shutil.rmtree(tmp)
+
+
 def test_include_recommended_and_only():
     require_root()
     tmp = tmpdir()
