@@ -271,7 +271,12 @@ int np_kcmdline_parse(const char *data, size_t size, NpKcmdline *ret)
 bool np_kcmdline_key_eq(const char *a, const char *b)
 {
         for (;; a++, b++) {
-                char x = *a == '-' ? '_' : *a, y = *b == '-' ? '_' : *b;
+                char x = *a, y = *b;
+
+                if (x == '-')
+                        x = '_';
+                if (y == '-')
+                        y = '_';
 
                 if (x != y)
                         return false;
