@@ -500,12 +500,29 @@ static bool is_dev_null(const NpRoot *root, const char *path)
                st.st_rdev == makedev(1, 3);
 }
 
+/* How much modprobe configuration nodeprep reads for one boot, all files together. libkmod has
+ * no bound (neither on the number of files nor on their size); nodeprep keeps the whole parsed
+ * configuration in memory, so the total is bounded instead of the number of files: beyond it
+ * the answer is unknown, naming the file where the bound was reached. A real host has a few
+ * kilobytes. */
+#define MODPROBE_CONF_MAX_TOTAL (16U * 1024U * 1024U)
+
+static void conf_files_free(ConfFile *files, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(files[i].name);
+                free(files[i].path);
+        }
+        free(files);
+}
+
 /* conf_files_list() in libkmod/libkmod-config.c: "*.conf" and "*.alias", not hidden, the first
  * directory with a name wins, then all files in name order (the kernel's modules.softdep among
- * them). next_boot leaves out /run/modprobe.d. */
-static int read_modprobe_d(const NpRoot *root, Boot *b, bool next_boot, NpModprobeConf *c)
+ * them), however many there are. next_boot leaves out /run/modprobe.d. */
+static int list_modprobe_d(const NpRoot *root, const Boot *b, bool next_boot, ConfFile **ret,
+                           size_t *ret_n)
 {
-        ConfFile files[512];
+        ConfFile *files = NULL;
         size_t n = 0;
         struct stat usr_lib, lib;
         bool split_usr;
@@ -523,11 +540,9 @@ static int read_modprobe_d(const NpRoot *root, Boot *b, bool next_boot, NpModpro
                 r = np_root_list_dir(root, dir, &names);
                 if (r == -ENOMEM)
                         break;
-                if (r < 0) {
-                        r = 0;
-                        continue;
-                }
+                r = 0;
                 STRV_FOREACH (nm, names) {
+                        ConfFile *a;
                         bool dup = false;
 
                         if (d == ELEMENTSOF(modprobe_dirs)
@@ -537,52 +552,82 @@ static int read_modprobe_d(const NpRoot *root, Boot *b, bool next_boot, NpModpro
                                 continue;
                         for (size_t i = 0; i < n && !dup; i++)
                                 dup = streq(files[i].name, *nm);
-                        if (dup || n >= ELEMENTSOF(files))
+                        if (dup)
                                 continue;
+                        a = reallocarray(files, n + 1, sizeof(ConfFile));
+                        if (!a) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        files = a;
                         files[n] = (ConfFile){
                                 .name = strdup(*nm),
                                 .path = strprintf("%s/%s", dir, *nm),
                                 .late = split_usr && streq(dir, "/usr/lib/modprobe.d"),
                         };
-                        if (!files[n].name || !files[n].path) {
-                                free(files[n].name);
-                                free(files[n].path);
+                        n++;
+                        if (!files[n - 1].name || !files[n - 1].path) {
                                 r = -ENOMEM;
                                 break;
                         }
-                        n++;
                 }
         }
-        if (r >= 0)
+        if (r < 0) {
+                conf_files_free(files, n);
+                return r;
+        }
+        if (n > 0)
                 qsort(files, n, sizeof(ConfFile), conf_file_cmp);
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *data = NULL;
+        *ret = files;
+        *ret_n = n;
+        return 0;
+}
+
+/* Read and parse the configuration of boot b into c; b->unknown says why when it cannot be. */
+static int read_modprobe_d(const NpRoot *root, Boot *b, bool next_boot, NpModprobeConf *c)
+{
+        ConfFile *files = NULL;
+        size_t n = 0, total = 0;
+        bool over = false;
+        int r;
+
+        r = list_modprobe_d(root, b, next_boot, &files, &n);
+        for (size_t i = 0; r >= 0 && !over && i < n; i++) {
+                _cleanup_free_ char *data = NULL, *shown = NULL;
                 size_t size;
                 int k;
 
-                if (r >= 0) {
-                        k = np_root_read_file(root, files[i].path, 16U * 1024U * 1024U, &data,
-                                              &size);
-                        if (k == -ENOMEM)
-                                r = k;
-                        else if (k >= 0)
-                                r = np_modprobe_conf_parse(files[i].path, data, size, files[i].late,
-                                                           c);
-                        else if (k != -ENOENT && k != -EISDIR &&
-                                 !is_dev_null(root, files[i].path) && !b->unknown) {
-                                /* A dangling symlink or a /dev/null mask reads as nothing;
-                                 * libkmod's open() would block on a FIFO or fail on a device. */
-                                _cleanup_free_ char *why = np_probe_reason(root, files[i].path, k);
+                k = np_root_read_file(root, files[i].path, MODPROBE_CONF_MAX_TOTAL - total, &data,
+                                      &size);
+                if (k == -ENOMEM)
+                        r = k;
+                else if (k >= 0) {
+                        total += size;
+                        r = np_modprobe_conf_parse(files[i].path, data, size, files[i].late, c);
+                } else if (k == -EFBIG) {
+                        over = true;
+                        shown = np_root_prefix(root, files[i].path);
+                        free(b->unknown);
+                        b->unknown = shown ? strprintf("%s: the modprobe configuration (modprobe.d "
+                                                       "directories and modules.softdep) passes "
+                                                       "%u MiB in total here, more than nodeprep "
+                                                       "reads",
+                                                       shown, MODPROBE_CONF_MAX_TOTAL >> 20)
+                                           : NULL;
+                        if (!b->unknown)
+                                r = -ENOMEM;
+                } else if (k != -ENOENT && k != -EISDIR && !is_dev_null(root, files[i].path) &&
+                           !b->unknown) {
+                        /* A dangling symlink or a /dev/null mask reads as nothing;
+                         * libkmod's open() would block on a FIFO or fail on a device. */
+                        _cleanup_free_ char *why = np_probe_reason(root, files[i].path, k);
 
-                                b->unknown =
-                                    why ? strprintf("%s; libkmod cannot read it", why) : NULL;
-                                if (!b->unknown)
-                                        r = -ENOMEM;
-                        }
+                        b->unknown = why ? strprintf("%s; libkmod cannot read it", why) : NULL;
+                        if (!b->unknown)
+                                r = -ENOMEM;
                 }
-                free(files[i].name);
-                free(files[i].path);
         }
+        conf_files_free(files, n);
         return r;
 }
 

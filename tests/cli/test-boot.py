@@ -161,6 +161,40 @@ def test_install_true_prevents_the_load():
         assert_eq(module(root)["prevented"], None)
 
 
+def test_many_modprobe_files_are_all_read():
+    # libkmod reads every file of modprobe.d, however many: the 601st file's install command
+    # still replaces the load (nodeprep once stopped at 512 files without a word).
+    with FixtureRoot() as root:
+        for i in range(600):
+            write(root, "/etc/modprobe.d/a%03d.conf" % i, "# nothing\n")
+        write(root, "/etc/modprobe.d/zz-cis.conf", "install iscsi_tcp /bin/true\n")
+        r = check(root)
+        expect(r, KP, "fail", "/etc/modprobe.d/zz-cis.conf:1: install iscsi_tcp /bin/true")
+    # the other direction: as many files, none of them stops it
+    with FixtureRoot() as root:
+        for i in range(600):
+            write(root, "/etc/modprobe.d/a%03d.conf" % i, "# nothing\n")
+        r = check(root)
+        expect(r, KP, "pass")
+
+
+def test_modprobe_configuration_past_the_total_bound_is_unknown():
+    # nodeprep reads at most 16 MiB of modprobe configuration per boot: beyond it the answer is
+    # unknown and names the file and the bound, never a verdict on part of the configuration.
+    comment = ("#" * 1023 + "\n") * (9 * 1024)
+    with FixtureRoot() as root:
+        write(root, "/etc/modprobe.d/a-big.conf", comment)
+        write(root, "/etc/modprobe.d/b-big.conf", comment)
+        write(root, "/etc/modprobe.d/c-cis.conf", "install iscsi_tcp /bin/true\n")
+        r = check(root)
+        expect(r, KP, "unknown", "/etc/modprobe.d/b-big.conf", "16 MiB in total")
+    # the other direction: one such file is within the bound and read to the end
+    with FixtureRoot() as root:
+        write(root, "/etc/modprobe.d/a-big.conf", comment + "install iscsi_tcp /bin/true\n")
+        r = check(root)
+        expect(r, KP, "fail", "/etc/modprobe.d/a-big.conf:9217: install iscsi_tcp /bin/true")
+
+
 def test_install_other_command_is_unknown():
     with FixtureRoot() as root:
         write(root, "/etc/modprobe.d/local.conf", "install iscsi_tcp /usr/local/sbin/load-it\n")
