@@ -85,8 +85,7 @@ typedef struct NpSelinuxFacts {
          * see lsm_unknown) and why, and the mode it runs in after systemd's
          * selinux_init_load_policy() (valid when next_unknown is NULL). */
         int next_lsm;
-        const char *running_kernel; /* borrowed from NpSystemFacts while probing */
-        char *next_lsm_detail;      /* "security=selinux (/boot/grub/grub.cfg:12)", ... */
+        char *next_lsm_detail; /* "security=selinux (/boot/grub/grub.cfg:12)", ... */
         NpSelinuxMode next_mode;
         char *next_detail;
         char *next_unknown;

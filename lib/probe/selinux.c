@@ -312,7 +312,8 @@ static bool kernel_at_least(const char *release, unsigned major, unsigned minor)
  * and later, RHEL 9, Debian 12's 6.1) refuse: libselinux then sets permissive, loads no policy and
  * unmounts selinuxfs, so nothing is enforced either way.
  */
-static int probe_next(const NpRoot *root, const NpBootFacts *b, NpSelinuxFacts *s)
+static int probe_next(const NpRoot *root, const NpBootFacts *b, const char *running_kernel,
+                      NpSelinuxFacts *s)
 {
         _cleanup_(np_kcmdline_done) NpKcmdline next = {}, now = {};
         _cleanup_free_ char *why = NULL, *proc = NULL, *wn = NULL, *wp = NULL;
@@ -345,7 +346,7 @@ static int probe_next(const NpRoot *root, const NpBootFacts *b, NpSelinuxFacts *
                 wp = lsm_words(&now);
                 if (!wn || !wp)
                         return -ENOMEM;
-                same = b->kernel && streq_ptr(b->kernel, s->running_kernel) && streq(wn, wp);
+                same = b->kernel && streq_ptr(b->kernel, running_kernel) && streq(wn, wp);
                 if (!same || s->runtime_unknown) {
                         s->next_lsm = -1;
                         s->next_unknown = strprintf(
@@ -354,7 +355,7 @@ static int probe_next(const NpRoot *root, const NpBootFacts *b, NpSelinuxFacts *
                             strna(b->kernel),
                             s->runtime_unknown ? "the running kernel's state is unknown: " : "",
                             s->runtime_unknown ? s->runtime_unknown
-                            : !b->kernel || !streq_ptr(b->kernel, s->running_kernel)
+                            : !b->kernel || !streq_ptr(b->kernel, running_kernel)
                                 ? "it is not the running kernel"
                                 : "its LSM options (lsm=, security=, selinux=, apparmor=) differ "
                                   "from the running boot's");
@@ -448,6 +449,7 @@ int np_probe_selinux(const NpRoot *root, NpFacts *f)
         r = probe_cmdline(&f->boot, &f->selinux);
         if (r < 0)
                 return r;
-        f->selinux.running_kernel = f->system.kernel;
-        return probe_next(root, &f->boot, &f->selinux);
+        /* The running kernel's release is an input (area.c area_inputs[]), read here and kept
+         * nowhere in the SELinux facts, which the daemon moves between fact sets on their own. */
+        return probe_next(root, &f->boot, f->system.kernel, &f->selinux);
 }
