@@ -214,6 +214,128 @@ static char *view_host_path(const KmodView *v, const char *path)
         return rest ? strprintf("%s%s", v->modules_host, rest) : strdup(path);
 }
 
+/* --- built-in modules ---------------------------------------------------------------------- */
+
+/*
+ * What a kernel has built in, from the two lists kbuild writes next to its modules. libkmod
+ * (kmod 28-34 alike; libkmod/libkmod.c) reads neither directly: depmod turns modules.builtin
+ * into modules.builtin.bin (the names, kmod_lookup_alias_from_builtin_file(),
+ * kmod_module_is_builtin()) and the "MOD.alias=PATTERN" records of modules.builtin.modinfo into
+ * modules.builtin.alias.bin (kmod_lookup_alias_from_kernel_builtin_file(), the last step of
+ * kmod_module_new_from_lookup()); tools/depmod.c output_builtin_bin(),
+ * output_builtin_alias_bin(). A module named in either list is in the kernel image whatever
+ * depmod made of it, so both count: a kernel without modules.builtin (no modules.builtin.bin,
+ * libkmod then calls the name "not found") still has what modules.builtin.modinfo names, and
+ * a name that is only an alias there reaches the built-in module as libkmod does once depmod
+ * has run.
+ */
+typedef struct Builtin {
+        char **names;   /* normalised names from modules.builtin; NULL if unreadable */
+        char **modinfo; /* module names in modules.builtin.modinfo; NULL if unreadable */
+        char **aliases; /* pattern, module, pattern, module, ...: "MOD.alias=PATTERN" records */
+        char *unknown;  /* neither list is readable: why */
+} Builtin;
+
+static void builtin_done(Builtin *bi)
+{
+        strv_free(bi->names);
+        strv_free(bi->modinfo);
+        strv_free(bi->aliases);
+        free(bi->unknown);
+        *bi = (Builtin){};
+}
+
+/* The list that says name is built in ("modules.builtin", "modules.builtin.modinfo"), or NULL. */
+static const char *builtin_has(const Builtin *bi, const char *name)
+{
+        if (bi->names && strv_contains(bi->names, name))
+                return "modules.builtin";
+        if (bi->modinfo && strv_contains(bi->modinfo, name))
+                return "modules.builtin.modinfo";
+        return NULL;
+}
+
+/* alias_normalize() in kmod's shared/util.c: '-' becomes '_' outside [...]; an unmatched
+ * bracket makes the alias invalid (depmod skips it). */
+static int alias_normalize(const char *alias, char **ret)
+{
+        _cleanup_free_ char *s = strdup(alias);
+
+        if (!s)
+                return -ENOMEM;
+        for (char *c = s; *c; c++) {
+                if (*c == ']')
+                        return -EINVAL;
+                if (*c == '[') {
+                        c = strchr(c, ']');
+                        if (!c)
+                                return -EINVAL;
+                } else if (*c == '-')
+                        *c = '_';
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+/* Add the built-in modules whose modules.builtin.modinfo alias matches name (index_searchwild()
+ * of modules.builtin.alias.bin: fnmatch() of each pattern) to *mods. */
+static int builtin_alias_lookup(const Builtin *bi, const char *name, char ***mods)
+{
+        for (size_t i = 0; bi->aliases && bi->aliases[i] && bi->aliases[i + 1]; i += 2)
+                if (fnmatch(bi->aliases[i], name, 0) == 0 &&
+                    strv_extend_unique(mods, bi->aliases[i + 1]) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* modules.builtin.modinfo: "MOD.KEY=VALUE" records, each ended by '\0' (depmod's
+ * output_builtin_alias_bin() reads it the same way). */
+static int parse_builtin_modinfo(const char *data, size_t size, Builtin *bi)
+{
+        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *)),
+                                 **aliases = calloc(1, sizeof(char *));
+
+        if (!names || !aliases)
+                return -ENOMEM;
+        for (const char *rec = data, *end = data + size; rec < end;
+             rec += strnlen(rec, (size_t)(end - rec)) + 1) {
+                size_t len = strnlen(rec, (size_t)(end - rec));
+                const char *dot = memchr(rec, '.', len), *eq;
+                _cleanup_free_ char *mod = NULL, *norm = NULL, *value = NULL, *pattern = NULL;
+                int r;
+
+                if (!dot || dot == rec)
+                        continue;
+                mod = strndup(rec, (size_t)(dot - rec));
+                if (!mod)
+                        return -ENOMEM;
+                r = np_module_name_normalize(mod, &norm);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                if (strv_extend_unique(&names, norm) < 0)
+                        return -ENOMEM;
+                eq = memchr(dot, '=', len - (size_t)(dot - rec));
+                if (!eq || (size_t)(eq - dot - 1) != strlen("alias") ||
+                    strncmp(dot + 1, "alias", strlen("alias")) != 0 || eq + 1 == rec + len)
+                        continue;
+                value = strndup(eq + 1, len - (size_t)(eq + 1 - rec));
+                if (!value)
+                        return -ENOMEM;
+                r = alias_normalize(value, &pattern);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                if (strv_extend(&aliases, pattern) < 0 || strv_extend(&aliases, norm) < 0)
+                        return -ENOMEM;
+        }
+        bi->modinfo = TAKE_PTR(names);
+        bi->aliases = TAKE_PTR(aliases);
+        return 0;
+}
+
 /* --- the running kernel: state now ---------------------------------------------------------- */
 
 typedef struct KmodEnv {
@@ -221,8 +343,7 @@ typedef struct KmodEnv {
         KmodView view;
         char *kernel;      /* release of the kernel the state is about */
         char *modules_dir; /* /lib/modules/KVER as on the described host */
-        char **builtin;    /* normalised names from modules.builtin, NULL if unreadable */
-        char *builtin_unknown;
+        Builtin builtin;
 } KmodEnv;
 
 static void kmod_env_done(KmodEnv *e)
@@ -232,8 +353,7 @@ static void kmod_env_done(KmodEnv *e)
         view_done(&e->view);
         free(e->kernel);
         free(e->modules_dir);
-        strv_free(e->builtin);
-        free(e->builtin_unknown);
+        builtin_done(&e->builtin);
 }
 
 /* "kernel/drivers/scsi/iscsi_tcp.ko" -> "iscsi_tcp" (whatever the compression suffix). */
@@ -252,34 +372,51 @@ static int builtin_name(const char *line, char **ret)
         return np_module_name_normalize(name, ret);
 }
 
-/* modules.builtin of a kernel: *ret NULL and *ret_unknown set when unreadable. */
-static int read_builtin(const NpRoot *root, const char *modules_dir, char ***ret,
-                        char **ret_unknown)
+/* modules.builtin and modules.builtin.modinfo of a kernel; bi->unknown when neither is
+ * readable. Each is read whole with the safe reader, bounded like every file nodeprep reads. */
+static int read_builtin(const NpRoot *root, const char *modules_dir, Builtin *bi)
 {
-        _cleanup_free_ char *path = strprintf("%s/modules.builtin", modules_dir), *data = NULL;
+        _cleanup_free_ char *path = strprintf("%s/modules.builtin", modules_dir), *data = NULL,
+                            *mpath = strprintf("%s/modules.builtin.modinfo", modules_dir),
+                            *mdata = NULL, *why = NULL;
         _cleanup_strv_free_ char **lines = NULL, **names = NULL;
-        int r;
+        size_t msize;
+        int r, k;
 
-        if (!path)
+        if (!path || !mpath)
                 return -ENOMEM;
         r = np_root_read_file(root, path, 16U * 1024U * 1024U, &data, NULL);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0) {
-                *ret_unknown = np_probe_reason(root, path, r);
-                return *ret_unknown ? 0 : -ENOMEM;
-        }
-        names = calloc(1, sizeof(char *));
-        if (!names || strv_split(data, "\n", &lines) < 0)
-                return -ENOMEM;
-        STRV_FOREACH (l, lines) {
-                char *n = NULL;
-
-                if (builtin_name(strstrip(*l), &n) == -ENOMEM || (n && strv_consume(&names, n) < 0))
+        if (r >= 0) {
+                names = calloc(1, sizeof(char *));
+                if (!names || strv_split(data, "\n", &lines) < 0)
                         return -ENOMEM;
+                STRV_FOREACH (l, lines) {
+                        char *n = NULL;
+
+                        if (builtin_name(strstrip(*l), &n) == -ENOMEM ||
+                            (n && strv_consume(&names, n) < 0))
+                                return -ENOMEM;
+                }
+                bi->names = TAKE_PTR(names);
+        } else if (!(why = np_probe_reason(root, path, r)))
+                return -ENOMEM;
+        k = np_root_read_file(root, mpath, 64U * 1024U * 1024U, &mdata, &msize);
+        if (k == -ENOMEM)
+                return k;
+        if (k >= 0)
+                return parse_builtin_modinfo(mdata, msize, bi);
+        if (r >= 0)
+                return 0; /* kernels before 5.2 have no modules.builtin.modinfo */
+        if (k == -ENOENT)
+                bi->unknown = TAKE_PTR(why);
+        else {
+                _cleanup_free_ char *mwhy = np_probe_reason(root, mpath, k);
+
+                bi->unknown = mwhy ? strprintf("%s; %s", why, mwhy) : NULL;
         }
-        *ret = TAKE_PTR(names);
-        return 0;
+        return bi->unknown ? 0 : -ENOMEM;
 }
 
 static int kmod_env_init(const NpRoot *root, const char *kernel, KmodEnv *e)
@@ -293,7 +430,7 @@ static int kmod_env_init(const NpRoot *root, const char *kernel, KmodEnv *e)
         r = view_build(&e->view, root, e->modules_dir, true, &e->ctx);
         if (r < 0)
                 return r;
-        return read_builtin(root, e->modules_dir, &e->builtin, &e->builtin_unknown);
+        return read_builtin(root, e->modules_dir, &e->builtin);
 }
 
 /* Add the names of the modules kmod_module_new_from_lookup() finds for name to *names. */
@@ -317,28 +454,6 @@ static int lookup_names(struct kmod_ctx *ctx, const char *name, char ***names)
         return r;
 }
 
-/* The module name(s) a profile name resolves to now, via libkmod. */
-static int kmod_resolve(KmodEnv *e, const char *name, char ***ret)
-{
-        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
-        _cleanup_free_ char *norm = NULL;
-        int r;
-
-        if (!names)
-                return -ENOMEM;
-        r = np_module_name_normalize(name, &norm);
-        if (r < 0)
-                return r;
-        r = strv_extend(&names, norm);
-        if (r < 0)
-                return r;
-        r = lookup_names(e->ctx, name, &names);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(names);
-        return 0;
-}
-
 /* A module file of exactly this name in the kernel's modules.dep (kmod_module_new_from_name()
  * reads no configuration: a modprobe.d alias does not count). */
 static bool ctx_has_path(struct kmod_ctx *ctx, const char *name)
@@ -360,9 +475,38 @@ static bool names_a_module(const NpRoot *root, KmodEnv *e, const char *norm)
 
         if (sysdir && np_root_exists(root, sysdir) > 0)
                 return true;
-        if (e->builtin && strv_contains(e->builtin, norm))
+        if (builtin_has(&e->builtin, norm))
                 return true;
         return ctx_has_path(e->ctx, norm);
+}
+
+/* The module name(s) a profile name resolves to now, via libkmod. */
+static int kmod_resolve(const NpRoot *root, KmodEnv *e, const char *name, char ***ret)
+{
+        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+        _cleanup_free_ char *norm = NULL;
+        int r;
+
+        if (!names)
+                return -ENOMEM;
+        r = np_module_name_normalize(name, &norm);
+        if (r < 0)
+                return r;
+        r = strv_extend(&names, norm);
+        if (r < 0)
+                return r;
+        r = lookup_names(e->ctx, name, &names);
+        if (r < 0)
+                return r;
+        /* Nothing else found: a modules.builtin.modinfo alias (even without depmod's
+         * modules.builtin.alias.bin) names the built-in module. */
+        if (strv_length(names) == 1 && !names_a_module(root, e, norm)) {
+                r = builtin_alias_lookup(&e->builtin, norm, &names);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(names);
+        return 0;
 }
 
 static int probe_state(const NpRoot *root, KmodEnv *e, NpModuleFacts *m)
@@ -373,7 +517,7 @@ static int probe_state(const NpRoot *root, KmodEnv *e, NpModuleFacts *m)
         bool available = false;
         int r;
 
-        r = kmod_resolve(e, m->name, &names);
+        r = kmod_resolve(root, e, m->name, &names);
         if (r == -EINVAL) {
                 m->unknown = strprintf("\"%s\" is not a valid module name", m->name);
                 return m->unknown ? 0 : -ENOMEM;
@@ -412,11 +556,13 @@ static int probe_state(const NpRoot *root, KmodEnv *e, NpModuleFacts *m)
                 return m->unknown ? 0 : -ENOMEM;
         }
 
-        if (e->builtin) {
-                if (strv_contains(e->builtin, m->canonical)) {
+        if (!e->builtin.unknown) {
+                const char *in = builtin_has(&e->builtin, m->canonical);
+
+                if (in) {
                         m->state = NP_MODULE_BUILTIN;
-                        m->state_detail = strprintf("built into kernel %s (%s/modules.builtin)",
-                                                    e->kernel, e->modules_dir);
+                        m->state_detail = strprintf("built into kernel %s (%s/%s)", e->kernel,
+                                                    e->modules_dir, in);
                         return m->state_detail ? 0 : -ENOMEM;
                 }
         } else if (np_root_exists(root, sysdir) > 0) {
@@ -427,7 +573,7 @@ static int probe_state(const NpRoot *root, KmodEnv *e, NpModuleFacts *m)
         } else {
                 m->unknown = strprintf("not loaded, and cannot tell whether it is built into "
                                        "kernel %s: %s",
-                                       e->kernel, e->builtin_unknown);
+                                       e->kernel, e->builtin.unknown);
                 return m->unknown ? 0 : -ENOMEM;
         }
 
@@ -457,8 +603,7 @@ typedef struct Boot {
         struct kmod_ctx *ctx; /* the kernel's indexes only: no configuration */
         KmodView view;
         char *unknown; /* a modprobe.d or index file that libkmod would not read as nodeprep does */
-        char **builtin;
-        char *builtin_unknown;
+        Builtin builtin;
         NpModprobeConf conf;
         NpKcmdline cmdline;
         char *cmdline_where; /* "the kernel command line (SOURCE)" */
@@ -472,8 +617,7 @@ static void boot_done(Boot *b)
                 kmod_unref(b->ctx);
         view_done(&b->view);
         free(b->unknown);
-        strv_free(b->builtin);
-        free(b->builtin_unknown);
+        builtin_done(&b->builtin);
         np_modprobe_conf_done(&b->conf);
         np_kcmdline_done(&b->cmdline);
         free(b->cmdline_where);
@@ -648,7 +792,7 @@ static int boot_init(const NpRoot *root, const char *kernel, bool next_boot, con
         if (b->view.unknown &&
             !(b->unknown = strprintf("%s; libkmod cannot read it", b->view.unknown)))
                 return -ENOMEM;
-        r = read_builtin(root, b->modules_dir, &b->builtin, &b->builtin_unknown);
+        r = read_builtin(root, b->modules_dir, &b->builtin);
         if (r < 0)
                 return r;
         r = read_modprobe_d(root, b, next_boot, &b->conf);
@@ -674,8 +818,8 @@ static const NpModprobeDirective *first_directive(const Boot *b, NpModprobeKind 
 
 /*
  * kmod_module_new_from_lookup(): modprobe.d aliases (every match, fnmatch()), modules.dep,
- * symbols, install/remove commands, modules.alias, modules.builtin. *ret_alias: the alias line
- * used, if any.
+ * symbols, install/remove commands, modules.alias, modules.builtin, modules.builtin.modinfo
+ * aliases. *ret_alias: the alias line used, if any.
  */
 static int boot_lookup(Boot *b, const char *name, char ***ret,
                        const NpModprobeDirective **ret_alias)
@@ -706,6 +850,16 @@ static int boot_lookup(Boot *b, const char *name, char ***ret,
                 return -ENOMEM;
         if (strv_length(mods) == 0) {
                 r = lookup_names(b->ctx, norm, &mods);
+                if (r < 0)
+                        return r;
+        }
+        /* The built-in lists themselves, for a kernel whose depmod indexes lack them (see
+         * Builtin): the name, then the modules.builtin.modinfo aliases. */
+        if (strv_length(mods) == 0 && builtin_has(&b->builtin, norm) &&
+            strv_extend(&mods, norm) < 0)
+                return -ENOMEM;
+        if (strv_length(mods) == 0) {
+                r = builtin_alias_lookup(&b->builtin, norm, &mods);
                 if (r < 0)
                         return r;
         }
@@ -817,6 +971,7 @@ static const char *kernel_blacklisted(Boot *b, const char *m, const NpKcmdlineWo
 static int judge(Boot *b, const char *target, char **why, char ***notes, Verdict *v)
 {
         const NpModprobeDirective *d;
+        const char *list;
         const NpKcmdlineWord *word;
         struct kmod_module *mod = NULL;
         struct kmod_list *deps = NULL, *it;
@@ -828,10 +983,10 @@ static int judge(Boot *b, const char *target, char **why, char ***notes, Verdict
                 *why = strdup(b->unknown);
                 return *why ? 0 : -ENOMEM;
         }
-        if (b->builtin && strv_contains(b->builtin, target)) {
+        list = builtin_has(&b->builtin, target);
+        if (list) {
                 *v = VERDICT_BUILTIN;
-                *why = strprintf("built into kernel %s (%s/modules.builtin)", b->kernel,
-                                 b->modules_dir);
+                *why = strprintf("built into kernel %s (%s/%s)", b->kernel, b->modules_dir, list);
                 return *why ? 0 : -ENOMEM;
         }
         /* KMOD_PROBE_APPLY_BLACKLIST: module_is_blacklisted() compares names with streq(). */
@@ -860,11 +1015,12 @@ static int judge(Boot *b, const char *target, char **why, char ***notes, Verdict
                 return r < 0 ? r : 0;
         if (!has_path(b, target)) {
                 *v = VERDICT_MISSING;
-                *why = b->builtin ? strprintf("neither built into kernel %s nor in %s/modules.dep",
-                                              b->kernel, b->modules_dir)
-                                  : strprintf("not in %s/modules.dep, and %s", b->modules_dir,
-                                              b->builtin_unknown);
-                if (!b->builtin)
+                *why = !b->builtin.unknown
+                           ? strprintf("neither built into kernel %s nor in %s/modules.dep",
+                                       b->kernel, b->modules_dir)
+                           : strprintf("not in %s/modules.dep, and %s", b->modules_dir,
+                                       b->builtin.unknown);
+                if (b->builtin.unknown)
                         *v = VERDICT_UNKNOWN;
                 return *why ? 0 : -ENOMEM;
         }
@@ -882,7 +1038,7 @@ static int judge(Boot *b, const char *target, char **why, char ***notes, Verdict
                         struct kmod_module *dm = kmod_module_get_module(it);
                         const char *dn = kmod_module_get_name(dm);
 
-                        if (!(b->builtin && strv_contains(b->builtin, dn))) {
+                        if (!builtin_has(&b->builtin, dn)) {
                                 if (kernel_blacklisted(b, dn, &word)) {
                                         *v = VERDICT_PREVENTED;
                                         *why = strprintf("module_blacklist=%s on %s: the kernel "
@@ -972,9 +1128,9 @@ static int judge_next(const NpRoot *root, Boot *b, const NpModulesLoad *ml, cons
         if (v == VERDICT_PREVENTED || v == VERDICT_UNKNOWN) {
                 /* An install command or a blacklist is judged before the module file: the state
                  * is still what the kernel's files say, not "available". */
-                if (!has_path(b, m->canonical) && !b->builtin) {
+                if (!has_path(b, m->canonical) && b->builtin.unknown) {
                         m->next_unknown = strprintf("not in %s/modules.dep, and %s", b->modules_dir,
-                                                    b->builtin_unknown);
+                                                    b->builtin.unknown);
                         return m->next_unknown ? 0 : -ENOMEM;
                 }
                 if (!has_path(b, m->canonical))

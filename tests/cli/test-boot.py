@@ -336,6 +336,66 @@ def test_builtin():
         expect(r, KP, "fail", "not listed in any modules-load.d file", field="observed")
 
 
+def test_builtin_from_modinfo_without_modules_builtin():
+    # No modules.builtin (so no modules.builtin.bin), but modules.builtin.modinfo names the
+    # module: it is in the kernel image.
+    with FixtureRoot() as root:
+        remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+        remove(root, "/lib/modules/%s/modules.builtin" % KVER)
+        write(root, "/lib/modules/%s/modules.builtin.modinfo" % KVER,
+              b"ext4.license=GPL\0iscsi_tcp.license=GPL\0iscsi_tcp.description=iSCSI/TCP\0")
+        r = check(root)
+        expect(r, KP, "pass", "built into kernel %s" % KVER, "modules.builtin.modinfo")
+        assert_eq(module(root)["next_state"], "builtin")
+        # the other direction: modules.builtin.modinfo without it
+        write(root, "/lib/modules/%s/modules.builtin.modinfo" % KVER, b"ext4.license=GPL\0")
+        r = check(root)
+        expect(r, KP, "fail", "not listed in any modules-load.d file", field="observed")
+        # and neither list: unknown whether it is built in, never a guess
+        remove(root, "/lib/modules/%s/modules.builtin.modinfo" % KVER)
+        remove(root, "/lib/modules/%s/kernel/drivers/scsi/iscsi_tcp.ko" % KVER)
+        depmod(root, KVER)
+        r = check(root)
+        expect(r, KP, "unknown", "modules.builtin")
+
+
+def builtin_by_alias_root(root, alias, with_index):
+    """iscsi_tcp is no module file; the built-in driver iscsi_tcp_drv has "alias=ALIAS" in
+    modules.builtin.modinfo (with depmod's modules.builtin.alias.bin when with_index)."""
+    remove(root, "/sys/module/iscsi_tcp")
+    remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
+    remove(root, "/lib/modules/%s/kernel/drivers/scsi/iscsi_tcp.ko" % KVER)
+    write(root, "/lib/modules/%s/modules.builtin" % KVER,
+          "kernel/fs/ext4/ext4.ko\nkernel/drivers/scsi/iscsi_tcp_drv.ko\n")
+    modinfo = ("iscsi_tcp_drv.license=GPL\0iscsi_tcp_drv.alias=%s\0" % alias).encode()
+    if with_index:
+        write(root, "/lib/modules/%s/modules.builtin.modinfo" % KVER, modinfo)
+        depmod(root, KVER)
+    else:
+        depmod(root, KVER)
+        write(root, "/lib/modules/%s/modules.builtin.modinfo" % KVER, modinfo)
+
+
+def test_builtin_by_modinfo_alias():
+    # A name that is only an alias of a built-in driver in modules.builtin.modinfo: libkmod
+    # (kmod 28-34) finds it in modules.builtin.alias.bin, which depmod builds from that file;
+    # the driver is in the kernel image whether or not depmod has run.
+    for with_index in (True, False):
+        with FixtureRoot() as root:
+            builtin_by_alias_root(root, "iscsi-tcp", with_index)
+            r = check(root)
+            expect(r, KP, "pass", "built into kernel %s" % KVER)
+            m = module(root)
+            assert_eq(m["next_state"], "builtin", "with_index=%s" % with_index)
+            assert_eq(m["state"], "builtin", "with_index=%s" % with_index)
+        # the other direction: the alias names something else
+        with FixtureRoot() as root:
+            builtin_by_alias_root(root, "iscsi_tcp_other", with_index)
+            r = check(root)
+            assert r.check(KP)["status"] != "pass", repr(r.check(KP))
+            assert_eq(module(root)["next_state"], "missing", "with_index=%s" % with_index)
+
+
 def test_grub_default_is_another_kernel():
     with FixtureRoot() as root:
         two_kernels(root, False)
