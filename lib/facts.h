@@ -149,6 +149,9 @@ typedef struct NpIscsiFacts {
         bool conf_present;
         NpIscsiRecord conf;
         char *conf_unknown;
+        /* iscsid.service runs a start check that fails without iscsid.conf (Debian, Ubuntu):
+         * "UNIT:LINE: ExecStartPre=SCRIPT exits 1 ..."; NULL when not seen. */
+        char *start_requires_conf;
 
         char *initiator_name; /* InitiatorName= of /etc/iscsi/initiatorname.iscsi */
 

@@ -247,6 +247,14 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                 observed = strprintf("%s (no " ISCSID_CONF "; iscsid's built-in default)", shown);
                 if (!observed)
                         return -ENOMEM;
+                if (ok && i->start_requires_conf)
+                        /* True of iscsid's defaults, but this host's iscsid will not run: say so
+                         * (unit.active:iscsid fails on it). */
+                        return np_result_set(
+                            r, NP_STATUS_PASS, observed, expected,
+                            "new discoveries get iscsid's default %s = %s, but "
+                            "iscsid does not start on this host without " ISCSID_CONF ": %s",
+                            key, shown, i->start_requires_conf);
                 if (ok)
                         return np_result_set(r, NP_STATUS_PASS, observed, expected,
                                              "new discoveries get iscsid's default %s = %s", key,

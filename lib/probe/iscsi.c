@@ -220,6 +220,128 @@ static int probe_nodes_dir(const NpRoot *root, NpIscsiFacts *i, const char *dir)
         return 0;
 }
 
+/* data split at '\n', empty lines kept, so that index + 1 is the line number (strv_split()
+ * drops empty fields). */
+static int split_lines(char *data, char ***ret)
+{
+        _cleanup_strv_free_ char **lines = calloc(1, sizeof(char *));
+
+        if (!lines)
+                return -ENOMEM;
+        for (char *l = data, *nl; l; l = nl ? nl + 1 : NULL) {
+                nl = strchr(l, '\n');
+                if (nl)
+                        *nl = '\0';
+                if ((nl || *l) && strv_extend(&lines, l) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(lines);
+        return 0;
+}
+
+/*
+ * Does the script (inside the root, read, never run) end with "exit 1" when iscsid.conf does
+ * not exist? Debian's and Ubuntu's open-iscsi (2.1.8-1 in bookworm:
+ * /lib/open-iscsi/startup-checks.sh) has
+ *     CONFIGFILE=/etc/iscsi/iscsid.conf
+ *     if [ ! -e "$CONFIGFILE" ]; then ... exit 1
+ * Matched as written there ($CONFIGFILE or the path itself, -e or -f, quoted or not).
+ * *ret_line: the line of the test.
+ */
+static int script_requires_conf(const NpRoot *root, const char *script, unsigned *ret_line)
+{
+        static const char *const tests[] = {
+                "if [ ! -e \"$CONFIGFILE\" ]",     "if [ ! -e $CONFIGFILE ]",
+                "if [ ! -f \"$CONFIGFILE\" ]",     "if [ ! -f $CONFIGFILE ]",
+                "if [ ! -e \"" ISCSID_CONF "\" ]", "if [ ! -e " ISCSID_CONF " ]",
+                "if [ ! -f \"" ISCSID_CONF "\" ]", "if [ ! -f " ISCSID_CONF " ]",
+        };
+        _cleanup_free_ char *data = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        bool var = false;
+        unsigned at = 0;
+        int r;
+
+        r = np_root_read_file(root, script, NP_READ_MAX_DEFAULT, &data, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return 0;
+        if (split_lines(data, &lines) < 0)
+                return -ENOMEM;
+        for (size_t n = 0; lines[n]; n++) {
+                const char *l = strstrip(lines[n]);
+
+                if (streq(l, "CONFIGFILE=" ISCSID_CONF))
+                        var = true;
+                for (size_t t = 0; !at && t < ELEMENTSOF(tests); t++)
+                        if (startswith(l, tests[t]) && (var || !strstr(tests[t], "$CONFIGFILE")))
+                                at = (unsigned)n + 1;
+                if (at && streq(l, "fi"))
+                        return 0;
+                if (at && streq(l, "exit 1")) {
+                        *ret_line = at;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+/*
+ * Will iscsid.service refuse to start without iscsid.conf? Its unit file's ExecStartPre= (a
+ * failing one fails the start unless prefixed with '-'; systemd.service(5)) runs a check that
+ * exits 1 when the file is missing. Only the unit file is read, not drop-ins.
+ */
+static int probe_start_requires_conf(const NpRoot *root, NpIscsiFacts *i)
+{
+        _cleanup_free_ char *data = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        const char *unit = NULL;
+        int r;
+
+        STRV_FOREACH (u, i->unit_files)
+                if (endswith(*u, "/iscsid.service")) {
+                        unit = *u;
+                        break;
+                }
+        if (!unit)
+                return 0;
+        r = np_root_read_file(root, unit, NP_READ_MAX_DEFAULT, &data, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return 0;
+        if (split_lines(data, &lines) < 0)
+                return -ENOMEM;
+        for (size_t n = 0; lines[n]; n++) {
+                const char *v = startswith(strstrip(lines[n]), "ExecStartPre=");
+                _cleanup_free_ char *script = NULL;
+                bool ignore = false;
+                unsigned at = 0;
+
+                if (!v)
+                        continue;
+                for (; *v && strchr("-@:+!", *v); v++)
+                        ignore = ignore || *v == '-';
+                if (ignore || *v != '/')
+                        continue;
+                script = strndup(v, strcspn(v, " \t"));
+                if (!script)
+                        return -ENOMEM;
+                r = script_requires_conf(root, script, &at);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        i->start_requires_conf =
+                            strprintf("%s:%zu: ExecStartPre=%s exits 1 when " ISCSID_CONF
+                                      " does not exist (%s:%u), so iscsid.service does not start",
+                                      unit, n + 1, script, script, at);
+                        return i->start_requires_conf ? 0 : -ENOMEM;
+                }
+        }
+        return 0;
+}
+
 int np_probe_iscsi(const NpRoot *root, bool nodes, NpFacts *f)
 {
         NpIscsiFacts *i = &f->iscsi;
@@ -229,6 +351,9 @@ int np_probe_iscsi(const NpRoot *root, bool nodes, NpFacts *f)
         if (r < 0)
                 return r;
         r = probe_conf(root, i);
+        if (r < 0)
+                return r;
+        r = probe_start_requires_conf(root, i);
         if (r < 0)
                 return r;
         r = probe_initiator_name(root, i);

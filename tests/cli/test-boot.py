@@ -16,8 +16,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from nptest import (FixtureRoot, Skip, assert_eq, assert_in, check_json,  # noqa: E402
-                    make_fake_module, nodeprepctl, remove, require_root, write)
+from nptest import (FixtureRoot, MockSystemd, Skip, assert_eq, assert_in,  # noqa: E402
+                    check_json, make_fake_module, nodeprepctl, remove, require_root, write)
 
 KVER = "6.1.0-28-amd64"
 NEW = "6.12.0-1-amd64"
@@ -555,6 +555,45 @@ def test_iscsid_conf_absent():
         remove(root, "/usr/sbin/iscsiadm")
         r = check(root)
         expect(r, "iscsi.conf:node.startup", "fail", "install open-iscsi", field="remedy")
+
+
+DEBIAN12_ISCSI = os.path.join(os.path.dirname(__file__), "..", "fixtures", "iscsi", "debian12")
+
+
+def debian12_iscsid(root, unit_edit=lambda t: t):
+    with open(os.path.join(DEBIAN12_ISCSI, "iscsid.service")) as f:
+        write(root, "/lib/systemd/system/iscsid.service", unit_edit(f.read()))
+    with open(os.path.join(DEBIAN12_ISCSI, "startup-checks.sh")) as f:
+        write(root, "/lib/open-iscsi/startup-checks.sh", f.read(), mode=0o755)
+
+
+def test_iscsid_conf_absent_and_iscsid_refuses_to_start():
+    # Debian 12's iscsid.service runs startup-checks.sh, which exits 1 without iscsid.conf: the
+    # default is still iscsid's (pass, as the issue asks), but the message says iscsid will not
+    # run, and unit.active:iscsid fails on the failed service.
+    with FixtureRoot() as root:
+        remove(root, "/etc/iscsi/iscsid.conf")
+        debian12_iscsid(root)
+        units = {"iscsid.socket": {"UnitFileState": "enabled", "ActiveState": "active"},
+                 "iscsid.service": {"UnitFileState": "disabled", "ActiveState": "failed"}}
+        with MockSystemd(units) as m:
+            r = check_json(root, "--profile", "iomesh", env=m.env)
+        expect(r, "iscsi.conf:node.startup", "pass", "iscsid does not start on this host",
+               "/lib/systemd/system/iscsid.service:15: "
+               "ExecStartPre=/lib/open-iscsi/startup-checks.sh exits 1",
+               "/lib/open-iscsi/startup-checks.sh:13")
+        expect(r, "unit.active:iscsid", "fail", "iscsid.service has failed")
+        assert_in("startup-checks.sh", facts(root)["iscsi"]["start_requires_conf"])
+    # the other direction: a failure the unit ignores ("-"), or iscsid.conf present
+    with FixtureRoot() as root:
+        remove(root, "/etc/iscsi/iscsid.conf")
+        debian12_iscsid(root, lambda t: t.replace("ExecStartPre=/", "ExecStartPre=-/"))
+        c = expect(check(root), "iscsi.conf:node.startup", "pass", "iscsid's default")
+        assert "does not start" not in c["message"], repr(c)
+    with FixtureRoot() as root:
+        debian12_iscsid(root)
+        c = check(root).check("iscsi.conf:node.startup")
+        assert "does not start" not in (c["message"] or ""), repr(c)
 
 
 # --- nodeprepctl facts (text) ------------------------------------------------------------------
