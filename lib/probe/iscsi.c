@@ -239,6 +239,19 @@ static int split_lines(char *data, char ***ret)
         return 0;
 }
 
+/* The lines of a file inside the root: 1, or 0 when it cannot be read (informational only). */
+static int read_lines(const NpRoot *root, const char *path, char ***ret)
+{
+        _cleanup_free_ char *data = NULL;
+        int r = np_root_read_file(root, path, NP_READ_MAX_DEFAULT, &data, NULL);
+
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return 0;
+        return split_lines(data, ret) < 0 ? -ENOMEM : 1;
+}
+
 /*
  * Does the script (inside the root, read, never run) end with "exit 1" when iscsid.conf does
  * not exist? Debian's and Ubuntu's open-iscsi (2.1.8-1 in bookworm:
@@ -256,19 +269,14 @@ static int script_requires_conf(const NpRoot *root, const char *script, unsigned
                 "if [ ! -e \"" ISCSID_CONF "\" ]", "if [ ! -e " ISCSID_CONF " ]",
                 "if [ ! -f \"" ISCSID_CONF "\" ]", "if [ ! -f " ISCSID_CONF " ]",
         };
-        _cleanup_free_ char *data = NULL;
         _cleanup_strv_free_ char **lines = NULL;
         bool var = false;
         unsigned at = 0;
         int r;
 
-        r = np_root_read_file(root, script, NP_READ_MAX_DEFAULT, &data, NULL);
-        if (r == -ENOMEM)
+        r = read_lines(root, script, &lines);
+        if (r <= 0)
                 return r;
-        if (r < 0)
-                return 0;
-        if (split_lines(data, &lines) < 0)
-                return -ENOMEM;
         for (size_t n = 0; lines[n]; n++) {
                 const char *l = strstrip(lines[n]);
 
@@ -294,7 +302,6 @@ static int script_requires_conf(const NpRoot *root, const char *script, unsigned
  */
 static int probe_start_requires_conf(const NpRoot *root, NpIscsiFacts *i)
 {
-        _cleanup_free_ char *data = NULL;
         _cleanup_strv_free_ char **lines = NULL;
         const char *unit = NULL;
         int r;
@@ -306,13 +313,9 @@ static int probe_start_requires_conf(const NpRoot *root, NpIscsiFacts *i)
                 }
         if (!unit)
                 return 0;
-        r = np_root_read_file(root, unit, NP_READ_MAX_DEFAULT, &data, NULL);
-        if (r == -ENOMEM)
+        r = read_lines(root, unit, &lines);
+        if (r <= 0)
                 return r;
-        if (r < 0)
-                return 0;
-        if (split_lines(data, &lines) < 0)
-                return -ENOMEM;
         for (size_t n = 0; lines[n]; n++) {
                 const char *v = startswith(strstrip(lines[n]), "ExecStartPre=");
                 _cleanup_free_ char *script = NULL;
