@@ -116,49 +116,102 @@ static void iscsi_facts_done(NpIscsiFacts *i)
         free(i->version_unknown);
 }
 
+void np_disk_done(NpDisk *d)
+{
+        free(d->name);
+        free(d->path);
+        free(d->id);
+        free(d->transport);
+        free(d->model);
+        free(d->vendor);
+        free(d->serial);
+        free(d->wwn);
+        strv_free(d->partitions);
+        free(d->partition_table);
+        strv_free(d->signatures);
+        free(d->signatures_source);
+        strv_free(d->mountpoints);
+        strv_free(d->swaps);
+        strv_free(d->holders);
+        strv_free(d->backing_for);
+        free(d->multipath);
+        free(d->remote);
+        strv_free(d->reasons);
+        free(d->unknown);
+        *d = (NpDisk){};
+}
+
 void np_disks_free(NpDisk *disks, size_t n)
 {
-        FOREACH_ARRAY (d, disks, n) {
-                free(d->name);
-                free(d->path);
-                free(d->id);
-                free(d->transport);
-                free(d->model);
-                free(d->vendor);
-                free(d->serial);
-                free(d->wwn);
-                strv_free(d->partitions);
-                free(d->partition_table);
-                strv_free(d->signatures);
-                free(d->signatures_source);
-                strv_free(d->mountpoints);
-                strv_free(d->swaps);
-                strv_free(d->holders);
-                strv_free(d->backing_for);
-                free(d->multipath);
-                free(d->remote);
-                strv_free(d->reasons);
-                free(d->unknown);
-        }
+        FOREACH_ARRAY (d, disks, n)
+                np_disk_done(d);
         free(disks);
+}
+
+/* A copy of src (NULL stays NULL) into *dst; false when out of memory. */
+static bool copy_str(char **dst, const char *src)
+{
+        return !src || (*dst = strdup(src));
+}
+
+static bool copy_strv(char ***dst, char *const *src)
+{
+        return !src || (*dst = strv_copy(src));
+}
+
+int np_disk_copy(const NpDisk *src, NpDisk *ret)
+{
+        NpDisk d = {
+                .major = src->major,
+                .minor = src->minor,
+                .size_bytes = src->size_bytes,
+                .rotational = src->rotational,
+                .removable = src->removable,
+                .read_only = src->read_only,
+                .loop = src->loop,
+                .free = src->free,
+        };
+
+        if (!copy_str(&d.name, src->name) || !copy_str(&d.path, src->path) ||
+            !copy_str(&d.id, src->id) || !copy_str(&d.transport, src->transport) ||
+            !copy_str(&d.model, src->model) || !copy_str(&d.vendor, src->vendor) ||
+            !copy_str(&d.serial, src->serial) || !copy_str(&d.wwn, src->wwn) ||
+            !copy_strv(&d.partitions, src->partitions) ||
+            !copy_str(&d.partition_table, src->partition_table) ||
+            !copy_strv(&d.signatures, src->signatures) ||
+            !copy_str(&d.signatures_source, src->signatures_source) ||
+            !copy_strv(&d.mountpoints, src->mountpoints) || !copy_strv(&d.swaps, src->swaps) ||
+            !copy_strv(&d.holders, src->holders) || !copy_strv(&d.backing_for, src->backing_for) ||
+            !copy_str(&d.multipath, src->multipath) || !copy_str(&d.remote, src->remote) ||
+            !copy_strv(&d.reasons, src->reasons) || !copy_str(&d.unknown, src->unknown)) {
+                np_disk_done(&d);
+                return -ENOMEM;
+        }
+        *ret = d;
+        return 0;
+}
+
+void np_link_done(NpLink *l)
+{
+        free(l->name);
+        free(l->kind_detail);
+        free(l->operstate);
+        free(l->speed_source);
+        free(l->duplex);
+        free(l->mac);
+        free(l->master);
+        free(l->parent);
+        strv_free(l->members);
+        FOREACH_ARRAY (a, l->addresses, l->n_addresses)
+                free(a->text);
+        free(l->addresses);
+        *l = (NpLink){};
 }
 
 void np_links_free(NpLink *links, size_t n)
 {
-        FOREACH_ARRAY (l, links, n) {
-                free(l->name);
-                free(l->kind_detail);
-                free(l->operstate);
-                free(l->speed_source);
-                free(l->duplex);
-                free(l->mac);
-                free(l->master);
-                free(l->parent);
-                strv_free(l->members);
-                FOREACH_ARRAY (a, l->addresses, l->n_addresses)
-                        free(a->text);
-                free(l->addresses);
-        }
+        FOREACH_ARRAY (l, links, n)
+                np_link_done(l);
         free(links);
 }
 
@@ -183,6 +236,41 @@ void np_peers_facts_done(NpPeersFacts *p)
         free(p->method);
         free(p->unknown);
         *p = (NpPeersFacts){};
+}
+
+int np_link_copy(const NpLink *src, NpLink *ret)
+{
+        NpLink l = {
+                .ifindex = src->ifindex,
+                .kind = src->kind,
+                .admin_up = src->admin_up,
+                .carrier = src->carrier,
+                .speed_mbps = src->speed_mbps,
+                .mtu = src->mtu,
+        };
+        bool ok = copy_str(&l.name, src->name) && copy_str(&l.kind_detail, src->kind_detail) &&
+                  copy_str(&l.operstate, src->operstate) &&
+                  copy_str(&l.speed_source, src->speed_source) &&
+                  copy_str(&l.duplex, src->duplex) && copy_str(&l.mac, src->mac) &&
+                  copy_str(&l.master, src->master) && copy_str(&l.parent, src->parent) &&
+                  copy_strv(&l.members, src->members);
+
+        if (ok && src->n_addresses > 0) {
+                l.addresses = calloc(src->n_addresses, sizeof(NpLinkAddress));
+                ok = l.addresses;
+                for (size_t i = 0; ok && i < src->n_addresses; i++) {
+                        l.addresses[i] = src->addresses[i];
+                        l.addresses[i].text = NULL;
+                        l.n_addresses++;
+                        ok = copy_str(&l.addresses[i].text, src->addresses[i].text);
+                }
+        }
+        if (!ok) {
+                np_link_done(&l);
+                return -ENOMEM;
+        }
+        *ret = l;
+        return 0;
 }
 
 NpFacts *np_facts_free(NpFacts *f)

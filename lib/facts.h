@@ -532,6 +532,11 @@ NpFacts *np_facts_new(void);
 void np_disks_free(NpDisk *disks, size_t n);
 void np_links_free(NpLink *links, size_t n);
 void np_peers_facts_done(NpPeersFacts *p);
+/* One disk or link: free its fields (the struct itself is the caller's), or copy every field. */
+void np_disk_done(NpDisk *d);
+int np_disk_copy(const NpDisk *src, NpDisk *ret);
+void np_link_done(NpLink *l);
+int np_link_copy(const NpLink *src, NpLink *ret);
 NpFacts *np_facts_free(NpFacts *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NpFacts *, np_facts_free);
 

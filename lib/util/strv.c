@@ -63,6 +63,21 @@ int strv_extend_unique(char ***l, const char *s)
         return strv_extend(l, s);
 }
 
+int intv_extend_unique(int **l, size_t *n, int v)
+{
+        int *a;
+
+        for (size_t i = 0; i < *n; i++)
+                if ((*l)[i] == v)
+                        return 0;
+        a = reallocarray(*l, *n + 1, sizeof(int));
+        if (!a)
+                return -ENOMEM;
+        a[(*n)++] = v;
+        *l = a;
+        return 0;
+}
+
 void strv_remove(char **l, const char *s)
 {
         char **w = l;

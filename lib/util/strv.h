@@ -19,6 +19,8 @@ int strv_extend(char ***l, const char *s);
 /* Append s itself, taking ownership (freed on failure). */
 int strv_consume(char ***l, char *s);
 int strv_extend_unique(char ***l, const char *s);
+/* Append v to the array of n ints unless it holds it already. -ENOMEM only. */
+int intv_extend_unique(int **l, size_t *n, int v);
 /* Remove every entry equal to s (freeing it). */
 void strv_remove(char **l, const char *s);
 char **strv_copy(char *const *l);
