@@ -23,12 +23,61 @@ const char *np_probe_area_to_string(NpProbeArea a)
         return a >= 0 && a < _NP_AREA_MAX ? area_names[a] : NULL;
 }
 
-int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask, NpFacts *f)
+void np_probe_changes_done(NpProbeChanges *c)
 {
+        strv_free(c->disks);
+        free(c->links);
+        free(c->addresses);
+        *c = (NpProbeChanges){};
+}
+
+int np_probe_changes_add_disk(NpProbeChanges *c, const char *name)
+{
+        return strv_extend_unique(&c->disks, name);
+}
+
+int np_probe_changes_add_link(NpProbeChanges *c, int ifindex)
+{
+        return intv_extend_unique(&c->links, &c->n_links, ifindex);
+}
+
+int np_probe_changes_add_address(NpProbeChanges *c, int ifindex)
+{
+        return intv_extend_unique(&c->addresses, &c->n_addresses, ifindex);
+}
+
+int np_probe_state_init(NpProbeState *s)
+{
+        *s = (NpProbeState){ .disks = np_disk_cache_new(), .links = np_link_cache_new() };
+        if (!s->disks || !s->links) {
+                np_probe_state_done(s);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void np_probe_state_done(NpProbeState *s)
+{
+        np_disk_cache_free(s->disks);
+        np_link_cache_free(s->links);
+        *s = (NpProbeState){};
+}
+
+bool np_probe_area_incremental(NpProbeArea a)
+{
+        return a == NP_AREA_DISKS || a == NP_AREA_LINKS;
+}
+
+int np_probe_areas_update(const NpRoot *root, const NpProbeRequest *req, NpProbeState *state,
+                          unsigned mask, const NpProbeChanges *changes, NpFacts *f)
+{
+        unsigned full = changes ? changes->full : NP_AREAS_ALL;
         int r = 0;
 
         if (!f->root && !(f->root = strdup(root->path)))
                 return -ENOMEM;
+        if (state)
+                memset(state->reread, 0, sizeof(state->reread));
         if (mask & NP_AREA_MASK(NP_AREA_SYSTEM))
                 r = np_probe_system(root, req->kubelet, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_SYSTEM)))
@@ -45,10 +94,26 @@ int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask,
                 r = np_probe_units(root, req->units, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_FS)))
                 r = np_probe_fs(root, req->fs_paths, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_DISKS)) && req->disks)
-                r = np_probe_disks(req, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_LINKS)) && req->links)
-                r = np_probe_links(f);
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_DISKS)) && req->disks) {
+                if (state) {
+                        r = np_probe_disks_update(state->disks, req,
+                                                  changes ? changes->disks : NULL,
+                                                  full & NP_AREA_MASK(NP_AREA_DISKS), f);
+                        state->reread[NP_AREA_DISKS] = np_disk_cache_reread(state->disks);
+                } else
+                        r = np_probe_disks(req, f);
+        }
+        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_LINKS)) && req->links) {
+                if (state) {
+                        r = np_probe_links_update(state->links, changes ? changes->links : NULL,
+                                                  changes ? changes->n_links : 0,
+                                                  changes ? changes->addresses : NULL,
+                                                  changes ? changes->n_addresses : 0,
+                                                  full & NP_AREA_MASK(NP_AREA_LINKS), f);
+                        state->reread[NP_AREA_LINKS] = np_link_cache_reread(state->links);
+                } else
+                        r = np_probe_links(f);
+        }
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_ENDPOINTS)))
                 r = np_probe_endpoints(req, f);
         if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_TOOLS)))
@@ -90,6 +155,11 @@ int np_facts_carry_inputs(NpFacts *dst, const NpFacts *last, unsigned mask)
                         return r;
         }
         return 0;
+}
+
+int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask, NpFacts *f)
+{
+        return np_probe_areas_update(root, req, NULL, mask, NULL, f);
 }
 
 #define SWAP(a, b)                   \

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "facts.h"
+#include "probe/probe.h"
 #include "util/root.h"
 #include "util/watch.h"
 
@@ -38,6 +39,41 @@ int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask,
  * mask, that those probes read (the modules and SELinux probes read the system area's kernel
  * release). */
 int np_facts_carry_inputs(NpFacts *dst, const NpFacts *last, unsigned mask);
+
+/*
+ * Areas that can be updated in place keep per-object state between probes (NpProbeState, owned
+ * by a caller that probes again and again) and take the objects that changed (NpProbeChanges):
+ * an update reads those again and makes the area's facts from memory. An area in `full` (a lost
+ * event, a reload, the safety re-scan) is read from scratch.
+ */
+typedef struct NpProbeChanges {
+        unsigned full; /* areas to probe from scratch */
+        char **disks;  /* block devices an event named (kernel names) */
+        int *links;    /* links a link event named (ifindex) */
+        size_t n_links;
+        int *addresses; /* links an address event named (ifindex) */
+        size_t n_addresses;
+} NpProbeChanges;
+
+void np_probe_changes_done(NpProbeChanges *c);
+int np_probe_changes_add_disk(NpProbeChanges *c, const char *name);
+int np_probe_changes_add_link(NpProbeChanges *c, int ifindex);
+int np_probe_changes_add_address(NpProbeChanges *c, int ifindex);
+
+typedef struct NpProbeState {
+        NpDiskCache *disks;
+        NpLinkCache *links;
+        unsigned reread[_NP_AREA_MAX]; /* objects the last probe read, per updatable area */
+} NpProbeState;
+
+int np_probe_state_init(NpProbeState *s);
+void np_probe_state_done(NpProbeState *s);
+/* Whether area a can be updated in place. */
+bool np_probe_area_incremental(NpProbeArea a) _const_;
+
+/* np_probe_areas() with state and changes (state NULL: every area from scratch). */
+int np_probe_areas_update(const NpRoot *root, const NpProbeRequest *req, NpProbeState *state,
+                          unsigned mask, const NpProbeChanges *changes, NpFacts *f);
 /* Give dst the area's facts of src; src gets dst's old ones (freed with src). */
 void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a);
 /* The files each area reads for req, as directories (+ entry names) tagged with the area. */

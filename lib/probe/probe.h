@@ -25,6 +25,36 @@ int np_probe_fs(const NpRoot *root, char *const *paths, NpFacts *f);
 int np_probe_disks(const NpProbeRequest *req, NpFacts *f);
 int np_probe_links(NpFacts *f);
 
+/*
+ * The disk and link probes' per-object state between probes, for a caller that probes again and
+ * again (nodeprepd): what each disk or link read gave, so that an event re-reads the objects it
+ * names and the rest comes from memory. The facts equal a full probe's as long as every change
+ * was named (a lost event: probe in full).
+ */
+typedef struct NpDiskCache NpDiskCache;
+NpDiskCache *np_disk_cache_new(void);
+NpDiskCache *np_disk_cache_free(NpDiskCache *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(NpDiskCache *, np_disk_cache_free);
+/* Disks read by the last update (libblkid included). */
+unsigned np_disk_cache_reread(const NpDiskCache *c);
+/* Read again the block devices named in changed (kernel names: disks, partitions, holders, loop
+ * devices) and the disks that depend on them, or everything when full (or when c was never
+ * filled, or with other settings), then every disk's facts: the mount table and /proc/swaps are
+ * read each time, the rest is memory. */
+int np_probe_disks_update(NpDiskCache *c, const NpProbeRequest *req, char *const *changed,
+                          bool full, NpFacts *f);
+
+typedef struct NpLinkCache NpLinkCache;
+NpLinkCache *np_link_cache_new(void);
+NpLinkCache *np_link_cache_free(NpLinkCache *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(NpLinkCache *, np_link_cache_free);
+unsigned np_link_cache_reread(const NpLinkCache *c);
+/* Read again the links with these ifindexes (and their masters and upper links), the addresses
+ * of those in addresses, or all of them when full (or never filled), then every link's facts
+ * from memory. */
+int np_probe_links_update(NpLinkCache *c, const int *ifindexes, size_t n, const int *addresses,
+                          size_t n_addresses, bool full, NpFacts *f);
+
 /* Everything the request asks for. */
 int np_probe(const NpRoot *root, const NpProbeRequest *req, NpFacts **ret);
 
