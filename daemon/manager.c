@@ -25,8 +25,11 @@ struct Job {
         pthread_t thread;
         const NpRoot *root;
         const NpProbeRequest *request; /* the manager's; unchanged while a job runs */
+        NpProbeState *state;           /* the manager's; the thread's while it runs */
         unsigned areas;
-        NpFacts *facts; /* the areas probed, filled by the thread */
+        NpProbeChanges changes; /* what events named, for the areas updated in place */
+        bool rescan;            /* the safety re-scan: say where it differs from the last facts */
+        NpFacts *facts;         /* the areas probed, filled by the thread */
         int result;
         uint64_t started; /* CLOCK_MONOTONIC */
         int efd;
@@ -71,7 +74,8 @@ static void *job_run(void *userdata)
         manager_probe_thread_signals();
         /* Never the peers here: daemon/peers.c probes them in a thread of their own. */
         j->result =
-            np_probe_areas(j->root, j->request, j->areas & ~NP_AREA_MASK(NP_AREA_PEERS), j->facts);
+            np_probe_areas_update(j->root, j->request, j->state,
+                                  j->areas & ~NP_AREA_MASK(NP_AREA_PEERS), &j->changes, j->facts);
         /* The eventfd wakes the loop; a failed write cannot happen on a counter far from max. */
         (void)!write(j->efd, &one, sizeof(one));
         return NULL;
@@ -90,6 +94,7 @@ static Job *job_free(Job *j)
         }
         free(j->reload_waiters);
         np_facts_free(j->facts);
+        np_probe_changes_done(&j->changes);
         free(j);
         return NULL;
 }
@@ -287,10 +292,11 @@ json_object *manager_evaluation_json(Manager *m)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(),
                                                 *areas = json_object_new_array(),
-                                                *probes = json_object_new_object();
+                                                *probes = json_object_new_object(),
+                                                *reread = json_object_new_object();
         _cleanup_free_ char *ts = np_format_timestamp(m->finished_usec);
 
-        if (!o || !areas || !probes || !ts)
+        if (!o || !areas || !probes || !reread || !ts)
                 return NULL;
         for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
                 json_object_object_add(probes, np_probe_area_to_string(a),
@@ -299,11 +305,16 @@ json_object *manager_evaluation_json(Manager *m)
                 if (m->reprobed & NP_AREA_MASK(a))
                         json_object_array_add(areas,
                                               json_object_new_string(np_probe_area_to_string(a)));
+        for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
+                if (np_probe_area_incremental(a) && (m->reprobed & NP_AREA_MASK(a)))
+                        json_object_object_add(reread, np_probe_area_to_string(a),
+                                               json_object_new_uint64(m->reread[a]));
         json_object_object_add(o, "serial", json_object_new_uint64(m->serial));
         json_object_object_add(o, "finished_at", json_object_new_string(ts));
         json_object_object_add(o, "duration_usec", json_object_new_uint64(m->duration_usec));
         json_object_object_add(o, "reprobed", TAKE_PTR(areas));
         json_object_object_add(o, "probes", TAKE_PTR(probes));
+        json_object_object_add(o, "reread", TAKE_PTR(reread));
         return TAKE_PTR(o);
 }
 
@@ -386,6 +397,95 @@ static void manager_publish(Manager *m)
         manager_notify_subscribers(m);
 }
 
+/* --- the safety re-scan ------------------------------------------------------------------------
+ */
+
+static const char *json_short(json_object *o)
+{
+        const char *s = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : "(none)";
+
+        return s ? s : "?";
+}
+
+/* A list element's label: its "name" when it has one, else its index. */
+static char *element_path(const char *path, json_object *e, size_t i)
+{
+        json_object *name = json_object_object_get(e, "name");
+
+        return name ? strprintf("%s[%s]", path, json_object_get_string(name))
+                    : strprintf("%s[%zu]", path, i);
+}
+
+/* Where two JSON values first differ: "PATH: OLD -> NEW" (at most a few hundred bytes), NULL
+ * when they are equal. Lists of named objects are compared by name. */
+static char *first_difference(json_object *a, json_object *b, const char *path)
+{
+        if (json_object_equal(a, b))
+                return NULL;
+        if (a && b && json_object_is_type(a, json_type_object) &&
+            json_object_is_type(b, json_type_object)) {
+                json_object_object_foreach (a, key, va) {
+                        _cleanup_free_ char *p = strprintf("%s.%s", path, key);
+                        char *d =
+                            p ? first_difference(va, json_object_object_get(b, key), p) : NULL;
+
+                        if (d || !p)
+                                return d;
+                }
+                json_object_object_foreach (b, key2, vb)
+                        if (!json_object_object_get_ex(a, key2, NULL))
+                                return strprintf("%s.%s: (none) -> %.200s", path, key2,
+                                                 json_short(vb));
+        }
+        if (a && b && json_object_is_type(a, json_type_array) &&
+            json_object_is_type(b, json_type_array)) {
+                size_t na = json_object_array_length(a), nb = json_object_array_length(b);
+
+                for (size_t i = 0; i < MIN(na, nb); i++) {
+                        json_object *ea = json_object_array_get_idx(a, i),
+                                    *eb = json_object_array_get_idx(b, i);
+                        _cleanup_free_ char *p = NULL;
+
+                        if (json_object_equal(ea, eb))
+                                continue;
+                        p = element_path(path, ea, i);
+                        /* Not the same element (one came or went): say which. */
+                        if (p && !json_object_equal(json_object_object_get(ea, "name"),
+                                                    json_object_object_get(eb, "name")))
+                                return strprintf("%s: %.200s -> %.200s", path, json_short(ea),
+                                                 json_short(eb));
+                        return p ? first_difference(ea, eb, p) : NULL;
+                }
+                if (na != nb)
+                        return strprintf(
+                            "%s: %zu entries -> %zu, first extra %.200s", path, na, nb,
+                            json_short(json_object_array_get_idx(na > nb ? a : b, MIN(na, nb))));
+        }
+        return strprintf("%s: %.200s -> %.200s", path, json_short(a), json_short(b));
+}
+
+/* The safety re-scan read the disks and links from scratch: where that differs from what the
+ * events had made of them, an event was missed (or the kernel sent none). */
+static void log_rescan_differences(const NpFacts *incremental, const NpFacts *rescan)
+{
+        static const char *const keys[] = { "disks", "links" };
+        _cleanup_(json_object_putp) json_object *a = NULL, *b = NULL;
+
+        if (np_facts_to_json(incremental, &a) < 0 || np_facts_to_json(rescan, &b) < 0)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                _cleanup_free_ char *d =
+                    first_difference(json_object_object_get(a, keys[i]),
+                                     json_object_object_get(b, keys[i]), keys[i]);
+
+                if (d)
+                        log_warning("Safety re-scan: the %s differ from what events had told: %s",
+                                    keys[i], d);
+                else
+                        log_debug("Safety re-scan: the %s are as events had told", keys[i]);
+        }
+}
+
 /* --- evaluation ----------------------------------------------------------------------------- */
 
 static void manager_start_job(Manager *m);
@@ -407,10 +507,16 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
         if (j->result < 0) {
                 log_error_errno(j->result, "Probing failed: %m");
                 m->dirty |= j->areas; /* try again at the next event or re-scan */
+                m->changes.full |= j->areas;
                 job_free(j);
                 return 0;
         }
         facts = TAKE_PTR(j->facts);
+        /* Unless the host changed meanwhile (events are waiting), a difference is a missed one. */
+        if (j->rescan && m->report && m->report->facts && !m->changes.disks &&
+            m->changes.n_links == 0 && m->changes.n_addresses == 0 &&
+            !(m->dirty & (NP_AREA_MASK(NP_AREA_DISKS) | NP_AREA_MASK(NP_AREA_LINKS))))
+                log_rescan_differences(m->report->facts, facts);
         /* Keep the facts of the areas not probed again from the last report. */
         for (NpProbeArea a = 0; m->report && m->report->facts && a < _NP_AREA_MAX; a++)
                 if (!(j->areas & NP_AREA_MASK(a)))
@@ -424,6 +530,7 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
         if (r < 0) {
                 log_error_errno(r, "Evaluation failed: %m");
                 m->dirty = NP_AREAS_ALL; /* the old report's facts may be gone */
+                m->changes.full = NP_AREAS_ALL;
                 job_free(j);
                 return 0;
         }
@@ -433,15 +540,20 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
         m->finished_usec = report->generated_at_usec;
         m->duration_usec = now_monotonic() - j->started;
         m->reprobed = j->areas;
+        memcpy(m->reread, m->probe_state.reread, sizeof(m->reread));
         for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
                 if (j->areas & NP_AREA_MASK(a))
                         m->probes[a]++;
-        log_debug("Evaluation %" PRIu64 " (areas 0x%x) took %" PRIu64 " us", m->serial, j->areas,
+        log_debug("Evaluation %" PRIu64 " (areas 0x%x, %u disks and %u links read) took %" PRIu64
+                  " us",
+                  m->serial, j->areas, m->reread[NP_AREA_DISKS], m->reread[NP_AREA_LINKS],
                   m->duration_usec);
         m->counters.evaluations++;
         m->counters.last_evaluation_usec = m->finished_usec;
         m->counters.last_duration_usec = m->duration_usec;
         log_verdict_changes(old, report);
+        if (j->areas & NP_AREA_MASK(NP_AREA_DISKS))
+                manager_watch_disk_nodes(m);
         manager_publish(m);
         if (manager_write_outputs(m) < 0)
                 log_error("Out of memory writing the feature and metrics files");
@@ -468,6 +580,9 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
 
                 (void)sd_event_source_set_time(m->rescan,
                                                now + m->config->site->daemon.rescan_usec);
+                /* It may wait for other wake-ups: a tenth of the period, at most a minute. */
+                (void)sd_event_source_set_time_accuracy(
+                    m->rescan, MIN(60ULL * 1000000ULL, m->config->site->daemon.rescan_usec / 10));
                 (void)sd_event_source_set_enabled(m->rescan, SD_EVENT_ONESHOT);
         }
         job_free(j);
@@ -507,7 +622,9 @@ static void manager_start_job(Manager *m)
                         if (!m->config)
                                 return;
                 } else {
+                        /* The settings may choose other disks (IncludeLoopDevices=): all again. */
                         m->dirty = NP_AREAS_ALL;
+                        m->changes.full = NP_AREAS_ALL;
                         reloaded = true;
                         (void)manager_watch_files(m);
                 }
@@ -532,8 +649,15 @@ static void manager_start_job(Manager *m)
         }
         j->root = m->root;
         j->request = &m->request;
+        j->state = &m->probe_state;
         /* Without earlier facts every area must be probed. */
         j->areas = m->report && m->report->facts ? m->dirty : NP_AREAS_ALL;
+        j->changes = m->changes;
+        m->changes = (NpProbeChanges){};
+        if (j->areas == NP_AREAS_ALL && !(m->report && m->report->facts))
+                j->changes.full = NP_AREAS_ALL;
+        j->rescan = m->rescan_due;
+        m->rescan_due = false;
         j->efd = m->job_efd;
         j->started = now_monotonic();
         /* What the areas probed now read of the others' last facts (area.c area_inputs[]). */
@@ -547,6 +671,7 @@ static void manager_start_job(Manager *m)
         if (r != 0) {
                 log_error_errno(-r, "Cannot start the evaluation thread: %m");
                 m->dirty |= j->areas;
+                m->changes.full |= j->areas;
                 job_free(j);
                 return;
         }
@@ -567,9 +692,12 @@ static int on_coalesce(sd_event_source *source, uint64_t usec, void *userdata)
 
 static int on_rescan(sd_event_source *source, uint64_t usec, void *userdata)
 {
+        Manager *m = userdata;
+
         (void)source, (void)usec;
         log_debug("Safety re-scan");
-        manager_schedule(userdata, NP_AREAS_ALL);
+        m->rescan_due = true;
+        manager_schedule_full(m, NP_AREAS_ALL);
         return 0;
 }
 
@@ -587,6 +715,35 @@ void manager_schedule(Manager *m, unsigned areas)
         (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         (void)sd_event_source_set_time(m->coalesce, now + NP_COALESCE_USEC);
         (void)sd_event_source_set_enabled(m->coalesce, SD_EVENT_ONESHOT);
+}
+
+void manager_schedule_full(Manager *m, unsigned areas)
+{
+        m->changes.full |= areas;
+        manager_schedule(m, areas);
+}
+
+void manager_schedule_disk(Manager *m, const char *name)
+{
+        /* Out of memory: read every disk again instead. */
+        if (np_probe_changes_add_disk(&m->changes, name) < 0)
+                m->changes.full |= NP_AREA_MASK(NP_AREA_DISKS);
+        manager_schedule(m, NP_AREA_MASK(NP_AREA_DISKS));
+}
+
+void manager_schedule_link(Manager *m, int ifindex)
+{
+        if (np_probe_changes_add_link(&m->changes, ifindex) < 0)
+                m->changes.full |= NP_AREA_MASK(NP_AREA_LINKS);
+        /* A link or address change can change what the endpoints reach, too. */
+        manager_schedule(m, NP_AREA_MASK(NP_AREA_LINKS) | NP_AREA_MASK(NP_AREA_ENDPOINTS));
+}
+
+void manager_schedule_address(Manager *m, int ifindex)
+{
+        if (np_probe_changes_add_address(&m->changes, ifindex) < 0)
+                m->changes.full |= NP_AREA_MASK(NP_AREA_LINKS);
+        manager_schedule(m, NP_AREA_MASK(NP_AREA_LINKS) | NP_AREA_MASK(NP_AREA_ENDPOINTS));
 }
 
 void manager_schedule_reload(Manager *m)
@@ -612,8 +769,11 @@ int manager_new(sd_event *event, const char *root, const char *config_path, Mana
         if (!m)
                 return -ENOMEM;
         m->event = sd_event_ref(event);
-        m->job_efd = m->fix_efd = m->rtnl_fd = m->mountinfo_fd = m->peers_efd = -EBADF;
+        m->job_efd = m->fix_efd = m->rtnl_fd = m->mountinfo_fd = m->swaps_fd = m->peers_efd =
+            -EBADF;
         r = np_root_new(root, &m->root);
+        if (r >= 0)
+                r = np_probe_state_init(&m->probe_state);
         if (r < 0)
                 return r;
         if (config_path && !(m->config_path = strdup(config_path)))
@@ -660,6 +820,8 @@ Manager *manager_free(Manager *m)
         sd_event_source_disable_unref(m->rescan);
         safe_close(m->job_efd);
         np_report_free(m->report);
+        np_probe_state_done(&m->probe_state);
+        np_probe_changes_done(&m->changes);
         free(m->reply_json);
         free(m->reply_facts_json);
         np_config_free(m->config);

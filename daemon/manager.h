@@ -67,6 +67,7 @@ typedef struct Manager {
         uint64_t finished_usec, duration_usec; /* CLOCK_REALTIME, duration */
         unsigned reprobed;                     /* areas of the last evaluation */
         uint64_t probes[_NP_AREA_MAX];         /* evaluations that probed each area, in total */
+        unsigned reread[_NP_AREA_MAX];         /* objects (disks, links) the last evaluation read */
         char *reply_json;                      /* GetReport parameters without arguments, cached */
         size_t reply_json_len;
         char *reply_facts_json; /* GetReport with facts, made on first use */
@@ -75,6 +76,12 @@ typedef struct Manager {
         unsigned dirty;       /* areas to probe at the next evaluation */
         bool config_dirty;    /* read the configuration again first */
         bool reload_deferred; /* a reload's evaluation waits for the peer probe */
+        /* The objects events named since the last evaluation started (disks, links), and the
+         * areas to probe from scratch; moved to the next evaluation. */
+        NpProbeChanges changes;
+        /* Per-object caches of the disk and link areas: the evaluation thread's while it runs. */
+        NpProbeState probe_state;
+        bool rescan_due; /* the next evaluation is the safety re-scan: compare with its result */
         sd_event_source *coalesce, *rescan;
         Job *job; /* the evaluation running, NULL when idle */
         sd_event_source *job_source;
@@ -100,8 +107,9 @@ typedef struct Manager {
         int rtnl_fd;
         sd_event_source *rtnl_source;
         Inotify *inotify;
-        int mountinfo_fd;
-        sd_event_source *mountinfo_source;
+        Inotify *disk_nodes; /* without udevd: close-after-write on the disks' nodes */
+        int mountinfo_fd, swaps_fd;
+        sd_event_source *mountinfo_source, *swaps_source;
         sd_bus *bus;
         sd_bus_slot **bus_slots;
         size_t n_bus_slots;
@@ -131,6 +139,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 int manager_start(Manager *m);
 /* Something in these areas changed: evaluate after the coalescing delay. */
 void manager_schedule(Manager *m, unsigned areas);
+/* An event named this block device (kernel name) or link (ifindex): the disk or link area reads
+ * it (and what depends on it) again, the rest from memory. */
+void manager_schedule_disk(Manager *m, const char *name);
+void manager_schedule_link(Manager *m, int ifindex);
+void manager_schedule_address(Manager *m, int ifindex);
+/* Probe these areas from scratch (events were lost, the safety re-scan). */
+void manager_schedule_full(Manager *m, unsigned areas);
 /* Re-read the configuration (SIGHUP, Reload, a changed profile or site file). */
 void manager_schedule_reload(Manager *m);
 
@@ -181,6 +196,8 @@ bool manager_peers_take(Manager *m, NpFacts *facts);
 int manager_watch_init(Manager *m);
 /* Set the inotify watches for the current configuration and probe request. */
 int manager_watch_files(Manager *m);
+/* Without udevd, follow writes to the nodes of the disks the last evaluation found. */
+void manager_watch_disk_nodes(Manager *m);
 /* Connect to the system bus for unit state changes if not connected. */
 void manager_watch_bus(Manager *m);
 void manager_watch_done(Manager *m);

@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What tells nodeprepd that the host changed, each mapped to the probe areas to read again:
- *   udev (block, net, module uevents)  -> disks, links, modules
- *   rtnetlink link/address messages    -> links
- *   inotify on every file a probe reads -> that probe's area; on profiles and the site file ->
- * reload /proc/self/mountinfo (EPOLLPRI)    -> fs, disks systemd unit signals on the bus    ->
- * units None of these polls: an idle host causes no wake-up.
+ *   udev (block, net, module uevents)     -> the disk named, the link named, modules
+ *   rtnetlink link/address messages       -> the link named (and endpoints)
+ *   inotify on every file a probe reads   -> that probe's area; on profiles and the site file ->
+ *                                            reload
+ *   inotify on disk nodes, without udevd  -> the disk written to (mkfs, wipefs, sfdisk): what
+ *                                            udevd's "watch" option does for its own events
+ *   /proc/self/mountinfo (EPOLLPRI)       -> fs, and the disks' mount table (no device is read)
+ *   /proc/swaps (EPOLLPRI)                -> the disks' swap table (no device is read)
+ *   systemd unit signals on the bus       -> units
+ * The disk and link areas read again only the objects an event names; a lost event (ENOBUFS on
+ * a netlink socket) reads everything. None of these polls: an idle host causes no wake-up.
  */
 
 #include <fcntl.h>
 #include <libgen.h>
 #include <libudev.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -24,120 +32,36 @@
 #include "daemon/manager.h"
 #include "util/strv.h"
 
-/* --- udev ----------------------------------------------------------------------------------- */
+/* --- lost events --------------------------------------------------------------------------- */
 
-static int on_udev(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+/* A netlink socket overflowed (ENOBUFS): events were lost, so nothing can be trusted to be
+ * current: probe the areas from scratch. Logged once per re-probe it causes. */
+static void events_lost(Manager *m, const char *what, unsigned areas)
 {
-        Manager *m = userdata;
-        unsigned areas = 0;
-        struct udev_device *d;
-
-        (void)source, (void)fd, (void)revents;
-        while ((d = udev_monitor_receive_device(m->udev_monitor))) {
-                const char *subsystem = udev_device_get_subsystem(d);
-
-                if (streq_ptr(subsystem, "block"))
-                        areas |= NP_AREA_MASK(NP_AREA_DISKS);
-                else if (streq_ptr(subsystem, "net"))
-                        areas |= NP_AREA_MASK(NP_AREA_LINKS);
-                else if (streq_ptr(subsystem, "module"))
-                        areas |= NP_AREA_MASK(NP_AREA_MODULES);
-                udev_device_unref(d);
-        }
-        if (areas)
-                manager_schedule(m, areas);
-        return 0;
+        if ((m->changes.full & areas) != areas)
+                log_warning("Lost %s events (the receive queue overflowed): probing %s again in "
+                            "full",
+                            what, areas & NP_AREA_MASK(NP_AREA_DISKS) ? "the disks" : "the links");
+        manager_schedule_full(m, areas);
 }
 
-static int watch_udev(Manager *m)
+/* Tests shrink the receive buffers to make the queues overflow: NODEPREP_NETLINK_RCVBUF=BYTES. */
+static void test_receive_buffer(int fd)
 {
-        /* udevd's events come after its rules ran (symlinks, blkid); without udevd (containers,
-         * test machines) the kernel's own uevents are all there is. */
-        const char *source = access("/run/udev/control", F_OK) >= 0 ? "udev" : "kernel";
-        int r;
+        const char *v = secure_getenv("NODEPREP_NETLINK_RCVBUF");
+        int size = v ? atoi(v) : 0;
 
-        m->udev = udev_new();
-        if (!m->udev)
-                return -ENOMEM;
-        m->udev_monitor = udev_monitor_new_from_netlink(m->udev, source);
-        if (!m->udev_monitor)
-                return -errno ? -errno : -EIO;
-        if (udev_monitor_filter_add_match_subsystem_devtype(m->udev_monitor, "block", NULL) < 0 ||
-            udev_monitor_filter_add_match_subsystem_devtype(m->udev_monitor, "net", NULL) < 0 ||
-            udev_monitor_filter_add_match_subsystem_devtype(m->udev_monitor, "module", NULL) < 0)
-                return -ENOMEM;
-        /* A bigger buffer against bursts; needs CAP_NET_ADMIN, harmless without. */
-        (void)udev_monitor_set_receive_buffer_size(m->udev_monitor, 4 * 1024 * 1024);
-        r = udev_monitor_enable_receiving(m->udev_monitor);
-        if (r < 0)
-                return r;
-        r = sd_event_add_io(m->event, &m->udev_source, udev_monitor_get_fd(m->udev_monitor),
-                            EPOLLIN, on_udev, m);
-        if (r >= 0)
-                log_debug("Following %s uevents for block, net and module", source);
-        return r;
+        if (size > 0)
+                (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
-/* --- rtnetlink ------------------------------------------------------------------------------ */
+/* --- inotify ------------------------------------------------------------------------------- */
 
-static int on_rtnl(sd_event_source *source, int fd, uint32_t revents, void *userdata)
-{
-        char buf[16384];
-
-        (void)source, (void)revents;
-        /* Any link or address message (or a lost one: ENOBUFS) means: read the links again. */
-        for (;;) {
-                ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && errno != ENOBUFS)
-                        break;
-        }
-        /* A link or address change can change what the endpoints and peers reach, too. */
-        manager_schedule(userdata, NP_AREA_MASK(NP_AREA_LINKS) | NP_AREA_MASK(NP_AREA_ENDPOINTS));
-        manager_peers_changed(userdata);
-        return 0;
-}
-
-static int watch_rtnl(Manager *m)
-{
-        struct sockaddr_nl sa = {
-                .nl_family = AF_NETLINK,
-                .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
-        };
-
-        m->rtnl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-        if (m->rtnl_fd < 0)
-                return -errno;
-        if (bind(m->rtnl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return -errno;
-        return sd_event_add_io(m->event, &m->rtnl_source, m->rtnl_fd, EPOLLIN, on_rtnl, m);
-}
-
-/* --- mount table ---------------------------------------------------------------------------- */
-
-static int on_mountinfo(sd_event_source *source, int fd, uint32_t revents, void *userdata)
-{
-        (void)source, (void)fd, (void)revents;
-        manager_schedule(userdata, NP_AREA_MASK(NP_AREA_FS) | NP_AREA_MASK(NP_AREA_DISKS));
-        return 0;
-}
-
-static int watch_mountinfo(Manager *m)
-{
-        m->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-        if (m->mountinfo_fd < 0)
-                return -errno;
-        return sd_event_add_io(m->event, &m->mountinfo_source, m->mountinfo_fd, EPOLLPRI,
-                               on_mountinfo, m);
-}
-
-/* --- files ---------------------------------------------------------------------------------- */
-
+/* A watch: of a directory a probe reads (the files, below), or of a disk's node. */
 typedef struct InotifyEntry {
         int wd;
-        char *name;    /* only events on this entry count, or NULL for any */
+        char *name;    /* files: only events on this entry count, or NULL for any; nodes: the
+                        * disk's name */
         int tag;       /* a probe area, or NP_WATCH_CONFIG */
         bool ancestor; /* watching a parent because the directory does not exist yet */
 } InotifyEntry;
@@ -161,6 +85,311 @@ static Inotify *inotify_free(Inotify *in)
         free(in);
         return NULL;
 }
+
+/* --- disk nodes, without udevd --------------------------------------------------------------- */
+
+/*
+ * mkfs, wipefs and sfdisk change what is on a disk without a kernel uevent: udevd watches the
+ * nodes of disks for a close after writing and then synthesizes a "change" event (its "watch"
+ * option, set for disks by 60-block.rules). Without udevd nobody does: do the same here, for
+ * the disks the probe follows.
+ */
+static int on_disk_node(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        Manager *m = userdata;
+        Inotify *d = m->disk_nodes;
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+        (void)source, (void)revents;
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                for (char *p = buf; p < buf + n;) {
+                        const struct inotify_event *ev = (const struct inotify_event *)p;
+
+                        p += sizeof(*ev) + ev->len;
+                        if (ev->mask & IN_Q_OVERFLOW) {
+                                manager_schedule_full(m, NP_AREA_MASK(NP_AREA_DISKS));
+                                continue;
+                        }
+                        FOREACH_ARRAY (node, d->entries, d->n)
+                                if (node->wd == ev->wd) {
+                                        if (ev->mask & IN_CLOSE_WRITE)
+                                                manager_schedule_disk(m, node->name);
+                                        if (ev->mask & IN_IGNORED)
+                                                node->wd = -1; /* the node is gone */
+                                        break;
+                                }
+                }
+        }
+        return 0;
+}
+
+void manager_watch_disk_nodes(Manager *m)
+{
+        Inotify *d = m->disk_nodes;
+        const NpFacts *f = m->report ? m->report->facts : NULL;
+        InotifyEntry *nodes;
+        size_t n = 0, i = 0;
+
+        if (!d || !f)
+                return;
+        nodes = calloc(f->n_disks + 1, sizeof(InotifyEntry));
+        if (!nodes) {
+                log_error("Out of memory watching the disk nodes");
+                return;
+        }
+        /* Both lists are in the facts' order: walk them side by side. */
+        FOREACH_ARRAY (disk, f->disks, f->n_disks) {
+                while (i < d->n && strverscmp(d->entries[i].name, disk->name) < 0) {
+                        if (d->entries[i].wd >= 0)
+                                (void)inotify_rm_watch(d->fd, d->entries[i].wd);
+                        free(d->entries[i++].name);
+                }
+                if (i < d->n && streq(d->entries[i].name, disk->name) && d->entries[i].wd >= 0) {
+                        nodes[n++] = d->entries[i++];
+                        continue;
+                }
+                if (i < d->n && streq(d->entries[i].name, disk->name))
+                        free(d->entries[i++].name);
+                nodes[n] =
+                    (InotifyEntry){ .wd = inotify_add_watch(d->fd, disk->path, IN_CLOSE_WRITE),
+                                    .name = strdup(disk->name),
+                                    .tag = NP_AREA_DISKS };
+                if (nodes[n].wd < 0 || !nodes[n].name) {
+                        if (nodes[n].wd >= 0)
+                                (void)inotify_rm_watch(d->fd, nodes[n].wd);
+                        free(nodes[n].name);
+                        continue; /* no node (a container's /dev): the uevents remain */
+                }
+                n++;
+        }
+        for (; i < d->n; i++) {
+                if (d->entries[i].wd >= 0)
+                        (void)inotify_rm_watch(d->fd, d->entries[i].wd);
+                free(d->entries[i].name);
+        }
+        free(d->entries);
+        d->entries = nodes;
+        d->n = n;
+}
+
+static int watch_disk_nodes_init(Manager *m)
+{
+        Inotify *d = calloc(1, sizeof(*d));
+        int r;
+
+        if (!d)
+                return -ENOMEM;
+        m->disk_nodes = d;
+        d->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (d->fd < 0)
+                return -errno;
+        r = sd_event_add_io(m->event, &d->source, d->fd, EPOLLIN, on_disk_node, m);
+        if (r >= 0)
+                log_debug("No udevd: following writes to the disks' nodes");
+        return r;
+}
+
+/* --- udev ----------------------------------------------------------------------------------- */
+
+/* The disk a partition belongs to: the second-last component of its DEVPATH
+ * ("/devices/.../block/sda/sda1"). */
+static void schedule_partition_disk(Manager *m, struct udev_device *d)
+{
+        const char *devpath = udev_device_get_devpath(d), *last;
+        _cleanup_free_ char *parent = NULL;
+
+        last = devpath ? strrchr(devpath, '/') : NULL;
+        if (!last || last == devpath)
+                return;
+        parent = strndup(devpath, (size_t)(last - devpath));
+        if (parent && strrchr(parent, '/'))
+                manager_schedule_disk(m, strrchr(parent, '/') + 1);
+}
+
+static int on_udev(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        Manager *m = userdata;
+        struct udev_device *d;
+
+        (void)source, (void)fd, (void)revents;
+        for (;;) {
+                const char *subsystem, *name, *ifindex;
+
+                errno = 0;
+                d = udev_monitor_receive_device(m->udev_monitor);
+                if (!d) {
+                        if (errno == ENOBUFS)
+                                events_lost(m, "uevent",
+                                            NP_AREA_MASK(NP_AREA_DISKS) |
+                                                NP_AREA_MASK(NP_AREA_LINKS) |
+                                                NP_AREA_MASK(NP_AREA_MODULES));
+                        break;
+                }
+                subsystem = udev_device_get_subsystem(d);
+                name = udev_device_get_sysname(d);
+                if (streq_ptr(subsystem, "block") && name) {
+                        manager_schedule_disk(m, name);
+                        if (streq_ptr(udev_device_get_devtype(d), "partition"))
+                                schedule_partition_disk(m, d);
+                } else if (streq_ptr(subsystem, "net")) {
+                        ifindex = udev_device_get_property_value(d, "IFINDEX");
+                        if (ifindex && atoi(ifindex) > 0)
+                                manager_schedule_link(m, atoi(ifindex));
+                        else
+                                manager_schedule_full(m, NP_AREA_MASK(NP_AREA_LINKS));
+                } else if (streq_ptr(subsystem, "module"))
+                        manager_schedule(m, NP_AREA_MASK(NP_AREA_MODULES));
+                udev_device_unref(d);
+        }
+        return 0;
+}
+
+static int watch_udev(Manager *m)
+{
+        /* udevd's events come after its rules ran (symlinks, blkid); without udevd (containers,
+         * test machines) the kernel's own uevents are all there is. */
+        const char *source = access("/run/udev/control", F_OK) >= 0 ? "udev" : "kernel";
+        int r;
+
+        m->udev = udev_new();
+        if (!m->udev)
+                return -ENOMEM;
+        m->udev_monitor = udev_monitor_new_from_netlink(m->udev, source);
+        if (!m->udev_monitor)
+                return -errno ? -errno : -EIO;
+        if (udev_monitor_filter_add_match_subsystem_devtype(m->udev_monitor, "block", NULL) < 0 ||
+            udev_monitor_filter_add_match_subsystem_devtype(m->udev_monitor, "net", NULL) < 0 ||
+            udev_monitor_filter_add_match_subsystem_devtype(m->udev_monitor, "module", NULL) < 0)
+                return -ENOMEM;
+        /* A bigger buffer against bursts; needs CAP_NET_ADMIN, harmless without. */
+        (void)udev_monitor_set_receive_buffer_size(m->udev_monitor, 4 * 1024 * 1024);
+        test_receive_buffer(udev_monitor_get_fd(m->udev_monitor));
+        r = udev_monitor_enable_receiving(m->udev_monitor);
+        if (r < 0)
+                return r;
+        r = sd_event_add_io(m->event, &m->udev_source, udev_monitor_get_fd(m->udev_monitor),
+                            EPOLLIN, on_udev, m);
+        if (r >= 0)
+                log_debug("Following %s uevents for block, net and module", source);
+        if (r >= 0 && streq(source, "kernel")) {
+                int k = watch_disk_nodes_init(m);
+
+                if (k < 0) {
+                        log_warning_errno(k, "Cannot watch the disks' nodes (%m): mkfs and wipefs "
+                                             "without udevd are seen at the re-scan");
+                        m->disk_nodes = inotify_free(m->disk_nodes);
+                }
+        }
+        return r;
+}
+
+/* --- rtnetlink ------------------------------------------------------------------------------ */
+
+/* The link each message is about: RTM_NEWLINK/DELLINK and RTM_NEWADDR/DELADDR carry its
+ * ifindex right after the netlink header. */
+static void rtnl_messages(Manager *m, const char *buf, size_t len)
+{
+        for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; NLMSG_OK(h, len);
+             h = NLMSG_NEXT(h, len)) {
+                if ((h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) &&
+                    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+                        manager_schedule_link(m,
+                                              ((const struct ifinfomsg *)NLMSG_DATA(h))->ifi_index);
+                else if ((h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) &&
+                         h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+                        manager_schedule_address(
+                            m, (int)((const struct ifaddrmsg *)NLMSG_DATA(h))->ifa_index);
+        }
+}
+
+static int on_rtnl(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        Manager *m = userdata;
+        char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+        bool any = false;
+
+        (void)source, (void)revents;
+        for (;;) {
+                ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == ENOBUFS) {
+                        events_lost(m, "rtnetlink",
+                                    NP_AREA_MASK(NP_AREA_LINKS) | NP_AREA_MASK(NP_AREA_ENDPOINTS));
+                        any = true;
+                        continue;
+                }
+                if (n <= 0)
+                        break;
+                rtnl_messages(m, buf, (size_t)n);
+                any = true;
+        }
+        /* A link or address change can change what the peers reach, too. */
+        if (any)
+                manager_peers_changed(m);
+        return 0;
+}
+
+static int watch_rtnl(Manager *m)
+{
+        struct sockaddr_nl sa = {
+                .nl_family = AF_NETLINK,
+                .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+        };
+
+        m->rtnl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+        if (m->rtnl_fd < 0)
+                return -errno;
+        if (bind(m->rtnl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return -errno;
+        test_receive_buffer(m->rtnl_fd);
+        return sd_event_add_io(m->event, &m->rtnl_source, m->rtnl_fd, EPOLLIN, on_rtnl, m);
+}
+
+/* --- mount table ---------------------------------------------------------------------------- */
+
+static int on_mountinfo(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        (void)source, (void)fd, (void)revents;
+        /* The disk area with no device named: the mount table is read again, no device. */
+        manager_schedule(userdata, NP_AREA_MASK(NP_AREA_FS) | NP_AREA_MASK(NP_AREA_DISKS));
+        return 0;
+}
+
+static int watch_mountinfo(Manager *m)
+{
+        m->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        if (m->mountinfo_fd < 0)
+                return -errno;
+        return sd_event_add_io(m->event, &m->mountinfo_source, m->mountinfo_fd, EPOLLPRI,
+                               on_mountinfo, m);
+}
+
+static int on_swaps(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        (void)source, (void)fd, (void)revents;
+        manager_schedule(userdata, NP_AREA_MASK(NP_AREA_DISKS));
+        return 0;
+}
+
+/* swapon and swapoff send no uevent; /proc/swaps polls like the mount table (mm/swapfile.c
+ * swaps_poll(): EPOLLPRI once per change). */
+static int watch_swaps(Manager *m)
+{
+        m->swaps_fd = open("/proc/swaps", O_RDONLY | O_CLOEXEC);
+        if (m->swaps_fd < 0)
+                return -errno;
+        return sd_event_add_io(m->event, &m->swaps_source, m->swaps_fd, EPOLLPRI, on_swaps, m);
+}
+
+/* --- files ---------------------------------------------------------------------------------- */
 
 #define DIR_EVENTS                                                                          \
         (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB | \
@@ -400,12 +629,17 @@ int manager_watch_init(Manager *m)
         r = watch_mountinfo(m);
         if (r < 0)
                 log_warning_errno(r, "Cannot watch the mount table (%m)");
+        r = watch_swaps(m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch /proc/swaps (%m): swap changes are seen at the "
+                                     "re-scan");
         return 0;
 }
 
 void manager_watch_done(Manager *m)
 {
         m->inotify = inotify_free(m->inotify);
+        m->disk_nodes = inotify_free(m->disk_nodes);
         sd_event_source_disable_unref(m->udev_source);
         udev_monitor_unref(m->udev_monitor);
         udev_unref(m->udev);
@@ -413,6 +647,8 @@ void manager_watch_done(Manager *m)
         safe_close(m->rtnl_fd);
         sd_event_source_disable_unref(m->mountinfo_source);
         safe_close(m->mountinfo_fd);
+        sd_event_source_disable_unref(m->swaps_source);
+        safe_close(m->swaps_fd);
         for (size_t i = 0; i < m->n_bus_slots; i++)
                 sd_bus_slot_unref(m->bus_slots[i]);
         free(m->bus_slots);
