@@ -144,18 +144,19 @@ static int vl_method_get_report(NpVarlinkCall *call, json_object *parameters, vo
         if (unknown)
                 return reply_no_such_profile(m, call, unknown);
 
-        /* The common questions are answered from serialised replies kept per report. */
-        if (!p.profiles && !p.facts && m->reply_json)
-                return np_varlink_reply_raw(call, m->reply_json, m->reply_json_len, false);
-        if (!p.profiles && p.facts) {
-                if (!m->reply_facts_json) {
-                        r = manager_report_view(m, NULL, true, &m->reply_facts_json,
-                                                &m->reply_facts_json_len, NULL);
+        /* The common questions are answered from whole reply messages kept per report. */
+        if (!p.profiles) {
+                if (!m->reply_msg[p.facts]) {
+                        r = manager_report_view(m, NULL, p.facts, &json, &len, NULL);
+                        if (r >= 0)
+                                r = np_varlink_format_reply_raw(json, len, false,
+                                                                &m->reply_msg[p.facts],
+                                                                &m->reply_msg_len[p.facts]);
                         if (r < 0)
                                 return r;
                 }
-                return np_varlink_reply_raw(call, m->reply_facts_json, m->reply_facts_json_len,
-                                            false);
+                return np_varlink_reply_message(call, m->reply_msg[p.facts],
+                                                m->reply_msg_len[p.facts]);
         }
         r = manager_report_view(m, p.profiles, p.facts, &json, &len, NULL);
         if (r < 0)

@@ -388,11 +388,8 @@ int manager_report_view(Manager *m, char *const *profiles, bool facts, char **re
 
 static void manager_publish(Manager *m)
 {
-        m->reply_json = mfree(m->reply_json);
-        m->reply_facts_json = mfree(m->reply_facts_json);
-        if (m->report &&
-            manager_report_view(m, NULL, false, &m->reply_json, &m->reply_json_len, NULL) < 0)
-                log_error("Out of memory formatting the report");
+        for (size_t i = 0; i < ELEMENTSOF(m->reply_msg); i++)
+                m->reply_msg[i] = mfree(m->reply_msg[i]);
         update_status(m);
         manager_notify_subscribers(m);
 }
@@ -822,8 +819,8 @@ Manager *manager_free(Manager *m)
         np_report_free(m->report);
         np_probe_state_done(&m->probe_state);
         np_probe_changes_done(&m->changes);
-        free(m->reply_json);
-        free(m->reply_facts_json);
+        for (size_t i = 0; i < ELEMENTSOF(m->reply_msg); i++)
+                free(m->reply_msg[i]);
         np_config_free(m->config);
         np_probe_request_done(&m->request);
         free(m->config_error);

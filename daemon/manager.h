@@ -68,10 +68,10 @@ typedef struct Manager {
         unsigned reprobed;                     /* areas of the last evaluation */
         uint64_t probes[_NP_AREA_MAX];         /* evaluations that probed each area, in total */
         unsigned reread[_NP_AREA_MAX];         /* objects (disks, links) the last evaluation read */
-        char *reply_json;                      /* GetReport parameters without arguments, cached */
-        size_t reply_json_len;
-        char *reply_facts_json; /* GetReport with facts, made on first use */
-        size_t reply_facts_json_len;
+        /* Whole GetReport reply messages for the current report, made on first use: [0] without
+         * arguments, [1] with facts. Many clients ask the same; the report changes rarely. */
+        char *reply_msg[2];
+        size_t reply_msg_len[2];
 
         unsigned dirty;       /* areas to probe at the next evaluation */
         bool config_dirty;    /* read the configuration again first */

@@ -100,6 +100,7 @@ struct Connection {
         int fd;
         uid_t uid;
         sd_event_source *io, *timer, *defer;
+        uint32_t io_events; /* what c->io waits for (edge-triggered) */
         bool timer_on;
 
         char *in;
@@ -220,6 +221,25 @@ static int conn_queue(Connection *c, const char *data, size_t size)
 {
         if (c->dead)
                 return -ENOTCONN;
+        /* Nothing waiting: straight to the socket, the buffer takes what it does not take. */
+        while (conn_out_pending(c) == 0 && size > 0) {
+                ssize_t n = send(c->fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno != EAGAIN) {
+                                conn_mark_dead(c);
+                                return -errno;
+                        }
+                        break;
+                }
+                data += n;
+                size -= (size_t)n;
+                (void)sd_event_now(c->server->event, CLOCK_MONOTONIC, &c->last_activity);
+        }
+        if (size == 0)
+                return 0;
         if (conn_out_pending(c) + size > c->server->limits.max_output) {
                 /* A peer that does not read its replies (a stuck Watch client) is cut off. */
                 conn_mark_dead(c);
@@ -249,16 +269,16 @@ static int conn_queue(Connection *c, const char *data, size_t size)
 }
 
 /* Send a formatted message (takes msg) on behalf of call. */
-static int call_send(NpVarlinkCall *call, char *msg, size_t size, bool final)
+/* Send a formatted message on behalf of call (the caller keeps msg). */
+static int call_send_const(NpVarlinkCall *call, const char *msg, size_t size, bool final)
 {
-        _cleanup_free_ char *m = msg;
         Connection *c = call->conn;
         int r = 0;
 
         if (!c || call->replied)
                 return -ENOTCONN;
         if (!(call->flags & NP_VARLINK_CALL_ONEWAY))
-                r = conn_queue(c, m, size);
+                r = conn_queue(c, msg, size);
         if (final) {
                 call->replied = true;
                 if (c->current == call) {
@@ -272,6 +292,19 @@ static int call_send(NpVarlinkCall *call, char *msg, size_t size, bool final)
                 conn_schedule(c);
         }
         return r;
+}
+
+/* Send a formatted message (takes msg) on behalf of call. */
+static int call_send(NpVarlinkCall *call, char *msg, size_t size, bool final)
+{
+        _cleanup_free_ char *m = msg;
+
+        return call_send_const(call, m, size, final);
+}
+
+int np_varlink_reply_message(NpVarlinkCall *c, const char *message, size_t size)
+{
+        return call_send_const(c, message, size, true);
 }
 
 int np_varlink_reply_raw(NpVarlinkCall *c, const char *parameters_json, size_t len, bool continues)
@@ -587,30 +620,43 @@ static bool conn_want_input(const Connection *c)
         return c->in_used <= NP_VARLINK_MESSAGE_MAX;
 }
 
+/*
+ * Read what the peer sent, as long as we want input. The socket is edge-triggered: read until
+ * it has nothing more (a short read says so) or until we stop wanting input, in which case
+ * conn_update() takes EPOLLIN away and, putting it back, makes epoll look again.
+ */
 static int conn_read(Connection *c)
 {
-        ssize_t n;
+        while (conn_want_input(c)) {
+                size_t room;
+                ssize_t n;
 
-        if (c->in_size - c->in_used < BUFFER_MIN) {
-                size_t want = MIN(MAX(c->in_size * 2, (size_t)BUFFER_MIN),
-                                  (size_t)NP_VARLINK_MESSAGE_MAX + BUFFER_MIN);
-                char *p;
+                if (c->in_size - c->in_used < BUFFER_MIN) {
+                        size_t want = MIN(MAX(c->in_size * 2, (size_t)BUFFER_MIN),
+                                          (size_t)NP_VARLINK_MESSAGE_MAX + BUFFER_MIN);
+                        char *p;
 
-                if (want <= c->in_size)
-                        return 0;
-                p = realloc(c->in, want);
-                if (!p)
-                        return -ENOMEM;
-                c->in = p;
-                c->in_size = want;
+                        if (want <= c->in_size)
+                                return 0;
+                        p = realloc(c->in, want);
+                        if (!p)
+                                return -ENOMEM;
+                        c->in = p;
+                        c->in_size = want;
+                }
+                room = c->in_size - c->in_used;
+                n = recv(c->fd, c->in + c->in_used, room, MSG_DONTWAIT);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return errno == EAGAIN ? 0 : -errno;
+                if (n == 0)
+                        c->read_eof = true;
+                c->in_used += (size_t)n;
+                (void)sd_event_now(c->server->event, CLOCK_MONOTONIC, &c->last_activity);
+                if ((size_t)n < room)
+                        return 0; /* drained: the next data makes a new edge */
         }
-        n = recv(c->fd, c->in + c->in_used, c->in_size - c->in_used, MSG_DONTWAIT);
-        if (n < 0)
-                return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-        if (n == 0)
-                c->read_eof = true;
-        c->in_used += (size_t)n;
-        (void)sd_event_now(c->server->event, CLOCK_MONOTONIC, &c->last_activity);
         return 0;
 }
 
@@ -623,7 +669,14 @@ static void conn_update(Connection *c)
                 events |= EPOLLIN;
         if (conn_out_pending(c) > 0)
                 events |= EPOLLOUT;
-        (void)sd_event_source_set_io_events(c->io, events);
+        /* Level-triggered, every epoll_wait() (one per event loop iteration, each dispatching
+         * one source) would look at every connection with a call waiting again: the cost of a
+         * call would grow with the number of busy connections. Edge-triggered, it does not. */
+        events |= EPOLLET;
+        if (events != c->io_events) {
+                (void)sd_event_source_set_io_events(c->io, events);
+                c->io_events = events;
+        }
 
         /* Idle: no call open (a Watch subscriber waits legitimately) or replies not taken. */
         timer = c->server->limits.idle_timeout_usec > 0 && (!c->current || conn_out_pending(c) > 0);
@@ -740,7 +793,8 @@ static int conn_new(NpVarlinkServer *s, int fd)
         s->n_connections++;
         s->peak_connections = MAX(s->peak_connections, s->n_connections);
 
-        r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN, conn_io, c);
+        c->io_events = EPOLLIN | EPOLLET;
+        r = sd_event_add_io(s->event, &c->io, c->fd, c->io_events, conn_io, c);
         if (r >= 0)
                 r = sd_event_add_defer(s->event, &c->defer, conn_defer, c);
         if (r >= 0)

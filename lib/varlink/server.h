@@ -95,5 +95,8 @@ int np_varlink_reply(NpVarlinkCall *c, json_object *parameters);
 int np_varlink_notify(NpVarlinkCall *c, json_object *parameters);
 /* Answers from parameters already serialised as a JSON object. */
 int np_varlink_reply_raw(NpVarlinkCall *c, const char *parameters_json, size_t len, bool continues);
+/* The final answer as a whole message made earlier by np_varlink_format_reply_raw() (with its
+ * NUL): a reply kept for many calls is sent without being formatted or copied again. */
+int np_varlink_reply_message(NpVarlinkCall *c, const char *message, size_t size);
 int np_varlink_error(NpVarlinkCall *c, const char *error, json_object *parameters);
 int np_varlink_error_invalid_parameter(NpVarlinkCall *c, const char *parameter);
