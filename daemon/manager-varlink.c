@@ -292,7 +292,11 @@ static bool subscriber_update(Manager *m, Subscriber *s)
         if (streq_ptr(fingerprint, s->last))
                 return true;
         free_and_replace(&s->last, TAKE_PTR(fingerprint));
-        return np_varlink_reply_raw(s->call, json, len, true) >= 0;
+        r = np_varlink_reply_raw(s->call, json, len, true);
+        if (r == -ENOBUFS)
+                log_debug("A Watch client (uid %u) does not read its updates: dropped",
+                          (unsigned)np_varlink_call_peer_uid(s->call));
+        return r >= 0;
 }
 
 void manager_notify_subscribers(Manager *m)

@@ -277,6 +277,15 @@ static int call_send_const(NpVarlinkCall *call, const char *msg, size_t size, bo
 
         if (!c || call->replied)
                 return -ENOTCONN;
+        /* One more update of a stream while the socket is full and earlier ones still wait
+         * here: the peer does not keep up. Cut it off, as systemd's sd-varlink does when its
+         * output buffer is full (-ENOBUFS), but at a bound per stream that keeps fifty stuck
+         * Watch clients from costing the daemon more than a few MiB. */
+        if (!final && conn_out_pending(c) > 0 &&
+            conn_out_pending(c) + size > c->server->limits.max_stream_backlog) {
+                conn_mark_dead(c);
+                return -ENOBUFS;
+        }
         if (!(call->flags & NP_VARLINK_CALL_ONEWAY))
                 r = conn_queue(c, msg, size);
         if (final) {
@@ -967,6 +976,8 @@ void np_varlink_server_set_limits(NpVarlinkServer *s, const NpVarlinkLimits *lim
         s->limits = *limits;
         if (s->limits.max_output < 2 * NP_VARLINK_MESSAGE_MAX)
                 s->limits.max_output = 2 * NP_VARLINK_MESSAGE_MAX;
+        if (s->limits.max_stream_backlog == 0)
+                s->limits.max_stream_backlog = NP_VARLINK_LIMITS_DEFAULT.max_stream_backlog;
         /* Running timers pick the new timeout up at their next expiry. */
 }
 

@@ -50,13 +50,17 @@ typedef struct NpVarlinkLimits {
         unsigned max_connections_per_uid; /* root included, as systemd counts */
         uint64_t idle_timeout_usec;       /* 0: never */
         size_t max_output;                /* queued reply bytes before a peer is cut off */
+        size_t max_stream_backlog;        /* bytes of earlier "continues" answers a peer may leave
+                                           * unread when the next one is due (beyond what the socket
+                                           * holds); more, and it is cut off */
 } NpVarlinkLimits;
 
-#define NP_VARLINK_LIMITS_DEFAULT                                    \
-        ((NpVarlinkLimits){ .max_connections = 4096,                 \
-                            .max_connections_per_uid = 1024,         \
-                            .idle_timeout_usec = 60ULL * 1000000ULL, \
-                            .max_output = 2 * NP_VARLINK_MESSAGE_MAX })
+#define NP_VARLINK_LIMITS_DEFAULT                                     \
+        ((NpVarlinkLimits){ .max_connections = 4096,                  \
+                            .max_connections_per_uid = 1024,          \
+                            .idle_timeout_usec = 60ULL * 1000000ULL,  \
+                            .max_output = 2 * NP_VARLINK_MESSAGE_MAX, \
+                            .max_stream_backlog = 128U * 1024U })
 
 int np_varlink_server_new(sd_event *event, const NpVarlinkServerInfo *info, NpVarlinkServer **ret);
 NpVarlinkServer *np_varlink_server_free(NpVarlinkServer *s);
@@ -91,7 +95,9 @@ void np_varlink_call_set_disconnect(NpVarlinkCall *c, void (*fn)(NpVarlinkCall *
 
 /* Final answer (parameters may be NULL for {}). */
 int np_varlink_reply(NpVarlinkCall *c, json_object *parameters);
-/* One more answer of a call made with "more" ("continues": true). -EPROTO without "more". */
+/* One more answer of a call made with "more" ("continues": true). -EPROTO without "more";
+ * -ENOBUFS when the peer left more than max_stream_backlog of the earlier ones unread: it is
+ * cut off (a Watch client that stopped reading must not make the daemon grow). */
 int np_varlink_notify(NpVarlinkCall *c, json_object *parameters);
 /* Answers from parameters already serialised as a JSON object. */
 int np_varlink_reply_raw(NpVarlinkCall *c, const char *parameters_json, size_t len, bool continues);

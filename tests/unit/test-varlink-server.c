@@ -2,7 +2,8 @@
 /*
  * The Varlink server on a real event loop and Unix socket: calls that arrive together, in pieces
  * or larger than any buffer are all answered (its sockets are edge-triggered); a reply kept as a
- * whole message is sent as is.
+ * whole message is sent as is; a stream whose peer stops reading is cut off once it leaves more
+ * than the backlog bound unread, while a reading peer gets every update.
  */
 
 #include <errno.h>
@@ -202,8 +203,61 @@ TEST(calls_together_in_pieces_and_large)
         fixture_done(&f);
 }
 
+TEST(stream_backlog)
+{
+        static const char stream[] = "{\"method\":\"io.test.Stream\",\"more\":true}";
+        _cleanup_free_ char *update = malloc(32 * 1024), *params = NULL, *replies = NULL;
+        Fixture f;
+        int slow, reader, r = 0;
+        size_t sent = 0, len;
+        char c;
+
+        ASSERT_TRUE(update);
+        fixture_init(&f);
+        slow = dial(&f, 4096);
+        reader = dial(&f, 0);
+        send_all(&f, slow, stream, sizeof(stream));
+        send_all(&f, reader, stream, sizeof(stream));
+        ASSERT_EQ(f.n_streams, 2);
+        ASSERT_EQ(read_messages(&f, reader, 1, &replies, &len), 1);
+        replies = mfree(replies);
+
+        memset(update, 'u', 32 * 1024 - 1);
+        update[32 * 1024 - 1] = '\0';
+        params = strprintf("{\"x\":\"%s\"}", update);
+        ASSERT_TRUE(params);
+        /* 32 KiB updates to a peer that never reads: the socket fills, then 128 KiB may wait
+         * in the server, then the stream is cut off. The reader gets every one. */
+        for (int i = 0; i < 100 && r >= 0; i++) {
+                r = np_varlink_reply_raw(f.streams[0], params, strlen(params), true);
+                sent += r >= 0;
+                ASSERT_OK(np_varlink_reply_raw(f.streams[1], params, strlen(params), true));
+                ASSERT_EQ(read_messages(&f, reader, 1, &replies, &len), 1);
+                replies = mfree(replies);
+        }
+        ASSERT_EQ(r, -ENOBUFS);
+        ASSERT_TRUE(sent > 4 && sent < 100);
+        spin(&f);
+        ASSERT_TRUE(np_varlink_call_done(f.streams[0]));
+        ASSERT_TRUE(!np_varlink_call_done(f.streams[1]));
+        /* The slow peer finds what was sent, then the end. */
+        for (;;) {
+                ssize_t k = recv(slow, &c, 1, MSG_DONTWAIT);
+
+                if (k == 0)
+                        break;
+                ASSERT_TRUE(k == 1 || errno != EAGAIN);
+        }
+        ASSERT_EQ(np_varlink_server_n_connections(f.server), 1);
+        close(slow);
+        close(reader);
+        spin(&f);
+        fixture_done(&f);
+}
+
 static const TestCase tests[] = {
         T(calls_together_in_pieces_and_large),
+        T(stream_backlog),
 };
 
 RUN_TESTS(tests)
