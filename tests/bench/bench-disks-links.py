@@ -4,8 +4,11 @@
 
 Disks: 1, 64, 256 and 1024 loop devices on sparse files, half of them marked rotational, with
 IncludeLoopDevices=yes; the peers are `lsblk -J -O` on the same devices (sysfs and the udev
-database; without udevd it reads no device content) and `wipefs -J` listing them (read-only: the
-libblkid reading of every signature and partition table that nodeprep also does).
+database; without udevd it reads no device content), `wipefs -J` listing them (read-only: the
+libblkid reading of every signature and partition table that nodeprep also does), and the floor
+under any probe that reads devices: read-floor (tests/bench/read-floor.c) opens each, reads its
+first and last 64 KiB and closes it, 8 threads. Targets (issue 16, at the largest count):
+check <= 0.5x wipefs, <= 1.25x lsblk, <= 3x the floor.
 Links: 16, 64 and 256 links (veth pairs) in a private network namespace; the peer is
 `ip -j -d addr show`, which reads the same rtnetlink dumps (it does not ask ethtool for speeds).
 
@@ -83,6 +86,7 @@ def row(label, results):
     for pw, prss in results[1:]:
         cells.append("%9.0f %7d %6.2fx" % (pw * 1000, prss, ow / pw if pw else float("nan")))
     print("   ".join(cells), flush=True)
+    return [ow / pw if pw else float("nan") for pw, _ in results[1:]]
 
 
 def header(what, peers):
@@ -114,18 +118,27 @@ def main():
     others = subprocess.run(["losetup", "-l", "-n"], capture_output=True, text=True).stdout
     print("loop devices already attached by others: %d" % len(others.splitlines()))
 
+    floor = os.path.join(a.build, "tests", "bench", "read-floor")
     loops = Loops()
+    ratios = None
     try:
-        header("disks", ["lsblk", "wipefs"])
+        header("disks", ["lsblk", "wipefs", "floor"])
         for n in [int(x) for x in a.disks.split(",") if x]:
             loops.grow(n)
             # wipefs in list mode (read-only) probes every signature and partition table of every
             # device with libblkid, as we do and as lsblk does not without udevd. (blkid -p
             # stops at the first device where it finds nothing.)
-            row("%d" % n, measure([ours, ["lsblk", "-J", "-O"], ["wipefs", "-J"] + loops.devs],
-                                  a.runs, env))
+            ratios = row("%d" % n, measure([ours, ["lsblk", "-J", "-O"], ["wipefs", "-J"] +
+                                            loops.devs, [floor] + loops.devs], a.runs, env))
+            last = n
     finally:
         loops.close()
+    if ratios:
+        print("targets at %d disks: check <= 0.5x wipefs: %s (%.2fx); <= 1.25x lsblk: %s (%.2fx); "
+              "<= 3x the floor: %s (%.2fx)" % (
+                  last, "met" if ratios[1] <= 0.5 else "NOT met", ratios[1],
+                  "met" if ratios[0] <= 1.25 else "NOT met", ratios[0],
+                  "met" if ratios[2] <= 3 else "NOT met", ratios[2]), flush=True)
 
     ns = "np-bench-%d" % os.getpid()
     subprocess.run(["ip", "netns", "add", ns], check=True)
