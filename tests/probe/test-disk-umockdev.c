@@ -317,6 +317,98 @@ static void test_json(void)
         printf("ok 3 - json\n");
 }
 
+/* f's disks as a fresh full probe finds them (the JSON of both, compared whole). */
+static void assert_as_full_probe(const NpProbeRequest *req, const NpFacts *f)
+{
+        _cleanup_(np_facts_freep) NpFacts *full = np_facts_new();
+        json_object *a = NULL, *b = NULL;
+
+        ASSERT_OK(np_probe_disks(req, full));
+        ASSERT_OK(np_facts_to_json(f, &a));
+        ASSERT_OK(np_facts_to_json(full, &b));
+        if (!json_object_equal(json_object_object_get(a, "disks"),
+                               json_object_object_get(b, "disks"))) {
+                fprintf(stderr, "update:\n%s\nfull probe:\n%s\n",
+                        json_object_to_json_string(json_object_object_get(a, "disks")),
+                        json_object_to_json_string(json_object_object_get(b, "disks")));
+                abort();
+        }
+        json_object_put(a);
+        json_object_put(b);
+}
+
+/* An event naming name: the disks read again, and the facts. */
+static NpFacts *update(NpDiskCache *c, const NpProbeRequest *req, const char *name, unsigned reread)
+{
+        char *changed[] = { (char *)name, NULL };
+        NpFacts *f = np_facts_new();
+
+        ASSERT_TRUE(f);
+        ASSERT_OK(np_probe_disks_update(c, req, changed, false, f));
+        if (np_disk_cache_reread(c) != reread) {
+                fprintf(stderr, "an event on %s read %u disks, not %u\n", name,
+                        np_disk_cache_reread(c), reread);
+                abort();
+        }
+        assert_as_full_probe(req, f);
+        return f;
+}
+
+#define SDA_SYSPATH "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda"
+
+/* The daemon's way: what an event names is read again, with what depends on it (the disk of a
+ * partition, the disks a dm or md holder holds or held, the disks sharing a WWN); the facts
+ * always equal a full probe's. */
+static void test_incremental(UMockdevTestbed *tb)
+{
+        NpProbeRequest req = { .disks = true,
+                               .min_disk_size = 60000000000ULL,
+                               .include_loop_devices = true };
+        _cleanup_(np_disk_cache_freep) NpDiskCache *c = np_disk_cache_new();
+        _cleanup_free_ char *dm = NULL, *slaves = NULL, *slave = NULL, *target = NULL,
+                            *holder = NULL;
+        NpFacts *f = np_facts_new();
+
+        ASSERT_TRUE(c && f);
+        ASSERT_OK(np_probe_disks_update(c, &req, NULL, true, f));
+        ASSERT_EQ(np_disk_cache_reread(c), 11);
+        assert_as_full_probe(&req, f);
+        np_facts_free(f);
+
+        np_facts_free(update(c, &req, "sda", 1));
+        np_facts_free(update(c, &req, "nvme0n1p1", 1)); /* its disk */
+        np_facts_free(update(c, &req, "sdg", 2));       /* and sdh, the same WWN */
+        np_facts_free(update(c, &req, "md127", 1));     /* sde, which it holds */
+        np_facts_free(update(c, &req, "loop1", 0));     /* idle: not a disk */
+        np_facts_free(update(c, &req, "sdz", 0));       /* gone before it was read */
+
+        /* A dm device appears on sda: its slaves name sda. */
+        dm = umockdev_testbed_add_device(tb, "block", "dm-7", NULL, "dev", "253:7", "size", "1024",
+                                         NULL, "DEVTYPE", "disk", "MAJOR", "253", "MINOR", "7",
+                                         NULL);
+        ASSERT_TRUE(dm);
+        slaves = strprintf("%s%s/slaves", root_dir, dm);
+        slave = strprintf("%s/sda", slaves);
+        target = strprintf("%s" SDA_SYSPATH, root_dir);
+        ASSERT_TRUE(slaves && slave && target);
+        ASSERT_TRUE(mkdir(slaves, 0755) == 0);
+        ASSERT_TRUE(symlink(target, slave) == 0);
+        add_holder(SDA_SYSPATH, "dm-7");
+        f = update(c, &req, "dm-7", 1);
+        ASSERT_TRUE(strv_contains(disk(f, "sda")->holders, "dm-7"));
+        ASSERT_TRUE(!disk(f, "sda")->free);
+        np_facts_free(f);
+
+        /* And goes: sda's record still names it. */
+        holder = strprintf("%s" SDA_SYSPATH "/holders/dm-7", root_dir);
+        ASSERT_TRUE(holder && unlink(holder) == 0);
+        umockdev_testbed_remove_device(tb, dm);
+        f = update(c, &req, "dm-7", 1);
+        ASSERT_TRUE(disk(f, "sda")->free);
+        np_facts_free(f);
+        printf("ok 4 - incremental\n");
+}
+
 int main(void)
 {
         UMockdevTestbed *tb;
@@ -366,7 +458,8 @@ int main(void)
         test_probe();
         test_loops();
         test_json();
-        printf("1..3\n");
+        test_incremental(tb);
+        printf("1..4\n");
         g_free(root_dir);
         g_free(sys_dir);
         g_object_unref(tb); /* removes the testbed directory */
