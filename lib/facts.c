@@ -90,6 +90,7 @@ static void boot_facts_done(NpBootFacts *b)
         free(b->cmdline_unknown);
         free(b->config_path);
         strv_free(b->config);
+        free(b->config_unknown);
 }
 
 static void iscsi_facts_done(NpIscsiFacts *i)

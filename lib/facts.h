@@ -103,8 +103,9 @@ typedef struct NpBootFacts {
         char *cmdline;        /* the next boot's kernel command line */
         char *cmdline_source; /* "/boot/grub/grub.cfg:31 (default entry ...)" or "/proc/cmdline" */
         char *cmdline_unknown;
-        char *config_path; /* the next kernel's build configuration, when found */
-        char **config;     /* its "CONFIG_...=" lines that nodeprep uses */
+        char *config_path;    /* the next kernel's build configuration, when found */
+        char **config;        /* its "CONFIG_...=" lines that nodeprep uses */
+        char *config_unknown; /* a configuration file exists but cannot be read: why */
 } NpBootFacts;
 
 /* --- iSCSI --------------------------------------------------------------------------------- */

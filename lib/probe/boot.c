@@ -70,15 +70,37 @@ static int list_kernels(const NpRoot *root, char ***ret)
         return 0;
 }
 
-/* BLS entries of one directory, in blscfg's order (newest version first). */
+/* A file that exists but cannot be read (not a regular file, over its bound, an I/O error):
+ * what it says is unknown. One that does not exist is absent (-ENOENT, -ENOTDIR). */
+static bool read_failed(int r)
+{
+        return r < 0 && r != -ENOENT && r != -ENOTDIR;
+}
+
+/* Bounds of the boot loader's files: GRUB's grubenv is a 1024-byte block and loader.conf a few
+ * lines, a BLS entry a few hundred bytes; a kernel's build configuration about 300 KiB. */
+#define GRUBENV_MAX       (64U * 1024U)
+#define LOADER_CONF_MAX   (64U * 1024U)
+#define BLS_ENTRY_MAX     (1024U * 1024U)
+#define KERNEL_CONFIG_MAX (4U * 1024U * 1024U)
+
+/* BLS entries of one directory, in blscfg's order (newest version first). An entry (or the
+ * directory) that cannot be read leaves c->unknown set: the menu, and so the default, is then
+ * not known. */
 static int read_bls(const NpRoot *root, const char *dir, NpBootConfig *c)
 {
         _cleanup_strv_free_ char **names = NULL;
         int r;
 
         r = np_root_list_dir(root, dir, &names);
+        if (r == -ENOMEM)
+                return r;
+        if (read_failed(r)) {
+                c->unknown = np_probe_reason(root, dir, r);
+                return c->unknown ? 0 : -ENOMEM;
+        }
         if (r < 0)
-                return r == -ENOMEM ? r : 0;
+                return 0;
         STRV_FOREACH (n, names) {
                 _cleanup_free_ char *path = strprintf("%s/%s", dir, *n), *data = NULL;
                 NpBootEntry e = {}, *a;
@@ -88,9 +110,15 @@ static int read_bls(const NpRoot *root, const char *dir, NpBootConfig *c)
                         return -ENOMEM;
                 if (!endswith(*n, ".conf") || (*n)[0] == '.')
                         continue;
-                r = np_root_read_file(root, path, 1024 * 1024, &data, &size);
+                r = np_root_read_file(root, path, BLS_ENTRY_MAX, &data, &size);
                 if (r == -ENOMEM)
                         return r;
+                if (read_failed(r)) {
+                        /* a FIFO, a directory, a file past the bound, an I/O error: what the
+                         * boot loader makes of that entry is not known */
+                        c->unknown = np_probe_reason(root, path, r);
+                        return c->unknown ? 0 : -ENOMEM;
+                }
                 if (r < 0)
                         continue;
                 r = np_bls_entry_parse(*n, data, size, &e);
@@ -169,9 +197,21 @@ static int grub_default(const NpRoot *root, NpBootConfig *c, NpBootConfig *bls, 
         envpath = strprintf("%s/grubenv", dir);
         if (!envpath)
                 return -ENOMEM;
-        r = np_root_read_file(root, envpath, 64 * 1024, &envdata, NULL);
+        r = np_root_read_file(root, envpath, GRUBENV_MAX, &envdata, NULL);
         if (r == -ENOMEM)
                 return r;
+        if (read_failed(r)) {
+                /* saved_entry, next_entry and the variables of the options are there: an
+                 * unreadable grubenv is not an empty one. */
+                _cleanup_free_ char *why = np_probe_reason(root, envpath, r);
+
+                d->unknown = why ? strprintf("GRUB's environment block cannot be read (%s): "
+                                             "saved_entry, next_entry and the variables of the "
+                                             "kernel options are unknown",
+                                             why)
+                                 : NULL;
+                return d->unknown ? 0 : -ENOMEM;
+        }
         if (r >= 0)
                 r = np_grubenv_parse(envdata, strlen(envdata), &env);
         else
@@ -193,6 +233,12 @@ static int grub_default(const NpRoot *root, NpBootConfig *c, NpBootConfig *bls, 
                 r = read_bls(root, "/boot/loader/entries", bls);
                 if (r < 0)
                         return r;
+                if (bls->unknown) {
+                        d->unknown = strprintf("%s reads the BLS entries (blscfg), and one cannot "
+                                               "be read: %s",
+                                               cfg, bls->unknown);
+                        return d->unknown ? 0 : -ENOMEM;
+                }
                 menu = bls;
         }
         /* 00_header: a one-time next_entry wins, then the default (often "${saved_entry}"). */
@@ -230,15 +276,31 @@ static int sdboot_default(const NpRoot *root, const char *esp, NpBootConfig *bls
 
         if (!conf || !entries)
                 return -ENOMEM;
-        r = np_root_read_file(root, conf, 64 * 1024, &data, NULL);
+        r = np_root_read_file(root, conf, LOADER_CONF_MAX, &data, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (read_failed(r)) {
+                _cleanup_free_ char *why = np_probe_reason(root, conf, r);
+
+                d->unknown = why ? strprintf("systemd-boot's loader.conf cannot be read (%s): its "
+                                             "default entry is unknown",
+                                             why)
+                                 : NULL;
+                return d->unknown ? 0 : -ENOMEM;
+        }
         if (r < 0)
-                return r == -ENOMEM ? r : 0;
+                return 0;
         r = np_loader_conf_default(data, strlen(data), &pattern);
         if (r < 0)
                 return r;
         r = read_bls(root, entries, bls);
         if (r < 0)
                 return r;
+        if (bls->unknown) {
+                d->unknown = strprintf("systemd-boot's entries (%s) cannot all be read: %s",
+                                       entries, bls->unknown);
+                return d->unknown ? 0 : -ENOMEM;
+        }
         /* The EFI variables LoaderEntryDefault/LoaderEntryOneShot override loader.conf. */
         if (np_root_exists(root, "/sys/firmware/efi/efivars/"
                                  "LoaderEntryOneShot-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f") > 0 ||
@@ -287,9 +349,14 @@ static int read_kernel_config(const NpRoot *root, NpBootFacts *b)
         for (size_t i = 0; i < 2; i++) {
                 _cleanup_free_ char *data = NULL;
 
-                r = np_root_read_file(root, paths[i], 4U * 1024U * 1024U, &data, NULL);
+                r = np_root_read_file(root, paths[i], KERNEL_CONFIG_MAX, &data, NULL);
                 if (r == -ENOMEM)
                         return r;
+                if (read_failed(r)) {
+                        /* not the same as no configuration: the next paths are not tried */
+                        b->config_unknown = np_probe_reason(root, paths[i], r);
+                        return b->config_unknown ? 0 : -ENOMEM;
+                }
                 if (r < 0)
                         continue;
                 b->config_path = strdup(paths[i]);

@@ -15,29 +15,42 @@
 
 /*
  * Where selinuxfs is mounted when it is not at /sys/fs/selinux: libselinux's init_selinuxmnt()
- * also tries the old /selinux and then any selinuxfs in /proc/mounts. The enforce file there,
- * or NULL.
+ * also tries the old /selinux and then any selinuxfs in /proc/mounts. *ret: the enforce file
+ * there, or NULL. -errno (with *ret_path the file) when /proc/self/mounts exists but cannot be
+ * read: where selinuxfs is is then unknown.
  */
-static char *other_enforce_path(const NpRoot *root)
+static int other_enforce_path(const NpRoot *root, char **ret, const char **ret_path)
 {
+        static const char *const mounts_path = "/proc/self/mounts";
         _cleanup_free_ char *mounts = NULL;
         _cleanup_strv_free_ char **lines = NULL;
+        int r;
 
+        *ret = NULL;
+        *ret_path = mounts_path;
         if (np_root_exists(root, "/selinux/enforce") > 0)
-                return strdup("/selinux/enforce");
-        if (np_root_read_file(root, "/proc/self/mounts", NP_READ_MAX_DEFAULT, &mounts, NULL) < 0 ||
-            strv_split(mounts, "\n", &lines) < 0)
-                return NULL;
+                return (*ret = strdup("/selinux/enforce")) ? 0 : -ENOMEM;
+        r = np_root_read_file(root, mounts_path, NP_READ_MAX_DEFAULT, &mounts, NULL);
+        if (r == -ENOENT || r == -ENOTDIR)
+                return 0;
+        if (r < 0)
+                return r;
+        if (strv_split(mounts, "\n", &lines) < 0)
+                return -ENOMEM;
         STRV_FOREACH (l, lines) {
-                char dev[64], mp[4096], type[64];
+                _cleanup_strv_free_ char **f = NULL;
 
-                /* "selinuxfs /sys/fs/selinux selinuxfs rw,relatime 0 0"; mount points with
-                 * spaces (\040) are not where anyone mounts selinuxfs. */
-                if (sscanf(*l, "%63s %4095s %63s", dev, mp, type) == 3 &&
-                    streq(type, "selinuxfs") && mp[0] == '/')
-                        return strprintf("%s/enforce", streq(mp, "/") ? "" : mp);
+                /* "selinuxfs /sys/fs/selinux selinuxfs rw,relatime 0 0": whole fields, however
+                 * long (no fixed buffer that would shift the fields of a long device name);
+                 * mount points with spaces (\040) are not where anyone mounts selinuxfs. */
+                if (strv_split(*l, " \t", &f) < 0)
+                        return -ENOMEM;
+                if (strv_length(f) >= 3 && streq(f[2], "selinuxfs") && f[1][0] == '/')
+                        return (*ret = strprintf("%s/enforce", streq(f[1], "/") ? "" : f[1]))
+                                   ? 0
+                                   : -ENOMEM;
         }
-        return NULL;
+        return 0;
 }
 
 static int probe_runtime(const NpRoot *root, NpSelinuxFacts *s)
@@ -47,10 +60,20 @@ static int probe_runtime(const NpRoot *root, NpSelinuxFacts *s)
         int r;
 
         r = np_root_read_file(root, enforce, 64, &data, NULL);
-        if (r == -ENOENT && np_root_exists(root, "/sys/fs/selinux") > 0 &&
-            (other = other_enforce_path(root))) {
-                enforce = other;
-                r = np_root_read_file(root, enforce, 64, &data, NULL);
+        if (r == -ENOENT && np_root_exists(root, "/sys/fs/selinux") > 0) {
+                const char *mounts;
+                int k = other_enforce_path(root, &other, &mounts);
+
+                if (k == -ENOMEM)
+                        return k;
+                if (k < 0) {
+                        s->runtime_unknown = np_probe_reason(root, mounts, k);
+                        return s->runtime_unknown ? 0 : -ENOMEM;
+                }
+                if (other) {
+                        enforce = other;
+                        r = np_root_read_file(root, enforce, 64, &data, NULL);
+                }
         }
         if (r == -ENOMEM)
                 return r;
@@ -329,6 +352,15 @@ static int probe_next(const NpRoot *root, const NpBootFacts *b, const char *runn
         r = np_kcmdline_parse(b->cmdline, strlen(b->cmdline), &next);
         if (r < 0)
                 return r;
+        if (b->config_unknown) {
+                /* It exists and cannot be read: the running kernel is no stand-in for it. */
+                s->next_lsm = -1;
+                s->next_unknown = strprintf("cannot tell whether SELinux is active in the next "
+                                            "boot: the kernel's build configuration cannot be "
+                                            "read: %s",
+                                            b->config_unknown);
+                return s->next_unknown ? 0 : -ENOMEM;
+        }
         if (b->config) {
                 active = lsm_active(b, &next, &why);
                 if (active < 0)
@@ -339,6 +371,20 @@ static int probe_next(const NpRoot *root, const NpBootFacts *b, const char *runn
                 r = np_root_read_file(root, "/proc/cmdline", 64 * 1024, &proc, NULL);
                 if (r == -ENOMEM)
                         return r;
+                if (r < 0 && !(r == -ENOENT && !root->host)) {
+                        /* the running boot's LSM words are unknown, not empty (a fixture tree
+                         * without /proc has none, as in np_probe_boot()) */
+                        _cleanup_free_ char *reason = np_probe_reason(root, "/proc/cmdline", r);
+
+                        s->next_lsm = -1;
+                        s->next_unknown =
+                            reason ? strprintf("cannot tell whether SELinux is active in the next "
+                                               "boot: no /boot/config-%s to read, and the running "
+                                               "boot's command line cannot be read: %s",
+                                               strna(b->kernel), reason)
+                                   : NULL;
+                        return s->next_unknown ? 0 : -ENOMEM;
+                }
                 r = np_kcmdline_parse(r >= 0 ? proc : "", r >= 0 ? strlen(proc) : 0, &now);
                 if (r < 0)
                         return r;

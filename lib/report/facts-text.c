@@ -74,7 +74,7 @@ static void print_boot(FILE *f, const NpBootFacts *b)
         line(f, "installed kernels", isempty(kernels) ? "none found" : kernels, NULL);
         line(f, "kernel", kernel, b->kernel_unknown);
         line(f, "command line", cmdline, b->cmdline_unknown);
-        line(f, "kernel config", b->config_path ? b->config_path : "not found", NULL);
+        line(f, "kernel config", b->config_path ? b->config_path : "not found", b->config_unknown);
         fprintf(f, "\n");
 }
 

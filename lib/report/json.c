@@ -235,7 +235,8 @@ static json_object *boot_to_json(const NpBootFacts *b)
                     json_add_str(o, "cmdline", b->cmdline),
                     json_add_str(o, "cmdline_source", b->cmdline_source),
                     json_add_str(o, "cmdline_unknown", b->cmdline_unknown),
-                    json_add_str(o, "kernel_config", b->config_path)) < 0)
+                    json_add_str(o, "kernel_config", b->config_path),
+                    json_add_str(o, "kernel_config_unknown", b->config_unknown)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
