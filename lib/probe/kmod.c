@@ -23,6 +23,7 @@
  */
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <libkmod.h>
 #include <limits.h>
@@ -52,7 +53,24 @@ static const char *const modprobe_dirs[] = {
         "/usr/lib/modprobe.d", "/lib/modprobe.d",
 };
 
-/* --- what libkmod is given: a private view of vetted descriptors ---------------------------- */
+/* --- what libkmod is given: a private view of vetted descriptors and copies ----------------- */
+
+/* A /dev/null mask (the name's file is a symlink to it, or the device itself): libkmod reads
+ * it as an empty file. */
+static bool is_dev_null(const NpRoot *root, const char *path)
+{
+        struct stat st;
+
+        return np_root_stat(root, path, &st) >= 0 && S_ISCHR(st.st_mode) &&
+               st.st_rdev == makedev(1, 3);
+}
+
+/* How much modprobe configuration nodeprep reads for one boot, all files together. libkmod has
+ * no bound (neither on the number of files nor on their size); nodeprep keeps the whole parsed
+ * configuration in memory, so the total is bounded instead of the number of files: beyond it
+ * the answer is unknown, naming the file where the bound was reached. A real host has a few
+ * kilobytes. */
+#define MODPROBE_CONF_MAX_TOTAL (16U * 1024U * 1024U)
 
 typedef struct KmodView {
         char *dir;          /* the private directory handed to libkmod, see view_build() */
@@ -60,6 +78,7 @@ typedef struct KmodView {
         char *unknown;      /* a configuration or index file libkmod cannot be given */
         int *fds;
         size_t n_fds;
+        size_t copied; /* bytes of modprobe configuration copied into the view */
 } KmodView;
 
 static void view_done(KmodView *v)
@@ -127,13 +146,80 @@ static int view_add(KmodView *v, const NpRoot *root, const char *path, const cha
         return 0;
 }
 
+static int view_unknown(KmodView *v, char *why)
+{
+        if (!why)
+                return -ENOMEM;
+        if (v->unknown)
+                free(why);
+        else
+                v->unknown = why;
+        return 0;
+}
+
+/*
+ * Put a copy of the configuration file at path (inside the root) into the view as
+ * modprobe.d/name. libkmod reads its whole configuration in kmod_new() (kmod_config_new() in
+ * libkmod/libkmod-config.c, kmod 30 and 34 alike), so a copy is what it would read, and the view
+ * holds no descriptor per file: a modprobe.d with thousands of files does not run into the
+ * limit of open files. Read with np_root_read_file() (inside the root, a regular file, never a
+ * FIFO or device), bounded in total like read_modprobe_d(). A name that vanished or is a
+ * directory is left out (libkmod skips directories), a /dev/null mask is an empty file; any
+ * other file that cannot be read makes the view unknown.
+ */
+static int view_copy(KmodView *v, const NpRoot *root, const char *path, const char *name)
+{
+        _cleanup_free_ char *data = NULL, *copy = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t size = 0;
+        int r;
+
+        if (v->unknown)
+                return 0;
+        r = np_root_read_file(root, path, MODPROBE_CONF_MAX_TOTAL - v->copied, &data, &size);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT || r == -EISDIR)
+                return 0;
+        if (r == -EFBIG) {
+                _cleanup_free_ char *shown = np_root_prefix(root, path);
+
+                return view_unknown(v, shown ? strprintf("%s: the modprobe configuration passes "
+                                                         "%u MiB in total here, more than "
+                                                         "nodeprep reads",
+                                                         shown, MODPROBE_CONF_MAX_TOTAL >> 20)
+                                             : NULL);
+        }
+        if (r < 0 && !is_dev_null(root, path))
+                return view_unknown(v, np_probe_reason(root, path, r));
+        v->copied += size;
+        copy = strprintf("%s/modprobe.d/%s", v->dir, name);
+        if (!copy)
+                return -ENOMEM;
+        /* the private directory's own failures (a full TMPDIR) are errors, as in view_build() */
+        fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        for (size_t done = 0; done < size;) {
+                ssize_t k = write(fd, data + done, size - done);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return k < 0 ? -errno : -EIO;
+                done += (size_t)k;
+        }
+        return close(TAKE_FD(fd)) < 0 ? -errno : 0;
+}
+
 /*
  * libkmod opens its configuration and index files by path with plain open(): a FIFO in
  * modprobe.d would block it for ever and a symlink in a --root tree would be followed on the
  * host. So it never sees the tree: it gets a private directory (mkdtemp, removed when done)
  * with modules/ holding the modules.* files of modules_dir (/lib/modules/KVER of the running or
- * the next kernel) and, when config is set, modprobe.d/ holding the configuration files libkmod
- * would read, each a link to a descriptor nodeprep opened itself. The configuration follows
+ * the next kernel), each a link to a descriptor nodeprep opened itself (libkmod opens the
+ * indexes when it first needs them), and, when config is set, modprobe.d/ holding copies of the
+ * configuration files libkmod would read (view_copy()). The configuration follows
  * kmod_config_new() in kmod's libkmod-config.c: the directories in order, names ending in .conf
  * or .alias not starting with '.', the first file of a name wins. Without config, libkmod gets
  * the indexes only (the next boot's configuration is read by probe/modprobe-conf.c). *ret_ctx:
@@ -191,7 +277,7 @@ static int view_build(KmodView *v, const NpRoot *root, const char *modules_dir, 
                         p = strprintf("%s/%s", modprobe_dirs[i], *n);
                         if (!p || strv_extend(&names, *n) < 0)
                                 return -ENOMEM;
-                        r = view_add(v, root, p, "modprobe.d", *n);
+                        r = view_copy(v, root, p, *n);
                         if (r < 0)
                                 return r;
                 }
@@ -633,23 +719,6 @@ static int conf_file_cmp(const void *a, const void *b)
 {
         return strcmp(((const ConfFile *)a)->name, ((const ConfFile *)b)->name);
 }
-
-/* A /dev/null mask (the name's file is a symlink to it, or the device itself): libkmod reads
- * it as an empty file. */
-static bool is_dev_null(const NpRoot *root, const char *path)
-{
-        struct stat st;
-
-        return np_root_stat(root, path, &st) >= 0 && S_ISCHR(st.st_mode) &&
-               st.st_rdev == makedev(1, 3);
-}
-
-/* How much modprobe configuration nodeprep reads for one boot, all files together. libkmod has
- * no bound (neither on the number of files nor on their size); nodeprep keeps the whole parsed
- * configuration in memory, so the total is bounded instead of the number of files: beyond it
- * the answer is unknown, naming the file where the bound was reached. A real host has a few
- * kilobytes. */
-#define MODPROBE_CONF_MAX_TOTAL (16U * 1024U * 1024U)
 
 static void conf_files_free(ConfFile *files, size_t n)
 {
@@ -1359,7 +1428,7 @@ static int judge_all_kernels(const NpRoot *root, const NpFacts *f, NpModuleFacts
 static int judge_now(const NpRoot *root, const NpFacts *f, NpModuleFacts *m)
 {
         _cleanup_(boot_done) Boot b = {};
-        _cleanup_free_ char *cmdline = NULL, *why = NULL, *list = NULL;
+        _cleanup_free_ char *cmdline = NULL, *cmdline_unknown = NULL, *why = NULL, *list = NULL;
         _cleanup_strv_free_ char **notes = NULL, **mods = NULL;
         const NpModprobeDirective *alias;
         Verdict v;
@@ -1368,7 +1437,13 @@ static int judge_now(const NpRoot *root, const NpFacts *f, NpModuleFacts *m)
         r = np_root_read_file(root, "/proc/cmdline", 64 * 1024, &cmdline, NULL);
         if (r == -ENOMEM)
                 return r;
-        r = boot_init(root, f->system.kernel, false, r >= 0 ? strstrip(cmdline) : "",
+        /* A fixture tree without /proc has no command line (as in np_probe_boot()); one that
+         * cannot be read is not an empty one: its modprobe.blacklist= and module_blacklist=
+         * are unknown. */
+        if (r < 0 && !(r == -ENOENT && !root->host) &&
+            !(cmdline_unknown = np_probe_reason(root, "/proc/cmdline", r)))
+                return -ENOMEM;
+        r = boot_init(root, f->system.kernel, false, cmdline ? strstrip(cmdline) : "",
                       "/proc/cmdline", &b);
         if (r < 0)
                 return r;
@@ -1389,9 +1464,18 @@ static int judge_now(const NpRoot *root, const NpFacts *f, NpModuleFacts *m)
         if (r < 0)
                 return r;
         if (v == VERDICT_PREVENTED)
+                /* the command line only adds blacklists: what modprobe.d prevents stays so */
                 m->load_prevented = TAKE_PTR(why);
         else if (v == VERDICT_UNKNOWN && !startswith(why, "not in "))
                 m->load_prevented_unknown = TAKE_PTR(why);
+        else if (v == VERDICT_LOADS && cmdline_unknown) {
+                m->load_prevented_unknown =
+                    strprintf("whether the running boot's command line blacklists %s "
+                              "(modprobe.blacklist=, module_blacklist=) is unknown: %s",
+                              m->canonical, cmdline_unknown);
+                if (!m->load_prevented_unknown)
+                        return -ENOMEM;
+        }
         return 0;
 }
 
