@@ -98,6 +98,7 @@ static void iscsi_facts_done(NpIscsiFacts *i)
         free(i->iscsiadm_path);
         strv_free(i->unit_files);
         free(i->start_requires_conf);
+        free(i->start_unknown);
         free(i->conf_path);
         np_iscsi_record_done(&i->conf);
         free(i->conf_unknown);

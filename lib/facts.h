@@ -153,6 +153,8 @@ typedef struct NpIscsiFacts {
         /* iscsid.service runs a start check that fails without iscsid.conf (Debian, Ubuntu):
          * "UNIT:LINE: ExecStartPre=SCRIPT exits 1 ..."; NULL when not seen. */
         char *start_requires_conf;
+        /* the unit file or its start check exists but cannot be read: why */
+        char *start_unknown;
 
         char *initiator_name; /* InitiatorName= of /etc/iscsi/initiatorname.iscsi */
 

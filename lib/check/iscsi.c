@@ -255,6 +255,14 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                             "new discoveries get iscsid's default %s = %s, but "
                             "iscsid does not start on this host without " ISCSID_CONF ": %s",
                             key, shown, i->start_requires_conf);
+                if (ok && i->start_unknown)
+                        /* The defaults hold; whether iscsid runs here is what is not known. */
+                        return np_result_set(
+                            r, NP_STATUS_PASS, observed, expected,
+                            "new discoveries get iscsid's default %s = %s, but whether iscsid "
+                            "starts on this host without " ISCSID_CONF " is unknown: its start "
+                            "check cannot be read: %s",
+                            key, shown, i->start_unknown);
                 if (ok)
                         return np_result_set(r, NP_STATUS_PASS, observed, expected,
                                              "new discoveries get iscsid's default %s = %s", key,

@@ -239,16 +239,22 @@ static int split_lines(char *data, char ***ret)
         return 0;
 }
 
-/* The lines of a file inside the root: 1, or 0 when it cannot be read (informational only). */
-static int read_lines(const NpRoot *root, const char *path, char ***ret)
+/* The lines of a file inside the root: 1; 0 when it does not exist; 0 with i->start_unknown
+ * set (the first such reason) when it exists but cannot be read. */
+static int read_lines(const NpRoot *root, NpIscsiFacts *i, const char *path, char ***ret)
 {
         _cleanup_free_ char *data = NULL;
         int r = np_root_read_file(root, path, NP_READ_MAX_DEFAULT, &data, NULL);
 
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
+        if (r == -ENOENT || r == -ENOTDIR)
                 return 0;
+        if (r < 0) {
+                if (!i->start_unknown && !(i->start_unknown = np_probe_reason(root, path, r)))
+                        return -ENOMEM;
+                return 0;
+        }
         return split_lines(data, ret) < 0 ? -ENOMEM : 1;
 }
 
@@ -261,7 +267,8 @@ static int read_lines(const NpRoot *root, const char *path, char ***ret)
  * Matched as written there ($CONFIGFILE or the path itself, -e or -f, quoted or not).
  * *ret_line: the line of the test.
  */
-static int script_requires_conf(const NpRoot *root, const char *script, unsigned *ret_line)
+static int script_requires_conf(const NpRoot *root, NpIscsiFacts *i, const char *script,
+                                unsigned *ret_line)
 {
         static const char *const tests[] = {
                 "if [ ! -e \"$CONFIGFILE\" ]",     "if [ ! -e $CONFIGFILE ]",
@@ -274,7 +281,7 @@ static int script_requires_conf(const NpRoot *root, const char *script, unsigned
         unsigned at = 0;
         int r;
 
-        r = read_lines(root, script, &lines);
+        r = read_lines(root, i, script, &lines);
         if (r <= 0)
                 return r;
         for (size_t n = 0; lines[n]; n++) {
@@ -298,7 +305,9 @@ static int script_requires_conf(const NpRoot *root, const char *script, unsigned
 /*
  * Will iscsid.service refuse to start without iscsid.conf? Its unit file's ExecStartPre= (a
  * failing one fails the start unless prefixed with '-'; systemd.service(5)) runs a check that
- * exits 1 when the file is missing. Only the unit file is read, not drop-ins.
+ * exits 1 when the file is missing. Only the unit file is read, not drop-ins. A unit file or
+ * check script that exists and cannot be read leaves i->start_unknown: whether iscsid starts
+ * without iscsid.conf is then not known (iscsid's defaults are still its defaults).
  */
 static int probe_start_requires_conf(const NpRoot *root, NpIscsiFacts *i)
 {
@@ -313,7 +322,7 @@ static int probe_start_requires_conf(const NpRoot *root, NpIscsiFacts *i)
                 }
         if (!unit)
                 return 0;
-        r = read_lines(root, unit, &lines);
+        r = read_lines(root, i, unit, &lines);
         if (r <= 0)
                 return r;
         for (size_t n = 0; lines[n]; n++) {
@@ -331,7 +340,7 @@ static int probe_start_requires_conf(const NpRoot *root, NpIscsiFacts *i)
                 script = strndup(v, strcspn(v, " \t"));
                 if (!script)
                         return -ENOMEM;
-                r = script_requires_conf(root, script, &at);
+                r = script_requires_conf(root, i, script, &at);
                 if (r < 0)
                         return r;
                 if (r > 0) {

@@ -274,6 +274,7 @@ static json_object *iscsi_to_json(const NpIscsiFacts *i)
         if (ADD_ALL(json_add_str(o, "iscsiadm", i->iscsiadm_path),
                     json_add_strv(o, "unit_files", i->unit_files),
                     json_add_str(o, "start_requires_conf", i->start_requires_conf),
+                    json_add_str(o, "start_unknown", i->start_unknown),
                     json_add(o, "conf", TAKE_PTR(conf)),
                     json_add_str(o, "initiator_name", i->initiator_name),
                     json_add_strv(o, "nodes_dirs", i->nodes_dirs),
