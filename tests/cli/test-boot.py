@@ -17,7 +17,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from nptest import (FixtureRoot, MockSystemd, Skip, assert_eq, assert_in,  # noqa: E402
-                    check_json, make_fake_module, nodeprepctl, remove, require_root, write)
+                    check_json, make_fake_module, mkfifo, nodeprepctl, remove, require_root,
+                    write)
 
 KVER = "6.1.0-28-amd64"
 NEW = "6.12.0-1-amd64"
@@ -653,6 +654,212 @@ def test_fixes_are_manual_when_the_load_is_prevented():
         remove(root, "/etc/modules-load.d/iscsi_tcp.conf")
         r = nodeprepctl("plan", "--local", "--json", "--root", root)
         assert fix_entry(r, KP)["outcome"] != "manual", repr(fix_entry(r, KP))
+
+
+# --- files that exist but cannot be read: unknown with the file and why, never "absent" ---------
+
+def unreadable(root, path, how, size=0):
+    """Make path a file nodeprep must not read as absent: a FIFO, a directory, or a regular file
+    of size bytes (past the bound of that file). Returns the words the reason has."""
+    remove(root, path)
+    if how == "fifo":
+        mkfifo(root, path)
+        return "not a regular file: FIFO"
+    if how == "dir":
+        os.makedirs(os.path.join(root, path.lstrip("/")))
+        return "Is a directory"
+    write(root, path, "#" * size)
+    return "file too large"
+
+
+def sdboot_root(root, default="*"):
+    """systemd-boot with the new kernel (no iscsi_tcp) in a-new.conf and the old one in
+    b-old.conf: newest version first, so "default *" is the new kernel."""
+    two_kernels(root, False)
+    write(root, "/boot/efi/loader/loader.conf", "timeout 3\ndefault %s\n" % default)
+    for name, kver in (("a-new", NEW), ("b-old", KVER)):
+        write(root, "/boot/efi/loader/entries/%s.conf" % name,
+              "title Debian\nversion %s\nlinux /%s/linux\noptions root=/dev/vda1 ro\n"
+              % (kver, kver))
+
+
+def test_unreadable_bls_entry_is_unknown():
+    # Skipped, the new kernel's entry left "default *" on the old kernel: a wrong pass.
+    for how in ("fifo", "dir", "big"):
+        with FixtureRoot() as root:
+            sdboot_root(root)
+            why = unreadable(root, "/boot/efi/loader/entries/a-new.conf", how,
+                             1024 * 1024 + 1)
+            r = check(root)
+            expect(r, KP, "unknown")
+            b = facts(root)["boot"]
+            assert_eq(b["kernel"], None, how)
+            assert_in("/boot/efi/loader/entries/a-new.conf: " + why, b["kernel_unknown"], how)
+    # the other direction: the entry is read, the new kernel is the default
+    with FixtureRoot() as root:
+        sdboot_root(root)
+        expect(check(root), KP, "fail", "neither built into kernel %s" % NEW)
+
+
+def test_unreadable_grubenv_is_unknown():
+    # An unreadable grubenv read as empty made saved_entry unset: GRUB's first entry (the new
+    # kernel without iscsi_tcp) was taken as the default.
+    for how, size in (("fifo", 0), ("dir", 0), ("big", 64 * 1024 + 1)):
+        with FixtureRoot() as root:
+            two_kernels(root, False)
+            grub(root, "k-old")
+            why = unreadable(root, "/boot/grub/grubenv", how, size)
+            expect(check(root), KP, "unknown", "disagree")
+            b = facts(root)["boot"]
+            assert_eq(b["kernel"], None, how)
+            assert_in("GRUB's environment block cannot be read", b["kernel_unknown"], how)
+            assert_in("/boot/grub/grubenv: " + why, b["kernel_unknown"], how)
+    # the other direction: a readable grubenv of GRUB's 1024 bytes picks the old kernel
+    with FixtureRoot() as root:
+        two_kernels(root, False)
+        grub(root, "k-old")
+        expect(check(root), KP, "pass", "into kernel %s" % KVER)
+        assert_eq(facts(root)["boot"]["kernel"], KVER)
+
+
+def test_unreadable_loader_conf_is_unknown():
+    # An unreadable loader.conf on /boot/efi let another one (/boot/loader/loader.conf) decide.
+    for how, size in (("fifo", 0), ("big", 64 * 1024 + 1)):
+        with FixtureRoot() as root:
+            sdboot_root(root)
+            write(root, "/boot/loader/loader.conf", "default b-old\n")
+            write(root, "/boot/loader/entries/b-old.conf",
+                  "title Debian\nversion %s\nlinux /x/linux\noptions ro\n" % KVER)
+            why = unreadable(root, "/boot/efi/loader/loader.conf", how, size)
+            r = check(root)
+            expect(r, KP, "unknown")
+            b = facts(root)["boot"]
+            assert_eq(b["kernel"], None, how)
+            assert_in("/boot/efi/loader/loader.conf: " + why, b["kernel_unknown"], how)
+    # the other direction: the readable loader.conf on /boot/efi decides
+    with FixtureRoot() as root:
+        sdboot_root(root, "b-old")
+        write(root, "/boot/loader/loader.conf", "default a-new\n")
+        expect(check(root), KP, "pass", "into kernel %s" % KVER)
+
+
+def test_unreadable_kernel_config_is_unknown():
+    # Without the build configuration the running kernel stood in for it; one that exists and
+    # cannot be read says nothing, and the running kernel is no stand-in for it.
+    for how, size in (("fifo", 0), ("big", 4 * 1024 * 1024 + 1)):
+        with FixtureRoot() as root:
+            selinux_root(root, "enforcing", "")
+            why = unreadable(root, "/boot/config-%s" % KVER, how, size)
+            r = check(root)
+            expect(r, SC, "unknown", "build configuration cannot be read",
+                   "/boot/config-%s: %s" % (KVER, why))
+            f = facts(root)
+            assert_eq(f["selinux"]["next_mode"], None, how)
+            assert_in(why, f["boot"]["kernel_config_unknown"], how)
+    # the other direction: the same host with its configuration readable
+    with FixtureRoot() as root:
+        expect(selinux_root(root, "enforcing", ""), SC, "fail", "/etc/selinux/config")
+
+
+def test_unreadable_proc_cmdline_for_selinux_is_unknown():
+    # No build configuration: the running kernel tells when the next boot has the same LSM
+    # words; an unreadable /proc/cmdline was taken as having none.
+    with FixtureRoot() as root:
+        selinux_root(root, "enforcing", "")
+        remove(root, "/boot/config-%s" % KVER)
+        add_kernel(root, KVER, True)
+        write(root, "/boot/grub/grub.cfg", "set default=0\nmenuentry 'D' {\n"
+              "\tlinux /boot/vmlinuz-%s root=/dev/vda1 ro\n}\n" % KVER)
+        mkfifo(root, "/proc/cmdline")
+        r = check(root)
+        expect(r, SC, "unknown", "the running boot's command line cannot be read",
+               "/proc/cmdline: not a regular file: FIFO")
+        # the other direction: readable, same words: the running kernel tells
+        write(root, "/proc/cmdline", "root=/dev/vda1 ro\n")
+        expect(check(root), SC, "fail")
+
+
+def test_unreadable_proc_cmdline_for_modprobe_now_is_unknown():
+    # "modprobe now" (kmod-load's fix): an unreadable /proc/cmdline was an empty one, so a
+    # modprobe.blacklist= there could not be seen.
+    with FixtureRoot() as root:
+        mkfifo(root, "/proc/cmdline")
+        m = module(root)
+        assert_in("/proc/cmdline: not a regular file: FIFO", m["load_prevented_unknown"] or "")
+        assert_in("modprobe.blacklist=", m["load_prevented_unknown"])
+        # what modprobe.d prevents stays prevented
+        write(root, "/etc/modprobe.d/cis.conf", "install iscsi_tcp /bin/true\n")
+        m = module(root)
+        assert_in("/etc/modprobe.d/cis.conf:1", m["load_prevented"] or "")
+        assert_eq(m["load_prevented_unknown"], None)
+    # the other direction: readable, nothing on it
+    with FixtureRoot() as root:
+        m = module(root)
+        assert_eq(m["load_prevented_unknown"], None)
+        assert_eq(m["load_prevented"], None)
+
+
+def test_1200_modprobe_files_with_1024_open_files():
+    # libkmod's view once kept a descriptor per modprobe.d file: 1,200 files ran out of them
+    # ("Too many open files") at the usual limit of 1024.
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+    try:
+        with FixtureRoot() as root:
+            for i in range(1200):
+                write(root, "/etc/modprobe.d/a%04d.conf" % i, "# nothing\n")
+            write(root, "/etc/modprobe.d/zz-cis.conf", "install iscsi_tcp /bin/true\n")
+            r = check(root)
+            expect(r, KP, "fail", "/etc/modprobe.d/zz-cis.conf:1: install iscsi_tcp /bin/true")
+            m = module(root)
+            assert_eq(m["unknown"], None)
+            assert_in("/etc/modprobe.d/zz-cis.conf:1", m["load_prevented"] or "")
+            # the other direction: none of them stops it
+            remove(root, "/etc/modprobe.d/zz-cis.conf")
+            expect(check(root), KP, "pass")
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_unreadable_iscsid_start_check_is_said():
+    # An unreadable unit file or start check was read as "no check": the message said nothing.
+    for path in ("/lib/systemd/system/iscsid.service", "/lib/open-iscsi/startup-checks.sh"):
+        with FixtureRoot() as root:
+            remove(root, "/etc/iscsi/iscsid.conf")
+            debian12_iscsid(root)
+            mkfifo(root, path)
+            r = check(root)
+            c = expect(r, "iscsi.conf:node.startup", "pass", "iscsid's default",
+                       "whether iscsid starts on this host without /etc/iscsi/iscsid.conf is "
+                       "unknown", path + ": not a regular file: FIFO")
+            assert "does not start" not in c["message"], repr(c)
+            assert_in(path, facts(root)["iscsi"]["start_unknown"] or "")
+    # the other direction: a script that does not exist is not a start check
+    with FixtureRoot() as root:
+        remove(root, "/etc/iscsi/iscsid.conf")
+        debian12_iscsid(root)
+        remove(root, "/lib/open-iscsi/startup-checks.sh")
+        c = expect(check(root), "iscsi.conf:node.startup", "pass", "iscsid's default")
+        assert "unknown" not in c["message"], repr(c)
+
+
+def test_selinuxfs_elsewhere_with_a_long_device_name():
+    # selinuxfs mounted elsewhere (libselinux's init_selinuxmnt() reads /proc/mounts): a device
+    # name past a fixed 63-byte field shifted the fields and the mount was missed.
+    dev = "/dev/mapper/" + "x" * 80
+    with FixtureRoot() as root:
+        remove(root, "/sys/fs/selinux")
+        os.makedirs(os.path.join(root, "sys/fs/selinux"))
+        write(root, "/proc/self/mounts", "%s /mnt/sel selinuxfs rw,relatime 0 0\n" % dev)
+        write(root, "/mnt/sel/enforce", "1")
+        s = facts(root)["selinux"]
+        assert_eq(s["runtime"], "enforcing", repr(s))
+        # the other direction: a mounts file that cannot be read is unknown, not "not mounted"
+        mkfifo(root, "/proc/self/mounts")
+        s = facts(root)["selinux"]
+        assert_eq(s["runtime"], None, repr(s))
+        assert_in("/proc/self/mounts: not a regular file: FIFO", s["runtime_unknown"] or "")
 
 
 if __name__ == "__main__":
