@@ -39,7 +39,19 @@ static const char *const config_keys[] = {
         "CONFIG_SECURITY_APPARMOR_BOOTPARAM_VALUE=",
 };
 
-static int list_kernels(const NpRoot *root, char ***ret)
+/* An error of np_root_exists() or np_root_list_dir() on path: *unknown says why (the first). */
+static int note_unknown(const NpRoot *root, const char *path, int error, char **unknown)
+{
+        if (error == -ENOMEM)
+                return error;
+        if (!*unknown && !(*unknown = np_probe_reason(root, path, error)))
+                return -ENOMEM;
+        return 0;
+}
+
+/* Installed kernels; *ret_unknown when /lib/modules or a kernel's files cannot be looked at
+ * (a symlink loop, an I/O error): which kernels are installed is then not known. */
+static int list_kernels(const NpRoot *root, char ***ret, char **ret_unknown)
 {
         _cleanup_strv_free_ char **dirs = NULL, **with_dep = calloc(1, sizeof(char *)),
                                  **with_image = calloc(1, sizeof(char *));
@@ -48,22 +60,35 @@ static int list_kernels(const NpRoot *root, char ***ret)
         if (!with_dep || !with_image)
                 return -ENOMEM;
         r = np_root_list_dir(root, "/lib/modules", &dirs);
-        if (r == -ENOMEM)
-                return r;
+        if (r < 0 && r != -ENOENT && note_unknown(root, "/lib/modules", r, ret_unknown) < 0)
+                return -ENOMEM;
         STRV_FOREACH (d, dirs) {
                 _cleanup_free_ char *dep = strprintf("/lib/modules/%s/modules.dep", *d),
                                     *img1 = strprintf("/boot/vmlinuz-%s", *d),
                                     *img2 = strprintf("/lib/modules/%s/vmlinuz", *d);
+                int e1, e2;
 
                 if (!dep || !img1 || !img2)
                         return -ENOMEM;
-                if (np_root_exists(root, dep) <= 0)
+                r = np_root_exists(root, dep);
+                if (r < 0 && note_unknown(root, dep, r, ret_unknown) < 0)
+                        return -ENOMEM;
+                if (r <= 0)
                         continue;
                 if (strv_extend(&with_dep, *d) < 0)
                         return -ENOMEM;
-                if ((np_root_exists(root, img1) > 0 || np_root_exists(root, img2) > 0) &&
-                    strv_extend(&with_image, *d) < 0)
+                e1 = np_root_exists(root, img1);
+                e2 = np_root_exists(root, img2);
+                if ((e1 < 0 && note_unknown(root, img1, e1, ret_unknown) < 0) ||
+                    (e2 < 0 && note_unknown(root, img2, e2, ret_unknown) < 0))
                         return -ENOMEM;
+                if ((e1 > 0 || e2 > 0) && strv_extend(&with_image, *d) < 0)
+                        return -ENOMEM;
+        }
+        if (*ret_unknown) {
+                /* a partial list says nothing: no kernel is judged (np_probe_modules()) */
+                *ret = calloc(1, sizeof(char *));
+                return *ret ? 0 : -ENOMEM;
         }
         *ret = strv_length(with_image) > 0 ? TAKE_PTR(with_image) : TAKE_PTR(with_dep);
         strv_sort(*ret);
@@ -182,6 +207,25 @@ static void default_done(Default *d)
         free(d->unset_var);
 }
 
+/* Read a boot loader file: 1 read, 0 absent; 0 with d->unknown when it exists and cannot be
+ * read ("NAME cannot be read (WHY): CONSEQUENCE"). */
+static int read_loader_file(const NpRoot *root, const char *path, size_t max, const char *name,
+                            const char *consequence, char **ret, Default *d)
+{
+        int r = np_root_read_file(root, path, max, ret, NULL);
+
+        if (r == -ENOMEM)
+                return r;
+        if (read_failed(r)) {
+                _cleanup_free_ char *why = np_probe_reason(root, path, r);
+
+                d->unknown =
+                    why ? strprintf("%s cannot be read (%s): %s", name, why, consequence) : NULL;
+                return d->unknown ? 0 : -ENOMEM;
+        }
+        return r < 0 ? 0 : 1;
+}
+
 static int grub_default(const NpRoot *root, NpBootConfig *c, NpBootConfig *bls, const char *cfg,
                         Default *d)
 {
@@ -197,27 +241,19 @@ static int grub_default(const NpRoot *root, NpBootConfig *c, NpBootConfig *bls, 
         envpath = strprintf("%s/grubenv", dir);
         if (!envpath)
                 return -ENOMEM;
-        r = np_root_read_file(root, envpath, GRUBENV_MAX, &envdata, NULL);
-        if (r == -ENOMEM)
+        /* saved_entry, next_entry and the variables of the options are there: an unreadable
+         * grubenv is not an empty one. */
+        r = read_loader_file(root, envpath, GRUBENV_MAX, "GRUB's environment block",
+                             "saved_entry, next_entry and the variables of the kernel options "
+                             "are unknown",
+                             &envdata, d);
+        if (r < 0 || d->unknown)
                 return r;
-        if (read_failed(r)) {
-                /* saved_entry, next_entry and the variables of the options are there: an
-                 * unreadable grubenv is not an empty one. */
-                _cleanup_free_ char *why = np_probe_reason(root, envpath, r);
-
-                d->unknown = why ? strprintf("GRUB's environment block cannot be read (%s): "
-                                             "saved_entry, next_entry and the variables of the "
-                                             "kernel options are unknown",
-                                             why)
-                                 : NULL;
-                return d->unknown ? 0 : -ENOMEM;
-        }
-        if (r >= 0)
+        if (r > 0) {
                 r = np_grubenv_parse(envdata, strlen(envdata), &env);
-        else
-                r = 0;
-        if (r < 0)
-                return r;
+                if (r < 0)
+                        return r;
+        }
         if (c->unknown) {
                 d->unknown = strprintf("%s %s", cfg, c->unknown);
                 return d->unknown ? 0 : -ENOMEM;
@@ -276,20 +312,10 @@ static int sdboot_default(const NpRoot *root, const char *esp, NpBootConfig *bls
 
         if (!conf || !entries)
                 return -ENOMEM;
-        r = np_root_read_file(root, conf, LOADER_CONF_MAX, &data, NULL);
-        if (r == -ENOMEM)
+        r = read_loader_file(root, conf, LOADER_CONF_MAX, "systemd-boot's loader.conf",
+                             "its default entry is unknown", &data, d);
+        if (r <= 0)
                 return r;
-        if (read_failed(r)) {
-                _cleanup_free_ char *why = np_probe_reason(root, conf, r);
-
-                d->unknown = why ? strprintf("systemd-boot's loader.conf cannot be read (%s): its "
-                                             "default entry is unknown",
-                                             why)
-                                 : NULL;
-                return d->unknown ? 0 : -ENOMEM;
-        }
-        if (r < 0)
-                return 0;
         r = np_loader_conf_default(data, strlen(data), &pattern);
         if (r < 0)
                 return r;
@@ -378,14 +404,14 @@ int np_probe_boot(const NpRoot *root, NpFacts *f)
         NpBootFacts *b = &f->boot;
         _cleanup_(default_done) Default d = {};
         _cleanup_(np_boot_config_done) NpBootConfig grub = {}, bls = {};
-        _cleanup_free_ char *proc = NULL;
+        _cleanup_free_ char *proc = NULL, *kernels_unknown = NULL;
         const char *running = f->system.kernel;
         int r;
 
         if (b->probed)
                 return 0;
         b->probed = true;
-        r = list_kernels(root, &b->kernels);
+        r = list_kernels(root, &b->kernels, &kernels_unknown);
         if (r < 0)
                 return r;
 
@@ -418,7 +444,12 @@ int np_probe_boot(const NpRoot *root, NpFacts *f)
         }
 
         /* The kernel. */
-        if (strv_length(b->kernels) == 1) {
+        if (kernels_unknown) {
+                b->kernel_unknown =
+                    strprintf("the installed kernels cannot be told: %s", kernels_unknown);
+                if (!b->kernel_unknown)
+                        return -ENOMEM;
+        } else if (strv_length(b->kernels) == 1) {
                 b->kernel = strdup(b->kernels[0]);
                 b->kernel_source =
                     strprintf("the only installed kernel (/lib/modules/%s)", b->kernels[0]);

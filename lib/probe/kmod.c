@@ -1578,6 +1578,14 @@ int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f)
                                 return -ENOMEM;
                         continue;
                 }
+                if (!have_next && strv_length(f->boot.kernels) == 0) {
+                        /* no kernel to judge with (the installed ones cannot be told) */
+                        m->next_unknown = strprintf("the next boot's kernel is unknown: %s",
+                                                    strna(f->boot.kernel_unknown));
+                        if (!m->next_unknown)
+                                return -ENOMEM;
+                        continue;
+                }
                 if (!have_next) {
                         _cleanup_(boot_done) Boot any = {};
 

@@ -683,18 +683,22 @@ def sdboot_root(root, default="*"):
               % (kver, kver))
 
 
+def expect_kernel_unknown(root, path, why, how, *texts):
+    """kmod.persistent is unknown and boot.kernel_unknown names path and why."""
+    expect(check(root), KP, "unknown", *texts)
+    b = facts(root)["boot"]
+    assert_eq(b["kernel"], None, how)
+    assert_in("%s: %s" % (path, why), b["kernel_unknown"], how)
+    return b
+
+
 def test_unreadable_bls_entry_is_unknown():
     # Skipped, the new kernel's entry left "default *" on the old kernel: a wrong pass.
     for how in ("fifo", "dir", "big"):
         with FixtureRoot() as root:
             sdboot_root(root)
-            why = unreadable(root, "/boot/efi/loader/entries/a-new.conf", how,
-                             1024 * 1024 + 1)
-            r = check(root)
-            expect(r, KP, "unknown")
-            b = facts(root)["boot"]
-            assert_eq(b["kernel"], None, how)
-            assert_in("/boot/efi/loader/entries/a-new.conf: " + why, b["kernel_unknown"], how)
+            path = "/boot/efi/loader/entries/a-new.conf"
+            expect_kernel_unknown(root, path, unreadable(root, path, how, 1024 * 1024 + 1), how)
     # the other direction: the entry is read, the new kernel is the default
     with FixtureRoot() as root:
         sdboot_root(root)
@@ -708,12 +712,10 @@ def test_unreadable_grubenv_is_unknown():
         with FixtureRoot() as root:
             two_kernels(root, False)
             grub(root, "k-old")
-            why = unreadable(root, "/boot/grub/grubenv", how, size)
-            expect(check(root), KP, "unknown", "disagree")
-            b = facts(root)["boot"]
-            assert_eq(b["kernel"], None, how)
+            path = "/boot/grub/grubenv"
+            b = expect_kernel_unknown(root, path, unreadable(root, path, how, size), how,
+                                      "disagree")
             assert_in("GRUB's environment block cannot be read", b["kernel_unknown"], how)
-            assert_in("/boot/grub/grubenv: " + why, b["kernel_unknown"], how)
     # the other direction: a readable grubenv of GRUB's 1024 bytes picks the old kernel
     with FixtureRoot() as root:
         two_kernels(root, False)
@@ -730,12 +732,8 @@ def test_unreadable_loader_conf_is_unknown():
             write(root, "/boot/loader/loader.conf", "default b-old\n")
             write(root, "/boot/loader/entries/b-old.conf",
                   "title Debian\nversion %s\nlinux /x/linux\noptions ro\n" % KVER)
-            why = unreadable(root, "/boot/efi/loader/loader.conf", how, size)
-            r = check(root)
-            expect(r, KP, "unknown")
-            b = facts(root)["boot"]
-            assert_eq(b["kernel"], None, how)
-            assert_in("/boot/efi/loader/loader.conf: " + why, b["kernel_unknown"], how)
+            path = "/boot/efi/loader/loader.conf"
+            expect_kernel_unknown(root, path, unreadable(root, path, how, size), how)
     # the other direction: the readable loader.conf on /boot/efi decides
     with FixtureRoot() as root:
         sdboot_root(root, "b-old")
@@ -860,6 +858,23 @@ def test_selinuxfs_elsewhere_with_a_long_device_name():
         s = facts(root)["selinux"]
         assert_eq(s["runtime"], None, repr(s))
         assert_in("/proc/self/mounts: not a regular file: FIFO", s["runtime_unknown"] or "")
+
+
+def test_kernel_image_that_cannot_be_looked_at_is_unknown():
+    # A symlink loop at the new kernel's image made it "no image": the old kernel was then "the
+    # only installed kernel" and its iscsi_tcp a pass.
+    with FixtureRoot() as root:
+        two_kernels(root, False)
+        remove(root, "/boot/vmlinuz-%s" % NEW)
+        os.symlink("vmlinuz-%s" % NEW, os.path.join(root, "boot/vmlinuz-%s" % NEW))
+        b = expect_kernel_unknown(root, "/boot/vmlinuz-%s" % NEW, "Too many levels of symbolic "
+                                  "links", "loop")
+        assert_in("the installed kernels cannot be told", b["kernel_unknown"])
+    # the other direction: no image at all for the new kernel: the old one is the only one
+    with FixtureRoot() as root:
+        two_kernels(root, False)
+        remove(root, "/boot/vmlinuz-%s" % NEW)
+        expect(check(root), KP, "pass", "into kernel %s" % KVER)
 
 
 if __name__ == "__main__":
