@@ -162,21 +162,25 @@ def test_install_true_prevents_the_load():
         assert_eq(module(root)["prevented"], None)
 
 
+def many_modprobe_files(root, n, cis=True):
+    """n files of nothing in /etc/modprobe.d, then (cis) the last one replaces the load."""
+    for i in range(n):
+        write(root, "/etc/modprobe.d/a%04d.conf" % i, "# nothing\n")
+    if cis:
+        write(root, "/etc/modprobe.d/zz-cis.conf", "install iscsi_tcp /bin/true\n")
+        expect(check(root), KP, "fail",
+               "/etc/modprobe.d/zz-cis.conf:1: install iscsi_tcp /bin/true")
+
+
 def test_many_modprobe_files_are_all_read():
     # libkmod reads every file of modprobe.d, however many: the 601st file's install command
     # still replaces the load (nodeprep once stopped at 512 files without a word).
     with FixtureRoot() as root:
-        for i in range(600):
-            write(root, "/etc/modprobe.d/a%03d.conf" % i, "# nothing\n")
-        write(root, "/etc/modprobe.d/zz-cis.conf", "install iscsi_tcp /bin/true\n")
-        r = check(root)
-        expect(r, KP, "fail", "/etc/modprobe.d/zz-cis.conf:1: install iscsi_tcp /bin/true")
+        many_modprobe_files(root, 600)
     # the other direction: as many files, none of them stops it
     with FixtureRoot() as root:
-        for i in range(600):
-            write(root, "/etc/modprobe.d/a%03d.conf" % i, "# nothing\n")
-        r = check(root)
-        expect(r, KP, "pass")
+        many_modprobe_files(root, 600, cis=False)
+        expect(check(root), KP, "pass")
 
 
 def test_modprobe_configuration_past_the_total_bound_is_unknown():
@@ -805,11 +809,7 @@ def test_1200_modprobe_files_with_1024_open_files():
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
     try:
         with FixtureRoot() as root:
-            for i in range(1200):
-                write(root, "/etc/modprobe.d/a%04d.conf" % i, "# nothing\n")
-            write(root, "/etc/modprobe.d/zz-cis.conf", "install iscsi_tcp /bin/true\n")
-            r = check(root)
-            expect(r, KP, "fail", "/etc/modprobe.d/zz-cis.conf:1: install iscsi_tcp /bin/true")
+            many_modprobe_files(root, 1200)
             m = module(root)
             assert_eq(m["unknown"], None)
             assert_in("/etc/modprobe.d/zz-cis.conf:1", m["load_prevented"] or "")
