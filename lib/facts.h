@@ -485,8 +485,62 @@ int np_peers_request_copy(NpPeersRequest *dst, const NpPeersRequest *src);
 
 void np_probe_request_done(NpProbeRequest *req);
 
+/* --- fact areas ---------------------------------------------------------------------------- */
+
+/*
+ * The facts split by what reads them (probe/area.h), so that a change (one disk appeared, a
+ * config file was edited) re-probes one area and keeps the others' facts from the last probe.
+ */
+typedef enum NpProbeArea {
+        NP_AREA_SYSTEM,  /* os-release, kernel, CPUs, memory, kubelet */
+        NP_AREA_SELINUX, /* reads the system area's kernel release, as modules does */
+        NP_AREA_ISCSI,
+        NP_AREA_MODULES, /* reads the system area's kernel release (area.c area_inputs[]) */
+        NP_AREA_UNITS,
+        NP_AREA_FS,
+        NP_AREA_DISKS,
+        NP_AREA_LINKS,
+        NP_AREA_ENDPOINTS, /* TCP connects: re-probed with the links and at the re-scan */
+        NP_AREA_TOOLS,
+        NP_AREA_LAYOUTS,
+        NP_AREA_VIRT,
+        NP_AREA_PEERS, /* ICMP to the Peers= on the data network: nodeprepd probes them apart */
+        _NP_AREA_MAX,
+        _NP_AREA_INVALID = -EINVAL,
+} NpProbeArea;
+
+#define NP_AREA_MASK(a) (1U << (a))
+#define NP_AREAS_ALL    ((1U << _NP_AREA_MAX) - 1)
+
+/*
+ * Every fact area is one row (NpFactArea in probe/area.h, named np_area_NAME): its probe, its
+ * update, what it carries from other areas, where its facts are in NpFacts, its destructor and its
+ * JSON and text. Listed in the order the facts are shown. "boot" (the next boot) is not probed on
+ * its own: the modules and SELinux probes read it, and it moves with them.
+ */
+#define NP_FACT_AREAS(X) \
+        X(system)        \
+        X(selinux)       \
+        X(boot)          \
+        X(iscsi)         \
+        X(modules)       \
+        X(units)         \
+        X(fs)            \
+        X(endpoints)     \
+        X(tools)         \
+        X(layouts)       \
+        X(virt)          \
+        X(disks)         \
+        X(links)         \
+        X(peers)
+
+typedef struct NpFactArea NpFactArea;
+#define NP_FACT_AREA_DECLARE(name) extern const NpFactArea np_area_##name;
+NP_FACT_AREAS(NP_FACT_AREA_DECLARE)
+
 /* --- everything ---------------------------------------------------------------------------- */
 
+/* Each area's members are next to each other (its row moves them as one span). */
 typedef struct NpFacts {
         char *root; /* the --root the facts were read under */
         NpSystemFacts system;

@@ -8,19 +8,215 @@
 #include "probe/probe.h"
 #include "util/strv.h"
 
-static const char *const area_names[_NP_AREA_MAX] = {
-        [NP_AREA_SYSTEM] = "system",       [NP_AREA_SELINUX] = "selinux",
-        [NP_AREA_ISCSI] = "iscsi",         [NP_AREA_MODULES] = "modules",
-        [NP_AREA_UNITS] = "units",         [NP_AREA_FS] = "fs",
-        [NP_AREA_DISKS] = "disks",         [NP_AREA_LINKS] = "links",
-        [NP_AREA_ENDPOINTS] = "endpoints", [NP_AREA_TOOLS] = "tools",
-        [NP_AREA_LAYOUTS] = "layouts",     [NP_AREA_VIRT] = "virt",
-        [NP_AREA_PEERS] = "peers",
+/* --- the probes, one signature -------------------------------------------------------------- */
+
+static int probe_system(const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
+{
+        int r = np_probe_system(root, req->kubelet, f);
+
+        return r < 0 ? r : np_probe_identity(root, f);
+}
+
+static int probe_selinux(const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
+{
+        return req->selinux ? np_probe_selinux(root, f) : 0;
+}
+
+static int probe_iscsi(const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
+{
+        int r = req->iscsi ? np_probe_iscsi(root, req->iscsi_nodes, f) : 0;
+
+        return r < 0 || !req->iscsi ? r : np_probe_iscsi_version(root, f);
+}
+
+static int probe_modules(const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
+{
+        return np_probe_modules(root, req->modules, f);
+}
+
+static int probe_units(const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
+{
+        return np_probe_units(root, req->units, f);
+}
+
+static int probe_fs(const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
+{
+        return np_probe_fs(root, req->fs_paths, f);
+}
+
+static int probe_disks(_unused_ const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
+{
+        return req->disks ? np_probe_disks(req, f) : 0;
+}
+
+static int update_disks(NpProbeState *s, const NpProbeRequest *req, const NpProbeChanges *c,
+                        bool full, NpFacts *f)
+{
+        int r;
+
+        if (!req->disks)
+                return 0;
+        r = np_probe_disks_update(s->disks, req, c ? c->disks : NULL, full, f);
+        s->reread[NP_AREA_DISKS] = np_disk_cache_reread(s->disks);
+        return r;
+}
+
+static int probe_links(_unused_ const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
+{
+        return req->links ? np_probe_links(f) : 0;
+}
+
+static int update_links(NpProbeState *s, const NpProbeRequest *req, const NpProbeChanges *c,
+                        bool full, NpFacts *f)
+{
+        int r;
+
+        if (!req->links)
+                return 0;
+        r = np_probe_links_update(s->links, c ? c->links : NULL, c ? c->n_links : 0,
+                                  c ? c->addresses : NULL, c ? c->n_addresses : 0, full, f);
+        s->reread[NP_AREA_LINKS] = np_link_cache_reread(s->links);
+        return r;
+}
+
+static int probe_endpoints(_unused_ const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
+{
+        return np_probe_endpoints(req, f);
+}
+
+static int probe_virt(const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
+{
+        return req->virt ? np_probe_virt(root, f) : 0;
+}
+
+static int probe_peers(_unused_ const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
+{
+        return req->peers.peers ? np_probe_peers(&req->peers, f) : 0;
+}
+
+/* What a probe reads of another area's facts (the running kernel's release: the next boot is
+ * compared with it). */
+static int carry_kernel(NpFacts *dst, const NpFacts *last)
+{
+        return free_and_strdup(&dst->system.kernel, last->system.kernel);
+}
+
+/* --- the rows ----------------------------------------------------------------------------------
+ */
+
+const NpFactArea np_area_system = {
+        .name = "system",
+        .area = NP_AREA_SYSTEM,
+        .probe = probe_system,
 };
+
+const NpFactArea np_area_selinux = {
+        .name = "selinux",
+        .area = NP_AREA_SELINUX,
+        .probe = probe_selinux,
+        .reads = NP_AREA_MASK(NP_AREA_SYSTEM), /* selinux.c, boot.c */
+        .carry = carry_kernel,
+};
+
+const NpFactArea np_area_boot = {
+        .name = "boot",
+        .area = _NP_AREA_INVALID,
+        .moves_with = NP_AREA_MASK(NP_AREA_SELINUX) | NP_AREA_MASK(NP_AREA_MODULES),
+};
+
+const NpFactArea np_area_iscsi = {
+        .name = "iscsi",
+        .area = NP_AREA_ISCSI,
+        .probe = probe_iscsi,
+};
+
+const NpFactArea np_area_modules = {
+        .name = "modules",
+        .area = NP_AREA_MODULES,
+        .probe = probe_modules,
+        .reads = NP_AREA_MASK(NP_AREA_SYSTEM), /* kmod.c, boot.c */
+        .carry = carry_kernel,
+};
+
+const NpFactArea np_area_units = {
+        .name = "units",
+        .area = NP_AREA_UNITS,
+        .probe = probe_units,
+};
+
+const NpFactArea np_area_fs = {
+        .name = "fs",
+        .area = NP_AREA_FS,
+        .probe = probe_fs,
+};
+
+const NpFactArea np_area_endpoints = {
+        .name = "endpoints",
+        .area = NP_AREA_ENDPOINTS,
+        .probe = probe_endpoints,
+};
+
+const NpFactArea np_area_tools = {
+        .name = "tools",
+        .area = NP_AREA_TOOLS,
+        .probe = np_probe_tools,
+};
+
+const NpFactArea np_area_layouts = {
+        .name = "layouts",
+        .area = NP_AREA_LAYOUTS,
+        .probe = np_probe_layouts,
+};
+
+const NpFactArea np_area_virt = {
+        .name = "virt",
+        .area = NP_AREA_VIRT,
+        .probe = probe_virt,
+};
+
+const NpFactArea np_area_disks = {
+        .name = "disks",
+        .area = NP_AREA_DISKS,
+        .probe = probe_disks,
+        .update = update_disks,
+};
+
+const NpFactArea np_area_links = {
+        .name = "links",
+        .area = NP_AREA_LINKS,
+        .probe = probe_links,
+        .update = update_links,
+};
+
+const NpFactArea np_area_peers = {
+        .name = "peers",
+        .area = NP_AREA_PEERS,
+        .probe = probe_peers,
+};
+
+#define FACT_AREA_ROW(name) &np_area_##name,
+static const NpFactArea *const fact_areas[] = { NP_FACT_AREAS(FACT_AREA_ROW) };
+
+const NpFactArea *const *np_fact_areas(size_t *ret_n)
+{
+        *ret_n = ELEMENTSOF(fact_areas);
+        return fact_areas;
+}
+
+/* The row probed as area a; NULL when a is not an area. */
+static const NpFactArea *area_row(NpProbeArea a)
+{
+        for (size_t i = 0; i < ELEMENTSOF(fact_areas); i++)
+                if (fact_areas[i]->area == a && a >= 0)
+                        return fact_areas[i];
+        return NULL;
+}
 
 const char *np_probe_area_to_string(NpProbeArea a)
 {
-        return a >= 0 && a < _NP_AREA_MAX ? area_names[a] : NULL;
+        const NpFactArea *row = area_row(a);
+
+        return row ? row->name : NULL;
 }
 
 void np_probe_changes_done(NpProbeChanges *c)
@@ -65,7 +261,9 @@ void np_probe_state_done(NpProbeState *s)
 
 bool np_probe_area_incremental(NpProbeArea a)
 {
-        return a == NP_AREA_DISKS || a == NP_AREA_LINKS;
+        const NpFactArea *row = area_row(a);
+
+        return row && row->update;
 }
 
 int np_probe_areas_update(const NpRoot *root, const NpProbeRequest *req, NpProbeState *state,
@@ -78,79 +276,29 @@ int np_probe_areas_update(const NpRoot *root, const NpProbeRequest *req, NpProbe
                 return -ENOMEM;
         if (state)
                 memset(state->reread, 0, sizeof(state->reread));
-        if (mask & NP_AREA_MASK(NP_AREA_SYSTEM))
-                r = np_probe_system(root, req->kubelet, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_SYSTEM)))
-                r = np_probe_identity(root, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_SELINUX)) && req->selinux)
-                r = np_probe_selinux(root, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_ISCSI)) && req->iscsi)
-                r = np_probe_iscsi(root, req->iscsi_nodes, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_ISCSI)) && req->iscsi)
-                r = np_probe_iscsi_version(root, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_MODULES)))
-                r = np_probe_modules(root, req->modules, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_UNITS)))
-                r = np_probe_units(root, req->units, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_FS)))
-                r = np_probe_fs(root, req->fs_paths, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_DISKS)) && req->disks) {
-                if (state) {
-                        r = np_probe_disks_update(state->disks, req,
-                                                  changes ? changes->disks : NULL,
-                                                  full & NP_AREA_MASK(NP_AREA_DISKS), f);
-                        state->reread[NP_AREA_DISKS] = np_disk_cache_reread(state->disks);
-                } else
-                        r = np_probe_disks(req, f);
+        /* In the order of NpProbeArea: the system area first, the others read its kernel. */
+        for (NpProbeArea a = 0; r >= 0 && a < _NP_AREA_MAX; a++) {
+                const NpFactArea *row = area_row(a);
+
+                if (!(mask & NP_AREA_MASK(a)))
+                        continue;
+                if (state && row->update)
+                        r = row->update(state, req, changes, full & NP_AREA_MASK(a), f);
+                else
+                        r = row->probe(root, req, f);
         }
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_LINKS)) && req->links) {
-                if (state) {
-                        r = np_probe_links_update(state->links, changes ? changes->links : NULL,
-                                                  changes ? changes->n_links : 0,
-                                                  changes ? changes->addresses : NULL,
-                                                  changes ? changes->n_addresses : 0,
-                                                  full & NP_AREA_MASK(NP_AREA_LINKS), f);
-                        state->reread[NP_AREA_LINKS] = np_link_cache_reread(state->links);
-                } else
-                        r = np_probe_links(f);
-        }
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_ENDPOINTS)))
-                r = np_probe_endpoints(req, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_TOOLS)))
-                r = np_probe_tools(root, req, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_LAYOUTS)))
-                r = np_probe_layouts(root, req, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_VIRT)) && req->virt)
-                r = np_probe_virt(root, f);
-        if (r >= 0 && (mask & NP_AREA_MASK(NP_AREA_PEERS)) && req->peers.peers)
-                r = np_probe_peers(&req->peers, f);
         return r;
 }
 
-static int carry_kernel(NpFacts *dst, const NpFacts *last)
-{
-        return free_and_strdup(&dst->system.kernel, last->system.kernel);
-}
-
-/* What a probe reads of another area's facts (the running kernel's release: the next boot is
- * compared with it): an area re-probed without that one gets it from the last facts. */
-static const struct {
-        NpProbeArea area, reads;
-        int (*carry)(NpFacts *dst, const NpFacts *last);
-} area_inputs[] = {
-        { NP_AREA_MODULES, NP_AREA_SYSTEM, carry_kernel }, /* kmod.c, boot.c */
-        { NP_AREA_SELINUX, NP_AREA_SYSTEM, carry_kernel }, /* selinux.c, boot.c */
-};
-
 int np_facts_carry_inputs(NpFacts *dst, const NpFacts *last, unsigned mask)
 {
-        for (size_t i = 0; i < ELEMENTSOF(area_inputs); i++) {
+        FOREACH_ARRAY (row, fact_areas, ELEMENTSOF(fact_areas)) {
                 int r;
 
-                if (!(mask & NP_AREA_MASK(area_inputs[i].area)) ||
-                    (mask & NP_AREA_MASK(area_inputs[i].reads)))
+                if ((*row)->area < 0 || !(mask & NP_AREA_MASK((*row)->area)) || !(*row)->carry ||
+                    ((*row)->reads & mask) == (*row)->reads)
                         continue;
-                r = area_inputs[i].carry(dst, last);
+                r = (*row)->carry(dst, last);
                 if (r < 0)
                         return r;
         }

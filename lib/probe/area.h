@@ -5,31 +5,13 @@
  */
 #pragma once
 
+#include <stddef.h>
+#include <stdio.h>
+
 #include "facts.h"
 #include "probe/probe.h"
 #include "util/root.h"
 #include "util/watch.h"
-
-typedef enum NpProbeArea {
-        NP_AREA_SYSTEM,  /* os-release, kernel, CPUs, memory, kubelet */
-        NP_AREA_SELINUX, /* reads the system area's kernel release, as modules does */
-        NP_AREA_ISCSI,
-        NP_AREA_MODULES, /* reads the system area's kernel release (area.c area_inputs[]) */
-        NP_AREA_UNITS,
-        NP_AREA_FS,
-        NP_AREA_DISKS,
-        NP_AREA_LINKS,
-        NP_AREA_ENDPOINTS, /* TCP connects: re-probed with the links and at the re-scan */
-        NP_AREA_TOOLS,
-        NP_AREA_LAYOUTS,
-        NP_AREA_VIRT,
-        NP_AREA_PEERS, /* ICMP to the Peers= on the data network: nodeprepd probes them apart */
-        _NP_AREA_MAX,
-        _NP_AREA_INVALID = -EINVAL,
-} NpProbeArea;
-
-#define NP_AREA_MASK(a) (1U << (a))
-#define NP_AREAS_ALL    ((1U << _NP_AREA_MAX) - 1)
 
 const char *np_probe_area_to_string(NpProbeArea a) _const_;
 
@@ -74,6 +56,48 @@ bool np_probe_area_incremental(NpProbeArea a) _const_;
 /* np_probe_areas() with state and changes (state NULL: every area from scratch). */
 int np_probe_areas_update(const NpRoot *root, const NpProbeRequest *req, NpProbeState *state,
                           unsigned mask, const NpProbeChanges *changes, NpFacts *f);
+struct json_object;
+
+/*
+ * One fact area (the list is NP_FACT_AREAS() in facts.h). Adding an area is adding a row: its
+ * facts in facts.h, and one file holding its probe and this row.
+ */
+struct NpFactArea {
+        const char *name;
+        /* Its bit in a probe mask; _NP_AREA_INVALID: not probed on its own (moved with
+         * moves_with). */
+        NpProbeArea area;
+        unsigned moves_with;
+        /* Probe what req asks of the area into f (nothing when it asks nothing). */
+        int (*probe)(const NpRoot *root, const NpProbeRequest *req, NpFacts *f);
+        /* Optional: update in place from s and the changes (c may be NULL), from scratch when
+         * full; sets s->reread[area]. */
+        int (*update)(NpProbeState *s, const NpProbeRequest *req, const NpProbeChanges *c,
+                      bool full, NpFacts *f);
+        /* The areas whose facts the probe reads: re-probed without them, it gets them from the
+         * last facts with carry. */
+        unsigned reads;
+        int (*carry)(NpFacts *dst, const NpFacts *last);
+        /* Its members of NpFacts (NP_FACTS_SPAN), swapped by np_facts_move_area(); or a move
+         * of its own. */
+        size_t offset, size;
+        void (*move)(NpFacts *dst, NpFacts *src);
+        /* Free its facts (the members stay, dangling: NpFacts is freed next). */
+        void (*done)(NpFacts *f);
+        /* Add its members to the facts' JSON object; print it for people (NULL: not shown). */
+        int (*to_json)(const NpFacts *f, struct json_object *o);
+        void (*to_text)(const NpFacts *f, FILE *out);
+};
+
+/* The members first to last of NpFacts, for a row's offset and size. */
+#define NP_FACTS_SPAN(first, last)          \
+        .offset = offsetof(NpFacts, first), \
+        .size =                             \
+            offsetof(NpFacts, last) + sizeof(((NpFacts *)NULL)->last) - offsetof(NpFacts, first)
+
+/* The rows in the order facts are shown. */
+const NpFactArea *const *np_fact_areas(size_t *ret_n);
+
 /* Give dst the area's facts of src; src gets dst's old ones (freed with src). */
 void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a);
 /* The files each area reads for req, as directories (+ entry names) tagged with the area. */
