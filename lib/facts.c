@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "facts.h"
+#include "probe/area.h"
 #include "util/strv.h"
 
 NpFacts *np_facts_new(void)
@@ -48,8 +49,10 @@ const NpKeyValue *np_key_values_get(const NpKeyValue *kv, size_t n, const char *
         return NULL;
 }
 
-static void system_facts_done(NpSystemFacts *s)
+void np_area_system_done(NpFacts *f)
 {
+        NpSystemFacts *s = &f->system;
+
         free(s->hostname);
         free(s->os_id);
         strv_free(s->os_id_like);
@@ -67,8 +70,10 @@ static void system_facts_done(NpSystemFacts *s)
         free(s->product_uuid_unknown);
 }
 
-static void selinux_facts_done(NpSelinuxFacts *s)
+void np_area_selinux_done(NpFacts *f)
 {
+        NpSelinuxFacts *s = &f->selinux;
+
         free(s->runtime_detail);
         free(s->runtime_unknown);
         free(s->config_value);
@@ -79,8 +84,10 @@ static void selinux_facts_done(NpSelinuxFacts *s)
         free(s->next_unknown);
 }
 
-static void boot_facts_done(NpBootFacts *b)
+void np_area_boot_done(NpFacts *f)
 {
+        NpBootFacts *b = &f->boot;
+
         strv_free(b->kernels);
         free(b->kernel);
         free(b->kernel_source);
@@ -93,8 +100,10 @@ static void boot_facts_done(NpBootFacts *b)
         free(b->config_unknown);
 }
 
-static void iscsi_facts_done(NpIscsiFacts *i)
+void np_area_iscsi_done(NpFacts *f)
 {
+        NpIscsiFacts *i = &f->iscsi;
+
         free(i->iscsiadm_path);
         strv_free(i->unit_files);
         free(i->start_requires_conf);
@@ -275,15 +284,8 @@ int np_link_copy(const NpLink *src, NpLink *ret)
         return 0;
 }
 
-NpFacts *np_facts_free(NpFacts *f)
+void np_area_modules_done(NpFacts *f)
 {
-        if (!f)
-                return NULL;
-        free(f->root);
-        system_facts_done(&f->system);
-        selinux_facts_done(&f->selinux);
-        iscsi_facts_done(&f->iscsi);
-        boot_facts_done(&f->boot);
         FOREACH_ARRAY (m, f->modules, f->n_modules) {
                 free(m->name);
                 free(m->canonical);
@@ -305,6 +307,10 @@ NpFacts *np_facts_free(NpFacts *f)
         free(f->modules_load_dirs_unknown);
         free(f->modules_load_masked);
         free(f->modules_load_etc_unusable);
+}
+
+void np_area_units_done(NpFacts *f)
+{
         FOREACH_ARRAY (u, f->units, f->n_units) {
                 free(u->name);
                 free(u->load_state);
@@ -315,6 +321,10 @@ NpFacts *np_facts_free(NpFacts *f)
                 free(u->unknown);
         }
         free(f->units);
+}
+
+void np_area_fs_done(NpFacts *f)
+{
         FOREACH_ARRAY (s, f->fs, f->n_fs) {
                 free(s->path);
                 free(s->probed_path);
@@ -324,6 +334,10 @@ NpFacts *np_facts_free(NpFacts *f)
                 free(s->unknown);
         }
         free(f->fs);
+}
+
+void np_area_endpoints_done(NpFacts *f)
+{
         FOREACH_ARRAY (e, f->endpoints, f->n_endpoints) {
                 free(e->name);
                 free(e->address);
@@ -332,6 +346,10 @@ NpFacts *np_facts_free(NpFacts *f)
                 free(e->error);
         }
         free(f->endpoints);
+}
+
+void np_area_tools_done(NpFacts *f)
+{
         FOREACH_ARRAY (t, f->tools, f->n_tools) {
                 free(t->name);
                 free(t->path);
@@ -339,6 +357,10 @@ NpFacts *np_facts_free(NpFacts *f)
                 free(t->unknown);
         }
         free(f->tools);
+}
+
+void np_area_layouts_done(NpFacts *f)
+{
         FOREACH_ARRAY (l, f->layouts, f->n_layouts) {
                 FOREACH_ARRAY (e, l->entries, l->n_entries) {
                         free(e->path);
@@ -348,14 +370,42 @@ NpFacts *np_facts_free(NpFacts *f)
                 free(l->path);
         }
         free(f->layouts);
+}
+
+void np_area_virt_done(NpFacts *f)
+{
         free(f->virt.cpu_flag);
         free(f->virt.cpu_unknown);
         free(f->virt.kata_path);
+}
+
+void np_area_disks_done(NpFacts *f)
+{
         np_disks_free(f->disks, f->n_disks);
         free(f->disks_unknown);
+}
+
+void np_area_links_done(NpFacts *f)
+{
         np_links_free(f->links, f->n_links);
         free(f->links_unknown);
+}
+
+void np_area_peers_done(NpFacts *f)
+{
         np_peers_facts_done(&f->peers);
+}
+
+NpFacts *np_facts_free(NpFacts *f)
+{
+        size_t n;
+        const NpFactArea *const *areas = np_fact_areas(&n);
+
+        if (!f)
+                return NULL;
+        free(f->root);
+        for (size_t i = 0; i < n; i++)
+                areas[i]->done(f);
         free(f);
         return NULL;
 }

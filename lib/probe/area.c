@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Probe areas: probe some, move facts between probes, list the files each reads (see area.h). */
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,18 @@ static int carry_kernel(NpFacts *dst, const NpFacts *last)
         return free_and_strdup(&dst->system.kernel, last->system.kernel);
 }
 
+/* The next boot's facts belong to the modules and SELinux areas alike: dst keeps its own when
+ * it probed either again, else takes src's. */
+static void boot_move(NpFacts *dst, NpFacts *src)
+{
+        if (!dst->boot.probed && src->boot.probed) {
+                NpBootFacts t = dst->boot;
+
+                dst->boot = src->boot;
+                src->boot = t;
+        }
+}
+
 /* --- the rows ----------------------------------------------------------------------------------
  */
 
@@ -108,6 +121,8 @@ const NpFactArea np_area_system = {
         .name = "system",
         .area = NP_AREA_SYSTEM,
         .probe = probe_system,
+        NP_FACTS_SPAN(system, system),
+        .done = np_area_system_done,
 };
 
 const NpFactArea np_area_selinux = {
@@ -116,18 +131,24 @@ const NpFactArea np_area_selinux = {
         .probe = probe_selinux,
         .reads = NP_AREA_MASK(NP_AREA_SYSTEM), /* selinux.c, boot.c */
         .carry = carry_kernel,
+        NP_FACTS_SPAN(selinux, selinux),
+        .done = np_area_selinux_done,
 };
 
 const NpFactArea np_area_boot = {
         .name = "boot",
         .area = _NP_AREA_INVALID,
         .moves_with = NP_AREA_MASK(NP_AREA_SELINUX) | NP_AREA_MASK(NP_AREA_MODULES),
+        .move = boot_move,
+        .done = np_area_boot_done,
 };
 
 const NpFactArea np_area_iscsi = {
         .name = "iscsi",
         .area = NP_AREA_ISCSI,
         .probe = probe_iscsi,
+        NP_FACTS_SPAN(iscsi, iscsi),
+        .done = np_area_iscsi_done,
 };
 
 const NpFactArea np_area_modules = {
@@ -136,42 +157,56 @@ const NpFactArea np_area_modules = {
         .probe = probe_modules,
         .reads = NP_AREA_MASK(NP_AREA_SYSTEM), /* kmod.c, boot.c */
         .carry = carry_kernel,
+        NP_FACTS_SPAN(modules, modules_load_etc_unusable),
+        .done = np_area_modules_done,
 };
 
 const NpFactArea np_area_units = {
         .name = "units",
         .area = NP_AREA_UNITS,
         .probe = probe_units,
+        NP_FACTS_SPAN(units, n_units),
+        .done = np_area_units_done,
 };
 
 const NpFactArea np_area_fs = {
         .name = "fs",
         .area = NP_AREA_FS,
         .probe = probe_fs,
+        NP_FACTS_SPAN(fs, n_fs),
+        .done = np_area_fs_done,
 };
 
 const NpFactArea np_area_endpoints = {
         .name = "endpoints",
         .area = NP_AREA_ENDPOINTS,
         .probe = probe_endpoints,
+        NP_FACTS_SPAN(endpoints, n_endpoints),
+        .done = np_area_endpoints_done,
 };
 
 const NpFactArea np_area_tools = {
         .name = "tools",
         .area = NP_AREA_TOOLS,
         .probe = np_probe_tools,
+        NP_FACTS_SPAN(tools, n_tools),
+        .done = np_area_tools_done,
 };
 
 const NpFactArea np_area_layouts = {
         .name = "layouts",
         .area = NP_AREA_LAYOUTS,
         .probe = np_probe_layouts,
+        NP_FACTS_SPAN(layouts, n_layouts),
+        .done = np_area_layouts_done,
 };
 
 const NpFactArea np_area_virt = {
         .name = "virt",
         .area = NP_AREA_VIRT,
         .probe = probe_virt,
+        NP_FACTS_SPAN(virt, virt),
+        .done = np_area_virt_done,
 };
 
 const NpFactArea np_area_disks = {
@@ -179,6 +214,8 @@ const NpFactArea np_area_disks = {
         .area = NP_AREA_DISKS,
         .probe = probe_disks,
         .update = update_disks,
+        NP_FACTS_SPAN(disks, disks_unknown),
+        .done = np_area_disks_done,
 };
 
 const NpFactArea np_area_links = {
@@ -186,12 +223,16 @@ const NpFactArea np_area_links = {
         .area = NP_AREA_LINKS,
         .probe = probe_links,
         .update = update_links,
+        NP_FACTS_SPAN(links, links_unknown),
+        .done = np_area_links_done,
 };
 
 const NpFactArea np_area_peers = {
         .name = "peers",
         .area = NP_AREA_PEERS,
         .probe = probe_peers,
+        NP_FACTS_SPAN(peers, peers),
+        .done = np_area_peers_done,
 };
 
 #define FACT_AREA_ROW(name) &np_area_##name,
@@ -310,84 +351,28 @@ int np_probe_areas(const NpRoot *root, const NpProbeRequest *req, unsigned mask,
         return np_probe_areas_update(root, req, NULL, mask, NULL, f);
 }
 
-#define SWAP(a, b)                   \
-        do {                         \
-                typeof(a) _t_ = (a); \
-                (a) = (b);           \
-                (b) = _t_;           \
-        } while (0)
-
-/* The next boot's facts belong to the modules and SELinux areas alike: dst keeps its own when
- * it probed either again, else takes src's. */
-static void boot_move(NpFacts *dst, NpFacts *src)
+static void swap_bytes(void *a, void *b, size_t size)
 {
-        if (!dst->boot.probed && src->boot.probed)
-                SWAP(dst->boot, src->boot);
+        uint8_t *x = a, *y = b;
+
+        for (size_t i = 0; i < size; i++) {
+                uint8_t t = x[i];
+
+                x[i] = y[i];
+                y[i] = t;
+        }
 }
 
 void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a)
 {
-        switch (a) {
-        case NP_AREA_SYSTEM:
-                SWAP(dst->system, src->system);
-                break;
-        case NP_AREA_SELINUX:
-                boot_move(dst, src);
-                SWAP(dst->selinux, src->selinux);
-                break;
-        case NP_AREA_ISCSI:
-                SWAP(dst->iscsi, src->iscsi);
-                break;
-        case NP_AREA_MODULES:
-                boot_move(dst, src);
-                SWAP(dst->modules, src->modules);
-                SWAP(dst->n_modules, src->n_modules);
-                SWAP(dst->modules_load_dirs_unknown, src->modules_load_dirs_unknown);
-                SWAP(dst->modules_load_masked, src->modules_load_masked);
-                SWAP(dst->modules_load_etc_missing, src->modules_load_etc_missing);
-                SWAP(dst->modules_load_etc_unusable, src->modules_load_etc_unusable);
-                break;
-        case NP_AREA_UNITS:
-                SWAP(dst->units, src->units);
-                SWAP(dst->n_units, src->n_units);
-                break;
-        case NP_AREA_FS:
-                SWAP(dst->fs, src->fs);
-                SWAP(dst->n_fs, src->n_fs);
-                break;
-        case NP_AREA_DISKS:
-                SWAP(dst->disks, src->disks);
-                SWAP(dst->n_disks, src->n_disks);
-                SWAP(dst->disks_unknown, src->disks_unknown);
-                SWAP(dst->disks_include_loop, src->disks_include_loop);
-                SWAP(dst->disks_probed, src->disks_probed);
-                break;
-        case NP_AREA_LINKS:
-                SWAP(dst->links, src->links);
-                SWAP(dst->n_links, src->n_links);
-                SWAP(dst->links_unknown, src->links_unknown);
-                SWAP(dst->links_probed, src->links_probed);
-                break;
-        case NP_AREA_ENDPOINTS:
-                SWAP(dst->endpoints, src->endpoints);
-                SWAP(dst->n_endpoints, src->n_endpoints);
-                break;
-        case NP_AREA_TOOLS:
-                SWAP(dst->tools, src->tools);
-                SWAP(dst->n_tools, src->n_tools);
-                break;
-        case NP_AREA_LAYOUTS:
-                SWAP(dst->layouts, src->layouts);
-                SWAP(dst->n_layouts, src->n_layouts);
-                break;
-        case NP_AREA_VIRT:
-                SWAP(dst->virt, src->virt);
-                break;
-        case NP_AREA_PEERS:
-                SWAP(dst->peers, src->peers);
-                break;
-        default:
-                break;
+        FOREACH_ARRAY (row, fact_areas, ELEMENTSOF(fact_areas)) {
+                if (a < 0 || ((*row)->area != a && !((*row)->moves_with & NP_AREA_MASK(a))))
+                        continue;
+                if ((*row)->move)
+                        (*row)->move(dst, src);
+                else
+                        swap_bytes((uint8_t *)dst + (*row)->offset, (uint8_t *)src + (*row)->offset,
+                                   (*row)->size);
         }
 }
 

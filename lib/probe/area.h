@@ -95,6 +95,14 @@ struct NpFactArea {
         .size =                             \
             offsetof(NpFacts, last) + sizeof(((NpFacts *)NULL)->last) - offsetof(NpFacts, first)
 
+/* The parts of the rows of the first areas, kept by layer: the destructors in facts.c, the JSON in
+ * report/json.c, the text in report/facts-text.c. */
+#define NP_FACT_AREA_PARTS(name)                                               \
+        void np_area_##name##_done(NpFacts *f);                                \
+        int np_area_##name##_to_json(const NpFacts *f, struct json_object *o); \
+        void np_area_##name##_to_text(const NpFacts *f, FILE *out);
+NP_FACT_AREAS(NP_FACT_AREA_PARTS)
+
 /* The rows in the order facts are shown. */
 const NpFactArea *const *np_fact_areas(size_t *ret_n);
 
