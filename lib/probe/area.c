@@ -123,6 +123,7 @@ const NpFactArea np_area_system = {
         .probe = probe_system,
         NP_FACTS_SPAN(system, system),
         .done = np_area_system_done,
+        .to_json = np_area_system_to_json,
 };
 
 const NpFactArea np_area_selinux = {
@@ -133,6 +134,7 @@ const NpFactArea np_area_selinux = {
         .carry = carry_kernel,
         NP_FACTS_SPAN(selinux, selinux),
         .done = np_area_selinux_done,
+        .to_json = np_area_selinux_to_json,
 };
 
 const NpFactArea np_area_boot = {
@@ -141,6 +143,7 @@ const NpFactArea np_area_boot = {
         .moves_with = NP_AREA_MASK(NP_AREA_SELINUX) | NP_AREA_MASK(NP_AREA_MODULES),
         .move = boot_move,
         .done = np_area_boot_done,
+        .to_json = np_area_boot_to_json,
 };
 
 const NpFactArea np_area_iscsi = {
@@ -149,6 +152,7 @@ const NpFactArea np_area_iscsi = {
         .probe = probe_iscsi,
         NP_FACTS_SPAN(iscsi, iscsi),
         .done = np_area_iscsi_done,
+        .to_json = np_area_iscsi_to_json,
 };
 
 const NpFactArea np_area_modules = {
@@ -159,6 +163,7 @@ const NpFactArea np_area_modules = {
         .carry = carry_kernel,
         NP_FACTS_SPAN(modules, modules_load_etc_unusable),
         .done = np_area_modules_done,
+        .to_json = np_area_modules_to_json,
 };
 
 const NpFactArea np_area_units = {
@@ -167,6 +172,7 @@ const NpFactArea np_area_units = {
         .probe = probe_units,
         NP_FACTS_SPAN(units, n_units),
         .done = np_area_units_done,
+        .to_json = np_area_units_to_json,
 };
 
 const NpFactArea np_area_fs = {
@@ -175,6 +181,7 @@ const NpFactArea np_area_fs = {
         .probe = probe_fs,
         NP_FACTS_SPAN(fs, n_fs),
         .done = np_area_fs_done,
+        .to_json = np_area_fs_to_json,
 };
 
 const NpFactArea np_area_endpoints = {
@@ -183,6 +190,7 @@ const NpFactArea np_area_endpoints = {
         .probe = probe_endpoints,
         NP_FACTS_SPAN(endpoints, n_endpoints),
         .done = np_area_endpoints_done,
+        .to_json = np_area_endpoints_to_json,
 };
 
 const NpFactArea np_area_tools = {
@@ -191,6 +199,7 @@ const NpFactArea np_area_tools = {
         .probe = np_probe_tools,
         NP_FACTS_SPAN(tools, n_tools),
         .done = np_area_tools_done,
+        .to_json = np_area_tools_to_json,
 };
 
 const NpFactArea np_area_layouts = {
@@ -199,6 +208,7 @@ const NpFactArea np_area_layouts = {
         .probe = np_probe_layouts,
         NP_FACTS_SPAN(layouts, n_layouts),
         .done = np_area_layouts_done,
+        .to_json = np_area_layouts_to_json,
 };
 
 const NpFactArea np_area_virt = {
@@ -207,6 +217,7 @@ const NpFactArea np_area_virt = {
         .probe = probe_virt,
         NP_FACTS_SPAN(virt, virt),
         .done = np_area_virt_done,
+        .to_json = np_area_virt_to_json,
 };
 
 const NpFactArea np_area_disks = {
@@ -216,6 +227,7 @@ const NpFactArea np_area_disks = {
         .update = update_disks,
         NP_FACTS_SPAN(disks, disks_unknown),
         .done = np_area_disks_done,
+        .to_json = np_area_disks_to_json,
 };
 
 const NpFactArea np_area_links = {
@@ -225,6 +237,7 @@ const NpFactArea np_area_links = {
         .update = update_links,
         NP_FACTS_SPAN(links, links_unknown),
         .done = np_area_links_done,
+        .to_json = np_area_links_to_json,
 };
 
 const NpFactArea np_area_peers = {
@@ -233,6 +246,7 @@ const NpFactArea np_area_peers = {
         .probe = probe_peers,
         NP_FACTS_SPAN(peers, peers),
         .done = np_area_peers_done,
+        .to_json = np_area_peers_to_json,
 };
 
 #define FACT_AREA_ROW(name) &np_area_##name,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probe/area.h"
 #include "report/report.h"
 #include "util/json-util.h"
 #include "util/strv.h"
@@ -190,6 +191,11 @@ static json_object *system_to_json(const NpSystemFacts *s)
         return TAKE_PTR(o);
 }
 
+int np_area_system_to_json(const NpFacts *f, json_object *o)
+{
+        return json_add(o, "system", system_to_json(&f->system));
+}
+
 static json_object *selinux_to_json(const NpSelinuxFacts *s)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -221,6 +227,11 @@ static json_object *selinux_to_json(const NpSelinuxFacts *s)
         return TAKE_PTR(o);
 }
 
+int np_area_selinux_to_json(const NpFacts *f, json_object *o)
+{
+        return json_add(o, "selinux", selinux_to_json(&f->selinux));
+}
+
 static json_object *boot_to_json(const NpBootFacts *b)
 {
         _cleanup_(json_object_putp) json_object *o = NULL;
@@ -239,6 +250,11 @@ static json_object *boot_to_json(const NpBootFacts *b)
                     json_add_str(o, "kernel_config_unknown", b->config_unknown)) < 0)
                 return NULL;
         return TAKE_PTR(o);
+}
+
+int np_area_boot_to_json(const NpFacts *f, json_object *o)
+{
+        return json_add(o, "boot", boot_to_json(&f->boot));
 }
 
 static json_object *iscsi_to_json(const NpIscsiFacts *i)
@@ -287,6 +303,11 @@ static json_object *iscsi_to_json(const NpIscsiFacts *i)
         return TAKE_PTR(o);
 }
 
+int np_area_iscsi_to_json(const NpFacts *f, json_object *o)
+{
+        return json_add(o, "iscsi", iscsi_to_json(&f->iscsi));
+}
+
 static json_object *modules_to_json(const NpFacts *f)
 {
         _cleanup_(json_object_putp) json_object *a = json_object_new_array();
@@ -325,6 +346,14 @@ static json_object *modules_to_json(const NpFacts *f)
         return TAKE_PTR(a);
 }
 
+int np_area_modules_to_json(const NpFacts *f, json_object *o)
+{
+        return ADD_ALL(json_add(o, "modules", modules_to_json(f)),
+                       json_add_str(o, "modules_load_unknown", f->modules_load_dirs_unknown),
+                       json_add_bool(o, "modules_load_etc_missing", f->modules_load_etc_missing),
+                       json_add_str(o, "modules_load_etc_unusable", f->modules_load_etc_unusable));
+}
+
 static json_object *units_to_json(const NpFacts *f)
 {
         _cleanup_(json_object_putp) json_object *a = json_object_new_array();
@@ -346,6 +375,11 @@ static json_object *units_to_json(const NpFacts *f)
                         return NULL;
         }
         return TAKE_PTR(a);
+}
+
+int np_area_units_to_json(const NpFacts *f, json_object *o)
+{
+        return json_add(o, "units", units_to_json(f));
 }
 
 static json_object *fs_to_json(const NpFacts *f)
@@ -373,6 +407,11 @@ static json_object *fs_to_json(const NpFacts *f)
                         return NULL;
         }
         return TAKE_PTR(a);
+}
+
+int np_area_fs_to_json(const NpFacts *f, json_object *o)
+{
+        return json_add(o, "filesystems", fs_to_json(f));
 }
 
 static json_object *disks_to_json(const NpFacts *f)
@@ -413,6 +452,13 @@ static json_object *disks_to_json(const NpFacts *f)
                         return NULL;
         }
         return TAKE_PTR(a);
+}
+
+int np_area_disks_to_json(const NpFacts *f, json_object *o)
+{
+        return ADD_ALL(json_add(o, "disks", disks_to_json(f)),
+                       json_add_bool(o, "disks_include_loop", f->disks_include_loop),
+                       json_add_str(o, "disks_unknown", f->disks_unknown));
 }
 
 static json_object *links_to_json(const NpFacts *f)
@@ -461,6 +507,12 @@ static json_object *links_to_json(const NpFacts *f)
         return TAKE_PTR(a);
 }
 
+int np_area_links_to_json(const NpFacts *f, json_object *o)
+{
+        return ADD_ALL(json_add(o, "links", links_to_json(f)),
+                       json_add_str(o, "links_unknown", f->links_unknown));
+}
+
 static json_object *endpoints_to_json(const NpFacts *f)
 {
         _cleanup_(json_object_putp) json_object *a = json_object_new_array();
@@ -484,6 +536,11 @@ static json_object *endpoints_to_json(const NpFacts *f)
         return TAKE_PTR(a);
 }
 
+int np_area_endpoints_to_json(const NpFacts *f, json_object *o)
+{
+        return json_add(o, "endpoints", endpoints_to_json(f));
+}
+
 static json_object *tools_to_json(const NpFacts *f)
 {
         _cleanup_(json_object_putp) json_object *a = json_object_new_array();
@@ -502,6 +559,11 @@ static json_object *tools_to_json(const NpFacts *f)
                         return NULL;
         }
         return TAKE_PTR(a);
+}
+
+int np_area_tools_to_json(const NpFacts *f, json_object *o)
+{
+        return json_add(o, "tools", tools_to_json(f));
 }
 
 static json_object *layouts_to_json(const NpFacts *f)
@@ -541,6 +603,11 @@ static json_object *layouts_to_json(const NpFacts *f)
         return TAKE_PTR(a);
 }
 
+int np_area_layouts_to_json(const NpFacts *f, json_object *o)
+{
+        return json_add(o, "layouts", layouts_to_json(f));
+}
+
 static json_object *virt_to_json(const NpVirtFacts *v)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -551,6 +618,11 @@ static json_object *virt_to_json(const NpVirtFacts *v)
                           json_add_str(o, "kata_path", v->kata_path)) < 0)
                 return NULL;
         return TAKE_PTR(o);
+}
+
+int np_area_virt_to_json(const NpFacts *f, json_object *o)
+{
+        return json_add(o, "virtualization", virt_to_json(&f->virt));
 }
 
 /* facts.peers[]: one entry per Peers= entry, as reached from this host's data address. */
@@ -619,33 +691,24 @@ static json_object *peers_probe_to_json(const NpPeersFacts *pf)
         return TAKE_PTR(o);
 }
 
+int np_area_peers_to_json(const NpFacts *f, json_object *o)
+{
+        return ADD_ALL(json_add(o, "peers", peers_to_json(&f->peers)),
+                       json_add(o, "peers_probe", peers_probe_to_json(&f->peers)));
+}
+
 int np_facts_to_json(const NpFacts *f, json_object **ret)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        size_t n;
+        const NpFactArea *const *areas = np_fact_areas(&n);
         int k;
 
         if (!o)
                 return -ENOMEM;
-        k = ADD_ALL(
-            json_add_str(o, "root", f->root), json_add(o, "system", system_to_json(&f->system)),
-            json_add(o, "selinux", selinux_to_json(&f->selinux)),
-            json_add(o, "boot", boot_to_json(&f->boot)),
-            json_add(o, "iscsi", iscsi_to_json(&f->iscsi)),
-            json_add(o, "modules", modules_to_json(f)),
-            json_add_str(o, "modules_load_unknown", f->modules_load_dirs_unknown),
-            json_add_bool(o, "modules_load_etc_missing", f->modules_load_etc_missing),
-            json_add_str(o, "modules_load_etc_unusable", f->modules_load_etc_unusable),
-            json_add(o, "units", units_to_json(f)), json_add(o, "filesystems", fs_to_json(f)),
-            json_add(o, "endpoints", endpoints_to_json(f)), json_add(o, "tools", tools_to_json(f)),
-            json_add(o, "layouts", layouts_to_json(f)),
-            json_add(o, "virtualization", virt_to_json(&f->virt)),
-            json_add(o, "disks", disks_to_json(f)),
-            json_add_bool(o, "disks_include_loop", f->disks_include_loop),
-            json_add_str(o, "disks_unknown", f->disks_unknown),
-            json_add(o, "links", links_to_json(f)),
-            json_add_str(o, "links_unknown", f->links_unknown),
-            json_add(o, "peers", peers_to_json(&f->peers)),
-            json_add(o, "peers_probe", peers_probe_to_json(&f->peers)));
+        k = json_add_str(o, "root", f->root);
+        for (size_t i = 0; k >= 0 && i < n; i++)
+                k = areas[i]->to_json(f, o);
         if (k < 0)
                 return k;
         *ret = TAKE_PTR(o);
