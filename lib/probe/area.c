@@ -124,6 +124,7 @@ const NpFactArea np_area_system = {
         NP_FACTS_SPAN(system, system),
         .done = np_area_system_done,
         .to_json = np_area_system_to_json,
+        .to_text = np_area_system_to_text,
 };
 
 const NpFactArea np_area_selinux = {
@@ -135,6 +136,7 @@ const NpFactArea np_area_selinux = {
         NP_FACTS_SPAN(selinux, selinux),
         .done = np_area_selinux_done,
         .to_json = np_area_selinux_to_json,
+        .to_text = np_area_selinux_to_text,
 };
 
 const NpFactArea np_area_boot = {
@@ -153,6 +155,7 @@ const NpFactArea np_area_iscsi = {
         NP_FACTS_SPAN(iscsi, iscsi),
         .done = np_area_iscsi_done,
         .to_json = np_area_iscsi_to_json,
+        .to_text = np_area_iscsi_to_text,
 };
 
 const NpFactArea np_area_modules = {
@@ -164,6 +167,7 @@ const NpFactArea np_area_modules = {
         NP_FACTS_SPAN(modules, modules_load_etc_unusable),
         .done = np_area_modules_done,
         .to_json = np_area_modules_to_json,
+        .to_text = np_area_modules_to_text,
 };
 
 const NpFactArea np_area_units = {
@@ -173,6 +177,7 @@ const NpFactArea np_area_units = {
         NP_FACTS_SPAN(units, n_units),
         .done = np_area_units_done,
         .to_json = np_area_units_to_json,
+        .to_text = np_area_units_to_text,
 };
 
 const NpFactArea np_area_fs = {
@@ -182,6 +187,7 @@ const NpFactArea np_area_fs = {
         NP_FACTS_SPAN(fs, n_fs),
         .done = np_area_fs_done,
         .to_json = np_area_fs_to_json,
+        .to_text = np_area_fs_to_text,
 };
 
 const NpFactArea np_area_endpoints = {
@@ -191,6 +197,7 @@ const NpFactArea np_area_endpoints = {
         NP_FACTS_SPAN(endpoints, n_endpoints),
         .done = np_area_endpoints_done,
         .to_json = np_area_endpoints_to_json,
+        .to_text = np_area_endpoints_to_text,
 };
 
 const NpFactArea np_area_tools = {
@@ -200,6 +207,7 @@ const NpFactArea np_area_tools = {
         NP_FACTS_SPAN(tools, n_tools),
         .done = np_area_tools_done,
         .to_json = np_area_tools_to_json,
+        .to_text = np_area_tools_to_text,
 };
 
 const NpFactArea np_area_layouts = {
@@ -209,6 +217,7 @@ const NpFactArea np_area_layouts = {
         NP_FACTS_SPAN(layouts, n_layouts),
         .done = np_area_layouts_done,
         .to_json = np_area_layouts_to_json,
+        .to_text = np_area_layouts_to_text,
 };
 
 const NpFactArea np_area_virt = {
@@ -228,6 +237,7 @@ const NpFactArea np_area_disks = {
         NP_FACTS_SPAN(disks, disks_unknown),
         .done = np_area_disks_done,
         .to_json = np_area_disks_to_json,
+        .to_text = np_area_disks_to_text,
 };
 
 const NpFactArea np_area_links = {
@@ -238,6 +248,7 @@ const NpFactArea np_area_links = {
         NP_FACTS_SPAN(links, links_unknown),
         .done = np_area_links_done,
         .to_json = np_area_links_to_json,
+        .to_text = np_area_links_to_text,
 };
 
 const NpFactArea np_area_peers = {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "probe/area.h"
 #include "report/report.h"
 #include "util/strv.h"
 
@@ -271,22 +272,26 @@ static void print_links(FILE *f, const NpFacts *facts)
         table_print(f, &t);
 }
 
-char *np_facts_to_text(const NpFacts *facts)
+void np_area_system_to_text(const NpFacts *facts, FILE *f)
 {
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
-
-        if (!f)
-                return NULL;
-        if (!streq_ptr(facts->root, "/"))
-                fprintf(f, "Root: %s\n\n", facts->root);
         print_system(f, &facts->system);
+}
+
+/* The next boot first (the boot area shows nothing of its own): SELinux is judged against it. */
+void np_area_selinux_to_text(const NpFacts *facts, FILE *f)
+{
         if (facts->boot.probed)
                 print_boot(f, &facts->boot);
         print_selinux(f, &facts->selinux);
-        print_iscsi(f, &facts->iscsi);
+}
 
+void np_area_iscsi_to_text(const NpFacts *facts, FILE *f)
+{
+        print_iscsi(f, &facts->iscsi);
+}
+
+void np_area_modules_to_text(const NpFacts *facts, FILE *f)
+{
         fprintf(f, "Kernel modules\n");
         if (facts->modules_load_dirs_unknown)
                 fprintf(f, "  modules-load.d unknown: %s\n", facts->modules_load_dirs_unknown);
@@ -323,6 +328,10 @@ char *np_facts_to_text(const NpFacts *facts)
                 STRV_FOREACH (n, m->notes)
                         fprintf(f, "    note: %s\n", *n);
         }
+}
+
+void np_area_units_to_text(const NpFacts *facts, FILE *f)
+{
         fprintf(f, "\nServices\n");
         FOREACH_ARRAY (u, facts->units, facts->n_units) {
                 if (u->unknown)
@@ -334,6 +343,10 @@ char *np_facts_to_text(const NpFacts *facts)
                 if (u->file)
                         fprintf(f, "    file: %s\n", u->file);
         }
+}
+
+void np_area_fs_to_text(const NpFacts *facts, FILE *f)
+{
         fprintf(f, "\nFile systems\n");
         FOREACH_ARRAY (s, facts->fs, facts->n_fs) {
                 _cleanup_free_ char *fr = np_format_bytes(s->free_bytes),
@@ -346,6 +359,10 @@ char *np_facts_to_text(const NpFacts *facts)
                                 strna(tot), strna(s->mount_point), strna(s->fs_type),
                                 s->probed_path);
         }
+}
+
+void np_area_endpoints_to_text(const NpFacts *facts, FILE *f)
+{
         if (facts->n_endpoints > 0)
                 fprintf(f, "\nEndpoints\n");
         FOREACH_ARRAY (e, facts->endpoints, facts->n_endpoints)
@@ -355,11 +372,19 @@ char *np_facts_to_text(const NpFacts *facts)
                 else
                         fprintf(f, "  %-22s %s: %s: %s\n", e->name, strna(e->address),
                                 strna(e->error_kind), strna(e->error));
+}
+
+void np_area_tools_to_text(const NpFacts *facts, FILE *f)
+{
         if (facts->n_tools > 0)
                 fprintf(f, "\nTools\n");
         FOREACH_ARRAY (t, facts->tools, facts->n_tools)
                 fprintf(f, "  %-22s %s%s%s\n", t->name, t->path ? t->path : "not found",
                         t->output ? ": " : "", t->unknown ? t->unknown : strempty(t->output));
+}
+
+void np_area_layouts_to_text(const NpFacts *facts, FILE *f)
+{
         FOREACH_ARRAY (l, facts->layouts, facts->n_layouts) {
                 fprintf(f, "\nDirectory %s\n", l->path);
                 FOREACH_ARRAY (e, l->entries, l->n_entries)
@@ -376,8 +401,32 @@ char *np_facts_to_text(const NpFacts *facts)
                                                         : "other",
                                         e->uid, e->gid, (unsigned long long)e->size);
         }
+}
+
+void np_area_disks_to_text(const NpFacts *facts, FILE *f)
+{
         print_disks(f, facts);
+}
+
+void np_area_links_to_text(const NpFacts *facts, FILE *f)
+{
         print_links(f, facts);
+}
+
+char *np_facts_to_text(const NpFacts *facts)
+{
+        char *buf = NULL;
+        size_t size = 0, n;
+        const NpFactArea *const *areas = np_fact_areas(&n);
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        if (!streq_ptr(facts->root, "/"))
+                fprintf(f, "Root: %s\n\n", facts->root);
+        for (size_t i = 0; i < n; i++)
+                if (areas[i]->to_text)
+                        areas[i]->to_text(facts, f);
         if (fclose(f) != 0) {
                 free(buf);
                 return NULL;
