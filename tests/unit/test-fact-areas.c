@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The fact-area table (probe/area.c): every probe area has one row with every part, the rows'
+ * members of NpFacts do not overlap, and a move swaps exactly an area's facts. */
+
+#include <string.h>
+
+#include "probe/area.h"
+#include "test.h"
+
+TEST(every_area_one_row)
+{
+        size_t n;
+        const NpFactArea *const *areas = np_fact_areas(&n);
+
+        for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++) {
+                size_t rows = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        if (areas[i]->area == a) {
+                                rows++;
+                                ASSERT_TRUE(areas[i]->probe);
+                                ASSERT_STREQ(areas[i]->name, np_probe_area_to_string(a));
+                        }
+                ASSERT_EQ(rows, 1);
+        }
+        for (size_t i = 0; i < n; i++) {
+                ASSERT_TRUE(areas[i]->name && areas[i]->done && areas[i]->to_json);
+                /* A row moves its span or moves itself; one probed by others moves with them. */
+                ASSERT_TRUE(areas[i]->move || areas[i]->size > 0);
+                ASSERT_TRUE(areas[i]->area >= 0 || (areas[i]->moves_with && !areas[i]->probe));
+                ASSERT_TRUE(!areas[i]->carry == !areas[i]->reads);
+        }
+        ASSERT_TRUE(np_probe_area_incremental(NP_AREA_DISKS));
+        ASSERT_TRUE(np_probe_area_incremental(NP_AREA_LINKS));
+        ASSERT_TRUE(!np_probe_area_incremental(NP_AREA_SYSTEM));
+        ASSERT_TRUE(np_probe_area_to_string(_NP_AREA_MAX) == NULL);
+}
+
+TEST(spans_apart)
+{
+        size_t n;
+        const NpFactArea *const *areas = np_fact_areas(&n);
+
+        for (size_t i = 0; i < n; i++) {
+                ASSERT_TRUE(areas[i]->offset + areas[i]->size <= sizeof(NpFacts));
+                /* the root is no area's */
+                ASSERT_TRUE(areas[i]->size == 0 || areas[i]->offset >= sizeof(char *));
+                for (size_t j = i + 1; j < n; j++)
+                        ASSERT_TRUE(areas[i]->offset + areas[i]->size <= areas[j]->offset ||
+                                    areas[j]->offset + areas[j]->size <= areas[i]->offset);
+        }
+}
+
+TEST(move)
+{
+        _cleanup_(np_facts_freep) NpFacts *dst = np_facts_new(), *src = np_facts_new();
+
+        ASSERT_TRUE(dst && src);
+        ASSERT_TRUE(np_facts_add_module(src, "iscsi_tcp"));
+        ASSERT_TRUE((src->modules_load_etc_unusable = strdup("not a directory")));
+        src->boot.probed = true;
+        ASSERT_TRUE((src->boot.kernel = strdup("6.1.0-28-amd64")));
+        ASSERT_TRUE(np_facts_add_unit(src, "iscsid.service"));
+        ASSERT_TRUE((src->disks_unknown = strdup("no udev")));
+        ASSERT_TRUE(np_facts_add_unit(dst, "multipathd.service"));
+
+        np_facts_move_area(dst, src, NP_AREA_MODULES);
+        ASSERT_EQ(dst->n_modules, 1);
+        ASSERT_STREQ(dst->modules[0].name, "iscsi_tcp");
+        ASSERT_STREQ(dst->modules_load_etc_unusable, "not a directory");
+        ASSERT_EQ(src->n_modules, 0);
+        ASSERT_TRUE(!src->modules_load_etc_unusable);
+        /* the next boot moved with the modules */
+        ASSERT_TRUE(dst->boot.probed && !src->boot.probed);
+        ASSERT_STREQ(dst->boot.kernel, "6.1.0-28-amd64");
+        /* nothing else did */
+        ASSERT_STREQ(dst->units[0].name, "multipathd.service");
+        ASSERT_STREQ(src->units[0].name, "iscsid.service");
+        ASSERT_TRUE(!dst->disks_unknown);
+
+        /* dst probed the next boot itself: it keeps its own */
+        src->boot.probed = true;
+        np_facts_move_area(dst, src, NP_AREA_SELINUX);
+        ASSERT_STREQ(dst->boot.kernel, "6.1.0-28-amd64");
+        ASSERT_TRUE(!src->boot.kernel);
+
+        np_facts_move_area(dst, src, NP_AREA_UNITS);
+        ASSERT_STREQ(dst->units[0].name, "iscsid.service");
+        ASSERT_STREQ(src->units[0].name, "multipathd.service");
+        np_facts_move_area(dst, src, NP_AREA_DISKS);
+        ASSERT_STREQ(dst->disks_unknown, "no udev");
+}
+
+TEST(carry_inputs)
+{
+        _cleanup_(np_facts_freep) NpFacts *dst = np_facts_new(), *last = np_facts_new();
+
+        ASSERT_TRUE(dst && last && (last->system.kernel = strdup("6.1.0-28-amd64")));
+        ASSERT_EQ(np_facts_carry_inputs(dst, last, NP_AREA_MASK(NP_AREA_UNITS)), 0);
+        ASSERT_TRUE(!dst->system.kernel);
+        /* re-probed with the system area: it reads its own */
+        ASSERT_EQ(np_facts_carry_inputs(dst, last,
+                                        NP_AREA_MASK(NP_AREA_MODULES) |
+                                            NP_AREA_MASK(NP_AREA_SYSTEM)),
+                  0);
+        ASSERT_TRUE(!dst->system.kernel);
+        ASSERT_EQ(np_facts_carry_inputs(dst, last, NP_AREA_MASK(NP_AREA_MODULES)), 0);
+        ASSERT_STREQ(dst->system.kernel, "6.1.0-28-amd64");
+}
+
+static const TestCase tests[] = {
+        T(every_area_one_row),
+        T(spans_apart),
+        T(move),
+        T(carry_inputs),
+};
+
+RUN_TESTS(tests)
