@@ -100,7 +100,7 @@ struct NpFactArea {
 #define NP_FACT_AREA_PARTS(name)                                               \
         void np_area_##name##_done(NpFacts *f);                                \
         int np_area_##name##_to_json(const NpFacts *f, struct json_object *o); \
-        void np_area_##name##_to_text(const NpFacts *f, FILE *out);
+        void np_area_##name##_to_text(const NpFacts *facts, FILE *f);
 NP_FACT_AREAS(NP_FACT_AREA_PARTS)
 
 /* The rows in the order facts are shown. */

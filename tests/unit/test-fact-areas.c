@@ -99,9 +99,8 @@ TEST(carry_inputs)
         ASSERT_EQ(np_facts_carry_inputs(dst, last, NP_AREA_MASK(NP_AREA_UNITS)), 0);
         ASSERT_TRUE(!dst->system.kernel);
         /* re-probed with the system area: it reads its own */
-        ASSERT_EQ(np_facts_carry_inputs(dst, last,
-                                        NP_AREA_MASK(NP_AREA_MODULES) |
-                                            NP_AREA_MASK(NP_AREA_SYSTEM)),
+        ASSERT_EQ(np_facts_carry_inputs(
+                      dst, last, NP_AREA_MASK(NP_AREA_MODULES) | NP_AREA_MASK(NP_AREA_SYSTEM)),
                   0);
         ASSERT_TRUE(!dst->system.kernel);
         ASSERT_EQ(np_facts_carry_inputs(dst, last, NP_AREA_MASK(NP_AREA_MODULES)), 0);
