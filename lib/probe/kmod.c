@@ -1362,17 +1362,19 @@ static int modules_load_masked(const NpRoot *root, char **ret)
         };
 
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
-                _cleanup_free_ char *p = np_root_prefix(root, paths[i]);
+                /* The link itself (O_PATH|O_NOFOLLOW), resolved inside the root and recorded
+                 * as read (np_root_record()). */
+                _cleanup_close_ int fd = np_root_open(root, paths[i], O_PATH | O_NOFOLLOW);
                 char target[PATH_MAX];
                 struct stat st;
                 ssize_t n;
 
-                if (!p)
-                        return -ENOMEM;
-                if (lstat(p, &st) < 0)
+                if (fd == -ENOMEM)
+                        return fd;
+                if (fd < 0 || fstat(fd, &st) < 0)
                         continue;
                 if (S_ISLNK(st.st_mode)) {
-                        n = readlink(p, target, sizeof(target) - 1);
+                        n = readlinkat(fd, "", target, sizeof(target) - 1);
                         if (n <= 0)
                                 continue;
                         target[n] = '\0';

@@ -4,9 +4,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -187,20 +189,85 @@ NpRoot *np_root_free(NpRoot *root)
         return NULL;
 }
 
+void np_root_record(NpRoot *root, NpWatchList *l, int tag)
+{
+        root->record = l;
+        root->record_tag = tag;
+}
+
+/* Add host path p (absolute) to the record: whole when listed, else as an entry of its parent. */
+static int record_path(const NpRoot *root, const char *p, bool listed)
+{
+        _cleanup_free_ char *dir = NULL;
+        const char *slash;
+
+        if (listed)
+                return np_watch_list_add(root->record, p, NULL, root->record_tag);
+        slash = strrchr(p, '/');
+        if (!slash || slash[1] == '\0')
+                return 0; /* "/" itself: nothing above it to watch it from */
+        dir = slash == p ? strdup("/") : strndup(p, (size_t)(slash - p));
+        if (!dir)
+                return -ENOMEM;
+        return np_watch_list_add(root->record, dir, slash + 1, root->record_tag);
+}
+
+/* What np_root_open_mode() resolved: the path asked for and, if symlinks led elsewhere, the file
+ * reached (its change is a change of what was read). A failure to record is -ENOMEM only. */
+static int record_open(const NpRoot *root, const char *path, int flags, int fd)
+{
+        _cleanup_free_ char *asked = NULL, *clean = strdup(path);
+        bool listed = fd >= 0 && (flags & O_DIRECTORY) && !(flags & O_PATH);
+        char link[64], target[PATH_MAX];
+        struct statfs sf;
+        size_t n;
+        ssize_t k;
+        int r;
+
+        if (!clean)
+                return -ENOMEM;
+        n = strlen(clean); /* "/etc/modprobe.d/" is the directory "/etc/modprobe.d" */
+        while (n > 1 && clean[n - 1] == '/')
+                clean[--n] = '\0';
+        asked = root->host && clean[0] != '/' ? NULL : np_root_prefix(root, clean);
+        if (!asked)
+                return clean[0] == '/' || !root->host ? -ENOMEM : 0;
+        r = record_path(root, asked, listed);
+        if (r < 0 || fd < 0)
+                return r;
+        /* /proc/self/mounts is /proc/PID/mounts: the kernel's files are declared by the path
+         * asked for (area.c area_unwatched[]). */
+        if (fstatfs(fd, &sf) >= 0 && (sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC))
+                return 0;
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        k = readlink(link, target, sizeof(target) - 1);
+        if (k <= 0 || target[0] != '/')
+                return 0; /* no /proc: the path asked for is what is recorded */
+        target[k] = '\0';
+        return streq(target, asked) ? 0 : record_path(root, target, listed);
+}
+
 int np_root_open_mode(const NpRoot *root, const char *path, int flags, mode_t mode)
 {
+        const char *rel = path;
         int fd;
 
         if (root->host) {
                 fd = open(path, flags | O_CLOEXEC, mode);
-                return fd < 0 ? -errno : fd;
+                fd = fd < 0 ? -errno : fd;
+        } else {
+                /* Relative to the root, whatever the leading slashes. */
+                while (*rel == '/')
+                        rel++;
+                if (*rel == '\0')
+                        rel = ".";
+                fd = openat2_in_root(root->fd, rel, flags, mode);
         }
-        /* Relative to the root, whatever the leading slashes. */
-        while (*path == '/')
-                path++;
-        if (*path == '\0')
-                path = ".";
-        return openat2_in_root(root->fd, path, flags, mode);
+        if (root->record && record_open(root, path, flags, fd) < 0) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        return fd;
 }
 
 int np_root_open(const NpRoot *root, const char *path, int flags)

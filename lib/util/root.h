@@ -12,11 +12,15 @@
 #include <sys/stat.h>
 
 #include "util/macro.h"
+#include "util/watch.h"
 
 typedef struct NpRoot {
         char *path; /* "/" or an absolute directory without trailing slash */
         int fd;     /* O_PATH descriptor of path */
         bool host;  /* path is "/": this is the running system */
+        /* Where np_root_open() records what it resolved (np_root_record()), or NULL. */
+        NpWatchList *record;
+        int record_tag;
 } NpRoot;
 
 /* NULL: "/", the running system. An empty path is -EINVAL (never taken to mean "/"). */
@@ -64,6 +68,16 @@ char *np_root_read_error(const NpRoot *root, const char *path, int error);
 
 /* List the names (not paths) of directory entries, sorted; -ENOENT if the directory is missing. */
 int np_root_list_dir(const NpRoot *root, const char *path, char ***ret);
+
+/*
+ * Record every path opened, stat'ed or listed through this root into l, tagged with tag (a probe
+ * area), as the watch that sees it change: a directory listed is watched whole; anything else
+ * (a file, a directory only stat'ed, a name that is absent) is watched as an entry of its parent
+ * directory (a missing parent is watched through the nearest existing one, see daemon/watch.c).
+ * A file reached through symlinks is recorded at its target as well. l NULL stops recording.
+ * Not thread-safe: a root that records belongs to one thread while it records.
+ */
+void np_root_record(NpRoot *root, NpWatchList *l, int tag);
 
 /* For tests: resolve with the component walk even where openat2() exists. */
 void np_root_force_chase(bool force);

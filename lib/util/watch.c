@@ -6,13 +6,20 @@
 #include "util/strv.h"
 #include "util/watch.h"
 
+bool np_watch_list_contains(const NpWatchList *l, const char *dir, const char *name, int tag)
+{
+        FOREACH_ARRAY (p, l->paths, l->n)
+                if (p->tag == tag && streq(p->dir, dir) && streq_ptr(p->name, name))
+                        return true;
+        return false;
+}
+
 int np_watch_list_add(NpWatchList *l, const char *dir, const char *name, int tag)
 {
         NpWatchPath *a;
 
-        FOREACH_ARRAY (p, l->paths, l->n)
-                if (p->tag == tag && streq(p->dir, dir) && streq_ptr(p->name, name))
-                        return 0;
+        if (np_watch_list_contains(l, dir, name, tag))
+                return 0;
         a = reallocarray(l->paths, l->n + 1, sizeof(NpWatchPath));
         if (!a)
                 return -ENOMEM;

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/macro.h"
@@ -23,4 +24,5 @@ typedef struct NpWatchList {
 
 /* Append dir (+ name) unless already listed with the same tag. */
 int np_watch_list_add(NpWatchList *l, const char *dir, const char *name, int tag);
+bool np_watch_list_contains(const NpWatchList *l, const char *dir, const char *name, int tag);
 void np_watch_list_done(NpWatchList *l);
