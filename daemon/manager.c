@@ -23,13 +23,14 @@
 /* One evaluation's probing, handed to a worker thread so that the loop keeps answering. */
 struct Job {
         pthread_t thread;
-        const NpRoot *root;
+        NpRoot *root;                  /* the manager's probe_root: this thread's while it runs */
         const NpProbeRequest *request; /* the manager's; unchanged while a job runs */
         NpProbeState *state;           /* the manager's; the thread's while it runs */
         unsigned areas;
         NpProbeChanges changes; /* what events named, for the areas updated in place */
         bool rescan;            /* the safety re-scan: say where it differs from the last facts */
         NpFacts *facts;         /* the areas probed, filled by the thread */
+        NpWatchList inputs;     /* what they read (np_probe_areas_record()) */
         int result;
         uint64_t started; /* CLOCK_MONOTONIC */
         int efd;
@@ -73,9 +74,9 @@ static void *job_run(void *userdata)
 
         manager_probe_thread_signals();
         /* Never the peers here: daemon/peers.c probes them in a thread of their own. */
-        j->result =
-            np_probe_areas_update(j->root, j->request, j->state,
-                                  j->areas & ~NP_AREA_MASK(NP_AREA_PEERS), &j->changes, j->facts);
+        j->result = np_probe_areas_record(j->root, j->request, j->state,
+                                          j->areas & ~NP_AREA_MASK(NP_AREA_PEERS), &j->changes,
+                                          j->facts, &j->inputs);
         /* The eventfd wakes the loop; a failed write cannot happen on a counter far from max. */
         (void)!write(j->efd, &one, sizeof(one));
         return NULL;
@@ -95,6 +96,7 @@ static Job *job_free(Job *j)
         free(j->reload_waiters);
         np_facts_free(j->facts);
         np_probe_changes_done(&j->changes);
+        np_watch_list_done(&j->inputs);
         free(j);
         return NULL;
 }
@@ -485,6 +487,33 @@ static void log_rescan_differences(const NpFacts *incremental, const NpFacts *re
 
 /* --- evaluation ----------------------------------------------------------------------------- */
 
+/* The inputs of the areas j probed replace those areas' last ones; watch them if they differ. */
+static int update_inputs(Manager *m, const Job *j)
+{
+        _cleanup_(np_watch_list_done) NpWatchList l = {};
+        bool same = true;
+        int r = 0;
+
+        FOREACH_ARRAY (p, m->inputs.paths, m->inputs.n) {
+                if (j->areas & NP_AREA_MASK(p->tag))
+                        same = same && np_watch_list_contains(&j->inputs, p->dir, p->name, p->tag);
+                else if (r >= 0)
+                        r = np_watch_list_add(&l, p->dir, p->name, p->tag);
+        }
+        FOREACH_ARRAY (p, j->inputs.paths, j->inputs.n) {
+                same = same && np_watch_list_contains(&m->inputs, p->dir, p->name, p->tag);
+                if (r >= 0)
+                        r = np_watch_list_add(&l, p->dir, p->name, p->tag);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Out of memory listing the files read; their changes "
+                                          "are seen at the re-scan");
+        np_watch_list_done(&m->inputs);
+        m->inputs = l;
+        l = (NpWatchList){};
+        return same && m->inotify ? 0 : manager_watch_files(m);
+}
+
 static void manager_start_job(Manager *m);
 
 static int job_done(sd_event_source *source, int fd, uint32_t revents, void *userdata)
@@ -551,6 +580,11 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
         log_verdict_changes(old, report);
         if (j->areas & NP_AREA_MASK(NP_AREA_DISKS))
                 manager_watch_disk_nodes(m);
+        (void)update_inputs(m, j); /* logged */
+        if (m->dump_watch_list) {
+                r = manager_dump_watch_list(m, stdout);
+                (void)sd_event_exit(m->event, r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+        }
         manager_publish(m);
         if (manager_write_outputs(m) < 0)
                 log_error("Out of memory writing the feature and metrics files");
@@ -644,7 +678,7 @@ static void manager_start_job(Manager *m)
                 log_error("Out of memory starting an evaluation");
                 return;
         }
-        j->root = m->root;
+        j->root = m->probe_root;
         j->request = &m->request;
         j->state = &m->probe_state;
         /* Without earlier facts every area must be probed. */
@@ -770,6 +804,8 @@ int manager_new(sd_event *event, const char *root, const char *config_path, Mana
             -EBADF;
         r = np_root_new(root, &m->root);
         if (r >= 0)
+                r = np_root_new(root, &m->probe_root);
+        if (r >= 0)
                 r = np_probe_state_init(&m->probe_state);
         if (r < 0)
                 return r;
@@ -826,6 +862,8 @@ Manager *manager_free(Manager *m)
         free(m->config_error);
         profile_infos_free(m);
         np_root_free(m->root);
+        np_root_free(m->probe_root);
+        np_watch_list_done(&m->inputs);
         free(m->config_path);
         free(m->status);
         np_metrics_counters_done(&m->counters);

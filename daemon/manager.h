@@ -107,7 +107,13 @@ typedef struct Manager {
         int rtnl_fd;
         sd_event_source *rtnl_source;
         Inotify *inotify;
-        Inotify *disk_nodes; /* without udevd: close-after-write on the disks' nodes */
+        /* What the last evaluation of each area read through the root (tagged with the area): the
+         * files watched (np_probe_areas_record()). probe_root: the root the evaluation thread
+         * reads and records through, its own. */
+        NpWatchList inputs;
+        NpRoot *probe_root;
+        bool dump_watch_list; /* --dump-watch-list: print the watches after the first evaluation */
+        Inotify *disk_nodes;  /* without udevd: close-after-write on the disks' nodes */
         int mountinfo_fd, swaps_fd;
         sd_event_source *mountinfo_source, *swaps_source;
         sd_bus *bus;
@@ -196,6 +202,9 @@ bool manager_peers_take(Manager *m, NpFacts *facts);
 int manager_watch_init(Manager *m);
 /* Set the inotify watches for the current configuration and probe request. */
 int manager_watch_files(Manager *m);
+/* nodeprepd --dump-watch-list: the watches manager_watch_files() sets, the kernel files read and
+ * how each area's changes arrive (area.c np_probe_watch_dump()). */
+int manager_dump_watch_list(Manager *m, FILE *out);
 /* Without udevd, follow writes to the nodes of the disks the last evaluation found. */
 void manager_watch_disk_nodes(Manager *m);
 /* Connect to the system bus for unit state changes if not connected. */

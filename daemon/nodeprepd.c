@@ -22,6 +22,7 @@ typedef struct Args {
         const char *config;
         const char *listen;
         bool debug;
+        bool dump_watch_list;
 } Args;
 
 static void help(void)
@@ -42,7 +43,8 @@ static int parse_args(int argc, char **argv, Args *a)
 {
         enum {
                 OPT_VERSION = 0x100,
-                OPT_LISTEN
+                OPT_LISTEN,
+                OPT_DUMP_WATCH_LIST,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -51,6 +53,8 @@ static int parse_args(int argc, char **argv, Args *a)
                 { "config", required_argument, NULL, 'c' },
                 { "listen", required_argument, NULL, OPT_LISTEN },
                 { "debug", no_argument, NULL, 'd' },
+                /* For tests: evaluate once, print the watches (area.c np_probe_watch_dump()). */
+                { "dump-watch-list", no_argument, NULL, OPT_DUMP_WATCH_LIST },
                 {},
         };
         int c;
@@ -74,6 +78,9 @@ static int parse_args(int argc, char **argv, Args *a)
                         break;
                 case 'd':
                         a->debug = true;
+                        break;
+                case OPT_DUMP_WATCH_LIST:
+                        a->dump_watch_list = true;
                         break;
                 default:
                         return -EINVAL;
@@ -147,6 +154,7 @@ static int run(int argc, char **argv)
         sd_event_unref(event); /* the manager holds it */
         if (r < 0)
                 return log_error_errno(r, "Cannot set up (--root %s): %m", a.root ? a.root : "/");
+        m->dump_watch_list = a.dump_watch_list;
         r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
@@ -184,7 +192,7 @@ static int run(int argc, char **argv)
         (void)sd_notify(false, "STOPPING=1");
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
-        return 0;
+        return r > 0 ? -EIO : 0; /* --dump-watch-list failed */
 }
 
 int main(int argc, char **argv)

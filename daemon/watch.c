@@ -3,8 +3,10 @@
  * What tells nodeprepd that the host changed, each mapped to the probe areas to read again:
  *   udev (block, net, module uevents)     -> the disk named, the link named, modules
  *   rtnetlink link/address messages       -> the link named (and endpoints)
- *   inotify on every file a probe reads   -> that probe's area; on profiles and the site file ->
- *                                            reload
+ *   inotify on every file a probe read    -> that probe's area (recorded as it read them,
+ *                                            np_probe_areas_record(); kernel files declared in
+ *                                            area.c area_unwatched[]); on profiles and the site
+ *                                            file -> reload
  *   inotify on disk nodes, without udevd  -> the disk written to (mkfs, wipefs, sfdisk): what
  *                                            udevd's "watch" option does for its own events
  *   /proc/self/mountinfo (EPOLLPRI)       -> fs, and the disks' mount table (no device is read)
@@ -485,6 +487,31 @@ static int on_inotify(sd_event_source *source, int fd, uint32_t revents, void *u
         return 0;
 }
 
+/* The configuration's files, and what the last evaluation of each area read (manager.c
+ * update_inputs()). */
+static int watch_list_build(Manager *m, NpWatchList *l)
+{
+        int r = np_config_watch_paths(
+            m->root, m->config_path,
+            m->config && m->config->site ? m->config->site->profiles : NULL, l);
+
+        return r < 0 ? r : np_probe_inputs_watch(m->root, &m->inputs, l, NULL);
+}
+
+int manager_dump_watch_list(Manager *m, FILE *out)
+{
+        _cleanup_(np_watch_list_done) NpWatchList l = {};
+        int r = watch_list_build(m, &l);
+
+        if (r < 0)
+                return r;
+        FOREACH_ARRAY (p, l.paths, l.n)
+                fprintf(out, "watch\t%s\t%s\t%s\n",
+                        p->tag == NP_WATCH_CONFIG ? "config" : np_probe_area_to_string(p->tag),
+                        p->dir, p->name ?: "*");
+        return np_probe_watch_dump(m->root, &m->inputs, out);
+}
+
 int manager_watch_files(Manager *m)
 {
         _cleanup_(np_watch_list_done) NpWatchList l = {};
@@ -492,11 +519,7 @@ int manager_watch_files(Manager *m)
         int r;
 
         m->inotify = inotify_free(m->inotify);
-        r = np_config_watch_paths(m->root, m->config_path,
-                                  m->config && m->config->site ? m->config->site->profiles : NULL,
-                                  &l);
-        if (r >= 0 && m->config)
-                r = np_probe_watch_paths(m->root, &m->request, &l);
+        r = watch_list_build(m, &l);
         if (r < 0)
                 return log_error_errno(r, "Cannot list the files to watch: %m");
 

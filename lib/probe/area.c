@@ -401,143 +401,175 @@ void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a)
         }
 }
 
-static int add(const NpRoot *root, NpWatchList *l, const char *dir, const char *name,
-               NpProbeArea area)
-{
-        _cleanup_free_ char *p = np_root_prefix(root, dir);
-
-        return p ? np_watch_list_add(l, p, name, (int)area) : -ENOMEM;
-}
+/* --- what the areas read, and how the daemon follows it -------------------------------------- */
 
 /*
- * What probe/boot.c reads to find the next boot's kernel and command line, and the next kernel's
- * build configuration: the kernel list (/lib/modules/KVER with its modules.dep, builtin and
- * config; /boot/vmlinuz-KVER and /boot/config-KVER), GRUB's grub.cfg and grubenv (Debian's
- * /boot/grub, RHEL's /boot/grub2), BLS entries (/boot/loader/entries) and systemd-boot's
- * loader.conf and entries on the ESP. Both areas that judge the next boot are tagged.
+ * Files the probes read that inotify cannot follow (procfs, sysfs, selinuxfs, efivarfs: the
+ * kernel makes their content up on read and sends no inotify event), declared per area with what
+ * brings a change to nodeprepd instead. Everything else a probe reads through the root is
+ * recorded by np_root_open() and watched (np_probe_areas_record()). A probe reading a kernel file
+ * not declared here is reported by np_probe_inputs_watch() (and fails
+ * tests/root/test-watch-covers).
  */
-static int add_boot(const NpRoot *root, NpWatchList *l, NpProbeArea area)
+static const struct {
+        NpProbeArea area;
+        const char *path; /* the file, or a directory and everything below it */
+        const char *followed;
+} area_unwatched[] = {
+        { NP_AREA_SYSTEM, "/proc/sys/kernel/hostname", "read again at the safety re-scan" },
+        { NP_AREA_SYSTEM, "/proc/sys/kernel/osrelease", "fixed for the running boot" },
+        { NP_AREA_SYSTEM, "/proc/meminfo", "read again at the safety re-scan" },
+        { NP_AREA_SYSTEM, "/sys/devices/system/cpu/online", "read again at the safety re-scan" },
+        { NP_AREA_SYSTEM, "/sys/class/dmi/id", "fixed while the machine runs" },
+        { NP_AREA_SELINUX, "/proc/self/mounts", "read again at the safety re-scan" },
+        { NP_AREA_SELINUX, "/sys/fs/selinux", "read again at the safety re-scan (setenforce)" },
+        { NP_AREA_SELINUX, "/proc/cmdline", "fixed for the running boot" },
+        { NP_AREA_SELINUX, "/sys/firmware/efi/efivars", "read again at the safety re-scan" },
+        { NP_AREA_MODULES, "/proc/cmdline", "fixed for the running boot" },
+        { NP_AREA_MODULES, "/sys/firmware/efi/efivars", "read again at the safety re-scan" },
+        { NP_AREA_MODULES, "/sys/module", "udev \"module\" uevents" },
+        { NP_AREA_VIRT, "/proc/cpuinfo", "fixed for the running boot" },
+};
+
+/* The areas that read no file through the root: what tells nodeprepd they changed
+ * (daemon/watch.c). */
+static const struct {
+        NpProbeArea area;
+        const char *followed;
+} area_events[] = {
+        { NP_AREA_FS, "/proc/self/mountinfo (EPOLLPRI); free space at the safety re-scan" },
+        { NP_AREA_DISKS, "udev \"block\" uevents, /proc/self/mountinfo and /proc/swaps "
+                         "(EPOLLPRI), the disks' nodes (IN_CLOSE_WRITE) without udevd" },
+        { NP_AREA_LINKS, "udev \"net\" uevents, rtnetlink link and address messages" },
+        { NP_AREA_ENDPOINTS, "rtnetlink link and address messages, the safety re-scan" },
+        { NP_AREA_MODULES, "udev \"module\" uevents" },
+        { NP_AREA_UNITS, "systemd's PropertiesChanged and UnitFilesChanged on the system bus" },
+        { NP_AREA_PEERS, "rtnetlink link and address messages, the safety re-scan" },
+};
+
+/* Is host path p (with the root prefix) root-relative rel, or below it? */
+static bool path_under(const NpRoot *root, const char *p, const char *rel)
 {
-        static const char *const grub_dirs[] = { "/boot/grub", "/boot/grub2" };
-        static const char *const esp_dirs[] = { "/boot/efi", "/efi", "/boot" };
-        _cleanup_strv_free_ char **kernels = NULL;
+        const char *tail = root->host ? p : startswith(p, root->path);
+        size_t n = strlen(rel);
+
+        return tail && strneq(tail, rel, n) && (tail[n] == '\0' || tail[n] == '/');
+}
+
+static char *watch_path_join(const NpWatchPath *w)
+{
+        return w->name ? strprintf("%s%s%s", w->dir, endswith(w->dir, "/") ? "" : "/", w->name)
+                       : strdup(w->dir);
+}
+
+const char *np_probe_input_unwatched(const NpRoot *root, NpProbeArea area, const char *path)
+{
+        for (size_t i = 0; i < ELEMENTSOF(area_unwatched); i++)
+                if (area_unwatched[i].area == area &&
+                    path_under(root, path, area_unwatched[i].path))
+                        return area_unwatched[i].followed;
+        return NULL;
+}
+
+int np_probe_inputs_watch(const NpRoot *root, const NpWatchList *inputs, NpWatchList *l,
+                          NpWatchList *undeclared)
+{
+        FOREACH_ARRAY (w, inputs->paths, inputs->n) {
+                _cleanup_free_ char *p = watch_path_join(w);
+                int r;
+
+                if (!p)
+                        return -ENOMEM;
+                if (np_probe_input_unwatched(root, w->tag, p))
+                        continue;
+                if (path_under(root, p, "/proc") || path_under(root, p, "/sys"))
+                        r = undeclared ? np_watch_list_add(undeclared, w->dir, w->name, w->tag) : 0;
+                else
+                        r = np_watch_list_add(l, w->dir, w->name, w->tag);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The next boot's facts are read by the first of the SELinux and modules probes that runs
+ * (np_probe_boot(); both judge the next boot): due before area a when its probe would read them. */
+static bool boot_due(const NpProbeRequest *req, NpProbeArea a, const NpFacts *f)
+{
+        if (f->boot.probed)
+                return false;
+        if (a == NP_AREA_SELINUX)
+                return req->selinux;
+        return a == NP_AREA_MODULES && strv_length(req->modules) > 0 && f->system.kernel;
+}
+
+/* Read them first, recording what they read as an input of both areas: a change there is a
+ * change of both verdicts. */
+static int record_boot(NpRoot *root, NpFacts *f, NpWatchList *inputs)
+{
+        _cleanup_(np_watch_list_done) NpWatchList boot = {};
         int r;
 
-        r = add(root, l, "/boot", NULL, area); /* vmlinuz-*, config-* */
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(grub_dirs); i++) {
-                r = add(root, l, grub_dirs[i], "grub.cfg", area);
+        np_root_record(root, &boot, NP_AREA_SELINUX);
+        r = np_probe_boot(root, f);
+        FOREACH_ARRAY (w, boot.paths, boot.n) {
                 if (r >= 0)
-                        r = add(root, l, grub_dirs[i], "grubenv", area);
-        }
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(esp_dirs); i++) {
-                _cleanup_free_ char *loader = strprintf("%s/loader", esp_dirs[i]),
-                                    *entries = strprintf("%s/loader/entries", esp_dirs[i]);
-
-                if (!loader || !entries)
-                        return -ENOMEM;
-                r = add(root, l, loader, "loader.conf", area);
+                        r = np_watch_list_add(inputs, w->dir, w->name, NP_AREA_SELINUX);
                 if (r >= 0)
-                        r = add(root, l, entries, NULL, area);
-        }
-        /* A kernel installed or removed; depmod rewriting a kernel's indexes. */
-        if (r >= 0)
-                r = add(root, l, "/lib/modules", NULL, area);
-        if (r >= 0 && np_root_list_dir(root, "/lib/modules", &kernels) == -ENOMEM)
-                return -ENOMEM;
-        STRV_FOREACH (k, kernels) {
-                _cleanup_free_ char *dir = strprintf("/lib/modules/%s", *k);
-
-                if (r >= 0)
-                        r = dir ? add(root, l, dir, NULL, area) : -ENOMEM;
+                        r = np_watch_list_add(inputs, w->dir, w->name, NP_AREA_MODULES);
         }
         return r;
 }
 
-/* Keep in step with the paths the probes in lib/probe/ read. */
-int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchList *l)
+int np_probe_areas_record(NpRoot *root, const NpProbeRequest *req, NpProbeState *state,
+                          unsigned mask, const NpProbeChanges *changes, NpFacts *f,
+                          NpWatchList *inputs)
 {
-        static const char *const bin_dirs[] = { "/usr/sbin", "/sbin",          "/usr/bin",
-                                                "/bin",      "/usr/local/bin", "/opt/bin" };
-        static const char *const unit_dirs[] = {
-                "/etc/systemd/system",     "/run/systemd/system", "/usr/local/lib/systemd/system",
-                "/usr/lib/systemd/system", "/lib/systemd/system",
-        };
-        static const char *const conf_dirs[] = {
-                "/etc/modules-load.d",
-                "/run/modules-load.d",
-                "/usr/local/lib/modules-load.d",
-                "/usr/lib/modules-load.d",
-                "/lib/modules-load.d",
-                "/etc/modprobe.d",
-                "/run/modprobe.d",
-                "/usr/local/lib/modprobe.d",
-                "/usr/lib/modprobe.d",
-                "/lib/modprobe.d",
-        };
-        int r;
+        unsigned reread[_NP_AREA_MAX] = {};
+        int r = 0;
 
-        r = add(root, l, "/etc", "os-release", NP_AREA_SYSTEM);
-        if (r >= 0)
-                r = add(root, l, "/etc", "machine-id", NP_AREA_SYSTEM);
-        if (r >= 0)
-                r = add(root, l, "/usr/lib", "os-release", NP_AREA_SYSTEM);
-        if (r >= 0) /* the package tool (system.c probe_package_tool()) */
-                r = add(root, l, "/usr/bin", "dnf", NP_AREA_SYSTEM);
-        for (size_t i = 0; r >= 0 && req->kubelet && i < ELEMENTSOF(bin_dirs); i++)
-                r = add(root, l, bin_dirs[i], "kubelet", NP_AREA_SYSTEM);
-        if (r >= 0 && req->selinux)
-                r = add(root, l, "/etc/selinux", "config", NP_AREA_SELINUX);
-        if (r >= 0 && req->selinux)
-                r = add_boot(root, l, NP_AREA_SELINUX);
-        if (r >= 0 && req->iscsi) {
-                r = add(root, l, "/etc/iscsi", NULL, NP_AREA_ISCSI);
-                if (r >= 0 && req->iscsi_nodes)
-                        r = add(root, l, "/etc/iscsi/nodes", NULL, NP_AREA_ISCSI);
-                if (r >= 0 && req->iscsi_nodes)
-                        r = add(root, l, "/var/lib/iscsi/nodes", NULL, NP_AREA_ISCSI);
-                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bin_dirs); i++)
-                        r = add(root, l, bin_dirs[i], "iscsiadm", NP_AREA_ISCSI);
-                if (r >= 0) /* the open-iscsi version (dpkg replaces the file) */
-                        r = add(root, l, "/var/lib/dpkg", "status", NP_AREA_ISCSI);
-                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(unit_dirs); i++) {
-                        r = add(root, l, unit_dirs[i], "iscsid.service", NP_AREA_ISCSI);
-                        if (r >= 0)
-                                r = add(root, l, unit_dirs[i], "iscsid.socket", NP_AREA_ISCSI);
-                }
+        /* One area at a time, in np_probe_areas_update()'s order (the system area first), so
+         * that each path read is tagged with the area that read it. */
+        for (NpProbeArea a = 0; r >= 0 && a < _NP_AREA_MAX; a++) {
+                if (!(mask & NP_AREA_MASK(a)))
+                        continue;
+                if (boot_due(req, a, f))
+                        r = record_boot(root, f, inputs);
+                if (r < 0)
+                        break;
+                np_root_record(root, inputs, a);
+                r = np_probe_areas_update(root, req, state, NP_AREA_MASK(a), changes, f);
+                if (state)
+                        reread[a] = state->reread[a];
         }
-        if (r >= 0 && strv_length(req->modules) > 0) {
-                r = add(root, l, "/etc", "modules", NP_AREA_MODULES);
-                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(conf_dirs); i++)
-                        r = add(root, l, conf_dirs[i], NULL, NP_AREA_MODULES);
-                for (size_t i = 0; r >= 0 && i < 2; i++) /* where systemctl mask writes */
-                        r = add(root, l, unit_dirs[i], "systemd-modules-load.service",
-                                NP_AREA_MODULES);
-                if (r >= 0)
-                        r = add_boot(root, l, NP_AREA_MODULES);
-        }
-        STRV_FOREACH (u, req->units) /* unit.c probe_unit_file() */
-                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(unit_dirs); i++)
-                        r = add(root, l, unit_dirs[i], *u, NP_AREA_UNITS);
-        for (size_t t = 0; r >= 0 && t < req->n_tools; t++)
-                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bin_dirs); i++)
-                        r = add(root, l, bin_dirs[i], req->tools[t].name, NP_AREA_TOOLS);
-        for (size_t k = 0; r >= 0 && k < req->n_layouts; k++) {
-                const NpLayoutRequest *lr = &req->layouts[k];
-
-                r = add(root, l, lr->path, NULL, NP_AREA_LAYOUTS);
-                STRV_FOREACH (e, lr->entries) {
-                        _cleanup_free_ char *dir = strprintf("%s/%s", lr->path, *e);
-
-                        if (r >= 0)
-                                r = dir ? add(root, l, dir, NULL, NP_AREA_LAYOUTS) : -ENOMEM;
-                }
-        }
-        if (r >= 0 && req->virt) {
-                r = add(root, l, "/dev", "kvm", NP_AREA_VIRT);
-                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bin_dirs); i++)
-                        r = add(root, l, bin_dirs[i], "kata-runtime", NP_AREA_VIRT);
-                if (r >= 0)
-                        r = add(root, l, "/opt/kata/bin", NULL, NP_AREA_VIRT);
-        }
+        np_root_record(root, NULL, 0);
+        if (state)
+                memcpy(state->reread, reread, sizeof(reread));
         return r;
+}
+
+int np_probe_watch_dump(const NpRoot *root, const NpWatchList *inputs, FILE *out)
+{
+        _cleanup_(np_watch_list_done) NpWatchList l = {}, undeclared = {};
+        int r = np_probe_inputs_watch(root, inputs, &l, &undeclared); /* l: the caller prints */
+
+        if (r < 0)
+                return r;
+        FOREACH_ARRAY (w, inputs->paths, inputs->n) {
+                _cleanup_free_ char *p = watch_path_join(w);
+                const char *how = p ? np_probe_input_unwatched(root, w->tag, p) : NULL;
+
+                if (!p)
+                        return -ENOMEM;
+                if (how)
+                        fprintf(out, "kernel\t%s\t%s\t%s\n", np_probe_area_to_string(w->tag), p,
+                                how);
+        }
+        FOREACH_ARRAY (w, undeclared.paths, undeclared.n)
+                fprintf(out, "undeclared\t%s\t%s\t%s\n", strna(np_probe_area_to_string(w->tag)),
+                        w->dir, w->name ?: "*");
+        for (size_t i = 0; i < ELEMENTSOF(area_events); i++)
+                fprintf(out, "events\t%s\t-\t%s\n", np_probe_area_to_string(area_events[i].area),
+                        area_events[i].followed);
+        return 0;
 }

@@ -108,5 +108,23 @@ const NpFactArea *const *np_fact_areas(size_t *ret_n);
 
 /* Give dst the area's facts of src; src gets dst's old ones (freed with src). */
 void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a);
-/* The files each area reads for req, as directories (+ entry names) tagged with the area. */
-int np_probe_watch_paths(const NpRoot *root, const NpProbeRequest *req, NpWatchList *l);
+
+/*
+ * np_probe_areas_update() recording into inputs what each area read through root (tagged with
+ * the area; np_root_record()). What is read is what the daemon watches: it builds its inotify
+ * watches from the last inputs of each area (np_probe_inputs_watch()).
+ */
+int np_probe_areas_record(NpRoot *root, const NpProbeRequest *req, NpProbeState *state,
+                          unsigned mask, const NpProbeChanges *changes, NpFacts *f,
+                          NpWatchList *inputs);
+/* The watches for recorded inputs: all but the kernel files the area declares it follows
+ * otherwise (area.c area_unwatched[]). A kernel file (/proc, /sys) read but not declared goes to
+ * undeclared (may be NULL). */
+int np_probe_inputs_watch(const NpRoot *root, const NpWatchList *inputs, NpWatchList *l,
+                          NpWatchList *undeclared);
+/* How a change of path (as on this machine), read by area, reaches nodeprepd when inotify cannot
+ * see it, or NULL when it is not declared unwatchable. */
+const char *np_probe_input_unwatched(const NpRoot *root, NpProbeArea area, const char *path);
+/* For nodeprepd --dump-watch-list: one line per kernel input, undeclared kernel input and
+ * per-area event source ("kernel|undeclared|events TAB area TAB path TAB detail"). */
+int np_probe_watch_dump(const NpRoot *root, const NpWatchList *inputs, FILE *out);
