@@ -2,7 +2,8 @@
 """Start nodeprepd for a test and talk Varlink to it without any library.
 
 Daemon(root) starts it under systemd-socket-activate (the socket is made by the activator, as
-systemd's nodeprep.socket would) with a datagram NOTIFY_SOCKET, and waits for READY=1.
+systemd's nodeprep.socket would) with a datagram NOTIFY_SOCKET, drained by a thread as systemd
+reads it, and waits for READY=1.
 """
 import json
 import os
@@ -11,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 from nptest import SRCDIR, Skip
@@ -96,6 +98,10 @@ class Daemon:
         self.notify_path = os.path.join(self.dir, "notify")
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
+        self.notify_stop = False
+        self.notify_cond = threading.Condition()
+        self.notify_thread = threading.Thread(target=self._drain_notify, daemon=True)
+        self.notify_thread.start()
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path,
                    NODEPREP_PROFILE_PATH=os.path.join(SRCDIR, "conf", "profiles"),
                    DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + os.path.join(self.dir, "no-bus"))
@@ -132,30 +138,39 @@ class Daemon:
             self.kick.close()
         return self
 
+    def _drain_notify(self):
+        """Read every sd_notify datagram as it comes: a datagram socket's queue holds only a few
+        (net.unix.max_dgram_qlen, 10 by default), and a full one blocks nodeprepd's sd_notify()
+        and with it the event loop."""
+        self.notify.settimeout(0.1)
+        while not self.notify_stop:
+            try:
+                m = self.notify.recv(4096).decode()
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            with self.notify_cond:
+                self.notify_msgs.append(m)
+                self.notify_cond.notify_all()
+
     def wait_notify(self, what, timeout=20):
         deadline = time.time() + timeout
-        while time.time() < deadline:
-            for m in self.notify_msgs:
-                if what in m.split("\n"):
-                    return m
-            self.notify.settimeout(max(0.01, deadline - time.time()))
-            try:
-                self.notify_msgs.append(self.notify.recv(4096).decode())
-            except socket.timeout:
-                break
-            if self.proc.poll() is not None:
-                break
+        with self.notify_cond:
+            while time.time() < deadline:
+                for m in self.notify_msgs:
+                    if what in m.split("\n"):
+                        return m
+                if self.proc.poll() is not None:
+                    break
+                self.notify_cond.wait(min(0.1, max(0.01, deadline - time.time())))
         raise AssertionError("no %s from nodeprepd (got %r); log:\n%s" % (what, self.notify_msgs, self.output()))
 
     def status(self):
         """The last STATUS= the daemon sent."""
-        self.notify.settimeout(0.01)
-        try:
-            while True:
-                self.notify_msgs.append(self.notify.recv(4096).decode())
-        except (socket.timeout, BlockingIOError):
-            pass
-        for m in reversed(self.notify_msgs):
+        with self.notify_cond:
+            msgs = list(self.notify_msgs)
+        for m in reversed(msgs):
             for line in m.split("\n"):
                 if line.startswith("STATUS="):
                     return line[len("STATUS="):]
@@ -208,6 +223,8 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.notify_stop = True
+        self.notify_thread.join()
         self.notify.close()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
