@@ -137,7 +137,53 @@ TEST(nofollow_and_list)
         np_root_force_chase(false);
 }
 
-static const TestCase tests[] = { T(resolve), T(nofollow_and_list) };
+static bool recorded(const NpWatchList *l, const char *rel_dir, const char *name)
+{
+        char dir[2 * PATH_MAX];
+
+        snprintf(dir, sizeof(dir), "%s%s", tree, rel_dir);
+        return np_watch_list_contains(l, dir, name, 7);
+}
+
+/* What the daemon watches is what the opener recorded (np_root_record()). */
+TEST(record)
+{
+        _cleanup_(np_root_freep) NpRoot *root = NULL;
+
+        ASSERT_OK(np_root_new(tree, &root));
+        for (int chase = 0; chase < 2; chase++) {
+                _cleanup_(np_watch_list_done) NpWatchList l = {};
+                _cleanup_strv_free_ char **names = NULL;
+                _cleanup_free_ char *data = NULL;
+                int error;
+
+                np_root_force_chase(chase);
+                np_root_record(root, &l, 7);
+                data = read_in_root(root, "/etc/modules-load.d/modules.conf", &error);
+                ASSERT_TRUE(data);
+                /* The name read, and the file its symlink reached. */
+                ASSERT_TRUE(recorded(&l, "/etc/modules-load.d", "modules.conf"));
+                ASSERT_TRUE(recorded(&l, "/etc", "modules"));
+                /* A directory listed: whole; trailing slashes do not matter. */
+                ASSERT_OK(np_root_list_dir(root, "/etc/modules-load.d/", &names));
+                ASSERT_TRUE(recorded(&l, "/etc/modules-load.d", NULL));
+                /* Absent, below a missing directory: the name in its would-be parent. */
+                ASSERT_EQ(np_root_exists(root, "/nope/deeper"), 0);
+                ASSERT_TRUE(recorded(&l, "/nope", "deeper"));
+                /* Through a symlinked directory (/lib -> usr/lib): both places. */
+                ASSERT_EQ(np_root_exists(root, "/lib/os-release"), 1);
+                ASSERT_TRUE(recorded(&l, "/lib", "os-release"));
+                ASSERT_TRUE(recorded(&l, "/usr/lib", "os-release"));
+                ASSERT_EQ(l.n, 6);
+                /* Stopped: nothing more is recorded. */
+                np_root_record(root, NULL, 0);
+                ASSERT_EQ(np_root_exists(root, "/etc/os-release"), 0);
+                ASSERT_EQ(l.n, 6);
+        }
+        np_root_force_chase(false);
+}
+
+static const TestCase tests[] = { T(resolve), T(nofollow_and_list), T(record) };
 
 int main(void)
 {
