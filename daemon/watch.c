@@ -9,7 +9,8 @@
  *                                            file -> reload
  *   inotify on disk nodes, without udevd  -> the disk written to (mkfs, wipefs, sfdisk): what
  *                                            udevd's "watch" option does for its own events
- *   /proc/self/mountinfo (EPOLLPRI)       -> fs, and the disks' mount table (no device is read)
+ *   /proc/self/mountinfo (EPOLLPRI)       -> the areas whose rows list NP_AREA_EVENT_MOUNT_TABLE
+ *                                            (fs, the disks' mount table: no device is read)
  *   /proc/swaps (EPOLLPRI)                -> the disks' swap table (no device is read)
  *   systemd unit signals on the bus       -> units
  * The disk and link areas read again only the objects an event names; a lost event (ENOBUFS on
@@ -360,8 +361,9 @@ static int watch_rtnl(Manager *m)
 static int on_mountinfo(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
         (void)source, (void)fd, (void)revents;
-        /* The disk area with no device named: the mount table is read again, no device. */
-        manager_schedule(userdata, NP_AREA_MASK(NP_AREA_FS) | NP_AREA_MASK(NP_AREA_DISKS));
+        /* The areas whose rows list the mount table (fs; disks with no device named: the mount
+         * table is read again, no device). */
+        manager_schedule(userdata, np_fact_areas_for_events(NP_AREA_EVENT_MOUNT_TABLE));
         return 0;
 }
 

@@ -671,6 +671,14 @@ void np_probe_request_done(NpProbeRequest *req)
         }
         free(req->layouts);
         np_peers_request_done(&req->peers);
+        {
+                size_t n;
+                const NpFactArea *const *rows = np_fact_areas(&n);
+
+                FOREACH_ARRAY (row, rows, n)
+                        if ((*row)->request_done)
+                                (*row)->request_done(req);
+        }
         *req = (NpProbeRequest){};
 }
 

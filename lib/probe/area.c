@@ -188,6 +188,7 @@ const NpFactArea np_area_fs = {
         .done = np_area_fs_done,
         .to_json = np_area_fs_to_json,
         .to_text = np_area_fs_to_text,
+        .events = NP_AREA_EVENT_MOUNT_TABLE,
 };
 
 const NpFactArea np_area_endpoints = {
@@ -238,6 +239,7 @@ const NpFactArea np_area_disks = {
         .done = np_area_disks_done,
         .to_json = np_area_disks_to_json,
         .to_text = np_area_disks_to_text,
+        .events = NP_AREA_EVENT_MOUNT_TABLE, /* the mount table, no device read */
 };
 
 const NpFactArea np_area_links = {
@@ -267,6 +269,16 @@ const NpFactArea *const *np_fact_areas(size_t *ret_n)
 {
         *ret_n = ELEMENTSOF(fact_areas);
         return fact_areas;
+}
+
+unsigned np_fact_areas_for_events(unsigned events)
+{
+        unsigned mask = 0;
+
+        FOREACH_ARRAY (row, fact_areas, ELEMENTSOF(fact_areas))
+                if ((*row)->area >= 0 && ((*row)->events & events))
+                        mask |= NP_AREA_MASK((*row)->area);
+        return mask;
 }
 
 /* The row probed as area a; NULL when a is not an area. */

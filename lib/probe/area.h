@@ -58,9 +58,17 @@ int np_probe_areas_update(const NpRoot *root, const NpProbeRequest *req, NpProbe
                           unsigned mask, const NpProbeChanges *changes, NpFacts *f);
 struct json_object;
 
+/* Kernel event sources nodeprepd follows (daemon/watch.c) that re-probe an area: a row lists the
+ * ones its facts change with, and the daemon re-probes every row that lists the event. */
+typedef enum NpAreaEvent {
+        /* The mount table changed: PID 1's or nodeprepd's mountinfo woke poll() (EPOLLPRI). */
+        NP_AREA_EVENT_MOUNT_TABLE = 1U << 0,
+} NpAreaEvent;
+
 /*
  * One fact area (the list is NP_FACT_AREAS() in facts.h). Adding an area is adding a row: its
- * facts in facts.h, and one file holding its probe and this row.
+ * facts and its NpProbeRequest member in facts.h, and one file holding its probe, its
+ * destructors, its JSON and text, and this row.
  */
 struct NpFactArea {
         const char *name;
@@ -87,6 +95,11 @@ struct NpFactArea {
         /* Add its members to the facts' JSON object; print it for people (NULL: not shown). */
         int (*to_json)(const NpFacts *f, struct json_object *o);
         void (*to_text)(const NpFacts *f, FILE *out);
+        /* Optional: free what the area's checks added to an NpProbeRequest (the first areas'
+         * requests are freed in np_probe_request_done() itself). */
+        void (*request_done)(NpProbeRequest *req);
+        /* The kernel events (NpAreaEvent) that re-probe the area in nodeprepd. */
+        unsigned events;
 };
 
 /* The members first to last of NpFacts, for a row's offset and size. */
@@ -105,6 +118,8 @@ NP_FACT_AREAS(NP_FACT_AREA_PARTS)
 
 /* The rows in the order facts are shown. */
 const NpFactArea *const *np_fact_areas(size_t *ret_n);
+/* The mask of the areas whose rows list any of events (NpAreaEvent). */
+unsigned np_fact_areas_for_events(unsigned events) _pure_;
 
 /* Give dst the area's facts of src; src gets dst's old ones (freed with src). */
 void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a);

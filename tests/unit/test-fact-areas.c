@@ -107,11 +107,20 @@ TEST(carry_inputs)
         ASSERT_STREQ(dst->system.kernel, "6.1.0-28-amd64");
 }
 
+/* nodeprepd's mount-table event re-probes the rows that list it (daemon/watch.c on_mountinfo()):
+ * the fs area and the disks' mount table, as before the rows said so. */
+TEST(events)
+{
+        unsigned m = np_fact_areas_for_events(NP_AREA_EVENT_MOUNT_TABLE);
+
+        ASSERT_TRUE(m & NP_AREA_MASK(NP_AREA_FS));
+        ASSERT_TRUE(m & NP_AREA_MASK(NP_AREA_DISKS));
+        ASSERT_TRUE(!(m & NP_AREA_MASK(NP_AREA_LINKS)));
+        ASSERT_EQ(np_fact_areas_for_events(0), 0U);
+}
+
 static const TestCase tests[] = {
-        T(every_area_one_row),
-        T(spans_apart),
-        T(move),
-        T(carry_inputs),
+        T(every_area_one_row), T(spans_apart), T(move), T(carry_inputs), T(events),
 };
 
 RUN_TESTS(tests)
