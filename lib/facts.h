@@ -233,6 +233,25 @@ typedef struct NpFsFacts {
         char *unknown;
 } NpFsFacts;
 
+/* --- mount propagation (lib/probe/mount.c) ------------------------------------------------- */
+
+/* The mount that holds a path in PID 1's mount table (/proc/1/mountinfo) and its propagation. */
+typedef struct NpMountFacts {
+        char *path;        /* as asked, e.g. "/var/lib/kubelet" */
+        char *probed_path; /* path, symlinks resolved inside the root; or its nearest existing
+                              ancestor (exists false) */
+        bool exists;
+        char *mount_point; /* the mount holding probed_path, as PID 1 sees it */
+        int mount_id;
+        /* "shared", "slave", "shared,slave" (a slave that is shared on), "private", "unbindable" */
+        char *propagation;
+        unsigned peer_group; /* shared:N, 0 when not shared */
+        unsigned master;     /* master:N, 0 when not a slave */
+        char *line;          /* its mountinfo line, as read */
+        char *table;         /* the mount table read, as on this machine */
+        char *unknown;
+} NpMountFacts;
+
 /* --- endpoints, tools, directory layouts, virtualisation ------------------------------------ */
 
 typedef struct NpEndpointFacts {
@@ -464,6 +483,7 @@ typedef struct NpProbeRequest {
         char **modules;
         char **units;
         char **fs_paths;
+        char **mount_paths; /* mount.propagation (freed by its row, lib/probe/mount.c) */
         NpEndpointRequest *endpoints;
         size_t n_endpoints;
         NpToolRequest *tools;
@@ -504,7 +524,8 @@ typedef enum NpProbeArea {
         NP_AREA_TOOLS,
         NP_AREA_LAYOUTS,
         NP_AREA_VIRT,
-        NP_AREA_PEERS, /* ICMP to the Peers= on the data network: nodeprepd probes them apart */
+        NP_AREA_PEERS,  /* ICMP to the Peers= on the data network: nodeprepd probes them apart */
+        NP_AREA_MOUNTS, /* mount propagation: PID 1's mount table */
         _NP_AREA_MAX,
         _NP_AREA_INVALID = -EINVAL,
 } NpProbeArea;
@@ -526,6 +547,7 @@ typedef enum NpProbeArea {
         X(modules)       \
         X(units)         \
         X(fs)            \
+        X(mounts)        \
         X(endpoints)     \
         X(tools)         \
         X(layouts)       \
@@ -562,6 +584,8 @@ typedef struct NpFacts {
 
         NpFsFacts *fs;
         size_t n_fs;
+        NpMountFacts *mounts;
+        size_t n_mounts;
 
         NpEndpointFacts *endpoints;
         size_t n_endpoints;

@@ -19,6 +19,7 @@
         X(nic_speed)          \
         X(nic_data_cidr)      \
         X(fs_free)            \
+        X(mount_propagation)  \
         X(iscsi_installed)    \
         X(iscsi_conf)         \
         X(iscsi_node_records) \
