@@ -72,7 +72,7 @@ static bool propagation_meets(const NpMountFacts *m, const char *expect)
 
 static int remedy(NpResult *r, const NpMountFacts *m, const char *expect)
 {
-        const char *flag = streq(expect, "shared") ? "rshared"
+        const char *flag = streq(expect, "shared")  ? "rshared"
                            : streq(expect, "slave") ? "rslave"
                                                     : "rprivate";
 
@@ -103,19 +103,20 @@ static int run_mount(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
                                      def->instance);
         if (m->unknown)
                 return np_result_set(r, NP_STATUS_UNKNOWN, NULL, expect, "%s", m->unknown);
-        where = m->exists ? strdup("") : strprintf("; %s does not exist yet, %s looked at",
-                                                   m->path, m->probed_path);
+        where = m->exists
+                    ? strdup("")
+                    : strprintf("; %s does not exist yet, %s looked at", m->path, m->probed_path);
         if (!where)
                 return -ENOMEM;
-        observed = strprintf("%s (mount %d on %s%s)", m->propagation, m->mount_id,
-                             m->mount_point, where);
+        observed =
+            strprintf("%s (mount %d on %s%s)", m->propagation, m->mount_id, m->mount_point, where);
         if (!observed)
                 return -ENOMEM;
         if (propagation_meets(m, expect))
                 return np_result_set(r, NP_STATUS_PASS, observed, expect, NULL);
         k = np_result_set(r, NP_STATUS_FAIL, observed, expect,
-                          "%s is on the mount %s, which is %s, not %s%s", m->path,
-                          m->mount_point, m->propagation, expect,
+                          "%s is on the mount %s, which is %s, not %s%s", m->path, m->mount_point,
+                          m->propagation, expect,
                           streq(expect, "shared") ? ": Bidirectional mount propagation (CSI node "
                                                     "plugins) fails there"
                                                   : "");

@@ -101,8 +101,8 @@ static int resolve_path(const NpRoot *root, NpMountFacts *m)
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                m->unknown = strprintf("%s: cannot tell where it resolves to: %s", candidate,
-                                       strerror(-r));
+                m->unknown =
+                    strprintf("%s: cannot tell where it resolves to: %s", candidate, strerror(-r));
                 return m->unknown ? 0 : -ENOMEM;
         }
         return 1;

@@ -916,6 +916,119 @@ TEST(kata)
         profile.settings.use_kata = false;
 }
 
+/* mount.propagation:PATH judged as the container runtimes judge it: shared is "shared:", slave
+ * is "shared:" or "master:", private neither; unknown with the probe's reason. */
+static NpMountFacts *add_mount(NpFacts *f, const char *path, unsigned peer_group, unsigned master,
+                               const char *propagation)
+{
+        NpMountFacts *m = reallocarray(f->mounts, f->n_mounts + 1, sizeof(*m));
+
+        ASSERT_TRUE(m);
+        f->mounts = m;
+        m = &f->mounts[f->n_mounts++];
+        *m = (NpMountFacts){ .path = strdup(path),
+                             .probed_path = strdup(path),
+                             .exists = true,
+                             .mount_point = strdup("/"),
+                             .mount_id = 24,
+                             .propagation = strdup(propagation),
+                             .peer_group = peer_group,
+                             .master = master };
+        ASSERT_TRUE(m->path && m->probed_path && m->mount_point && m->propagation);
+        return m;
+}
+
+static NpResult run_mount(const NpFacts *f, const char *path, const char *expect)
+{
+        const NpCheckType *t = np_check_type_find("mount.propagation");
+        NpCheckDef d;
+        NpResult r;
+
+        ASSERT_TRUE(t);
+        d = def(t, path);
+        if (expect)
+                set(&d, "Expect", expect);
+        r = run_def(&d, f);
+        def_done(&d);
+        return r;
+}
+
+TEST(mount_propagation)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        const NpCheckType *t = np_check_type_find("mount.propagation");
+        NpCheckDef bad = def(t, "/var/lib/kubelet");
+        _cleanup_free_ char *error = NULL;
+        NpResult r;
+
+        add_mount(f, "/shared", 1, 0, "shared");
+        add_mount(f, "/private", 0, 0, "private");
+        add_mount(f, "/slave", 0, 3, "slave");
+        add_mount(f, "/both", 9, 3, "shared,slave");
+        add_mount(f, "/unbindable", 0, 0, "unbindable");
+        ASSERT_TRUE((f->mounts[1].line = strdup("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw")));
+
+        /* Expect=shared, the default */
+        r = run_mount(f, "/shared", NULL);
+        ASSERT_EQ(r.status, NP_STATUS_PASS);
+        ASSERT_STREQ(r.observed, "shared (mount 24 on /)");
+        ASSERT_STREQ(r.expected, "shared");
+        ASSERT_NULL(r.remedy);
+        np_result_done(&r);
+        r = run_mount(f, "/private", NULL);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_STREQ(r.observed, "private (mount 24 on /)");
+        ASSERT_CONTAINS(r.message, "not shared: Bidirectional");
+        ASSERT_CONTAINS(r.remedy, "mount --make-rshared / (now");
+        ASSERT_CONTAINS(r.remedy, "\"rshared\" to its options in /etc/fstab");
+        np_result_done(&r);
+        ASSERT_STATUS(run_mount(f, "/slave", NULL), NP_STATUS_FAIL);
+        ASSERT_STATUS(run_mount(f, "/both", "shared"), NP_STATUS_PASS);
+        ASSERT_STATUS(run_mount(f, "/unbindable", NULL), NP_STATUS_FAIL);
+
+        /* Expect=slave: shared or slave (HostToContainer) */
+        ASSERT_STATUS(run_mount(f, "/slave", "slave"), NP_STATUS_PASS);
+        ASSERT_STATUS(run_mount(f, "/shared", "slave"), NP_STATUS_PASS);
+        r = run_mount(f, "/private", "slave");
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_CONTAINS(r.remedy, "mount --make-rslave /");
+        np_result_done(&r);
+
+        /* Expect=private */
+        ASSERT_STATUS(run_mount(f, "/private", "private"), NP_STATUS_PASS);
+        ASSERT_STATUS(run_mount(f, "/unbindable", "private"), NP_STATUS_PASS);
+        ASSERT_STATUS(run_mount(f, "/slave", "private"), NP_STATUS_FAIL);
+        ASSERT_STATUS(run_mount(f, "/both", "private"), NP_STATUS_FAIL);
+
+        /* a path not there yet names the ancestor it was judged by */
+        f->mounts[0].exists = false;
+        free(f->mounts[0].probed_path);
+        ASSERT_TRUE((f->mounts[0].probed_path = strdup("/")));
+        r = run_mount(f, "/shared", NULL);
+        ASSERT_EQ(r.status, NP_STATUS_PASS);
+        ASSERT_STREQ(r.observed, "shared (mount 24 on /; /shared does not exist yet, / looked at)");
+        np_result_done(&r);
+
+        /* unknown: the probe's reason; not probed */
+        ASSERT_TRUE((f->mounts[1].unknown = strdup("/proc/1/mountinfo: Permission denied")));
+        r = run_mount(f, "/private", NULL);
+        ASSERT_EQ(r.status, NP_STATUS_UNKNOWN);
+        ASSERT_STREQ(r.message, "/proc/1/mountinfo: Permission denied");
+        ASSERT_STREQ(r.expected, "shared");
+        np_result_done(&r);
+        ASSERT_STATUS(run_mount(f, "/elsewhere", NULL), NP_STATUS_UNKNOWN);
+
+        /* Expect= takes three words; the instance is a clean absolute path */
+        ASSERT_EQ(np_check_def_set_param(&bad, "Expect", "rshared", &error), 0);
+        ASSERT_EQ(t->verify(&bad, &error), -EINVAL);
+        ASSERT_STREQ(error, "Expect=rshared: expected shared, slave or private");
+        error = mfree(error);
+        ASSERT_EQ(t->verify_instance("var/lib/kubelet", &error), -EINVAL);
+        error = mfree(error);
+        ASSERT_EQ(t->verify_instance("/var/../etc", &error), -EINVAL);
+        def_done(&bad);
+}
+
 static const TestCase tests[] = {
         T(selinux_runtime),
         T(selinux_config),
@@ -925,6 +1038,7 @@ static const TestCase tests[] = {
         T(kmod),
         T(units),
         T(fs_free),
+        T(mount_propagation),
         T(kubelet),
         T(ignored_and_remedy_override),
         T(sys),
