@@ -53,7 +53,7 @@ LOOP_CLR_FD = 0x4C01
 TICK = os.sysconf("SC_CLK_TCK")
 # NpProbeArea, in order (lib/probe/area.h): the bits of the areas in the daemon's debug log.
 AREAS = ["system", "selinux", "iscsi", "modules", "units", "fs", "disks", "links", "endpoints",
-         "tools", "layouts", "virt"]
+         "tools", "layouts", "virt", "peers", "mounts"]
 SETTLE = 0.3
 
 PROFILE_DISKS = """[Profile]

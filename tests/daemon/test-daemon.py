@@ -54,7 +54,7 @@ def test_socket_activation_ready_and_status():
         assert_eq(p["evaluation"]["serial"], 1, "first evaluation")
         assert_eq(sorted(p["evaluation"]["reprobed"]),
                   sorted(["system", "selinux", "iscsi", "modules", "units", "fs", "disks",
-                          "links", "endpoints", "tools", "layouts", "virt", "peers"]),
+                          "links", "endpoints", "tools", "layouts", "virt", "peers", "mounts"]),
                   "first evaluation probes everything")
         # The report is the same object `nodeprepctl check --json` prints.
         local = nodeprepctl("check", "--json", "--root", root).json
