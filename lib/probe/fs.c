@@ -129,13 +129,11 @@ static char *unmounted_fstab_entry(const NpRoot *root, const char *path, const c
         return NULL;
 }
 
-static int probe_one(const NpRoot *root, NpFsFacts *fs)
+int np_probe_open_nearest(const NpRoot *root, const char *path, int *ret_fd, char **ret_found,
+                          char **ret_unknown)
 {
-        _cleanup_free_ char *candidate = strdup(fs->path);
-        _cleanup_close_ int fd = -EBADF;
-        struct statvfs sv;
-        int mnt_id = -1, r;
-        bool outside = false;
+        _cleanup_free_ char *candidate = strdup(path);
+        int fd;
 
         if (!candidate)
                 return -ENOMEM;
@@ -146,8 +144,8 @@ static int probe_one(const NpRoot *root, NpFsFacts *fs)
                 if (fd >= 0)
                         break;
                 if (fd != -ENOENT || streq(candidate, "/")) {
-                        fs->unknown = np_probe_reason(root, candidate, fd);
-                        return fs->unknown ? 0 : -ENOMEM;
+                        *ret_unknown = np_probe_reason(root, candidate, fd);
+                        return *ret_unknown ? 0 : -ENOMEM;
                 }
                 /* A symlink to nowhere (/opt -> /mnt/big/opt, not mounted): its ancestor's
                  * file system is not where the data would go. */
@@ -157,11 +155,11 @@ static int probe_one(const NpRoot *root, NpFsFacts *fs)
                         struct stat st;
 
                         if (link >= 0 && fstat(link, &st) == 0 && S_ISLNK(st.st_mode)) {
-                                fs->unknown = strprintf("%s is a symbolic link to something "
-                                                        "that does not exist (a file system "
-                                                        "not mounted?)",
-                                                        candidate);
-                                return fs->unknown ? 0 : -ENOMEM;
+                                *ret_unknown = strprintf("%s is a symbolic link to something "
+                                                         "that does not exist (a file system "
+                                                         "not mounted?)",
+                                                         candidate);
+                                return *ret_unknown ? 0 : -ENOMEM;
                         }
                 }
                 slash = strrchr(candidate, '/');
@@ -170,7 +168,21 @@ static int probe_one(const NpRoot *root, NpFsFacts *fs)
                 else
                         *slash = '\0';
         }
-        fs->probed_path = TAKE_PTR(candidate);
+        *ret_fd = fd;
+        *ret_found = TAKE_PTR(candidate);
+        return 1;
+}
+
+static int probe_one(const NpRoot *root, NpFsFacts *fs)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct statvfs sv;
+        int mnt_id = -1, r;
+        bool outside = false;
+
+        r = np_probe_open_nearest(root, fs->path, &fd, &fs->probed_path, &fs->unknown);
+        if (r <= 0)
+                return r;
         if (fstatvfs(fd, &sv) < 0) {
                 fs->unknown = np_probe_reason(root, fs->probed_path, -errno);
                 return fs->unknown ? 0 : -ENOMEM;

@@ -19,7 +19,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "probe/area.h"
@@ -64,45 +63,20 @@ static int fd_host_path(const NpRoot *root, int fd, char **ret)
  */
 static int resolve_path(const NpRoot *root, NpMountFacts *m)
 {
-        _cleanup_free_ char *candidate = strdup(m->path);
+        _cleanup_free_ char *found = NULL;
         _cleanup_close_ int fd = -EBADF;
         int r;
 
-        if (!candidate)
-                return -ENOMEM;
-        for (;;) {
-                _cleanup_close_ int link = -EBADF;
-                struct stat st;
-                char *slash;
-
-                fd = np_root_open(root, candidate, O_PATH);
-                if (fd >= 0)
-                        break;
-                if (fd != -ENOENT || streq(candidate, "/")) {
-                        m->unknown = np_probe_reason(root, candidate, fd);
-                        return m->unknown ? 0 : -ENOMEM;
-                }
-                /* A symlink to nowhere: its ancestor's mount is not where the path would be. */
-                link = np_root_open(root, candidate, O_PATH | O_NOFOLLOW);
-                if (link >= 0 && fstat(link, &st) == 0 && S_ISLNK(st.st_mode)) {
-                        m->unknown = strprintf("%s is a symbolic link to something that does "
-                                               "not exist",
-                                               candidate);
-                        return m->unknown ? 0 : -ENOMEM;
-                }
-                slash = strrchr(candidate, '/');
-                if (slash == candidate)
-                        slash[1] = '\0';
-                else
-                        *slash = '\0';
-        }
-        m->exists = streq(candidate, m->path);
+        r = np_probe_open_nearest(root, m->path, &fd, &found, &m->unknown);
+        if (r <= 0)
+                return r;
+        m->exists = streq(found, m->path);
         r = fd_host_path(root, fd, &m->probed_path);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
                 m->unknown =
-                    strprintf("%s: cannot tell where it resolves to: %s", candidate, strerror(-r));
+                    strprintf("%s: cannot tell where it resolves to: %s", found, strerror(-r));
                 return m->unknown ? 0 : -ENOMEM;
         }
         return 1;

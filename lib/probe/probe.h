@@ -58,6 +58,14 @@ int np_probe_links_update(NpLinkCache *c, const int *ifindexes, size_t n, const 
 /* Everything the request asks for. */
 int np_probe(const NpRoot *root, const NpProbeRequest *req, NpFacts **ret);
 
+/*
+ * Open path (O_PATH, inside the root) or, when it does not exist yet, its nearest existing
+ * ancestor: 1 with *ret_fd and *ret_found (the path opened). 0 with *ret_unknown the reason when
+ * it cannot: an error other than ENOENT, or a symbolic link to nothing on the way up (the
+ * ancestor's file system is not where the path's data would go). -ENOMEM only. (fs.c)
+ */
+int np_probe_open_nearest(const NpRoot *root, const char *path, int *ret_fd, char **ret_found,
+                          char **ret_unknown);
 /* Shared by probes: "what went wrong reading PATH" with the path as on this machine. */
 char *np_probe_reason(const NpRoot *root, const char *path, int error);
 /*
