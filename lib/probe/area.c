@@ -441,6 +441,9 @@ static const struct {
         { NP_AREA_MODULES, "/sys/firmware/efi/efivars", "read again at the safety re-scan" },
         { NP_AREA_MODULES, "/sys/module", "udev \"module\" uevents" },
         { NP_AREA_VIRT, "/proc/cpuinfo", "fixed for the running boot" },
+        { NP_AREA_MOUNTS, "/proc/1/mountinfo",
+          "/proc/self/mountinfo (EPOLLPRI): mounts and unmounts; a change of propagation alone "
+          "at the safety re-scan" },
 };
 
 /* The areas that read no file through the root: what tells nodeprepd they changed

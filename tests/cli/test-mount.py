@@ -5,6 +5,7 @@ mount table (lines as a Debian 12 host booted by systemd and a Docker container 
 path is resolved inside the root. A profile of its own asks for the check (no vendor profile
 does)."""
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -185,6 +186,21 @@ def test_text():
         r = nodeprepctl("facts", "--root", root, "--profile", "csi")
         assert_in("Mount propagation", r.out)
         assert_in("/var/lib/kubelet       shared,slave on /var/lib/kubelet (mount 95)", r.out)
+
+
+def test_daemon_watches_it():
+    # nodeprepd --dump-watch-list: the table is a declared kernel input of the area (followed
+    # by the mount-table event), the path's components are watched, nothing is undeclared.
+    with FixtureRoot() as root:
+        profile_root(root, DEBIAN12)
+        write(root, "/etc/nodeprep/nodeprep.conf", "[Site]\nProfiles=csi\n")
+        p = subprocess.run([os.environ["NODEPREPD"], "--root", root, "--dump-watch-list"],
+                           capture_output=True, text=True, timeout=60)
+        assert_eq(p.returncode, 0, p.stderr)
+        lines = [tuple(line.split("\t")[:3]) for line in p.stdout.splitlines()]
+        assert ("kernel", "mounts", os.path.join(root, "proc/1/mountinfo")) in lines, p.stdout
+        assert ("watch", "mounts", os.path.join(root, "var/lib")) in lines, p.stdout
+        assert not [line for line in lines if line[0] == "undeclared"], p.stdout
 
 
 if __name__ == "__main__":
