@@ -17,6 +17,7 @@
 #include "daemon/log.h"
 #include "daemon/manager.h"
 #include "evaluate.h"
+#include "util/compat.h"
 #include "util/json-util.h"
 #include "util/strv.h"
 

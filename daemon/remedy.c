@@ -15,6 +15,7 @@
 #include "daemon/manager.h"
 #include "evaluate.h"
 #include "fix/fix.h"
+#include "util/compat.h"
 #include "util/json-util.h"
 #include "util/strv.h"
 

@@ -33,6 +33,7 @@
 
 #include "daemon/log.h"
 #include "daemon/manager.h"
+#include "util/compat.h"
 #include "util/strv.h"
 
 /* --- lost events --------------------------------------------------------------------------- */

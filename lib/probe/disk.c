@@ -29,10 +29,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <systemd/sd-device.h>
 #include <unistd.h>
 
 #include "probe/probe.h"
+#include "util/compat.h"
 #include "util/strv.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(blkid_probe, blkid_free_probe);

@@ -10,6 +10,7 @@
 #include <systemd/sd-bus.h>
 
 #include "probe/probe.h"
+#include "util/compat.h"
 #include "util/strv.h"
 
 const char *const np_unit_dirs[NP_UNIT_DIRS_MAX] = {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "report/report.h"
+#include "util/compat.h"
 #include "util/strv.h"
 
 static int dup_field(json_object *o, const char *key, char **ret)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Building json-c objects with ownership and -ENOMEM handled in one place (see json-util.h). */
 
+#include "util/compat.h"
 #include "util/json-util.h"
 #include "util/strv.h"
 

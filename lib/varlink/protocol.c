@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/compat.h"
 #include "util/json-util.h"
 #include "util/strv.h"
 #include "varlink/protocol.h"
@@ -32,6 +33,10 @@ static int parse_object(const char *data, size_t size, json_object **ret, char *
 
         if (size > INT_MAX) {
                 *ret_error = strdup("message too large");
+                return -EBADMSG;
+        }
+        if (!NP_JSON_TOKENER_VALIDATES_UTF8 && !utf8_is_valid(data, size)) {
+                *ret_error = strdup("invalid JSON: invalid utf-8 string"); /* json-c's words */
                 return -EBADMSG;
         }
         tok = json_tokener_new();

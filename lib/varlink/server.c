@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "util/compat.h"
 #include "util/strv.h"
 #include "varlink/server.h"
 

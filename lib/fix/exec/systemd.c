@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "fix/exec/runtime.h"
+#include "util/compat.h"
 #include "util/strv.h"
 
 #define SD_DEST    "org.freedesktop.systemd1"
