@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -145,4 +146,24 @@ static inline uint64_t np_compat_json_object_get_uint64(const json_object *o)
 #undef JSON_TOKENER_VALIDATE_UTF8
 #define JSON_TOKENER_VALIDATE_UTF8     0
 #define NP_JSON_TOKENER_VALIDATES_UTF8 false
+#endif
+
+/* openat2() (Linux 5.6): glibc names it from 2.32 on; kernel headers before 5.6 (RHEL 8's 4.18)
+ * lack it altogether, and then an invalid number makes the call fail with ENOSYS, so that
+ * lib/util/root.c walks the path itself, as it does on a kernel without openat2(). */
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#else
+struct open_how {
+        uint64_t flags, mode, resolve;
+};
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_IN_ROOT       0x10
+#endif
+#ifndef SYS_openat2
+#ifdef __NR_openat2
+#define SYS_openat2 __NR_openat2
+#else
+#define SYS_openat2 (-1)
+#endif
 #endif

@@ -5,13 +5,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util/compat.h"
 #include "util/root.h"
 #include "util/strv.h"
 
@@ -133,6 +133,16 @@ static int chase_in_root(int root_fd, const char *path, int flags, mode_t mode)
 
 static bool openat2_missing = false;
 
+static bool openat2_blocked(int dirfd)
+{
+        struct open_how how = { .flags = O_PATH | O_CLOEXEC };
+        long fd = syscall(SYS_openat2, dirfd, ".", &how, sizeof(how));
+
+        if (fd >= 0)
+                (void)close((int)fd);
+        return fd < 0 && errno == EPERM;
+}
+
 static int openat2_in_root(int dirfd, const char *path, int flags, mode_t mode)
 {
         struct open_how how = {
@@ -146,9 +156,12 @@ static int openat2_in_root(int dirfd, const char *path, int flags, mode_t mode)
                 fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
                 if (fd >= 0)
                         return (int)fd;
-                if (errno != ENOSYS)
+                if (errno != ENOSYS && errno != EPERM)
                         return -errno;
-                openat2_missing = true;
+                /* EPERM: the path's own (the walk below gives it again), or a seccomp filter
+                 * that knows no openat2 (systemd 239's SystemCallFilter=) or blocks it
+                 * (RestrictSUIDSGID= before systemd 249): then "." is refused too. */
+                openat2_missing = errno == ENOSYS || openat2_blocked(dirfd);
         }
         return chase_in_root(dirfd, path, flags, mode);
 }

@@ -6,9 +6,14 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "test.h"
+#include "util/compat.h"
 #include "util/root.h"
 #include "util/strv.h"
 
@@ -183,7 +188,28 @@ TEST(record)
         np_root_force_chase(false);
 }
 
-static const TestCase tests[] = { T(resolve), T(nofollow_and_list), T(record) };
+/* openat2() refused with EPERM, as under systemd 247's RestrictSUIDSGID= or systemd 239's
+ * SystemCallFilter= (which knows no openat2): paths resolve all the same, by the walk. Runs last:
+ * the filter stays on this process. */
+TEST(openat2_refused)
+{
+        struct sock_filter filter[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)SYS_openat2, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { .len = ELEMENTSOF(filter), .filter = filter };
+
+        if (SYS_openat2 < 0)
+                return; /* headers without openat2: the walk is all there is */
+        ASSERT_EQ(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+        ASSERT_EQ(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0);
+        test_resolve();
+        test_nofollow_and_list();
+}
+
+static const TestCase tests[] = { T(resolve), T(nofollow_and_list), T(record), T(openat2_refused) };
 
 int main(void)
 {
