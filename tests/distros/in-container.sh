@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Runs as PID 1's default unit in a booted container of the release (test-distro.py): installs
+# the .deb built there and drives the packaged units under that release's systemd. One
+# "ok - X" or "not ok - X: why" per line in /mnt/share/results, then the container powers off.
+set -u
+SHARE=/mnt/share
+OUT=$SHARE/results
+: >"$OUT"
+ok() { echo "ok - $1" >>"$OUT"; }
+fail() { echo "not ok - $1: $2" >>"$OUT"; }
+check() { # check NAME COMMAND...
+        local name=$1 out
+        shift
+        if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"; fi
+}
+finish() {
+        journalctl -b --no-pager -o short-monotonic >"$SHARE/journal.txt" 2>&1
+        echo "DONE" >>"$OUT"
+        systemctl poweroff --no-block
+        exit 0
+}
+trap finish EXIT
+
+export NO_COLOR=1 LC_ALL=C.UTF-8
+. /etc/os-release
+SD=$(systemctl --version | awk 'NR == 1 {print $2}')
+echo "# $PRETTY_NAME, systemd $SD" >>"$OUT"
+SOCK=/run/nodeprep/io.nodeprep
+CONF=/etc/iscsi/iscsid.conf
+ID=iscsi.conf:node.startup
+
+# A host that fails one fixable check: iscsid.conf asks for automatic logins.
+mkdir -p /etc/iscsi
+printf '# iscsid.conf\nnode.startup = automatic\n' >"$CONF"
+
+check "dpkg -i the .deb built here" dpkg -i "$SHARE"/pkg/nodeprep_*.deb
+# What the package and systemd made of it, before any connection.
+check "systemd-analyze verify: no unknown directive" sh -c \
+        "systemd-analyze verify nodeprepd.service nodeprep.socket >$SHARE/verify.txt 2>&1; ! grep -i 'unknown' $SHARE/verify.txt"
+# dh_installsystemd enables both units (nodeprepd.service is WantedBy=multi-user.target: it keeps
+# the verdict, NFD labels and metrics current from boot on) and starts them.
+check "units enabled and started by the package" sh -c \
+        'for u in nodeprep.socket nodeprepd.service; do [ "$(systemctl is-enabled $u)" = enabled ] && [ "$(systemctl is-active $u)" = active ] || exit 1; done'
+check "socket $SOCK mode 0666" sh -c "[ \"\$(stat -c %a $SOCK)\" = 666 ]"
+
+# The site file the package installed, with the IOMesh profile switched on; then the daemon is
+# stopped so that the first connection starts it again.
+sed -i 's/^#Profiles=iomesh/Profiles=iomesh/' /etc/nodeprep/nodeprep.conf
+check "site file names iomesh" grep -q '^Profiles=iomesh' /etc/nodeprep/nodeprep.conf
+check "systemctl stop nodeprepd.service: the socket stays" sh -c \
+        'systemctl stop nodeprepd.service && [ "$(systemctl is-active nodeprepd.service)" = inactive ] && [ "$(systemctl is-active nodeprep.socket)" = active ]'
+
+nodeprepctl status >"$SHARE/status.txt" 2>&1
+rc=$?
+if [ $rc -le 2 ]; then ok "status: the connection activates nodeprepd (exit $rc)"; else fail "status activates nodeprepd" "exit $rc: $(tail -n 3 "$SHARE/status.txt")"; fi
+check "Type=notify: active after READY=1" sh -c '[ "$(systemctl is-active nodeprepd.service)" = active ]'
+check "status names the failing check" grep -q "$ID" "$SHARE/status.txt"
+check "status --json: iomesh report, $ID fails" sh -c "nodeprepctl status --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r[\"schema_version\"] == 1 and r[\"profiles\"][0][\"name\"] == \"iomesh\"
+st = {c[\"id\"]: c[\"status\"] for c in r[\"profiles\"][0][\"checks\"]}
+assert st[\"$ID\"] == \"fail\", st[\"$ID\"]'"
+check "STATUS= carries the verdict" sh -c 'systemctl show -p StatusText --value nodeprepd.service | grep -q "^iomesh: "'
+PID=$(systemctl show -p MainPID --value nodeprepd.service)
+check "hardening: no new privileges, seccomp" sh -c \
+        "grep -q '^NoNewPrivs:.*1$' /proc/$PID/status && grep -q '^Seccomp:.*2$' /proc/$PID/status"
+check "hardening: / read-only, /etc/iscsi writable" sh -c \
+        "awk '\$5 == \"/\" {print \$6}' /proc/$PID/mountinfo | tail -n 1 | grep -q '^ro' && awk '\$5 == \"/etc/iscsi\" {print \$6}' /proc/$PID/mountinfo | grep -q '^rw'"
+systemd-analyze security nodeprepd.service >"$SHARE/security.txt" 2>&1
+check "systemd-analyze security rates it" grep -q "Overall exposure level" "$SHARE/security.txt"
+
+# plan (through nodeprepd), apply --local (in this process), rollback (through nodeprepd).
+nodeprepctl plan --only "$ID" >"$SHARE/plan.txt" 2>&1
+rc=$?
+check "plan (nodeprepd): exit 0, diff to manual" sh -c \
+        "[ $rc -eq 0 ] && grep -q '^-node.startup = automatic' $SHARE/plan.txt && grep -q '^+node.startup = manual' $SHARE/plan.txt"
+check "plan changed nothing" grep -q '^node.startup = automatic$' "$CONF"
+nodeprepctl apply --local --profile iomesh --only "$ID" --json >"$SHARE/apply.json" 2>"$SHARE/apply.err"
+rc=$?
+check "apply --local: exit 0, changed" sh -c "[ $rc -eq 0 ] && python3 -c '
+import json
+a = json.load(open(\"$SHARE/apply.json\"))
+assert a[\"changed\"] and not a[\"failed\"] and a[\"change_id\"], a'"
+check "apply --local wrote node.startup = manual" grep -q '^node.startup = manual$' "$CONF"
+check "apply --local kept the comment" grep -q '^# iscsid.conf$' "$CONF"
+for _ in $(seq 50); do
+        nodeprepctl status --json | grep -q "\"id\":\"$ID\",[^}]*\"status\":\"pass\"" && break
+        sleep 0.1
+done
+check "nodeprepd sees the fix (pass)" sh -c "nodeprepctl status --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert {c[\"id\"]: c[\"status\"] for c in r[\"profiles\"][0][\"checks\"]}[\"$ID\"] == \"pass\"'"
+CHANGE=$(python3 -c "import json; print(json.load(open('$SHARE/apply.json'))['change_id'])" 2>/dev/null)
+check "rollback (nodeprepd) of $CHANGE" nodeprepctl rollback "$CHANGE"
+check "rollback restored the file byte for byte" sh -c \
+        "printf '# iscsid.conf\nnode.startup = automatic\n' | cmp - $CONF"
+
+# systemd's own Varlink client (systemd 255 and later) against nodeprepd.
+if command -v varlinkctl >/dev/null; then
+        check "varlinkctl info" sh -c "varlinkctl info $SOCK >$SHARE/varlinkctl-info.txt && grep -q 'io.nodeprep' $SHARE/varlinkctl-info.txt"
+        check "varlinkctl introspect io.nodeprep" sh -c \
+                "varlinkctl introspect $SOCK io.nodeprep >$SHARE/varlinkctl-introspect.txt && grep -q 'method GetReport' $SHARE/varlinkctl-introspect.txt"
+        check "varlinkctl call io.nodeprep.GetReport '{}'" sh -c "varlinkctl call $SOCK io.nodeprep.GetReport '{}' | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r[\"report\"][\"schema_version\"] == 1 and r[\"evaluation\"][\"serial\"] >= 1, r'"
+        # Watch: the current report, then another when iscsid.conf changes.
+        timeout 20 varlinkctl call --more --json=short $SOCK io.nodeprep.Watch '{}' >"$SHARE/watch.txt" 2>"$SHARE/watch.err" &
+        WATCH=$!
+        for _ in $(seq 100); do [ "$(wc -l <"$SHARE/watch.txt")" -ge 1 ] && break; sleep 0.1; done
+        sed -i 's/^node.startup = automatic$/node.startup = manual/' "$CONF"
+        for _ in $(seq 100); do [ "$(wc -l <"$SHARE/watch.txt")" -ge 2 ] && break; sleep 0.1; done
+        kill $WATCH 2>/dev/null
+        wait $WATCH 2>/dev/null
+        check "varlinkctl call --more io.nodeprep.Watch: a report, then the change" python3 -c "
+import json
+lines = open('$SHARE/watch.txt').read().split('\n')
+r = [json.loads(l) for l in lines if l.strip()]
+assert len(r) >= 2, (lines, open('$SHARE/watch.err').read())
+st = lambda x: {c['id']: c['status'] for c in x['report']['profiles'][0]['checks']}['$ID']
+assert (st(r[0]), st(r[-1])) == ('fail', 'pass'), (st(r[0]), st(r[-1]))"
+        check "varlinkctl: a root-only method from an unprivileged user fails" sh -c \
+                "! setpriv --reuid=65534 --regid=65534 --clear-groups varlinkctl call $SOCK io.nodeprep.Reload '{}' 2>$SHARE/varlinkctl-denied.txt && grep -q 'PermissionDenied\|Permission' $SHARE/varlinkctl-denied.txt"
+fi
+
+check "systemctl stop" systemctl stop nodeprepd.service nodeprep.socket
+check "dpkg --purge" sh -c "dpkg --purge nodeprep >/dev/null && [ ! -e /var/lib/nodeprep ] && [ ! -e /lib/systemd/system/nodeprepd.service ] && [ ! -e /usr/lib/systemd/system/nodeprepd.service ]"
