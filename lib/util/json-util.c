@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Building json-c objects with ownership and -ENOMEM handled in one place (see json-util.h). */
 
-#include "util/compat.h"
 #include "util/json-util.h"
+#include "util/compat.h"
 #include "util/strv.h"
 
 int json_add(json_object *o, const char *key, json_object *v)

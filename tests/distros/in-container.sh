@@ -3,24 +3,7 @@
 # Runs as PID 1's default unit in a booted container of the release (test-distro.py): installs
 # the .deb built there and drives the packaged units under that release's systemd. One
 # "ok - X" or "not ok - X: why" per line in /mnt/share/results, then the container powers off.
-set -u
-SHARE=/mnt/share
-OUT=$SHARE/results
-: >"$OUT"
-ok() { echo "ok - $1" >>"$OUT"; }
-fail() { echo "not ok - $1: $2" >>"$OUT"; }
-check() { # check NAME COMMAND...
-        local name=$1 out
-        shift
-        if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"; fi
-}
-finish() {
-        journalctl -b --no-pager -o short-monotonic >"$SHARE/journal.txt" 2>&1
-        echo "DONE" >>"$OUT"
-        systemctl poweroff --no-block
-        exit 0
-}
-trap finish EXIT
+. "$(dirname "$0")/../lib/container-results.sh"
 
 export NO_COLOR=1 LC_ALL=C.UTF-8
 . /etc/os-release

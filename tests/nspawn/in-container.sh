@@ -3,24 +3,7 @@
 # Runs as PID 1's default unit inside the systemd-nspawn container (test-nspawn.py): installs the
 # built tree, then checks the packaged units under a real systemd. Results go to
 # /mnt/share/results (one "ok - X" or "not ok - X: why" per line), then the container powers off.
-set -u
-SHARE=/mnt/share
-OUT=$SHARE/results
-: >"$OUT"
-ok() { echo "ok - $1" >>"$OUT"; }
-fail() { echo "not ok - $1: $2" >>"$OUT"; }
-check() { # check NAME COMMAND...
-        local name=$1 out
-        shift
-        if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"; fi
-}
-finish() {
-        journalctl -b --no-pager -o short-monotonic >"$SHARE/journal.txt" 2>&1
-        echo "DONE" >>"$OUT"
-        systemctl poweroff --no-block
-        exit 0
-}
-trap finish EXIT
+. "$(dirname "$0")/../lib/container-results.sh"
 
 export NO_COLOR=1
 cp -a "$SHARE/destdir/." /

@@ -23,7 +23,7 @@ After=basic.target dbus.socket systemd-journald.service
 
 [Service]
 Type=oneshot
-ExecStart=/mnt/share/in-container.sh
+ExecStart=/mnt/share/nspawn/in-container.sh
 StandardOutput=journal+console
 StandardError=journal+console
 """
@@ -54,7 +54,11 @@ def main():
         dest = os.path.join(share, "destdir")
         subprocess.run(["meson", "install", "-C", BUILDDIR, "--destdir", dest, "--no-rebuild",
                         "--quiet"], check=True, stdout=subprocess.DEVNULL)
-        shutil.copy(os.path.join(HERE, "in-container.sh"), share)
+        for d in ("nspawn", "lib"):
+            os.mkdir(os.path.join(share, d))
+        shutil.copy(os.path.join(HERE, "in-container.sh"), os.path.join(share, "nspawn"))
+        shutil.copy(os.path.join(HERE, "..", "lib", "container-results.sh"),
+                    os.path.join(share, "lib"))
         with open(os.path.join(share, "nodeprep-test.service"), "w") as f:
             f.write(TEST_UNIT)
         try:
