@@ -23,6 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/manager.h"
 #include "probe/probe.h"
+#include "util/compat.h"
 #include "util/strv.h"
 
 struct PeersJob {
