@@ -87,8 +87,9 @@ def main(argv):
                            (os.path.basename(b), sym, lib, ver, FLOORS[lib][1]))
         print("# %s: %d versioned library symbols checked" % (os.path.basename(b), n))
     for line in bad:
-        print("not ok - %s (RHEL 8): give it a fallback in lib/util/compat.h and meson.build's "
-              "compat_calls, or do without it" % line)
+        print("not ok - %s (RHEL 8): include util/compat.h in the file that calls it where "
+              "compat.h has a stand-in, else add one there and to meson.build's compat_calls, or "
+              "do without it" % line)
     if not bad:
         print("ok - no library call newer than the floors")
     return 1 if bad else 0
