@@ -10,7 +10,7 @@
 #include <systemd/sd-bus.h>
 
 #include "probe/probe.h"
-#include "util/compat.h"
+#include "util/bus.h"
 #include "util/strv.h"
 
 const char *const np_unit_dirs[NP_UNIT_DIRS_MAX] = {
@@ -100,9 +100,7 @@ int np_probe_units(const NpRoot *root, char *const *names, NpFacts *f)
                                 root->path);
                 r = why ? 0 : -ENOMEM;
         } else
-                r = sd_bus_open_system(&bus);
-        if (r >= 0)
-                r = sd_bus_set_method_call_timeout(bus, 5 * 1000 * 1000);
+                r = np_bus_open_system(&bus, 5 * 1000 * 1000);
         if (r == -ENOMEM)
                 return r;
         if (r < 0 && !why) {

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "fix/exec/runtime.h"
-#include "util/compat.h"
+#include "util/bus.h"
 #include "util/strv.h"
 
 #define SD_DEST    "org.freedesktop.systemd1"
@@ -18,12 +18,9 @@
 static int bus_open(sd_bus **ret, char **ret_error)
 {
         sd_bus *bus = NULL;
-        int r = sd_bus_open_system(&bus);
+        int r = np_bus_open_system(&bus, CALL_USEC);
 
-        if (r >= 0)
-                r = sd_bus_set_method_call_timeout(bus, CALL_USEC);
         if (r < 0) {
-                sd_bus_flush_close_unref(bus);
                 *ret_error = strprintf("cannot reach systemd on the system bus: %s", strerror(-r));
                 return r;
         }
