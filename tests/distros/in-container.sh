@@ -48,8 +48,8 @@ check "socket $SOCK mode 0666" sh -c "[ \"\$(stat -c %a $SOCK)\" = 666 ]"
 sed -i 's/^#Profiles=iomesh/Profiles=iomesh/' /etc/nodeprep/nodeprep.conf
 check "site file names iomesh" grep -q '^Profiles=iomesh' /etc/nodeprep/nodeprep.conf
 # The daemon reloads the changed site file by itself: stop it once that evaluation is done. (A
-# stop while its probe thread waits for a system bus that is not up yet hangs for
-# TimeoutStopSec=: dbus.service's start is queued behind nodeprepd's stop. Real hosts run dbus;
+# stop while its probe thread connects to a system bus that is not up yet waits for the unit
+# probe's 5 s limit: dbus.service's start is queued behind nodeprepd's stop. Real hosts run dbus;
 # here it starts first.)
 check "nodeprepd evaluates iomesh after the site file changed" wait_for 60 check_status fail
 check "systemctl stop nodeprepd.service: the socket stays" sh -c \
