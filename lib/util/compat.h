@@ -45,9 +45,14 @@ const char *np_compat_device_get_property_first(sd_device *d, const char **ret_v
 const char *np_compat_device_get_property_next(sd_device *d, const char **ret_value);
 const char *np_compat_device_get_devlink_first(sd_device *d);
 const char *np_compat_device_get_devlink_next(sd_device *d);
+static inline void np_compat_device_unrefp(sd_device **d)
+{
+        np_compat_device_unref(*d);
+}
 #define sd_device_new_from_subsystem_sysname np_compat_device_new_from_subsystem_sysname
 #define sd_device_ref                        np_compat_device_ref
 #define sd_device_unref                      np_compat_device_unref
+#define sd_device_unrefp                     np_compat_device_unrefp
 #define sd_device_get_syspath                np_compat_device_get_syspath
 #define sd_device_get_sysname                np_compat_device_get_sysname
 #define sd_device_get_devname                np_compat_device_get_devname
