@@ -74,7 +74,9 @@ int verb_facts(const Args *a)
                         return r;
                 r = np_config_probe_request(config, &req);
         }
-        req.system = req.kubelet = req.selinux = req.iscsi = req.iscsi_nodes = true;
+        req.system = req.selinux = req.iscsi = req.iscsi_nodes = true;
+        if (r >= 0)
+                r = np_probe_request_add_tool(&req, "kubelet", NULL);
         if (strv_length(a->profiles) == 0)
                 req.disks = req.links = true;
         if (r < 0)

@@ -61,9 +61,6 @@ void np_area_system_done(NpFacts *f)
         free(s->os_unknown);
         free(s->kernel);
         free(s->package_tool);
-        free(s->kubelet_path);
-        free(s->kubelet_output);
-        free(s->kubelet_unknown);
         free(s->machine_id);
         free(s->machine_id_unknown);
         free(s->product_uuid);
@@ -728,6 +725,8 @@ int np_probe_request_add_tool(NpProbeRequest *req, const char *name, char *const
 
         if (!t)
                 return -ENOMEM;
+        if (!args && t->args) /* the program's own version command unless a profile says */
+                return 0;
         strv_free(t->args);
         t->args = strv_copy(args);
         return t->args ? 0 : -ENOMEM;

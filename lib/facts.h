@@ -38,11 +38,6 @@ typedef struct NpSystemFacts {
         char *package_tool;    /* what installs packages: "apt-get", "dnf", "yum", "zypper" */
         unsigned cpus;         /* online CPUs; 0 when unknown */
         uint64_t memory_bytes; /* MemTotal; 0 when unknown */
-        /* kubelet: absent when path is NULL and unknown is NULL */
-        char *kubelet_path;
-        char *kubelet_output; /* first line of `kubelet --version` */
-        NpVersion kubelet_version;
-        char *kubelet_unknown;
         /* Identity, for the cross-host comparison (nodeprepctl cluster): /etc/machine-id and the
          * firmware's /sys/class/dmi/id/product_uuid (root-only), lower case; NULL with the reason
          * in the *_unknown field when unreadable (no DMI on ARM boards and some VMs). */
@@ -264,9 +259,13 @@ typedef struct NpEndpointFacts {
         uint64_t elapsed_ms;
 } NpEndpointFacts;
 
+/* A versioned program (lib/probe/tool.c): the kubelet (RKE2's, k3s, MicroK8s), kubectl, helm... */
 typedef struct NpToolFacts {
         char *name;   /* "kubectl" */
         char *path;   /* where it was found; NULL when not found */
+        /* How: "location" (a known install location), "search-path", or the program that carries
+         * it ("k3s", "microk8s" for the kubelet); NULL when not found. Static text. */
+        const char *found;
         char *output; /* first line of the version output */
         NpVersion version;
         bool has_version;
@@ -453,7 +452,7 @@ typedef struct NpEndpointRequest {
 
 typedef struct NpToolRequest {
         char *name;
-        char **args; /* the arguments that make it print its version */
+        char **args; /* the arguments that make it print its version; empty: the program's own */
 } NpToolRequest;
 
 /* Peers to probe on the data network (net.peers). */
@@ -471,7 +470,6 @@ typedef struct NpLayoutRequest {
 /* What the probes must look at for a set of profiles. */
 typedef struct NpProbeRequest {
         bool system;
-        bool kubelet;
         bool selinux;
         bool iscsi;
         bool iscsi_nodes;
@@ -495,6 +493,8 @@ typedef struct NpProbeRequest {
 
 int np_probe_request_add_endpoint(NpProbeRequest *req, const char *name, const char *address,
                                   unsigned timeout_ms);
+/* Ask for the versioned program name; args NULL: its own version command (lib/probe/tool.c's
+ * table), unless another check gave arguments. */
 int np_probe_request_add_tool(NpProbeRequest *req, const char *name, char *const *args);
 int np_probe_request_add_layout(NpProbeRequest *req, const char *path, char *const *entries);
 /* Ask for peers (added to those asked for already) probed from data_cidr within timeout_usec. */
@@ -512,7 +512,7 @@ void np_probe_request_done(NpProbeRequest *req);
  * config file was edited) re-probes one area and keeps the others' facts from the last probe.
  */
 typedef enum NpProbeArea {
-        NP_AREA_SYSTEM,  /* os-release, kernel, CPUs, memory, kubelet */
+        NP_AREA_SYSTEM,  /* os-release, kernel, CPUs, memory */
         NP_AREA_SELINUX, /* reads the system area's kernel release, as modules does */
         NP_AREA_ISCSI,
         NP_AREA_MODULES, /* reads the system area's kernel release (area.c area_inputs[]) */

@@ -10,7 +10,7 @@
 #include "facts.h"
 #include "util/root.h"
 
-int np_probe_system(const NpRoot *root, bool kubelet, NpFacts *f);
+int np_probe_system(const NpRoot *root, NpFacts *f);
 int np_probe_selinux(const NpRoot *root, NpFacts *f);
 int np_probe_iscsi(const NpRoot *root, bool nodes, NpFacts *f);
 int np_probe_modules(const NpRoot *root, char *const *names, NpFacts *f);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* System facts: hostname, os-release, kernel, package tool, CPUs, memory, kubelet version. */
+/* System facts: hostname, os-release, kernel, package tool, CPUs, memory (the kubelet is a tool:
+ * tool.c). */
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -152,99 +152,6 @@ static int probe_hardware(const NpRoot *root, NpSystemFacts *s)
         return 0;
 }
 
-static const struct {
-        const char *path;
-        const char *marker; /* the version follows this text in the --version output */
-} kubelet_paths[] = {
-        { "/usr/bin/kubelet", "Kubernetes " },       /* deb/rpm packages from pkgs.k8s.io */
-        { "/usr/local/bin/kubelet", "Kubernetes " }, /* kubeadm binary installs */
-        { "/opt/bin/kubelet", "Kubernetes " },       /* Flatcar, CoreOS */
-        { "/usr/sbin/kubelet", "Kubernetes " },
-        { "/var/lib/rancher/rke2/bin/kubelet", "Kubernetes " }, /* RKE2 */
-        /* k3s runs its kubelet inside the k3s binary: "k3s version v1.20.15+k3s1 (...)". */
-        { "/usr/local/bin/k3s", "k3s version " },
-        { "/usr/bin/k3s", "k3s version " },
-};
-
-/* Kubernetes distributions whose kubelet version nodeprep does not read. */
-static const char *const other_kubelets[] = {
-        "/snap/bin/microk8s", /* MicroK8s: kubelite in the snap */
-};
-
-static int probe_kubelet(const NpRoot *root, NpSystemFacts *s)
-{
-        for (size_t i = 0; i < ELEMENTSOF(kubelet_paths); i++) {
-                const char *path = kubelet_paths[i].path, *at;
-                _cleanup_free_ char *output = NULL;
-                struct stat st;
-                int r, status = 0;
-
-                r = np_root_stat(root, path, &st);
-                if (r == -ENOENT || r == -ENOTDIR)
-                        continue;
-                if (r < 0) {
-                        s->kubelet_unknown = np_probe_reason(root, path, r);
-                        return s->kubelet_unknown ? 0 : -ENOMEM;
-                }
-                if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
-                        continue;
-                s->kubelet_path = strdup(path);
-                if (!s->kubelet_path)
-                        return -ENOMEM;
-                if (!root->host) {
-                        /* Never run a program of the tree: only what files say. */
-                        r = np_probe_version_from_files(root, path, &s->kubelet_output,
-                                                        &s->kubelet_unknown);
-                        if (r < 0 || s->kubelet_unknown)
-                                return r;
-                        if (np_version_find(s->kubelet_output, &s->kubelet_version) >= 0)
-                                return 0;
-                        s->kubelet_unknown =
-                            strprintf("%s: no version in \"%s\"", path, s->kubelet_output);
-                        return s->kubelet_unknown ? 0 : -ENOMEM;
-                }
-                r = np_probe_run(root, path, STRV_MAKE("--version"), &output, &status);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        s->kubelet_unknown =
-                            strprintf("%s --version: %s", path, np_probe_run_error(r));
-                        return s->kubelet_unknown ? 0 : -ENOMEM;
-                }
-                s->kubelet_output = np_first_line(output);
-                if (!s->kubelet_output)
-                        return -ENOMEM;
-                if (status != 0) {
-                        s->kubelet_unknown = strprintf("%s --version exited with status %d: "
-                                                       "\"%s\"",
-                                                       path, status, s->kubelet_output);
-                        return s->kubelet_unknown ? 0 : -ENOMEM;
-                }
-                /* Only the version the program names as its own, never any number it logs. */
-                at = output ? strstr(output, kubelet_paths[i].marker) : NULL;
-                if (!at ||
-                    np_version_find(at + strlen(kubelet_paths[i].marker), &s->kubelet_version) <
-                        0 ||
-                    !startswith(at + strlen(kubelet_paths[i].marker), "v")) {
-                        s->kubelet_unknown =
-                            strprintf("%s --version printed no version after "
-                                      "\"%s\": \"%s\"",
-                                      path, kubelet_paths[i].marker, s->kubelet_output);
-                        return s->kubelet_unknown ? 0 : -ENOMEM;
-                }
-                return 0;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(other_kubelets); i++)
-                if (np_root_exists(root, other_kubelets[i]) > 0) {
-                        s->kubelet_path = strdup(other_kubelets[i]);
-                        s->kubelet_unknown = strprintf("%s: a Kubernetes distribution whose "
-                                                       "kubelet version nodeprep does not read",
-                                                       other_kubelets[i]);
-                        return s->kubelet_path && s->kubelet_unknown ? 0 : -ENOMEM;
-                }
-        return 0;
-}
-
 /* The tool a package is installed with (fix/plan/iscsi.c's package-install): the distribution
  * family's; on the RHEL family dnf where /usr/bin/dnf exists (RHEL 8 and later), else yum. */
 static int probe_package_tool(const NpRoot *root, NpSystemFacts *s)
@@ -268,7 +175,7 @@ static int probe_package_tool(const NpRoot *root, NpSystemFacts *s)
         return s->package_tool ? 0 : -ENOMEM;
 }
 
-int np_probe_system(const NpRoot *root, bool kubelet, NpFacts *f)
+int np_probe_system(const NpRoot *root, NpFacts *f)
 {
         NpSystemFacts *s = &f->system;
         int r;
@@ -290,10 +197,7 @@ int np_probe_system(const NpRoot *root, bool kubelet, NpFacts *f)
                 r = probe_package_tool(root, s);
         if (r < 0)
                 return r;
-        r = probe_hardware(root, s);
-        if (r < 0)
-                return r;
-        return kubelet ? probe_kubelet(root, s) : 0;
+        return probe_hardware(root, s);
 }
 
 char *np_first_line(const char *output)

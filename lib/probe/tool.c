@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Command-line tools on the machine that runs an install (kubectl, helm, crane): found in PATH
- * (the standard directories under --root), version read from the tool's own version output.
+ * Versioned programs (facts.tools[]): the node's kubelet (also RKE2's, k3s's and MicroK8s's) and
+ * the client tools an install runs (kubectl, helm, crane). One model for all: a program is
+ * looked for at its known install locations, then in the search path (PATH on the running
+ * system, the standard directories), then inside the programs that carry it (k3s runs a
+ * kubelet); its version is read from its own version output (under --root from the dpkg
+ * database only: nothing of the tree is run). What differs per program is one row of the table
+ * below; a program without a row is looked for in the search path and asked `--version`.
  */
 
 #include <stdlib.h>
@@ -10,6 +15,53 @@
 
 #include "probe/probe.h"
 #include "util/strv.h"
+
+typedef struct ToolRow {
+        const char *name;
+        char *const *args;  /* the version command */
+        const char *marker; /* the version ("vX.Y") follows this text; NULL: the first version */
+        char *const *locations; /* known install locations, looked at before the search path */
+        char *const *carriers;  /* programs that carry this one, looked for when it is not found */
+        const char *unread;     /* why nodeprep does not read this program's version, or NULL */
+} ToolRow;
+
+static const ToolRow tool_rows[] = {
+        {
+            .name = "kubelet",
+            .args = STRV_MAKE("--version"),
+            .marker = "Kubernetes ",
+            .locations = STRV_MAKE("/usr/bin/kubelet",       /* deb/rpm from pkgs.k8s.io */
+                                   "/usr/local/bin/kubelet", /* kubeadm binary installs */
+                                   "/opt/bin/kubelet",       /* Flatcar, CoreOS */
+                                   "/usr/sbin/kubelet",
+                                   "/var/lib/rancher/rke2/bin/kubelet"), /* RKE2 */
+            .carriers = STRV_MAKE("k3s", "microk8s"),
+        },
+        {
+            /* "k3s version v1.20.15+k3s1 (8a7d5cb4)": k3s runs its kubelet inside this binary. */
+            .name = "k3s",
+            .args = STRV_MAKE("--version"),
+            .marker = "k3s version ",
+            .locations = STRV_MAKE("/usr/local/bin/k3s", "/usr/bin/k3s"),
+        },
+        {
+            /* MicroK8s: the kubelet runs as kubelite in the snap. */
+            .name = "microk8s",
+            .locations = STRV_MAKE("/snap/bin/microk8s"),
+            .unread = "a Kubernetes distribution whose kubelet version nodeprep does not read",
+        },
+        { .name = "kubectl", .args = STRV_MAKE("version", "--client") },
+        { .name = "helm", .args = STRV_MAKE("version", "--short") },
+        { .name = "crane", .args = STRV_MAKE("version") },
+};
+
+static const ToolRow *tool_row(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(tool_rows); i++)
+                if (streq(tool_rows[i].name, name))
+                        return &tool_rows[i];
+        return NULL;
+}
 
 static const char *const standard_dirs[] = {
         "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/snap/bin",
@@ -41,56 +93,145 @@ static int search_path(const NpRoot *root, char ***ret)
         return 0;
 }
 
-static int probe_tool(const NpRoot *root, char *const *dirs, const NpToolRequest *req,
-                      NpToolFacts *t)
+/* Is path a program? 1 yes, 0 no. A known location (strict) that cannot be looked at sets
+ * t->unknown and gives 1: the program may be there. A search path directory is passed over as a
+ * shell does. */
+static int is_program(const NpRoot *root, const char *path, bool strict, NpToolFacts *t)
 {
-        _cleanup_free_ char *output = NULL;
-        int r, status = 0;
+        struct stat st;
+        int r = np_root_stat(root, path, &st);
 
+        if (r >= 0)
+                return S_ISREG(st.st_mode) && (st.st_mode & 0111);
+        if (r == -ENOMEM)
+                return r;
+        if (!strict || r == -ENOENT || r == -ENOTDIR)
+                return 0;
+        t->unknown = np_probe_reason(root, path, r);
+        return t->unknown ? 1 : -ENOMEM;
+}
+
+/* Look for name (row, may be NULL) at its known locations, then in the search path: 1 when
+ * found (t->path, t->found) or t->unknown is set, 0 when not found. found_as: the carrier's
+ * name when looking inside another program. */
+static int find_program(const NpRoot *root, char *const *dirs, const char *name,
+                        const ToolRow *row, const char *found_as, NpToolFacts *t)
+{
+        int r;
+
+        STRV_FOREACH (l, row ? (char **)row->locations : NULL) {
+                r = is_program(root, *l, true, t);
+                if (r < 0)
+                        return r;
+                if (r > 0 && t->unknown)
+                        return 1;
+                if (r > 0) {
+                        t->found = found_as ? found_as : "location";
+                        t->path = strdup(*l);
+                        return t->path ? 1 : -ENOMEM;
+                }
+        }
         STRV_FOREACH (d, (char **)dirs) {
-                _cleanup_free_ char *p = strprintf("%s/%s", *d, req->name);
-                struct stat st;
+                _cleanup_free_ char *p = strprintf("%s/%s", *d, name);
 
                 if (!p)
                         return -ENOMEM;
-                if (np_root_stat(root, p, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+                r = is_program(root, p, false, t);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        t->found = found_as ? found_as : "search-path";
                         t->path = TAKE_PTR(p);
-                        break;
+                        return 1;
                 }
         }
-        if (!t->path)
+        return 0;
+}
+
+static int set_unknown(NpToolFacts *t, char *text)
+{
+        t->unknown = text;
+        return text ? 0 : -ENOMEM;
+}
+
+/* The version from the output of `path args`: after row->marker when the row has one (only the
+ * version the program names as its own, never any number it logs), else the first. */
+static int read_output(const ToolRow *row, const char *cmd, const char *output, NpToolFacts *t)
+{
+        const char *marker = row ? row->marker : NULL, *at;
+
+        if (!marker) {
+                t->has_version = np_version_find(output, &t->version) >= 0;
                 return 0;
+        }
+        at = strstr(output, marker);
+        if (!at || !startswith(at + strlen(marker), "v") ||
+            np_version_find(at + strlen(marker), &t->version) < 0)
+                return set_unknown(t, strprintf("%s %s printed no version after \"%s\": \"%s\"",
+                                                t->path, cmd, marker, t->output));
+        t->has_version = true;
+        return 0;
+}
+
+static int read_version(const NpRoot *root, const ToolRow *row, char *const *args,
+                        NpToolFacts *t)
+{
+        _cleanup_free_ char *output = NULL, *cmd = NULL;
+        int r, status = 0;
+
+        if (row && row->unread)
+                return set_unknown(t, strprintf("%s: %s", t->path, row->unread));
         if (!root->host) {
                 /* Never run a program of the tree: only what files say. */
                 r = np_probe_version_from_files(root, t->path, &t->output, &t->unknown);
                 if (r < 0 || t->unknown)
                         return r;
                 t->has_version = np_version_find(t->output, &t->version) >= 0;
-                return 0;
+                return t->has_version ? 0
+                                      : set_unknown(t, strprintf("%s: no version in \"%s\"",
+                                                                 t->path, t->output));
         }
-        r = np_probe_run(root, t->path, req->args, &output, &status);
+        cmd = strv_join((char **)args, " ");
+        if (!cmd)
+                return -ENOMEM;
+        r = np_probe_run(root, t->path, args, &output, &status);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0) {
-                _cleanup_free_ char *cmd = strv_join(req->args, " ");
-
-                t->unknown = strprintf("%s %s: %s", t->path, strna(cmd), np_probe_run_error(r));
-                return t->unknown ? 0 : -ENOMEM;
-        }
+        if (r < 0)
+                return set_unknown(t, strprintf("%s %s: %s", t->path, cmd, np_probe_run_error(r)));
         t->output = np_first_line(output);
         if (!t->output)
                 return -ENOMEM;
-        /* A tool that fails to run (an asdf shim with no version set, a missing library, an
+        /* A program that fails to run (an asdf shim with no version set, a missing library, an
          * unknown subcommand) is not a working install, whatever it printed. */
-        if (status != 0) {
-                _cleanup_free_ char *cmd = strv_join(req->args, " ");
+        if (status != 0)
+                return set_unknown(t, strprintf("%s %s exited with status %d: \"%s\"", t->path,
+                                                cmd, status, t->output));
+        return read_output(row, cmd, strempty(output), t);
+}
 
-                t->unknown = strprintf("%s %s exited with status %d: \"%s\"", t->path, strna(cmd),
-                                       status, t->output);
-                return t->unknown ? 0 : -ENOMEM;
+static int probe_tool(const NpRoot *root, char *const *dirs, const NpToolRequest *req,
+                      NpToolFacts *t)
+{
+        const ToolRow *row = tool_row(req->name);
+        char *const *args = row ? row->args : STRV_MAKE("--version");
+        int r;
+
+        r = find_program(root, dirs, req->name, row, NULL, t);
+        STRV_FOREACH (c, row ? (char **)row->carriers : NULL) {
+                if (r != 0)
+                        break;
+                row = tool_row(*c);
+                args = row->args;
+                r = find_program(root, dirs, *c, row, row->name, t);
         }
-        t->has_version = np_version_find(output, &t->version) >= 0;
-        return 0;
+        if (r <= 0 || t->unknown)
+                return r;
+        /* Args= of a profile replace the version command of the program itself, not of a
+         * program that carries it. */
+        if (strv_length(req->args) > 0 && streq(row ? row->name : req->name, req->name))
+                args = req->args;
+        return read_version(root, row, args, t);
 }
 
 int np_probe_tools(const NpRoot *root, const NpProbeRequest *req, NpFacts *f)

@@ -16,11 +16,11 @@ static void line(FILE *f, const char *key, const char *value, const char *unknow
                 fprintf(f, "  %-22s %s\n", key, value ? value : "-");
 }
 
-static void print_system(FILE *f, const NpSystemFacts *s)
+static void print_system(FILE *f, const NpSystemFacts *s, const NpToolFacts *k)
 {
         _cleanup_free_ char *mem = np_format_bytes(s->memory_bytes),
-                            *kv = s->kubelet_path && !s->kubelet_unknown
-                                      ? np_version_to_string(&s->kubelet_version)
+                            *kv = k && k->has_version && !k->unknown
+                                      ? np_version_to_string(&k->version)
                                       : NULL;
         char cpus[32];
 
@@ -33,7 +33,7 @@ static void print_system(FILE *f, const NpSystemFacts *s)
         line(f, "package tool", s->package_tool, NULL);
         line(f, "cpus", s->cpus ? cpus : NULL, NULL);
         line(f, "memory", s->memory_bytes ? mem : NULL, NULL);
-        line(f, "kubelet", s->kubelet_path ? kv : "not installed", s->kubelet_unknown);
+        line(f, "kubelet", k && k->path ? kv : "not installed", k ? k->unknown : NULL);
         fprintf(f, "\n");
 }
 
@@ -274,7 +274,7 @@ static void print_links(FILE *f, const NpFacts *facts)
 
 void np_area_system_to_text(const NpFacts *facts, FILE *f)
 {
-        print_system(f, &facts->system);
+        print_system(f, &facts->system, np_facts_tool(facts, "kubelet"));
 }
 
 /* The next boot first (the boot area shows nothing of its own): SELinux is judged against it. */

@@ -158,19 +158,27 @@ static json_object *problems_to_json(const NpConfProblem *p, size_t n)
         return TAKE_PTR(a);
 }
 
-static json_object *system_to_json(const NpSystemFacts *s)
+/* facts.system.kubelet: kept for compatibility (schema_version 1), the tools[] entry "kubelet". */
+static json_object *kubelet_to_json(const NpToolFacts *t)
+{
+        _cleanup_(json_object_putp) json_object *k = json_object_new_object();
+        _cleanup_free_ char *v =
+            t && t->has_version && !t->unknown ? np_version_to_string(&t->version) : NULL;
+
+        if (!k || ADD_ALL(json_add_str(k, "path", t ? t->path : NULL),
+                          json_add_str(k, "output", t ? t->output : NULL),
+                          json_add_str(k, "version", v),
+                          json_add_str(k, "unknown", t ? t->unknown : NULL)) < 0)
+                return NULL;
+        return TAKE_PTR(k);
+}
+
+static json_object *system_to_json(const NpSystemFacts *s, const NpToolFacts *kubelet)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(),
-                                                *k = json_object_new_object();
-        _cleanup_free_ char *v = s->kubelet_path && !s->kubelet_unknown
-                                     ? np_version_to_string(&s->kubelet_version)
-                                     : NULL;
+                                                *k = kubelet_to_json(kubelet);
 
         if (!o || !k)
-                return NULL;
-        if (ADD_ALL(json_add_str(k, "path", s->kubelet_path),
-                    json_add_str(k, "output", s->kubelet_output), json_add_str(k, "version", v),
-                    json_add_str(k, "unknown", s->kubelet_unknown)) < 0)
                 return NULL;
         if (ADD_ALL(json_add_str(o, "hostname", s->hostname), json_add_str(o, "os_id", s->os_id),
                     json_add_strv(o, "os_id_like", s->os_id_like),
@@ -193,7 +201,7 @@ static json_object *system_to_json(const NpSystemFacts *s)
 
 int np_area_system_to_json(const NpFacts *f, json_object *o)
 {
-        return json_add(o, "system", system_to_json(&f->system));
+        return json_add(o, "system", system_to_json(&f->system, np_facts_tool(f, "kubelet")));
 }
 
 static json_object *selinux_to_json(const NpSelinuxFacts *s)
@@ -553,6 +561,7 @@ static json_object *tools_to_json(const NpFacts *f)
 
                 if (!o ||
                     ADD_ALL(json_add_str(o, "name", t->name), json_add_str(o, "path", t->path),
+                            json_add_str(o, "found", t->found),
                             json_add_str(o, "output", t->output), json_add_str(o, "version", v),
                             json_add_str(o, "unknown", t->unknown)) < 0 ||
                     json_array_push(a, TAKE_PTR(o)) < 0)

@@ -531,27 +531,91 @@ TEST(kubelet)
 {
         _cleanup_(np_facts_freep) NpFacts *f = facts();
         NpCheckDef d = def(&np_check_kubelet_version, NULL);
+        NpToolFacts *t;
         NpResult r;
 
         set(&d, "MinVersion", "1.17");
         set(&d, "MaxVersion", "1.21");
 
-        ASSERT_STATUS(run_def(&d, f), NP_STATUS_SKIP);
-        f->system.kubelet_path = strdup("/usr/bin/kubelet");
-        ASSERT_OK(np_parse_version("1.21.14", &f->system.kubelet_version));
+        /* The kubelet is a tool: facts.tools[] "kubelet". */
+        t = np_facts_add_tool(f, "kubelet");
+        r = run_def(&d, f);
+        ASSERT_EQ(r.status, NP_STATUS_SKIP);
+        ASSERT_STREQ(r.observed, "no kubelet");
+        np_result_done(&r);
+        t->path = strdup("/usr/bin/kubelet");
+        t->has_version = true;
+        ASSERT_OK(np_parse_version("1.21.14", &t->version));
         ASSERT_STATUS(run_def(&d, f), NP_STATUS_PASS);
-        ASSERT_OK(np_parse_version("1.17.0", &f->system.kubelet_version));
+        ASSERT_OK(np_parse_version("1.17.0", &t->version));
         ASSERT_STATUS(run_def(&d, f), NP_STATUS_PASS);
-        ASSERT_OK(np_parse_version("1.22.0", &f->system.kubelet_version));
+        ASSERT_OK(np_parse_version("1.22.0", &t->version));
         r = run_def(&d, f);
         ASSERT_EQ(r.status, NP_STATUS_FAIL);
         ASSERT_CONTAINS(r.message, "above");
+        ASSERT_CONTAINS(r.remedy, "run a Kubernetes version in the range 1.17 to 1.21.x");
         np_result_done(&r);
-        ASSERT_OK(np_parse_version("1.16.15", &f->system.kubelet_version));
+        ASSERT_OK(np_parse_version("1.16.15", &t->version));
         ASSERT_STATUS(run_def(&d, f), NP_STATUS_FAIL);
-        f->system.kubelet_unknown = strdup("/usr/bin/kubelet --version: timed out");
+        t->unknown = strdup("/usr/bin/kubelet --version: timed out");
         ASSERT_STATUS(run_def(&d, f), NP_STATUS_UNKNOWN);
         def_done(&d);
+}
+
+/* One model: kubelet.version and tool.version are one implementation; Missing= says whether a
+ * program that is not there skips or fails, whichever row. */
+TEST(missing_skip_or_fail)
+{
+        _cleanup_(np_facts_freep) NpFacts *f = facts();
+        NpCheckDef kubelet = def(&np_check_kubelet_version, NULL);
+        NpCheckDef kubelet_tool = def(&np_check_tool_version, "kubelet");
+        NpCheckDef helm = def(&np_check_tool_version, "helm");
+        _cleanup_free_ char *error = NULL;
+        NpToolFacts *t;
+        NpResult r;
+
+        np_facts_add_tool(f, "kubelet");
+        np_facts_add_tool(f, "helm");
+        set(&kubelet, "MinVersion", "1.25");
+        set(&kubelet, "Missing", "fail");
+        ASSERT_OK(kubelet.type->verify(&kubelet, &error));
+        r = run_def(&kubelet, f);
+        ASSERT_EQ(r.status, NP_STATUS_FAIL);
+        ASSERT_STREQ(r.observed, "not found in PATH");
+        ASSERT_STREQ(r.message, "kubelet is not installed on this machine");
+        np_result_done(&r);
+        /* tool.version:kubelet reads the same facts; it fails when missing by default. */
+        ASSERT_STATUS(run_def(&kubelet_tool, f), NP_STATUS_FAIL);
+        set(&kubelet_tool, "Missing", "skip");
+        ASSERT_STATUS(run_def(&kubelet_tool, f), NP_STATUS_SKIP);
+        set(&helm, "Missing", "skip");
+        r = run_def(&helm, f);
+        ASSERT_EQ(r.status, NP_STATUS_SKIP);
+        ASSERT_STREQ(r.observed, "no helm");
+        np_result_done(&r);
+        /* The kubelet found inside k3s passes or fails on its version like any other. */
+        t = (NpToolFacts *)np_facts_tool(f, "kubelet");
+        t->path = strdup("/usr/local/bin/k3s");
+        t->found = "k3s";
+        t->has_version = true;
+        ASSERT_OK(np_parse_version("1.24.17", &t->version));
+        ASSERT_STATUS(run_def(&kubelet, f), NP_STATUS_FAIL);
+        ASSERT_OK(np_parse_version("1.28.3", &t->version));
+        ASSERT_STATUS(run_def(&kubelet, f), NP_STATUS_PASS);
+        ASSERT_STATUS(run_def(&kubelet_tool, f), NP_STATUS_PASS);
+        /* Only skip and fail; kubelet.version still needs a range, tool.version does not. */
+        set(&helm, "Missing", "maybe");
+        ASSERT_EQ(helm.type->verify(&helm, &error), -EINVAL);
+        ASSERT_STREQ(error, "Missing=maybe: expected skip or fail");
+        error = mfree(error);
+        def_done(&kubelet);
+        kubelet = def(&np_check_kubelet_version, NULL);
+        ASSERT_EQ(kubelet.type->verify(&kubelet, &error), -EINVAL);
+        ASSERT_STREQ(error, "needs MinVersion= and/or MaxVersion=");
+        ASSERT_OK(kubelet_tool.type->verify(&kubelet_tool, &error));
+        def_done(&kubelet);
+        def_done(&kubelet_tool);
+        def_done(&helm);
 }
 
 TEST(ignored_and_remedy_override)
@@ -1040,6 +1104,7 @@ static const TestCase tests[] = {
         T(fs_free),
         T(mount_propagation),
         T(kubelet),
+        T(missing_skip_or_fail),
         T(ignored_and_remedy_override),
         T(sys),
         T(net_reachable),
