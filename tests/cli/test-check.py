@@ -434,6 +434,46 @@ def test_kubelet_outside_range_is_a_warning():
         assert_eq(r.status("kubelet.version"), "unknown")
 
 
+def test_kubelet_is_a_tool_under_root():
+    # facts.tools[] "kubelet" says where and how the kubelet was found; facts.system.kubelet is
+    # the same entry (kept for schema_version 1).
+    with FixtureRoot() as root:
+        r = check(root, "--facts")
+        t = [t for t in r.json["facts"]["tools"] if t["name"] == "kubelet"][0]
+        assert_eq((t["path"], t["found"], t["version"]), ("/usr/bin/kubelet", "location", "1.21.14"))
+        assert_eq(r.json["facts"]["system"]["kubelet"]["version"], "1.21.14")
+        assert_eq(r.json["facts"]["system"]["kubelet"]["path"], "/usr/bin/kubelet")
+    with FixtureRoot() as root:
+        # RKE2's kubelet is a known location; k3s carries the kubelet; never run under --root.
+        remove(root, "/usr/bin/kubelet")
+        install_kubelet(root, "1.28.2", path="/var/lib/rancher/rke2/bin/kubelet")
+        r = check(root, "--facts")
+        assert_eq(r.status("kubelet.version"), "warn")
+        t = [t for t in r.json["facts"]["tools"] if t["name"] == "kubelet"][0]
+        assert_eq((t["path"], t["found"]), ("/var/lib/rancher/rke2/bin/kubelet", "location"))
+    with FixtureRoot() as root:
+        remove(root, "/usr/bin/kubelet")
+        write(root, "/usr/local/bin/k3s", "#!/bin/sh\necho 'k3s version v1.20.15+k3s1'\n", 0o755)
+        r = check(root, "--facts")
+        t = [t for t in r.json["facts"]["tools"] if t["name"] == "kubelet"][0]
+        assert_eq((t["path"], t["found"]), ("/usr/local/bin/k3s", "k3s"))
+        assert_eq(r.json["facts"]["system"]["kubelet"]["path"], "/usr/local/bin/k3s")
+    with FixtureRoot() as root:
+        # Missing=fail in a drop-in: a node without a kubelet fails kubelet.version.
+        remove(root, "/usr/bin/kubelet")
+        write(root, "/etc/nodeprep/profiles/iomesh.conf.d/60-kubelet.conf",
+              "[Check]\nId=kubelet.version\nSeverity=required\nMissing=fail\n")
+        r = check(root)
+        c = r.check("kubelet.version")
+        assert_eq((c["status"], c["observed"]), ("fail", "not found in PATH"))
+        assert_eq(r.code, 1, repr(r))
+        write(root, "/etc/nodeprep/profiles/iomesh.conf.d/60-kubelet.conf",
+              "[Check]\nId=kubelet.version\nMissing=sometimes\n")
+        r = check(root)
+        assert_eq(r.code, 65, repr(r))
+        assert_in("Missing=sometimes: expected skip or fail", r.err)
+
+
 def test_opt_too_small():
     with FixtureRoot() as root:
         write(root, "/etc/nodeprep/profiles/iomesh.conf.d/60-huge.conf",

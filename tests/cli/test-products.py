@@ -211,6 +211,88 @@ def test_client_tools():
         shutil.rmtree(bindir, ignore_errors=True)
 
 
+# kubelet --version as kubeadm's packages ship it, a log line with another number before it.
+KUBELET_128 = """#!/bin/sh
+[ "$1" = "--version" ] || exit 1
+echo 'W0101 00:00:00.000 flag --foo was removed in 1.99.0'
+echo 'Kubernetes v1.28.2'
+"""
+ONE_MODEL = """[Profile]
+Description=kubelet and helm through one model
+Source=test
+
+[Check]
+Id=kubelet.version
+Severity=required
+MinVersion=1.25
+Missing=fail
+Source=test
+
+[Check]
+Id=tool.version:helm
+Severity=required
+MinVersion=3.8
+Source=test
+
+[Check]
+Id=tool.version:kubelet
+Severity=required
+Missing=skip
+Source=test
+"""
+# Where the kubelet probe looks before the search path: a host with one cannot run this test.
+KUBELETS = ["/usr/bin/kubelet", "/usr/local/bin/kubelet", "/opt/bin/kubelet", "/usr/sbin/kubelet",
+            "/var/lib/rancher/rke2/bin/kubelet", "/usr/local/bin/k3s", "/usr/bin/k3s",
+            "/snap/bin/microk8s"]
+
+
+def test_kubelet_is_a_tool():
+    """kubelet.version and tool.version are one check over one probe: a kubelet in PATH is found
+    and read as helm is (its own version command and marker), Missing=fail fails without it,
+    and facts.system.kubelet is the tools[] entry."""
+    for k in KUBELETS + ["/usr/local/sbin/kubelet", "/sbin/kubelet", "/bin/kubelet"]:
+        if os.path.exists(k):
+            raise Skip("this machine has %s" % k)
+    bindir = tempfile.mkdtemp(prefix="nodeprep-bin-")
+    profiles = tempfile.mkdtemp(prefix="nodeprep-profiles-")
+    env = {"PATH": bindir + ":/usr/bin:/bin", "NODEPREP_PROFILE_PATH": profiles}
+    try:
+        write(profiles, "/one-model.conf", ONE_MODEL)
+        write(bindir, "/kubelet", KUBELET_128, 0o755)
+        write(bindir, "/helm", HELM_312, 0o755)
+        r = nodeprepctl("check", "--json", "--facts", "--profile", "one-model", env=env)
+        assert_eq(r.code, 0, repr(r))
+        assert_eq(r.check("kubelet.version")["observed"], "1.28.2 (%s/kubelet)" % bindir)
+        assert_eq(r.check("tool.version:helm")["observed"], "3.12.0 (%s/helm)" % bindir)
+        assert_eq(r.status("tool.version:kubelet"), "pass")
+        tools = {t["name"]: t for t in r.json["facts"]["tools"]}
+        for name, version in (("kubelet", "1.28.2"), ("helm", "3.12.0")):
+            assert_eq(tools[name]["path"], "%s/%s" % (bindir, name))
+            assert_eq(tools[name]["found"], "search-path")
+            assert_eq(tools[name]["version"], version)
+        # Kept for schema_version 1: the same entry under facts.system.kubelet.
+        k = r.json["facts"]["system"]["kubelet"]
+        assert_eq((k["path"], k["version"], k["output"], k["unknown"]),
+                  (tools["kubelet"]["path"], "1.28.2", tools["kubelet"]["output"], None))
+        # Missing=fail: kubelet.version fails on a host without a kubelet; tool.version:kubelet
+        # with Missing=skip skips.
+        os.unlink(os.path.join(bindir, "kubelet"))
+        r = nodeprepctl("check", "--json", "--profile", "one-model", env=env)
+        assert_eq(r.code, 1, repr(r))
+        c = r.check("kubelet.version")
+        assert_eq((c["status"], c["observed"]), ("fail", "not found in PATH"))
+        assert_eq(r.status("tool.version:kubelet"), "skip")
+        # A kubelet whose output names no Kubernetes version is unknown, not a guess.
+        write(bindir, "/kubelet", "#!/bin/sh\necho 'kubelet 1.28.2'\n", 0o755)
+        r = nodeprepctl("check", "--json", "--profile", "one-model", env=env)
+        c = r.check("kubelet.version")
+        assert_eq(c["status"], "unknown")
+        assert_in('printed no version after "Kubernetes "', c["message"])
+    finally:
+        shutil.rmtree(bindir, ignore_errors=True)
+        shutil.rmtree(profiles, ignore_errors=True)
+
+
 def test_influxdb_node():
     with FixtureRoot() as root, Listener() as pg, Listener() as s3:
         os.makedirs(os.path.join(root, "var/lib/kubelet"))
