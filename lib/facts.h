@@ -261,8 +261,8 @@ typedef struct NpEndpointFacts {
 
 /* A versioned program (lib/probe/tool.c): the kubelet (RKE2's, k3s, MicroK8s), kubectl, helm... */
 typedef struct NpToolFacts {
-        char *name;   /* "kubectl" */
-        char *path;   /* where it was found; NULL when not found */
+        char *name; /* "kubectl" */
+        char *path; /* where it was found; NULL when not found */
         /* How: "location" (a known install location), "search-path", or the program that carries
          * it ("k3s", "microk8s" for the kubelet); NULL when not found. Static text. */
         const char *found;

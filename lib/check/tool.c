@@ -113,8 +113,7 @@ static char *range_text(const ToolRow *row, const NpCheckDef *def)
         return strprintf("%s installed", program(row, def));
 }
 
-static int run_missing(const ToolRow *row, const NpCheckDef *def, const char *expected,
-                       NpResult *r)
+static int run_missing(const ToolRow *row, const NpCheckDef *def, const char *expected, NpResult *r)
 {
         const ToolParams *p = def->params;
         const char *name = program(row, def);
@@ -135,8 +134,7 @@ static int run_missing(const ToolRow *row, const NpCheckDef *def, const char *ex
         return k < 0 ? k : np_result_remedy(r, "install %s and put it in PATH", name);
 }
 
-static int run(const ToolRow *row, const NpCheckContext *ctx, const NpCheckDef *def,
-               NpResult *r)
+static int run(const ToolRow *row, const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
 {
         const ToolParams *p = def->params;
         const char *name = program(row, def);
@@ -173,8 +171,8 @@ static int run(const ToolRow *row, const NpCheckContext *ctx, const NpCheckDef *
             p->max_version.set && np_version_compare(&t->version, &p->max_version.value, true) > 0;
         if (!low && !high)
                 return np_result_set(r, NP_STATUS_PASS, observed, expected, NULL);
-        k = np_result_set(r, NP_STATUS_FAIL, observed, expected, "%s %s is %s the range (%s)",
-                          name, have, low ? "below" : "above", expected);
+        k = np_result_set(r, NP_STATUS_FAIL, observed, expected, "%s %s is %s the range (%s)", name,
+                          have, low ? "below" : "above", expected);
         if (k < 0)
                 return k;
         return row->kubernetes_remedy

@@ -30,11 +30,11 @@ static const ToolRow tool_rows[] = {
             .name = "kubelet",
             .args = STRV_MAKE("--version"),
             .marker = "Kubernetes ",
-            .locations = STRV_MAKE("/usr/bin/kubelet",       /* deb/rpm from pkgs.k8s.io */
-                                   "/usr/local/bin/kubelet", /* kubeadm binary installs */
-                                   "/opt/bin/kubelet",       /* Flatcar, CoreOS */
-                                   "/usr/sbin/kubelet",
-                                   "/var/lib/rancher/rke2/bin/kubelet"), /* RKE2 */
+            .locations =
+                STRV_MAKE("/usr/bin/kubelet",       /* deb/rpm from pkgs.k8s.io */
+                          "/usr/local/bin/kubelet", /* kubeadm binary installs */
+                          "/opt/bin/kubelet",       /* Flatcar, CoreOS */
+                          "/usr/sbin/kubelet", "/var/lib/rancher/rke2/bin/kubelet"), /* RKE2 */
             .carriers = STRV_MAKE("k3s", "microk8s"),
         },
         {
@@ -114,8 +114,8 @@ static int is_program(const NpRoot *root, const char *path, bool strict, NpToolF
 /* Look for name (row, may be NULL) at its known locations, then in the search path: 1 when
  * found (t->path, t->found) or t->unknown is set, 0 when not found. found_as: the carrier's
  * name when looking inside another program. */
-static int find_program(const NpRoot *root, char *const *dirs, const char *name,
-                        const ToolRow *row, const char *found_as, NpToolFacts *t)
+static int find_program(const NpRoot *root, char *const *dirs, const char *name, const ToolRow *row,
+                        const char *found_as, NpToolFacts *t)
 {
         int r;
 
@@ -173,8 +173,7 @@ static int read_output(const ToolRow *row, const char *cmd, const char *output, 
         return 0;
 }
 
-static int read_version(const NpRoot *root, const ToolRow *row, char *const *args,
-                        NpToolFacts *t)
+static int read_version(const NpRoot *root, const ToolRow *row, char *const *args, NpToolFacts *t)
 {
         _cleanup_free_ char *output = NULL, *cmd = NULL;
         int r, status = 0;
@@ -205,8 +204,8 @@ static int read_version(const NpRoot *root, const ToolRow *row, char *const *arg
         /* A program that fails to run (an asdf shim with no version set, a missing library, an
          * unknown subcommand) is not a working install, whatever it printed. */
         if (status != 0)
-                return set_unknown(t, strprintf("%s %s exited with status %d: \"%s\"", t->path,
-                                                cmd, status, t->output));
+                return set_unknown(t, strprintf("%s %s exited with status %d: \"%s\"", t->path, cmd,
+                                                status, t->output));
         return read_output(row, cmd, strempty(output), t);
 }
 

@@ -165,10 +165,10 @@ static json_object *kubelet_to_json(const NpToolFacts *t)
         _cleanup_free_ char *v =
             t && t->has_version && !t->unknown ? np_version_to_string(&t->version) : NULL;
 
-        if (!k || ADD_ALL(json_add_str(k, "path", t ? t->path : NULL),
-                          json_add_str(k, "output", t ? t->output : NULL),
-                          json_add_str(k, "version", v),
-                          json_add_str(k, "unknown", t ? t->unknown : NULL)) < 0)
+        if (!k ||
+            ADD_ALL(json_add_str(k, "path", t ? t->path : NULL),
+                    json_add_str(k, "output", t ? t->output : NULL), json_add_str(k, "version", v),
+                    json_add_str(k, "unknown", t ? t->unknown : NULL)) < 0)
                 return NULL;
         return TAKE_PTR(k);
 }
