@@ -56,13 +56,20 @@ static const ToolRow kubelet_row = {
         .kubernetes_remedy = true,
 };
 
+/* The row a definition is of: its check type says. */
+static const ToolRow *row_of(const NpCheckDef *def)
+{
+        return def->type == &np_check_kubelet_version ? &kubelet_row : &tool_row;
+}
+
 static const char *program(const ToolRow *row, const NpCheckDef *def)
 {
         return row->program ? row->program : def->instance;
 }
 
-static int verify(const ToolRow *row, const NpCheckDef *def, char **ret_error)
+static int verify_tool(const NpCheckDef *def, char **ret_error)
 {
+        const ToolRow *row = row_of(def);
         const ToolParams *p = def->params;
 
         if (p->missing && !STR_IN_SET(p->missing, "skip", "fail")) {
@@ -85,11 +92,12 @@ static int verify(const ToolRow *row, const NpCheckDef *def, char **ret_error)
         return 0;
 }
 
-static int request(const ToolRow *row, const NpCheckDef *def, NpProbeRequest *req)
+static int request_tool(const NpCheckDef *def, const NpSettings *s, NpProbeRequest *req)
 {
         const ToolParams *p = def->params;
 
-        return np_probe_request_add_tool(req, program(row, def), p->args);
+        (void)s;
+        return np_probe_request_add_tool(req, program(row_of(def), def), p->args);
 }
 
 /* "helm 3.8 to 3.12.x", "helm >= 3.8", "helm installed"; without the name for kubelet.version */
@@ -134,8 +142,9 @@ static int run_missing(const ToolRow *row, const NpCheckDef *def, const char *ex
         return k < 0 ? k : np_result_remedy(r, "install %s and put it in PATH", name);
 }
 
-static int run(const ToolRow *row, const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
+static int run_tool(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
 {
+        const ToolRow *row = row_of(def);
         const ToolParams *p = def->params;
         const char *name = program(row, def);
         const NpToolFacts *t = np_facts_tool(ctx->facts, name);
@@ -181,39 +190,6 @@ static int run(const ToolRow *row, const NpCheckContext *ctx, const NpCheckDef *
                    : np_result_remedy(r, "install %s", expected);
 }
 
-/* The two rows' entry points: the same code with the row's differences. */
-static int verify_tool(const NpCheckDef *def, char **ret_error)
-{
-        return verify(&tool_row, def, ret_error);
-}
-
-static int request_tool(const NpCheckDef *def, const NpSettings *s, NpProbeRequest *req)
-{
-        (void)s;
-        return request(&tool_row, def, req);
-}
-
-static int run_tool(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
-{
-        return run(&tool_row, ctx, def, r);
-}
-
-static int verify_kubelet(const NpCheckDef *def, char **ret_error)
-{
-        return verify(&kubelet_row, def, ret_error);
-}
-
-static int request_kubelet(const NpCheckDef *def, const NpSettings *s, NpProbeRequest *req)
-{
-        (void)s;
-        return request(&kubelet_row, def, req);
-}
-
-static int run_kubelet(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *r)
-{
-        return run(&kubelet_row, ctx, def, r);
-}
-
 const NpCheckType np_check_tool_version = {
         .name = "tool.version",
         .instance = true,
@@ -230,7 +206,7 @@ const NpCheckType np_check_kubelet_version = {
         .name = "kubelet.version",
         NP_CHECK_PARAMS(tool_params, ToolParams),
         .default_title = "kubelet version is supported",
-        .verify = verify_kubelet,
-        .request = request_kubelet,
-        .run = run_kubelet,
+        .verify = verify_tool,
+        .request = request_tool,
+        .run = run_tool,
 };
