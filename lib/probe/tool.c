@@ -55,12 +55,15 @@ static const ToolRow tool_rows[] = {
         { .name = "crane", .args = STRV_MAKE("version") },
 };
 
+/* A program without a row of its own. */
+static const ToolRow other_row = { .args = STRV_MAKE("--version") };
+
 static const ToolRow *tool_row(const char *name)
 {
         for (size_t i = 0; i < ELEMENTSOF(tool_rows); i++)
                 if (streq(tool_rows[i].name, name))
                         return &tool_rows[i];
-        return NULL;
+        return &other_row;
 }
 
 static const char *const standard_dirs[] = {
@@ -111,7 +114,7 @@ static int is_program(const NpRoot *root, const char *path, bool strict, NpToolF
         return t->unknown ? 1 : -ENOMEM;
 }
 
-/* Look for name (row, may be NULL) at its known locations, then in the search path: 1 when
+/* Look for name (of row) at its known locations, then in the search path: 1 when
  * found (t->path, t->found) or t->unknown is set, 0 when not found. found_as: the carrier's
  * name when looking inside another program. */
 static int find_program(const NpRoot *root, char *const *dirs, const char *name, const ToolRow *row,
@@ -119,7 +122,7 @@ static int find_program(const NpRoot *root, char *const *dirs, const char *name,
 {
         int r;
 
-        STRV_FOREACH (l, row ? (char **)row->locations : NULL) {
+        STRV_FOREACH (l, (char **)row->locations) {
                 r = is_program(root, *l, true, t);
                 if (r < 0)
                         return r;
@@ -158,7 +161,7 @@ static int set_unknown(NpToolFacts *t, char *text)
  * version the program names as its own, never any number it logs), else the first. */
 static int read_output(const ToolRow *row, const char *cmd, const char *output, NpToolFacts *t)
 {
-        const char *marker = row ? row->marker : NULL, *at;
+        const char *marker = row->marker, *at;
 
         if (!marker) {
                 t->has_version = np_version_find(output, &t->version) >= 0;
@@ -178,7 +181,7 @@ static int read_version(const NpRoot *root, const ToolRow *row, char *const *arg
         _cleanup_free_ char *output = NULL, *cmd = NULL;
         int r, status = 0;
 
-        if (row && row->unread)
+        if (row->unread)
                 return set_unknown(t, strprintf("%s: %s", t->path, row->unread));
         if (!root->host) {
                 /* Never run a program of the tree: only what files say. */
@@ -212,25 +215,22 @@ static int read_version(const NpRoot *root, const ToolRow *row, char *const *arg
 static int probe_tool(const NpRoot *root, char *const *dirs, const NpToolRequest *req,
                       NpToolFacts *t)
 {
-        const ToolRow *row = tool_row(req->name);
-        char *const *args = row ? row->args : STRV_MAKE("--version");
+        const ToolRow *own = tool_row(req->name), *row = own;
         int r;
 
         r = find_program(root, dirs, req->name, row, NULL, t);
-        STRV_FOREACH (c, row ? (char **)row->carriers : NULL) {
+        STRV_FOREACH (c, (char **)own->carriers) {
                 if (r != 0)
                         break;
                 row = tool_row(*c);
-                args = row->args;
-                r = find_program(root, dirs, *c, row, row->name, t);
+                r = find_program(root, dirs, *c, row, *c, t);
         }
         if (r <= 0 || t->unknown)
                 return r;
         /* Args= of a profile replace the version command of the program itself, not of a
          * program that carries it. */
-        if (strv_length(req->args) > 0 && streq(row ? row->name : req->name, req->name))
-                args = req->args;
-        return read_version(root, row, args, t);
+        return read_version(root, row,
+                            row == own && strv_length(req->args) > 0 ? req->args : row->args, t);
 }
 
 int np_probe_tools(const NpRoot *root, const NpProbeRequest *req, NpFacts *f)
