@@ -4,6 +4,7 @@
  * that changed, keeping the others' facts), publish the new report (journal, sd_notify, Watch).
  */
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,7 +14,9 @@
 #include <sys/eventfd.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "daemon/log.h"
 #include "daemon/manager.h"
 #include "evaluate.h"
@@ -27,11 +30,17 @@ struct Job {
         NpRoot *root;                  /* the manager's probe_root: this thread's while it runs */
         const NpProbeRequest *request; /* the manager's; unchanged while a job runs */
         NpProbeState *state;           /* the manager's; the thread's while it runs */
-        unsigned areas;
+        unsigned areas;                /* the areas this evaluation probes */
+        /* The areas the thread probes now: all of them, then (settle rounds) those whose inputs
+         * were not all watched while it read them, again once they are (job_settle()). */
+        unsigned round;
+        unsigned settled;       /* the areas probed again so, over all rounds */
+        unsigned rounds;        /* settle rounds so far */
         NpProbeChanges changes; /* what events named, for the areas updated in place */
         bool rescan;            /* the safety re-scan: say where it differs from the last facts */
         NpFacts *facts;         /* the areas probed, filled by the thread */
-        NpWatchList inputs;     /* what they read (np_probe_areas_record()) */
+        NpFacts *earlier;       /* in a settle round: the earlier rounds' facts */
+        NpWatchList inputs;     /* what this round read (np_probe_areas_record()) */
         int result;
         uint64_t started; /* CLOCK_MONOTONIC */
         int efd;
@@ -76,7 +85,7 @@ static void *job_run(void *userdata)
         manager_probe_thread_signals();
         /* Never the peers here: daemon/peers.c probes them in a thread of their own. */
         j->result = np_probe_areas_record(j->root, j->request, j->state,
-                                          j->areas & ~NP_AREA_MASK(NP_AREA_PEERS), &j->changes,
+                                          j->round & ~NP_AREA_MASK(NP_AREA_PEERS), &j->changes,
                                           j->facts, &j->inputs);
         /* The eventfd wakes the loop; a failed write cannot happen on a counter far from max. */
         (void)!write(j->efd, &one, sizeof(one));
@@ -96,6 +105,7 @@ static Job *job_free(Job *j)
         }
         free(j->reload_waiters);
         np_facts_free(j->facts);
+        np_facts_free(j->earlier);
         np_probe_changes_done(&j->changes);
         np_watch_list_done(&j->inputs);
         free(j);
@@ -293,13 +303,13 @@ static void log_verdict_changes(const NpReport *old, const NpReport *new)
 
 json_object *manager_evaluation_json(Manager *m)
 {
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object(),
-                                                *areas = json_object_new_array(),
-                                                *probes = json_object_new_object(),
-                                                *reread = json_object_new_object();
+        _cleanup_(json_object_putp)
+            json_object *o = json_object_new_object(),
+                        *areas = json_object_new_array(), *probes = json_object_new_object(),
+                        *reread = json_object_new_object(), *settled = json_object_new_array();
         _cleanup_free_ char *ts = np_format_timestamp(m->finished_usec);
 
-        if (!o || !areas || !probes || !reread || !ts)
+        if (!o || !areas || !probes || !reread || !settled || !ts)
                 return NULL;
         for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
                 json_object_object_add(probes, np_probe_area_to_string(a),
@@ -307,6 +317,10 @@ json_object *manager_evaluation_json(Manager *m)
         for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
                 if (m->reprobed & NP_AREA_MASK(a))
                         json_object_array_add(areas,
+                                              json_object_new_string(np_probe_area_to_string(a)));
+        for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
+                if (m->settled & NP_AREA_MASK(a))
+                        json_object_array_add(settled,
                                               json_object_new_string(np_probe_area_to_string(a)));
         for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
                 if (np_probe_area_incremental(a) && (m->reprobed & NP_AREA_MASK(a)))
@@ -318,6 +332,7 @@ json_object *manager_evaluation_json(Manager *m)
         json_object_object_add(o, "reprobed", TAKE_PTR(areas));
         json_object_object_add(o, "probes", TAKE_PTR(probes));
         json_object_object_add(o, "reread", TAKE_PTR(reread));
+        json_object_object_add(o, "settled", TAKE_PTR(settled));
         return TAKE_PTR(o);
 }
 
@@ -488,15 +503,61 @@ static void log_rescan_differences(const NpFacts *incremental, const NpFacts *re
 
 /* --- evaluation ----------------------------------------------------------------------------- */
 
-/* The inputs of the areas j probed replace those areas' last ones; watch them if they differ. */
-static int update_inputs(Manager *m, const Job *j)
+/*
+ * Closing the gap between reading a file and watching it. A probe reads first; the watches on
+ * what it read are armed after (they are derived from the reads). A change to a file read for the
+ * first time, made between the read and the arming, would reach nobody: no event, and a verdict
+ * stale until the safety re-scan. So an area whose round read a file not watched while it read it
+ * is probed once more, after its new watches are armed: inotify reports every change after the
+ * arming, the second read sees every change before it. Only an area whose set of inputs grew pays
+ * that, once per growth (start-up, a reload, a file appearing where the search now stops): never
+ * in steady state, where every input was watched before the read.
+ *
+ * No ping-pong: while an area settles, its watches are the union of every round's inputs (a file
+ * read by one round stays watched when the next reads another), so a round gains only paths never
+ * watched before, and the rounds end; NP_SETTLE_ROUNDS bounds a probe that reads new names every
+ * time. The evaluation is published once it settled, so every verdict published comes from reads
+ * that were all watched.
+ */
+#define NP_SETTLE_ROUNDS 4U
+
+/* Was (dir, name) watched for its area while the round read it? Whole directories included. */
+static bool input_watched(const NpWatchList *armed, const NpWatchPath *p)
+{
+        return np_watch_list_contains(armed, p->dir, p->name, p->tag) ||
+               (p->name && np_watch_list_contains(armed, p->dir, NULL, p->tag));
+}
+
+/* The areas whose round read a watchable path that was not watched (m->inputs) meanwhile. */
+static int inputs_gained(Manager *m, const Job *j, unsigned *ret)
+{
+        _cleanup_(np_watch_list_done) NpWatchList l = {};
+        unsigned gained = 0;
+        int r;
+
+        *ret = 0;
+        if (!m->inotify)
+                return 0; /* nothing is watched: the re-scan is all there is */
+        r = np_probe_inputs_watch(m->root, &j->inputs, &l, NULL);
+        if (r < 0)
+                return r;
+        FOREACH_ARRAY (p, l.paths, l.n)
+                if (!input_watched(&m->inputs, p))
+                        gained |= NP_AREA_MASK(p->tag);
+        *ret = gained;
+        return 0;
+}
+
+/* The inputs of the areas j's round probed replace those areas' last ones, but for the areas
+ * that gained inputs, which keep both until they settle; watch them if they differ. */
+static int update_inputs(Manager *m, const Job *j, unsigned gained)
 {
         _cleanup_(np_watch_list_done) NpWatchList l = {};
         bool same = true;
         int r = 0;
 
         FOREACH_ARRAY (p, m->inputs.paths, m->inputs.n) {
-                if (j->areas & NP_AREA_MASK(p->tag))
+                if ((j->round & ~gained) & NP_AREA_MASK(p->tag))
                         same = same && np_watch_list_contains(&j->inputs, p->dir, p->name, p->tag);
                 else if (r >= 0)
                         r = np_watch_list_add(&l, p->dir, p->name, p->tag);
@@ -515,6 +576,79 @@ static int update_inputs(Manager *m, const Job *j)
         return same && m->inotify ? 0 : manager_watch_files(m);
 }
 
+static void *job_run(void *userdata);
+
+/* Probe the gained areas once more, their new inputs now watched: a settle round of the same
+ * evaluation (the areas probed in earlier rounds keep those facts). */
+static int job_settle(Manager *m, Job *j, unsigned gained)
+{
+        _cleanup_(np_facts_freep) NpFacts *again = np_facts_new();
+        int r;
+
+        if (!again)
+                return -ENOMEM;
+        /* What the gained areas read of the others (the kernel release), from this evaluation. */
+        r = np_facts_carry_inputs(again, j->facts, gained);
+        if (r < 0)
+                return r;
+        /* Updated in place, an area would read only what events named: read it all. */
+        j->changes.full |= gained;
+        j->earlier = TAKE_PTR(j->facts);
+        j->facts = TAKE_PTR(again);
+        j->round = gained;
+        np_watch_list_done(&j->inputs);
+        r = -pthread_create(&j->thread, NULL, job_run, j);
+        if (r < 0) {
+                again = TAKE_PTR(j->facts);
+                j->facts = TAKE_PTR(j->earlier);
+                return r;
+        }
+        j->settled |= gained;
+        j->rounds++;
+        m->job = j;
+        return 0;
+}
+
+/* After a settle round: the facts of the areas it did not probe again come from the earlier. */
+static void job_merge_round(Job *j)
+{
+        if (!j->earlier)
+                return;
+        for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
+                if ((j->areas & ~j->round) & NP_AREA_MASK(a))
+                        np_facts_move_area(j->facts, j->earlier, a);
+        j->earlier = np_facts_free(j->earlier);
+}
+
+#if NP_FAULT_INJECTION
+/*
+ * Test builds only (-Dfault-injection=true): NODEPREP_TEST_PAUSE_BEFORE_ARM=GATE makes every
+ * evaluation round that ends while the file GATE exists stop between its probe and the arming of
+ * the watches on what it read: nodeprepd writes GATE.paused, waits until GATE is removed (at most
+ * a minute), removes GATE.paused and goes on. tests/daemon/test-watch-gap.py edits files there.
+ */
+static void test_pause_before_arm(void)
+{
+        const char *gate = secure_getenv("NODEPREP_TEST_PAUSE_BEFORE_ARM");
+        _cleanup_free_ char *paused = NULL;
+        int fd;
+
+        if (isempty(gate) || access(gate, F_OK) < 0 || !(paused = strprintf("%s.paused", gate)))
+                return;
+        fd = open(paused, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return;
+        close(fd);
+        for (unsigned i = 0; i < 6000 && access(gate, F_OK) >= 0; i++)
+                (void)usleep(10000);
+        (void)unlink(paused);
+}
+#else
+static void test_pause_before_arm(void)
+{
+}
+#endif
+
 static void manager_start_job(Manager *m);
 
 static int job_done(sd_event_source *source, int fd, uint32_t revents, void *userdata)
@@ -524,6 +658,7 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
         _cleanup_(np_report_freep) NpReport *old = NULL;
         NpReport *report = NULL;
         NpFacts *facts;
+        unsigned gained;
         uint64_t v;
         int r;
 
@@ -537,6 +672,23 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
                 m->changes.full |= j->areas;
                 job_free(j);
                 return 0;
+        }
+        job_merge_round(j);
+        r = inputs_gained(m, j, &gained);
+        if (r < 0)
+                log_error_errno(r, "Out of memory listing the files read: not read again");
+        test_pause_before_arm();
+        (void)update_inputs(m, j, gained); /* logged */
+        if (gained && j->rounds >= NP_SETTLE_ROUNDS)
+                log_warning("The files the probes read keep changing (areas 0x%x, %u rounds): "
+                            "their changes are seen at the next event or the re-scan",
+                            gained, j->rounds);
+        else if (gained) {
+                r = job_settle(m, j, gained);
+                if (r >= 0)
+                        return 0; /* job_done() again when the round is done */
+                log_error_errno(r, "Cannot probe again what read new files (%m): their changes "
+                                   "are seen at the next event or the re-scan");
         }
         facts = TAKE_PTR(j->facts);
         /* Unless the host changed meanwhile (events are waiting), a difference is a missed one. */
@@ -567,6 +719,7 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
         m->finished_usec = report->generated_at_usec;
         m->duration_usec = now_monotonic() - j->started;
         m->reprobed = j->areas;
+        m->settled = j->settled;
         memcpy(m->reread, m->probe_state.reread, sizeof(m->reread));
         for (NpProbeArea a = 0; a < _NP_AREA_MAX; a++)
                 if (j->areas & NP_AREA_MASK(a))
@@ -581,7 +734,6 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
         log_verdict_changes(old, report);
         if (j->areas & NP_AREA_MASK(NP_AREA_DISKS))
                 manager_watch_disk_nodes(m);
-        (void)update_inputs(m, j); /* logged */
         if (m->dump_watch_list) {
                 r = manager_dump_watch_list(m, stdout);
                 (void)sd_event_exit(m->event, r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
@@ -684,6 +836,7 @@ static void manager_start_job(Manager *m)
         j->state = &m->probe_state;
         /* Without earlier facts every area must be probed. */
         j->areas = m->report && m->report->facts ? m->dirty : NP_AREAS_ALL;
+        j->round = j->areas;
         j->changes = m->changes;
         m->changes = (NpProbeChanges){};
         if (j->areas == NP_AREAS_ALL && !(m->report && m->report->facts))

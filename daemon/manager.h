@@ -66,6 +66,8 @@ typedef struct Manager {
         uint64_t serial;
         uint64_t finished_usec, duration_usec; /* CLOCK_REALTIME, duration */
         unsigned reprobed;                     /* areas of the last evaluation */
+        unsigned settled;                      /* of those, probed again once their new inputs
+                                                * were watched (daemon/manager.c job_settle()) */
         uint64_t probes[_NP_AREA_MAX];         /* evaluations that probed each area, in total */
         unsigned reread[_NP_AREA_MAX];         /* objects (disks, links) the last evaluation read */
         /* Whole GetReport reply messages for the current report, made on first use: [0] without

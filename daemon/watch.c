@@ -434,17 +434,14 @@ static int inotify_add(Inotify *in, const char *dir, const char *name, int tag)
         return 0;
 }
 
-static int on_inotify(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+/* Read in's queue to the end: the areas its events name, whether the configuration changed,
+ * whether a watched directory came or went (watch again). */
+static void inotify_read(Inotify *in, unsigned *areas, bool *reload, bool *rearm)
 {
-        Manager *m = userdata;
-        Inotify *in = m->inotify;
-        unsigned areas = 0;
-        bool reload = false, rearm = false;
         char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 
-        (void)source, (void)revents;
         for (;;) {
-                ssize_t n = read(fd, buf, sizeof(buf));
+                ssize_t n = read(in->fd, buf, sizeof(buf));
 
                 if (n <= 0) {
                         if (n < 0 && errno == EINTR)
@@ -456,8 +453,8 @@ static int on_inotify(sd_event_source *source, int fd, uint32_t revents, void *u
 
                         p += sizeof(*ev) + ev->len;
                         if (ev->mask & IN_Q_OVERFLOW) {
-                                areas = NP_AREAS_ALL;
-                                reload = true;
+                                *areas = NP_AREAS_ALL;
+                                *reload = true;
                                 continue;
                         }
                         FOREACH_ARRAY (e, in->entries, in->n) {
@@ -470,24 +467,58 @@ static int on_inotify(sd_event_source *source, int fd, uint32_t revents, void *u
                                 /* The directory appeared or went away: watch again. So
                                  * when a subdirectory of a whole-directory watch comes or goes
                                  * (a kernel's /lib/modules/KVER: its indexes are watched too). */
-                                rearm = rearm || self || e->ancestor ||
-                                        (!e->name && (ev->mask & IN_ISDIR) &&
-                                         (ev->mask &
-                                          (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)));
+                                *rearm = *rearm || self || e->ancestor ||
+                                         (!e->name && (ev->mask & IN_ISDIR) &&
+                                          (ev->mask &
+                                           (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)));
                                 if (e->tag == NP_WATCH_CONFIG)
-                                        reload = true;
+                                        *reload = true;
                                 else
-                                        areas |= NP_AREA_MASK(e->tag);
+                                        *areas |= NP_AREA_MASK(e->tag);
                         }
                 }
         }
-        if (rearm)
-                (void)manager_watch_files(m);
+}
+
+static void inotify_schedule(Manager *m, unsigned areas, bool reload)
+{
         if (reload)
                 manager_schedule_reload(m);
         if (areas)
                 manager_schedule(m, areas);
+}
+
+static int on_inotify(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        Manager *m = userdata;
+        unsigned areas = 0;
+        bool reload = false, rearm = false;
+
+        (void)source, (void)fd, (void)revents;
+        inotify_read(m->inotify, &areas, &reload, &rearm);
+        if (rearm)
+                (void)manager_watch_files(m);
+        inotify_schedule(m, areas, reload);
         return 0;
+}
+
+/*
+ * The watches replaced: the new ones are armed before the old ones go, and what the old queue
+ * holds is read first. A change before the new watches is in the old queue, one after them in the
+ * new: none falls between (closing the old instance first would lose the changes made while the
+ * new one is built, to files whose watches did not change). The old queue's "watch again" is
+ * moot: the new watches were set up after it.
+ */
+static void inotify_retire(Manager *m, Inotify *old)
+{
+        unsigned areas = 0;
+        bool reload = false, rearm = false;
+
+        if (!old)
+                return;
+        inotify_read(old, &areas, &reload, &rearm);
+        inotify_free(old);
+        inotify_schedule(m, areas, reload);
 }
 
 /* The configuration's files, and what the last evaluation of each area read (manager.c
@@ -515,13 +546,12 @@ int manager_dump_watch_list(Manager *m, FILE *out)
         return np_probe_watch_dump(m->root, &m->inputs, out);
 }
 
-int manager_watch_files(Manager *m)
+static int watch_files(Manager *m)
 {
         _cleanup_(np_watch_list_done) NpWatchList l = {};
         Inotify *in;
         int r;
 
-        m->inotify = inotify_free(m->inotify);
         r = watch_list_build(m, &l);
         if (r < 0)
                 return log_error_errno(r, "Cannot list the files to watch: %m");
@@ -548,6 +578,15 @@ int manager_watch_files(Manager *m)
                 return log_error_errno(r, "Cannot watch files: %m");
         log_debug("Watching %zu paths", in->n);
         return 0;
+}
+
+int manager_watch_files(Manager *m)
+{
+        Inotify *old = TAKE_PTR(m->inotify);
+        int r = watch_files(m);
+
+        inotify_retire(m, old);
+        return r;
 }
 
 /* --- systemd units -------------------------------------------------------------------------- */

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""No change falls between a probe's read and the watch on what it read (issue 15).
+
+The watches are derived from what the probes read, so a file read for the first time is watched
+only after the read. nodeprepd closes that gap by probing such an area once more after arming its
+new watches (daemon/manager.c job_settle()). The test build's hook NODEPREP_TEST_PAUSE_BEFORE_ARM
+stops nodeprepd between the probe and the arming; the test edits a newly read file there. Also: a
+file flipping between present and absent does not start an evaluation loop.
+"""
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from npdaemon import Daemon  # noqa: E402
+from nptest import Skip, make_root, run_tests, write  # noqa: E402
+
+WITHIN = 1.0
+KUBECTL = "tool.version:kubectl"
+PROFILE = "flow-like-client"
+
+
+def need_hook():
+    if os.environ.get("NODEPREP_FAULT_INJECTION") != "1":
+        raise Skip("nodeprepd built without -Dfault-injection=true (the pause hook)")
+
+
+def setup_root():
+    """kubectl in /usr/bin: the search stops there, /snap/bin is not read (nor watched)."""
+    root = make_root()
+    write(root, "/etc/nodeprep/nodeprep.conf",
+          "[Site]\nProfiles=%s\n\n[Daemon]\nFeatureFile=\nMetricsFile=\n" % PROFILE)
+    write(root, "/usr/bin/kubectl", "#!/bin/sh\n", 0o755)
+    os.makedirs(os.path.join(root, "snap/bin"), exist_ok=True)
+    return root
+
+
+def status(p):
+    for prof in p["report"]["profiles"]:
+        if prof["name"] == PROFILE:
+            for c in prof["checks"]:
+                if c["id"] == KUBECTL:
+                    return c["status"]
+    raise AssertionError("no check %s in %s" % (KUBECTL, PROFILE))
+
+
+def wait(d, pred, within=WITHIN):
+    """The first report for which pred holds within `within` seconds, else None."""
+    start = time.time()
+    while time.time() - start <= within:
+        p = d.report()
+        if pred(p):
+            return p
+        time.sleep(0.02)
+    return None
+
+
+def wait_file(path, timeout=10):
+    deadline = time.time() + timeout
+    while not os.path.exists(path):
+        assert time.time() < deadline, "nodeprepd did not pause (%s)" % path
+        time.sleep(0.01)
+
+
+def test_edit_between_probe_and_arming():
+    """kubectl leaves /usr/bin: the search now reads /snap/bin for the first time. nodeprepd is
+    held before watching it while kubectl is installed there; once let go, the verdict must see
+    that kubectl within a second (before the fix: only at the hourly re-scan)."""
+    need_hook()
+    root = setup_root()
+    gate = os.path.join(os.path.dirname(root), "pause-gate")
+    # Not socket-activated: systemd-socket-activate passes on only the variables it is told.
+    with Daemon(root, activate=False, extra_env={"NODEPREP_TEST_PAUSE_BEFORE_ARM": gate}) as d:
+        p = d.report()
+        assert status(p) != "fail", p
+        # Start-up read every file for the first time: it settled before its first verdict.
+        assert "tools" in p["evaluation"]["settled"], p["evaluation"]
+        serial = p["evaluation"]["serial"]
+
+        open(gate, "w").close()
+        os.unlink(os.path.join(root, "usr/bin/kubectl"))
+        wait_file(gate + ".paused")
+        # Paused after the probe that found kubectl nowhere, before /snap/bin is watched.
+        write(root, "/snap/bin/kubectl", "#!/bin/sh\n", 0o755)
+        os.unlink(gate)
+        p = wait(d, lambda p: p["evaluation"]["serial"] > serial and status(p) != "fail")
+        assert p, "kubectl installed in /snap/bin between the probe and the watch: still " \
+            "'fail' %.1f s later (%s)" % (WITHIN, d.report()["evaluation"])
+        assert "tools" in p["evaluation"]["settled"], p["evaluation"]
+        print("# the verdict saw /snap/bin/kubectl; evaluation %s" % p["evaluation"])
+
+
+def test_no_settle_in_steady_state():
+    """An edit to a file already watched re-probes its area once, without a settle round."""
+    need_hook()
+    root = setup_root()
+    with Daemon(root) as d:
+        serial = d.report()["evaluation"]["serial"]
+        write(root, "/usr/bin/kubectl", "#!/bin/sh\n# v2\n", 0o755)
+        p = d.wait_area(serial, "tools")
+        assert p["evaluation"]["settled"] == [], p["evaluation"]
+        time.sleep(0.5)
+        assert d.report()["evaluation"]["serial"] == p["evaluation"]["serial"], \
+            "evaluations after one edit: %s" % d.report()["evaluation"]
+
+
+def test_flipping_file_does_not_loop():
+    """/usr/bin/kubectl comes and goes 25 times and goes (each time the search reads /snap/bin or stops
+    before it): once it stops, nodeprepd reaches the last state within a second and then stays
+    quiet: the settle rounds do not feed each other."""
+    need_hook()
+    root = setup_root()
+    path = os.path.join(root, "usr/bin/kubectl")
+    with Daemon(root) as d:
+        start = d.report()["evaluation"]["serial"]
+
+        def flip():
+            for i in range(51):
+                if i % 2 == 0:
+                    os.unlink(path)
+                else:
+                    write(root, "/usr/bin/kubectl", "#!/bin/sh\n", 0o755)
+                time.sleep(0.015)
+
+        t = threading.Thread(target=flip)
+        t.start()
+        t.join()
+        # 51 changes, the last one removing it: not installed.
+        assert not os.path.exists(path)
+        p = wait(d, lambda p: status(p) == "fail")
+        assert p, "kubectl removed: no 'fail' within %.1f s (%s)" % (WITHIN, d.report())
+        time.sleep(0.3)  # the coalesced batch after the last change
+        settled = d.report()["evaluation"]["serial"]
+        time.sleep(2)
+        end = d.report()["evaluation"]
+        assert end["serial"] == settled, "still evaluating 2 s after the last change: %d -> %d" \
+            " (%s)" % (settled, end["serial"], end)
+        print("# 51 changes: %d evaluations, then quiet" % (end["serial"] - start))
+        assert "keep changing" not in d.output(), d.output()
+
+
+run_tests(globals())
