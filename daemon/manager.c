@@ -599,7 +599,7 @@ static int job_settle(Manager *m, Job *j, unsigned gained)
         np_watch_list_done(&j->inputs);
         r = -pthread_create(&j->thread, NULL, job_run, j);
         if (r < 0) {
-                again = TAKE_PTR(j->facts);
+                np_facts_free(j->facts);
                 j->facts = TAKE_PTR(j->earlier);
                 return r;
         }
@@ -911,24 +911,33 @@ void manager_schedule_full(Manager *m, unsigned areas)
 void manager_schedule_disk(Manager *m, const char *name)
 {
         /* Out of memory: read every disk again instead. */
+        unsigned areas = np_fact_areas_for_events(NP_AREA_EVENT_BLOCK);
+
         if (np_probe_changes_add_disk(&m->changes, name) < 0)
-                m->changes.full |= NP_AREA_MASK(NP_AREA_DISKS);
-        manager_schedule(m, NP_AREA_MASK(NP_AREA_DISKS));
+                m->changes.full |= areas;
+        manager_schedule(m, areas);
 }
 
 void manager_schedule_link(Manager *m, int ifindex)
 {
+        /* A link or address change can change what the endpoints reach, too; the peers are
+         * probed apart (daemon/peers.c). */
+        unsigned areas = np_fact_areas_for_events(NP_AREA_EVENT_UDEV_NET | NP_AREA_EVENT_RTNL) &
+                         ~NP_AREA_MASK(NP_AREA_PEERS);
+
         if (np_probe_changes_add_link(&m->changes, ifindex) < 0)
-                m->changes.full |= NP_AREA_MASK(NP_AREA_LINKS);
-        /* A link or address change can change what the endpoints reach, too. */
-        manager_schedule(m, NP_AREA_MASK(NP_AREA_LINKS) | NP_AREA_MASK(NP_AREA_ENDPOINTS));
+                m->changes.full |= areas;
+        manager_schedule(m, areas);
 }
 
 void manager_schedule_address(Manager *m, int ifindex)
 {
+        unsigned areas = np_fact_areas_for_events(NP_AREA_EVENT_UDEV_NET | NP_AREA_EVENT_RTNL) &
+                         ~NP_AREA_MASK(NP_AREA_PEERS);
+
         if (np_probe_changes_add_address(&m->changes, ifindex) < 0)
-                m->changes.full |= NP_AREA_MASK(NP_AREA_LINKS);
-        manager_schedule(m, NP_AREA_MASK(NP_AREA_LINKS) | NP_AREA_MASK(NP_AREA_ENDPOINTS));
+                m->changes.full |= areas;
+        manager_schedule(m, areas);
 }
 
 void manager_schedule_reload(Manager *m)

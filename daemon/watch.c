@@ -5,16 +5,18 @@
  *   rtnetlink link/address messages       -> the link named (and endpoints)
  *   inotify on every file a probe read    -> that probe's area (recorded as it read them,
  *                                            np_probe_areas_record(); kernel files declared in
- *                                            area.c area_unwatched[]); on profiles and the site
- *                                            file -> reload
+ *                                            each area's row, .unwatched); on profiles and the
+ *                                            site file -> reload
  *   inotify on disk nodes, without udevd  -> the disk written to (mkfs, wipefs, sfdisk): what
  *                                            udevd's "watch" option does for its own events
  *   /proc/self/mountinfo (EPOLLPRI)       -> the areas whose rows list NP_AREA_EVENT_MOUNT_TABLE
  *                                            (fs, the disks' mount table: no device is read)
  *   /proc/swaps (EPOLLPRI)                -> the disks' swap table (no device is read)
  *   systemd unit signals on the bus       -> units
- * The disk and link areas read again only the objects an event names; a lost event (ENOBUFS on
- * a netlink socket) reads everything. None of these polls: an idle host causes no wake-up.
+ * Each handler re-probes the areas whose rows list its source (NpFactArea.events,
+ * np_fact_areas_for_events()). The disk and link areas read again only the objects an event
+ * names; a lost event (ENOBUFS on a netlink socket) reads everything. None of these polls: an idle
+ * host causes no wake-up.
  */
 
 #include <fcntl.h>
@@ -117,7 +119,8 @@ static int on_disk_node(sd_event_source *source, int fd, uint32_t revents, void 
 
                         p += sizeof(*ev) + ev->len;
                         if (ev->mask & IN_Q_OVERFLOW) {
-                                manager_schedule_full(m, NP_AREA_MASK(NP_AREA_DISKS));
+                                manager_schedule_full(
+                                    m, np_fact_areas_for_events(NP_AREA_EVENT_DISK_NODES));
                                 continue;
                         }
                         FOREACH_ARRAY (node, d->entries, d->n)
@@ -230,9 +233,9 @@ static int on_udev(sd_event_source *source, int fd, uint32_t revents, void *user
                 if (!d) {
                         if (errno == ENOBUFS)
                                 events_lost(m, "uevent",
-                                            NP_AREA_MASK(NP_AREA_DISKS) |
-                                                NP_AREA_MASK(NP_AREA_LINKS) |
-                                                NP_AREA_MASK(NP_AREA_MODULES));
+                                            np_fact_areas_for_events(NP_AREA_EVENT_BLOCK |
+                                                                     NP_AREA_EVENT_UDEV_NET |
+                                                                     NP_AREA_EVENT_MODULE));
                         break;
                 }
                 subsystem = udev_device_get_subsystem(d);
@@ -246,9 +249,10 @@ static int on_udev(sd_event_source *source, int fd, uint32_t revents, void *user
                         if (ifindex && atoi(ifindex) > 0)
                                 manager_schedule_link(m, atoi(ifindex));
                         else
-                                manager_schedule_full(m, NP_AREA_MASK(NP_AREA_LINKS));
+                                manager_schedule_full(
+                                    m, np_fact_areas_for_events(NP_AREA_EVENT_UDEV_NET));
                 } else if (streq_ptr(subsystem, "module"))
-                        manager_schedule(m, NP_AREA_MASK(NP_AREA_MODULES));
+                        manager_schedule(m, np_fact_areas_for_events(NP_AREA_EVENT_MODULE));
                 udev_device_unref(d);
         }
         return 0;
@@ -325,8 +329,10 @@ static int on_rtnl(sd_event_source *source, int fd, uint32_t revents, void *user
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == ENOBUFS) {
+                        /* The peers are probed apart (daemon/peers.c), told below. */
                         events_lost(m, "rtnetlink",
-                                    NP_AREA_MASK(NP_AREA_LINKS) | NP_AREA_MASK(NP_AREA_ENDPOINTS));
+                                    np_fact_areas_for_events(NP_AREA_EVENT_RTNL) &
+                                        ~NP_AREA_MASK(NP_AREA_PEERS));
                         any = true;
                         continue;
                 }
@@ -335,8 +341,8 @@ static int on_rtnl(sd_event_source *source, int fd, uint32_t revents, void *user
                 rtnl_messages(m, buf, (size_t)n);
                 any = true;
         }
-        /* A link or address change can change what the peers reach, too. */
-        if (any)
+        /* A link or address change can change what the peers reach, too (probed apart). */
+        if (any && (np_fact_areas_for_events(NP_AREA_EVENT_RTNL) & NP_AREA_MASK(NP_AREA_PEERS)))
                 manager_peers_changed(m);
         return 0;
 }
@@ -380,7 +386,7 @@ static int watch_mountinfo(Manager *m)
 static int on_swaps(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
         (void)source, (void)fd, (void)revents;
-        manager_schedule(userdata, NP_AREA_MASK(NP_AREA_DISKS));
+        manager_schedule(userdata, np_fact_areas_for_events(NP_AREA_EVENT_SWAPS));
         return 0;
 }
 
@@ -594,7 +600,7 @@ int manager_watch_files(Manager *m)
 static int on_unit_signal(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
         (void)msg, (void)error;
-        manager_schedule(userdata, NP_AREA_MASK(NP_AREA_UNITS));
+        manager_schedule(userdata, np_fact_areas_for_events(NP_AREA_EVENT_UNITS));
         return 0;
 }
 
@@ -609,7 +615,7 @@ static int on_bus_disconnect(sd_bus_message *msg, void *userdata, sd_bus_error *
         m->bus_slots = mfree(m->bus_slots);
         m->n_bus_slots = 0;
         m->bus = sd_bus_flush_close_unref(m->bus);
-        manager_schedule(m, NP_AREA_MASK(NP_AREA_UNITS));
+        manager_schedule(m, np_fact_areas_for_events(NP_AREA_EVENT_UNITS));
         return 0;
 }
 

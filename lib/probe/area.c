@@ -126,6 +126,14 @@ const NpFactArea np_area_system = {
         .done = np_area_system_done,
         .to_json = np_area_system_to_json,
         .to_text = np_area_system_to_text,
+        .unwatched =
+            (const NpUnwatchedInput[]){
+                { "/proc/sys/kernel/hostname", 0, "read again at the safety re-scan" },
+                { "/proc/sys/kernel/osrelease", 0, "fixed for the running boot" },
+                { "/proc/meminfo", 0, "read again at the safety re-scan" },
+                { "/sys/devices/system/cpu/online", 0, "read again at the safety re-scan" },
+                { "/sys/class/dmi/id", 0, "fixed while the machine runs" },
+                {} },
 };
 
 const NpFactArea np_area_selinux = {
@@ -138,6 +146,13 @@ const NpFactArea np_area_selinux = {
         .done = np_area_selinux_done,
         .to_json = np_area_selinux_to_json,
         .to_text = np_area_selinux_to_text,
+        .unwatched =
+            (const NpUnwatchedInput[]){
+                { "/proc/self/mounts", 0, "read again at the safety re-scan" },
+                { "/sys/fs/selinux", 0, "read again at the safety re-scan (setenforce)" },
+                { "/proc/cmdline", 0, "fixed for the running boot" },
+                { "/sys/firmware/efi/efivars", 0, "read again at the safety re-scan" },
+                {} },
 };
 
 const NpFactArea np_area_boot = {
@@ -169,6 +184,13 @@ const NpFactArea np_area_modules = {
         .done = np_area_modules_done,
         .to_json = np_area_modules_to_json,
         .to_text = np_area_modules_to_text,
+        .events = NP_AREA_EVENT_MODULE,
+        .unwatched =
+            (const NpUnwatchedInput[]){
+                { "/proc/cmdline", 0, "fixed for the running boot" },
+                { "/sys/firmware/efi/efivars", 0, "read again at the safety re-scan" },
+                { "/sys/module", NP_AREA_EVENT_MODULE, NULL },
+                {} },
 };
 
 const NpFactArea np_area_units = {
@@ -179,6 +201,7 @@ const NpFactArea np_area_units = {
         .done = np_area_units_done,
         .to_json = np_area_units_to_json,
         .to_text = np_area_units_to_text,
+        .events = NP_AREA_EVENT_UNITS,
 };
 
 const NpFactArea np_area_fs = {
@@ -189,7 +212,7 @@ const NpFactArea np_area_fs = {
         .done = np_area_fs_done,
         .to_json = np_area_fs_to_json,
         .to_text = np_area_fs_to_text,
-        .events = NP_AREA_EVENT_MOUNT_TABLE,
+        .events = NP_AREA_EVENT_MOUNT_TABLE | NP_AREA_EVENT_RESCAN, /* free space: the re-scan */
 };
 
 const NpFactArea np_area_endpoints = {
@@ -200,6 +223,7 @@ const NpFactArea np_area_endpoints = {
         .done = np_area_endpoints_done,
         .to_json = np_area_endpoints_to_json,
         .to_text = np_area_endpoints_to_text,
+        .events = NP_AREA_EVENT_RTNL | NP_AREA_EVENT_RESCAN,
 };
 
 const NpFactArea np_area_tools = {
@@ -229,6 +253,8 @@ const NpFactArea np_area_virt = {
         NP_FACTS_SPAN(virt, virt),
         .done = np_area_virt_done,
         .to_json = np_area_virt_to_json,
+        .unwatched =
+            (const NpUnwatchedInput[]){ { "/proc/cpuinfo", 0, "fixed for the running boot" }, {} },
 };
 
 const NpFactArea np_area_disks = {
@@ -240,7 +266,9 @@ const NpFactArea np_area_disks = {
         .done = np_area_disks_done,
         .to_json = np_area_disks_to_json,
         .to_text = np_area_disks_to_text,
-        .events = NP_AREA_EVENT_MOUNT_TABLE, /* the mount table, no device read */
+        /* The mount table, no device read; the swap table; the disks named. */
+        .events = NP_AREA_EVENT_BLOCK | NP_AREA_EVENT_MOUNT_TABLE | NP_AREA_EVENT_SWAPS |
+                  NP_AREA_EVENT_DISK_NODES,
 };
 
 const NpFactArea np_area_links = {
@@ -252,6 +280,7 @@ const NpFactArea np_area_links = {
         .done = np_area_links_done,
         .to_json = np_area_links_to_json,
         .to_text = np_area_links_to_text,
+        .events = NP_AREA_EVENT_UDEV_NET | NP_AREA_EVENT_RTNL,
 };
 
 const NpFactArea np_area_peers = {
@@ -261,6 +290,7 @@ const NpFactArea np_area_peers = {
         NP_FACTS_SPAN(peers, peers),
         .done = np_area_peers_done,
         .to_json = np_area_peers_to_json,
+        .events = NP_AREA_EVENT_RTNL | NP_AREA_EVENT_RESCAN,
 };
 
 #define FACT_AREA_ROW(name) &np_area_##name,
@@ -417,51 +447,34 @@ void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a)
 /* --- what the areas read, and how the daemon follows it -------------------------------------- */
 
 /*
- * Files the probes read that inotify cannot follow (procfs, sysfs, selinuxfs, efivarfs: the
- * kernel makes their content up on read and sends no inotify event), declared per area with what
- * brings a change to nodeprepd instead. Everything else a probe reads through the root is
- * recorded by np_root_open() and watched (np_probe_areas_record()). A probe reading a kernel file
- * not declared here is reported by np_probe_inputs_watch() (and fails
- * tests/root/test-watch-covers).
+ * Everything a probe reads through the root is recorded by np_root_open() and watched
+ * (np_probe_areas_record()), but the kernel files each row declares in its unwatched list, with
+ * what brings their changes instead. A probe reading a kernel file not declared there is reported
+ * by np_probe_inputs_watch() (and fails tests/daemon/test-watch-covers).
  */
-static const struct {
-        NpProbeArea area;
-        const char *path; /* the file, or a directory and everything below it */
-        const char *followed;
-} area_unwatched[] = {
-        { NP_AREA_SYSTEM, "/proc/sys/kernel/hostname", "read again at the safety re-scan" },
-        { NP_AREA_SYSTEM, "/proc/sys/kernel/osrelease", "fixed for the running boot" },
-        { NP_AREA_SYSTEM, "/proc/meminfo", "read again at the safety re-scan" },
-        { NP_AREA_SYSTEM, "/sys/devices/system/cpu/online", "read again at the safety re-scan" },
-        { NP_AREA_SYSTEM, "/sys/class/dmi/id", "fixed while the machine runs" },
-        { NP_AREA_SELINUX, "/proc/self/mounts", "read again at the safety re-scan" },
-        { NP_AREA_SELINUX, "/sys/fs/selinux", "read again at the safety re-scan (setenforce)" },
-        { NP_AREA_SELINUX, "/proc/cmdline", "fixed for the running boot" },
-        { NP_AREA_SELINUX, "/sys/firmware/efi/efivars", "read again at the safety re-scan" },
-        { NP_AREA_MODULES, "/proc/cmdline", "fixed for the running boot" },
-        { NP_AREA_MODULES, "/sys/firmware/efi/efivars", "read again at the safety re-scan" },
-        { NP_AREA_MODULES, "/sys/module", "udev \"module\" uevents" },
-        { NP_AREA_VIRT, "/proc/cpuinfo", "fixed for the running boot" },
-        { NP_AREA_MOUNTS, "/proc/1/mountinfo",
-          "/proc/self/mountinfo (EPOLLPRI): mounts and unmounts; a change of propagation alone "
-          "at the safety re-scan" },
+
+/* NpAreaEvent's names, bit by bit. */
+static const char *const area_event_names[] = {
+        "/proc/self/mountinfo (EPOLLPRI)",
+        "udev \"block\" uevents",
+        "udev \"net\" uevents",
+        "rtnetlink link and address messages",
+        "udev \"module\" uevents",
+        "/proc/swaps (EPOLLPRI)",
+        "the disks' nodes (IN_CLOSE_WRITE) without udevd",
+        "systemd's PropertiesChanged and UnitFilesChanged on the system bus",
+        "the safety re-scan",
 };
 
-/* The areas that read no file through the root: what tells nodeprepd they changed
- * (daemon/watch.c). */
-static const struct {
-        NpProbeArea area;
-        const char *followed;
-} area_events[] = {
-        { NP_AREA_FS, "/proc/self/mountinfo (EPOLLPRI); free space at the safety re-scan" },
-        { NP_AREA_DISKS, "udev \"block\" uevents, /proc/self/mountinfo and /proc/swaps "
-                         "(EPOLLPRI), the disks' nodes (IN_CLOSE_WRITE) without udevd" },
-        { NP_AREA_LINKS, "udev \"net\" uevents, rtnetlink link and address messages" },
-        { NP_AREA_ENDPOINTS, "rtnetlink link and address messages, the safety re-scan" },
-        { NP_AREA_MODULES, "udev \"module\" uevents" },
-        { NP_AREA_UNITS, "systemd's PropertiesChanged and UnitFilesChanged on the system bus" },
-        { NP_AREA_PEERS, "rtnetlink link and address messages, the safety re-scan" },
-};
+char *np_area_events_to_string(unsigned events)
+{
+        _cleanup_strv_free_ char **l = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(area_event_names); i++)
+                if ((events & (1U << i)) && strv_extend(&l, area_event_names[i]) < 0)
+                        return NULL;
+        return l ? strv_join(l, ", ") : strdup("");
+}
 
 /* Is host path p (with the root prefix) root-relative rel, or below it? */
 static bool path_under(const NpRoot *root, const char *p, const char *rel)
@@ -480,10 +493,11 @@ static char *watch_path_join(const NpWatchPath *w)
 
 const char *np_probe_input_unwatched(const NpRoot *root, NpProbeArea area, const char *path)
 {
-        for (size_t i = 0; i < ELEMENTSOF(area_unwatched); i++)
-                if (area_unwatched[i].area == area &&
-                    path_under(root, path, area_unwatched[i].path))
-                        return area_unwatched[i].followed;
+        const NpFactArea *row = area_row(area);
+
+        for (const NpUnwatchedInput *u = row ? row->unwatched : NULL; u && u->path; u++)
+                if (path_under(root, path, u->path))
+                        return u->otherwise ?: area_event_names[__builtin_ctz(u->events)];
         return NULL;
 }
 
@@ -584,8 +598,16 @@ int np_probe_watch_dump(const NpRoot *root, const NpWatchList *inputs, FILE *out
         FOREACH_ARRAY (w, undeclared.paths, undeclared.n)
                 fprintf(out, "undeclared\t%s\t%s\t%s\n", strna(np_probe_area_to_string(w->tag)),
                         w->dir, w->name ?: "*");
-        for (size_t i = 0; i < ELEMENTSOF(area_events); i++)
-                fprintf(out, "events\t%s\t-\t%s\n", np_probe_area_to_string(area_events[i].area),
-                        area_events[i].followed);
+        FOREACH_ARRAY (row, fact_areas, ELEMENTSOF(fact_areas)) {
+                _cleanup_free_ char *how = NULL;
+
+                if ((*row)->area < 0)
+                        continue;
+                /* "-": the files it reads are all that tells. */
+                how = (*row)->events ? np_area_events_to_string((*row)->events) : strdup("-");
+                if (!how)
+                        return -ENOMEM;
+                fprintf(out, "events\t%s\t-\t%s\n", (*row)->name, how);
+        }
         return 0;
 }

@@ -58,12 +58,37 @@ int np_probe_areas_update(const NpRoot *root, const NpProbeRequest *req, NpProbe
                           unsigned mask, const NpProbeChanges *changes, NpFacts *f);
 struct json_object;
 
-/* Kernel event sources nodeprepd follows (daemon/watch.c) that re-probe an area: a row lists the
- * ones its facts change with, and the daemon re-probes every row that lists the event. */
+/*
+ * What tells nodeprepd that an area changed besides inotify on the files it read (daemon/watch.c
+ * follows each): a row lists the ones its facts change with, and each handler re-probes every row
+ * that lists its source (np_fact_areas_for_events()).
+ */
 typedef enum NpAreaEvent {
         /* The mount table changed: PID 1's or nodeprepd's mountinfo woke poll() (EPOLLPRI). */
         NP_AREA_EVENT_MOUNT_TABLE = 1U << 0,
+        NP_AREA_EVENT_BLOCK = 1U << 1,      /* udev "block" uevents, naming the disk */
+        NP_AREA_EVENT_UDEV_NET = 1U << 2,   /* udev "net" uevents, naming the link */
+        NP_AREA_EVENT_RTNL = 1U << 3,       /* rtnetlink link and address messages */
+        NP_AREA_EVENT_MODULE = 1U << 4,     /* udev "module" uevents */
+        NP_AREA_EVENT_SWAPS = 1U << 5,      /* /proc/swaps (EPOLLPRI) */
+        NP_AREA_EVENT_DISK_NODES = 1U << 6, /* the disks' nodes (IN_CLOSE_WRITE), without udevd */
+        NP_AREA_EVENT_UNITS = 1U << 7,      /* systemd's unit signals on the system bus */
+        NP_AREA_EVENT_RESCAN = 1U << 8,     /* only the safety re-scan (what no event tells) */
+        _NP_AREA_EVENT_ALL = (1U << 9) - 1,
 } NpAreaEvent;
+
+/* How events (a mask) are named, "A, B, C"; NULL when out of memory. */
+char *np_area_events_to_string(unsigned events);
+
+/*
+ * A file an area reads that inotify cannot follow (procfs, sysfs, selinuxfs, efivarfs: the kernel
+ * makes their content up on read and sends no inotify event), with what brings its changes.
+ */
+typedef struct NpUnwatchedInput {
+        const char *path;      /* the file, or a directory and everything below it; NULL ends */
+        unsigned events;       /* the row's events that follow it, or 0 */
+        const char *otherwise; /* why it needs none, or what the events miss (re-scan) */
+} NpUnwatchedInput;
 
 /*
  * One fact area (the list is NP_FACT_AREAS() in facts.h). Adding an area is adding a row: its
@@ -98,8 +123,11 @@ struct NpFactArea {
         /* Optional: free what the area's checks added to an NpProbeRequest (the first areas'
          * requests are freed in np_probe_request_done() itself). */
         void (*request_done)(NpProbeRequest *req);
-        /* The kernel events (NpAreaEvent) that re-probe the area in nodeprepd. */
+        /* How nodeprepd follows it beyond the files the probe read (those are recorded and
+         * watched): the events (NpAreaEvent) that re-probe it, and the kernel files it reads
+         * that inotify cannot see. */
         unsigned events;
+        const NpUnwatchedInput *unwatched;
 };
 
 /* The members first to last of NpFacts, for a row's offset and size. */
@@ -133,7 +161,7 @@ int np_probe_areas_record(NpRoot *root, const NpProbeRequest *req, NpProbeState 
                           unsigned mask, const NpProbeChanges *changes, NpFacts *f,
                           NpWatchList *inputs);
 /* The watches for recorded inputs: all but the kernel files the area declares it follows
- * otherwise (area.c area_unwatched[]). A kernel file (/proc, /sys) read but not declared goes to
+ * otherwise (its row's unwatched). A kernel file (/proc, /sys) read but not declared goes to
  * undeclared (may be NULL). */
 int np_probe_inputs_watch(const NpRoot *root, const NpWatchList *inputs, NpWatchList *l,
                           NpWatchList *undeclared);
@@ -141,5 +169,6 @@ int np_probe_inputs_watch(const NpRoot *root, const NpWatchList *inputs, NpWatch
  * see it, or NULL when it is not declared unwatchable. */
 const char *np_probe_input_unwatched(const NpRoot *root, NpProbeArea area, const char *path);
 /* For nodeprepd --dump-watch-list: one line per kernel input, undeclared kernel input and
- * per-area event source ("kernel|undeclared|events TAB area TAB path TAB detail"). */
+ * area ("kernel|undeclared|events TAB area TAB path TAB detail"; an area's detail: its events,
+ * or "-" when the files it reads are all that tells). */
 int np_probe_watch_dump(const NpRoot *root, const NpWatchList *inputs, FILE *out);

@@ -323,4 +323,10 @@ const NpFactArea np_area_mounts = {
          * count; mount_setattr(), util-linux 2.39 and later, only the host's own): it is seen
          * at the safety re-scan. */
         .events = NP_AREA_EVENT_MOUNT_TABLE,
+        .unwatched =
+            (const NpUnwatchedInput[]){
+                { "/proc/1/mountinfo", NP_AREA_EVENT_MOUNT_TABLE,
+                  "/proc/self/mountinfo (EPOLLPRI): mounts and unmounts; a change of propagation "
+                  "alone at the safety re-scan" },
+                {} },
 };

@@ -249,7 +249,7 @@ static int record_open(const NpRoot *root, const char *path, int flags, int fd)
         if (r < 0 || fd < 0)
                 return r;
         /* /proc/self/mounts is /proc/PID/mounts: the kernel's files are declared by the path
-         * asked for (area.c area_unwatched[]). */
+         * asked for (its area row's .unwatched). */
         if (fstatfs(fd, &sf) >= 0 && (sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC))
                 return 0;
         snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);

@@ -6,8 +6,9 @@ strace records every path nodeprepd and `nodeprepctl facts` open, stat, list or 
 fixture root (every shipped profile active, so every area is probed); `nodeprepd
 --dump-watch-list` prints the watches the daemon derived from that same evaluation. Every recorded
 path must be covered: watched as an entry of its directory, inside a directory watched whole, or
-declared as a kernel file followed otherwise (lib/probe/area.c area_unwatched[]); no kernel file
-may be read without a declaration. The recorder knows nothing of the implementation: a probe that
+declared as a kernel file followed otherwise (its NpFactArea row's .unwatched, lib/probe/area.c);
+no kernel file may be read without a declaration. Every area says what tells nodeprepd of its
+changes: its row's event sources, or ("-") the files it reads alone. The recorder knows nothing of the implementation: a probe that
 reads past the root opener (np_root_open()) fails this test as much as a stale watch list.
 """
 import os
@@ -130,10 +131,16 @@ def dump_watch_list(root, tmp):
     out, read = traced(root, NODEPREPD, "--root", root, "--listen",
                        os.path.join(tmp, "sock"), "--dump-watch-list")
     watches, kernel, undeclared = set(), [], []
+    dump_watch_list.areas, dump_watch_list.events = set(), {}
     for line in out.splitlines():
         kind, area, path, detail = line.split("\t")
+        if kind in ("watch", "kernel") and area != "config":
+            dump_watch_list.areas.add(area)
         if kind == "watch":
             watches.add((path.rstrip("/") or "/", detail))
+        elif kind == "events":
+            assert area not in dump_watch_list.events, "two event lines for " + area
+            dump_watch_list.events[area] = detail
         elif kind == "kernel":
             kernel.append(path)
         elif kind == "undeclared":
@@ -153,7 +160,11 @@ def check_root(root, tmp):
     site(root)
     watches, kernel, undeclared, read = dump_watch_list(root, tmp)
     assert not undeclared, "kernel files read without a declaration (area.c " \
-        "area_unwatched[]):\n  " + "\n  ".join(undeclared)
+        "row .unwatched):\n  " + "\n  ".join(undeclared)
+    # Every area that read something has a row that says how else it is followed.
+    events = dump_watch_list.events
+    assert dump_watch_list.areas <= set(events), "areas without an events line: %s" % (
+        dump_watch_list.areas - set(events))
     # The same root through the CLI: `facts` asks every area of every profile.
     _, cli_read = traced(root, NODEPREPCTL, "facts", "--json", "--root", root)
     missing = sorted(p for p in read | cli_read
@@ -178,6 +189,8 @@ def test_rich_root_read_is_watched():
     need_strace()
     with tempfile.TemporaryDirectory(prefix="nodeprep-watch-") as tmp:
         n, w = check_root(rich_root(tmp), tmp)
+        # One events line per area, every area (13 rows probed on their own).
+        assert len(dump_watch_list.events) >= 13, dump_watch_list.events
         print("# rich root: %d paths read, %d watches" % (n, w))
 
 

@@ -6,6 +6,7 @@
 
 #include "probe/area.h"
 #include "test.h"
+#include "util/strv.h"
 
 TEST(every_area_one_row)
 {
@@ -119,8 +120,82 @@ TEST(events)
         ASSERT_EQ(np_fact_areas_for_events(0), 0U);
 }
 
+/* Each row declares how the daemon follows it, consistently: the kernel files it reads that
+ * inotify cannot see are kernel files, each with a reason or one of the row's own events; an area
+ * updated in place has events naming its objects; every event some handler in daemon/watch.c
+ * follows re-probes some area, and has a name for --dump-watch-list. */
+TEST(events_and_unwatched_declared)
+{
+        size_t n;
+        const NpFactArea *const *areas = np_fact_areas(&n);
+        unsigned declared = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const NpFactArea *row = areas[i];
+
+                ASSERT_EQ(row->events & ~(unsigned)_NP_AREA_EVENT_ALL, 0);
+                declared |= row->events;
+                /* Not probed on its own: followed with the areas it moves with. */
+                if (row->area < 0)
+                        ASSERT_TRUE(!row->events && !row->unwatched);
+                if (row->update)
+                        ASSERT_TRUE(row->events & (NP_AREA_EVENT_BLOCK | NP_AREA_EVENT_UDEV_NET));
+                for (const NpUnwatchedInput *u = row->unwatched; u && u->path; u++) {
+                        ASSERT_TRUE(startswith(u->path, "/proc/") || startswith(u->path, "/sys/"));
+                        /* A reason or events; the events are the row's. */
+                        ASSERT_TRUE(u->otherwise || u->events);
+                        ASSERT_EQ(u->events & ~row->events, 0);
+                        ASSERT_TRUE(!u->otherwise || *u->otherwise);
+                }
+        }
+        ASSERT_EQ(declared, (unsigned)_NP_AREA_EVENT_ALL);
+        for (unsigned bit = 1; bit & _NP_AREA_EVENT_ALL; bit <<= 1) {
+                _cleanup_free_ char *s = np_area_events_to_string(bit);
+
+                ASSERT_TRUE(np_fact_areas_for_events(bit) != 0);
+                ASSERT_TRUE(s && *s && !strchr(s, '\t') && !strchr(s, ','));
+        }
+}
+
+/* The areas each handler in daemon/watch.c re-probes, derived from the rows: what they were when
+ * the handlers named them. */
+TEST(handlers_areas)
+{
+        unsigned disks = NP_AREA_MASK(NP_AREA_DISKS);
+
+        ASSERT_EQ(np_fact_areas_for_events(NP_AREA_EVENT_BLOCK), disks);
+        ASSERT_EQ(np_fact_areas_for_events(NP_AREA_EVENT_DISK_NODES), disks);
+        ASSERT_EQ(np_fact_areas_for_events(NP_AREA_EVENT_SWAPS), disks);
+        ASSERT_EQ(np_fact_areas_for_events(NP_AREA_EVENT_UDEV_NET), NP_AREA_MASK(NP_AREA_LINKS));
+        ASSERT_EQ(np_fact_areas_for_events(NP_AREA_EVENT_RTNL),
+                  NP_AREA_MASK(NP_AREA_LINKS) | NP_AREA_MASK(NP_AREA_ENDPOINTS) |
+                      NP_AREA_MASK(NP_AREA_PEERS));
+        /* A lost uevent: the disks, links and modules in full (not the endpoints). */
+        ASSERT_EQ(np_fact_areas_for_events(NP_AREA_EVENT_BLOCK | NP_AREA_EVENT_UDEV_NET |
+                                           NP_AREA_EVENT_MODULE),
+                  disks | NP_AREA_MASK(NP_AREA_LINKS) | NP_AREA_MASK(NP_AREA_MODULES));
+        ASSERT_EQ(np_fact_areas_for_events(NP_AREA_EVENT_MODULE), NP_AREA_MASK(NP_AREA_MODULES));
+        ASSERT_EQ(np_fact_areas_for_events(NP_AREA_EVENT_UNITS), NP_AREA_MASK(NP_AREA_UNITS));
+}
+
+/* A declared kernel file is found below its path and only for its area. */
+TEST(unwatched_lookup)
+{
+        _cleanup_(np_root_freep) NpRoot *root = NULL;
+
+        ASSERT_OK(np_root_new("/", &root));
+        ASSERT_STREQ(np_probe_input_unwatched(root, NP_AREA_MODULES, "/sys/module/loop/refcnt"),
+                     "udev \"module\" uevents");
+        ASSERT_STREQ(np_probe_input_unwatched(root, NP_AREA_VIRT, "/proc/cpuinfo"),
+                     "fixed for the running boot");
+        ASSERT_NULL(np_probe_input_unwatched(root, NP_AREA_VIRT, "/proc/meminfo"));
+        ASSERT_NULL(np_probe_input_unwatched(root, NP_AREA_SYSTEM, "/sys/modulex"));
+}
+
 static const TestCase tests[] = {
-        T(every_area_one_row), T(spans_apart), T(move), T(carry_inputs), T(events),
+        T(every_area_one_row), T(spans_apart),      T(move),
+        T(carry_inputs),       T(events),           T(events_and_unwatched_declared),
+        T(handlers_areas),     T(unwatched_lookup),
 };
 
 RUN_TESTS(tests)
