@@ -1171,7 +1171,9 @@ static int probe_peers(const NpPeersRequest *req, NpPeersFacts *pf, uint64_t sta
                         pf->unknown = strprintf(
                             "cannot send ICMP echo requests: %s (allow ping sockets to the "
                             "daemon's group with sysctl net.ipv4.ping_group_range=\"0 "
-                            "2147483647\", as systemd >= 243 sets it, or give it CAP_NET_RAW)",
+                            "2147483647\" (upstream systemd >= 243's default, not Debian's), or "
+                            "give it "
+                            "CAP_NET_RAW)",
                             strerror(-r));
                         return pf->unknown ? 0 : -ENOMEM;
                 }

@@ -9,7 +9,7 @@ export NO_COLOR=1
 cp -a "$SHARE/destdir/." /
 # python3-varlink comes from the host (bookworm-backports; pure python, same python3).
 [ -d "$SHARE/python-varlink" ] && cp -a "$SHARE/python-varlink" /usr/lib/python3/dist-packages/varlink
-mkdir -p /etc/iscsi /etc/nodeprep
+mkdir -p /etc/iscsi /etc/nodeprep/nodeprep.conf.d
 printf '[Site]\nProfiles=iomesh\n' >/etc/nodeprep/nodeprep.conf
 printf 'node.startup = manual\n' >/etc/iscsi/iscsid.conf
 # A short watchdog so that the test sees it act (the unit says 30s).
@@ -39,10 +39,11 @@ assert st[\"unit.enabled:iscsid\"] == \"fail\", st[\"unit.enabled:iscsid\"]"'
 
 PID=$(systemctl show -p MainPID --value nodeprepd.service)
 # nspawn itself withholds CAP_SYS_MODULE from the container, so the daemon's set is what the unit
-# allows intersected with that: nothing beyond CAP_SYS_MODULE (bit 16), while PID 1 has more.
+# allows intersected with that: nothing beyond CAP_SYS_MODULE (bit 16) and CAP_NET_RAW (bit 13),
+# while PID 1 has more.
 capbnd() { printf '%d' "0x$(awk '/^CapBnd:/ {print $2}' "/proc/$1/status")"; }
-check "hardening: capability bounding set within CAP_SYS_MODULE" \
-        sh -c "[ \$(( $(capbnd "$PID") & ~0x10000 )) -eq 0 ] && [ \$(( $(capbnd 1) & 0x2 )) -ne 0 ]"
+check "hardening: capability bounding set within CAP_SYS_MODULE CAP_NET_RAW" \
+        sh -c "[ \$(( $(capbnd "$PID") & ~0x12000 )) -eq 0 ] && [ \$(( $(capbnd 1) & 0x2 )) -ne 0 ]"
 check "hardening: no new privileges" sh -c "grep -q '^NoNewPrivs:.*1$' /proc/$PID/status"
 check "hardening: seccomp filter" sh -c "grep -q '^Seccomp:.*2$' /proc/$PID/status"
 check "hardening: / (and so /usr, /etc) read-only" sh -c "awk '\$5 == \"/\" {print \$6}' /proc/$PID/mountinfo | tail -n 1 | grep -q '^ro'"
@@ -101,6 +102,49 @@ for _ in $(seq 100); do
 done
 check "watchdog restarts a hung daemon" sh -c "[ '$NEW' != '$PID' ] && [ \$(systemctl show -p NRestarts --value nodeprepd.service) -ge 1 ]"
 check "status after the restart" sh -c 'nodeprepctl status >/dev/null; [ $? -le 2 ]'
+# net.peers under the packaged, hardened unit. The namespace (test-nspawn.py) holds data0 at
+# 10.78.0.1/24 and one peer, 10.78.0.2. Debian does not install systemd's sysctl.d/50-default.conf,
+# so ping sockets stay closed ("1 0") after boot: the echo goes through a raw socket, with the
+# unit's CAP_NET_RAW. Opened as upstream systemd >= 243 opens them: a ping socket. Closed, and
+# CAP_NET_RAW taken away by a drop-in: unknown, naming both remedies.
+peers_status() { # peers_status: "STATUS|MESSAGE|OBSERVED|METHOD"
+        nodeprepctl status --json --facts | python3 -c "import json, sys
+r = json.load(sys.stdin)
+c = [c for c in r['profiles'][0]['checks'] if c['id'] == 'net.peers'][0]
+print('|'.join([c['status'], c.get('message') or '', c.get('observed') or '',
+                (r['facts'].get('peers_probe') or {}).get('method') or '']))"
+}
+peers_pass() { # peers_pass NAME FILE METHOD
+        check "$1 ($(cat "$2"))" grep -E -q "^pass\|.*\|10\.78\.0\.2: [0-9]+ of [0-9]+ answered, [0-9.]+ ms median, [0-9.]+ ms max, 1500 bytes ok\|$3\$" "$2"
+}
+range=$(tr -s '\t ' ' ' </proc/sys/net/ipv4/ping_group_range)
+check "Debian's systemd-sysctl leaves ping sockets closed (\"$range\")" \
+        sh -c "[ '$range' = '1 0' ] && [ \$(systemctl show -p ConditionResult --value systemd-sysctl.service) = yes ]"
+printf '[Settings]\nDataCIDR=10.78.0.0/24\n[Cluster]\nPeers=10.78.0.2\n' >/etc/nodeprep/nodeprep.conf.d/50-peers.conf
+systemctl reload nodeprepd.service
+peers_status >"$SHARE/peers-raw.txt"
+peers_pass "net.peers passes through a raw socket (CAP_NET_RAW)" "$SHARE/peers-raw.txt" "raw socket"
+# Upstream systemd's 50-default.conf line, applied by the container's own systemd-sysctl.
+printf -- '-net.ipv4.ping_group_range = 0 2147483647\n' >/etc/sysctl.d/50-nodeprep-test.conf
+/lib/systemd/systemd-sysctl --prefix=net.ipv4.ping_group_range
+printf '[Cluster]\nPeerTimeout=3s\n' >/etc/nodeprep/nodeprep.conf.d/60-peers-timeout.conf
+systemctl reload nodeprepd.service
+peers_status >"$SHARE/peers-ping.txt"
+peers_pass "net.peers passes through a ping socket" "$SHARE/peers-ping.txt" "ping socket"
+# Both closed: the range back to the kernel's default, CAP_NET_RAW out of the bounding set.
+echo "1 0" >/proc/sys/net/ipv4/ping_group_range
+printf '[Service]\nCapabilityBoundingSet=~CAP_NET_RAW\n' >/run/systemd/system/nodeprepd.service.d/60-no-raw.conf
+systemctl daemon-reload
+systemctl restart nodeprepd.service
+peers_status >"$SHARE/peers-closed.txt"
+check "net.peers unknown without ping sockets or CAP_NET_RAW, both remedies ($(cat "$SHARE/peers-closed.txt"))" sh -c \
+        "grep -q '^unknown|' $SHARE/peers-closed.txt && grep -q -F 'ping_group_range=\"0 2147483647\"' $SHARE/peers-closed.txt &&
+         grep -q CAP_NET_RAW $SHARE/peers-closed.txt"
+rm -f /etc/nodeprep/nodeprep.conf.d/50-peers.conf /etc/nodeprep/nodeprep.conf.d/60-peers-timeout.conf \
+        /run/systemd/system/nodeprepd.service.d/60-no-raw.conf /etc/sysctl.d/50-nodeprep-test.conf
+systemctl daemon-reload
+systemctl restart nodeprepd.service
+
 check "systemctl stop" systemctl stop nodeprepd.service nodeprep.socket
 nodeprepctl status >/dev/null 2>&1
 rc=$?

@@ -6,6 +6,12 @@ Boots a cached minimal bookworm root (make-rootfs.sh) with the tree installed by
 `meson install --destdir` on top (volatile overlay: the cache is never written), runs
 in-container.sh as the default unit, and reports its results. Skips (77) when not root or when
 debootstrap or systemd-nspawn cannot run here.
+
+The container's network is a namespace of its own that this test makes (nspawn
+--private-network --network-namespace-path=): one veth, data0 with 10.78.0.1/24,
+whose other end is in a second namespace, the peer, at 10.78.0.2/24. No route leads anywhere
+else. The packaged nodeprepd's net.peers reaches the peer through a raw socket (Debian leaves
+ping sockets closed), through a ping socket once they are opened, and says unknown with neither.
 """
 import os
 import shutil
@@ -34,6 +40,35 @@ def skip(why):
     sys.exit(77)
 
 
+# Unique per run: another run (CI's clone) may boot its container beside this one.
+NETNS = "np-nspawn-%d" % os.getpid()
+PEER_NETNS = NETNS + "-peer"
+
+
+def ip(*args, ns=None):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + ["ip"] + list(args)
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def make_network():
+    """The container's namespace and its one peer; False when namespaces cannot be made."""
+    for name in (NETNS, PEER_NETNS):
+        if subprocess.run(["ip", "netns", "add", name], capture_output=True).returncode != 0:
+            return False
+        ip("link", "set", "lo", "up", ns=name)
+    ip("link", "add", "data0", "netns", NETNS, "type", "veth", "peer", "name", "data0",
+       "netns", PEER_NETNS)
+    for name, addr in ((NETNS, "10.78.0.1/24"), (PEER_NETNS, "10.78.0.2/24")):
+        ip("addr", "add", addr, "dev", "data0", ns=name)
+        ip("link", "set", "data0", "up", ns=name)
+    return True
+
+
+def remove_network():
+    for name in (NETNS, PEER_NETNS):
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
 def main():
     if os.geteuid() != 0:
         skip("needs root")
@@ -49,8 +84,12 @@ def main():
         sys.exit(1)
     rootfs = mk.stdout.strip()
 
+    if not shutil.which("ip"):
+        skip("ip (iproute2) not installed")
     share = tempfile.mkdtemp(prefix="nodeprep-nspawn-")
     try:
+        if not make_network():
+            skip("cannot create network namespaces")
         dest = os.path.join(share, "destdir")
         subprocess.run(["meson", "install", "-C", BUILDDIR, "--destdir", dest, "--no-rebuild",
                         "--quiet"], check=True, stdout=subprocess.DEVNULL)
@@ -69,7 +108,11 @@ def main():
         except ImportError:
             pass
         cmd = ["systemd-nspawn", "-q", "-b", "-D", rootfs, "--register=no", "--keep-unit",
-               "--volatile=overlay", "--private-network", "--bind=%s:/mnt/share" % share,
+               "--volatile=overlay",
+               # Both: --private-network alone makes an empty namespace, the path alone leaves
+               # /proc/sys/net read-only (systemd-sysctl.service is then skipped:
+               # ConditionPathIsReadWrite=/proc/sys/net/, nspawn.c MOUNT_APPLY_APIVFS_NETNS).
+               "--private-network", "--network-namespace-path=/run/netns/" + NETNS, "--bind=%s:/mnt/share" % share,
                "--bind-ro=%s/nodeprep-test.service:/etc/systemd/system/nodeprep-test.service"
                % share, "--console=pipe", "--", "systemd.unit=nodeprep-test.service"]
         try:
@@ -92,6 +135,7 @@ def main():
                 print("# journal (tail):\n" + open(j).read()[-6000:])
         sys.exit(1 if failed else 0)
     finally:
+        remove_network()
         shutil.rmtree(share, ignore_errors=True)
 
 
