@@ -19,11 +19,15 @@ in its namespace (ansible_python_interpreter="ip netns exec NS /usr/bin/python3"
      it unreachable;
   4. one worker only reachable through the router -> "not on the data segment";
   5. two of four ready with IOMesh's MinReadyNodes=3 -> NOT READY, exit 1, the play fails;
+  7. an IPv6 data network (DataCIDR fd00:77::/48, ULA, never routed; addresses without DAD):
+     ICMPv6 echo through ping sockets (worker 1) and raw ones (worker 3), the full size with
+     IPV6_DONTFRAG, an MTU mismatch, a peer behind the router (nodeprepctl check in the
+     namespaces; the playbook is the same as for IPv4);
 
 then nodeprepd in a worker's namespace: peers probed at start, again on a link change, on the
 PeerInterval= timer, and a slow probe never delays the report of another change. Every name
-starts with np-cluster-; everything is removed at exit; the only addresses are 10.77.0.0/16
-inside the namespaces.
+starts with np-cluster-PID-; everything is removed at exit; the only addresses are 10.77.0.0/16
+and fd00:77::/48 inside the namespaces.
 """
 import json
 import os
@@ -40,7 +44,8 @@ from npdaemon import Daemon  # noqa: E402
 from nptest import (ISCSID_READY, NODEPREPCTL, SRCDIR, MockSystemd, Result, Skip,  # noqa: E402
                     assert_eq, assert_in, make_root, read, require_root, run_tests, write)
 
-P = "np-cluster-"
+# Unique per run: another run of this test (CI's clone) may build its bed beside this one.
+P = "np-cluster-%d-" % os.getpid()
 SW, RT = P + "sw", P + "rt"
 WORKERS = [P + "w%d" % i for i in range(1, 5)]
 COLLECTIONS = os.path.join(SRCDIR, "packaging", "ansible")
@@ -393,6 +398,84 @@ def test_6_daemon():
         assert seen_iscsi < seen_peers, "the iscsi change waited for the peer probe"
         ns(WORKERS[0], "ip", "addr", "del", "10.77.9.1/32", "dev", "lo")
         write(root, "/etc/iscsi/iscsid.conf", conf)
+
+
+V6 = ["fd00:77::%d" % i for i in range(1, 5)]
+
+
+def set_ipv6(on):
+    """IPv6 on (or off again: the addresses go with it) in the workers and the router."""
+    for name in [RT] + WORKERS:
+        for k in ("all", "default"):
+            ns(name, "sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=%d" % (k, 0 if on else 1))
+    ns(RT, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=%d" % (1 if on else 0))
+
+
+def test_7_ipv6():
+    """The data network in IPv6: ping sockets and raw ones, IPV6_DONTFRAG at full size, an MTU
+    mismatch, a peer behind the router."""
+    b = bed()
+    set_ipv6(True)
+    try:
+        for i, br in enumerate(("br0", "br1")):
+            ns(RT, "ip", "-6", "addr", "add", "fd00:77:0:%d::fe/64" % i, "dev", "rt%d" % i, "nodad")
+        for i, w in enumerate(WORKERS, 1):
+            ns(w, "ip", "-6", "addr", "add", V6[i - 1] + "/64", "dev", "data0", "nodad")
+            ns(w, "ip", "-6", "route", "replace", "fd00:77:0:1::/64", "via", "fd00:77::fe")
+            write(b.roots[i - 1], "/etc/nodeprep/nodeprep.conf.d/70-ipv6.conf",
+                  "[Settings]\nDataCIDR=fd00:77::/48\n[Cluster]\nPeers=\nPeers=%s\n"
+                  % " ".join(V6))
+
+        # All good.
+        reports = [b.check(i) for i in range(1, 5)]
+        assert_eq([r.json["facts"]["peers_probe"]["method"] for r in reports],
+                  ["ping socket", "ping socket", "raw socket", "raw socket"], "ICMPv6 ways")
+        for r in reports:
+            c = peers_check(r)
+            assert_eq(c["status"], "pass", repr(c))
+            for p in r.json["facts"]["peers"]:
+                if not p["self"]:
+                    assert_eq((p["on_segment"], p["full_size_ok"], p["full_size"],
+                               p["received"] >= 3), (True, True, 1500, True), repr(p))
+                    assert p["rtt_median_usec"] > 0, p
+
+        # Worker 3 at MTU 9000 behind 1500-byte ports: its full-size echo (DF) is dropped.
+        ns(WORKERS[2], "ip", "link", "set", "data0", "mtu", "9000")
+        ns(SW, "ip", "link", "set", "p3", "mtu", "9000")
+        c = peers_check(b.check(3))
+        assert_eq(c["status"], "fail", repr(c))
+        assert_in("fd00:77::1: a full-size echo (9000 bytes, this host's MTU on data0) with "
+                  "don't-fragment gets no answer; the largest that passed is 1500 bytes",
+                  c["message"])
+        ns(WORKERS[2], "ip", "link", "set", "data0", "mtu", "1500")
+        ns(SW, "ip", "link", "set", "p3", "mtu", "1500")
+
+        # Worker 4 on the second subnet, behind the router.
+        w4 = WORKERS[3]
+        ns(SW, "ip", "link", "set", "p4", "master", "br1")
+        ns(w4, "ip", "-6", "addr", "flush", "dev", "data0", "scope", "global")
+        ns(w4, "ip", "-6", "addr", "add", "fd00:77:0:1::4/64", "dev", "data0", "nodad")
+        ns(w4, "ip", "-6", "route", "replace", "fd00:77::/64", "via", "fd00:77:0:1::fe")
+        peers = "fd00:77::1 fd00:77::2 fd00:77::3 fd00:77:0:1::4"
+        for root in b.roots:
+            write(root, "/etc/nodeprep/nodeprep.conf.d/70-ipv6.conf",
+                  "[Settings]\nDataCIDR=fd00:77::/48\n[Cluster]\nPeers=\nPeers=%s\n" % peers)
+        r = b.check(1)
+        c = peers_check(r)
+        assert_eq(c["status"], "fail", repr(c))
+        assert_in("fd00:77:0:1::4 is reached through fd00:77::fe on data0, not on the data "
+                  "segment", c["message"])
+        peer = [p for p in r.json["facts"]["peers"] if p["peer"] == "fd00:77:0:1::4"][0]
+        assert_eq((peer["gateway"], peer["on_segment"], peer["received"] > 0),
+                  ("fd00:77::fe", False, True), repr(peer))
+        assert_in("reached through fd00:77:0:1::fe on data0, not on the data segment",
+                  peers_check(b.check(4))["message"])
+    finally:
+        for root in b.roots:
+            d = os.path.join(root, "etc/nodeprep/nodeprep.conf.d/70-ipv6.conf")
+            if os.path.exists(d):
+                os.unlink(d)
+        set_ipv6(False)
 
 
 if __name__ == "__main__":
