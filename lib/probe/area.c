@@ -290,6 +290,7 @@ const NpFactArea np_area_peers = {
         NP_FACTS_SPAN(peers, peers),
         .done = np_area_peers_done,
         .to_json = np_area_peers_to_json,
+        .to_text = np_area_peers_to_text,
         .events = NP_AREA_EVENT_RTNL | NP_AREA_EVENT_RESCAN,
 };
 

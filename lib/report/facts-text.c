@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `nodeprepctl facts` for people: what the probes saw, area by area. */
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -411,6 +412,77 @@ void np_area_disks_to_text(const NpFacts *facts, FILE *f)
 void np_area_links_to_text(const NpFacts *facts, FILE *f)
 {
         print_links(f, facts);
+}
+
+static char *ms_text(uint64_t usec)
+{
+        return strprintf("%" PRIu64 ".%03" PRIu64 " ms", usec / 1000, usec % 1000);
+}
+
+/* One Peers= entry: its address, the kernel's route, whether and how fast it answers, and the
+ * largest echo with don't-fragment that came back. */
+static void print_peer(FILE *f, const NpPeerFacts *p)
+{
+        _cleanup_free_ char *route = NULL, *echo = NULL, *median = NULL, *max = NULL,
+                            *name = p->address && !streq(p->address, p->peer)
+                                        ? strprintf("%s (%s)", p->peer, p->address)
+                                        : strdup(p->peer);
+        const char *a = name ? name : p->peer;
+
+        if (p->self) {
+                fprintf(f, "  %-22s this host\n", a);
+                return;
+        }
+        if (p->resolve_error || p->unknown || p->route_error || !p->route_interface) {
+                fprintf(f, "  %-22s %s%s\n", a, p->unknown ? "unknown: " : "",
+                        p->resolve_error ? p->resolve_error
+                        : p->unknown     ? p->unknown
+                                         : strna(p->route_error));
+                return;
+        }
+        route = p->route_gateway
+                    ? strprintf("via %s on %s", p->route_gateway, strna(p->route_interface))
+                    : strprintf("on %s, on-segment", strna(p->route_interface));
+        if (p->received == 0 && p->largest_ok == 0)
+                echo = strprintf("no answer to %u echo requests%s%s", p->sent, p->error ? ": " : "",
+                                 strempty(p->error));
+        else {
+                median = ms_text(p->rtt_median_usec);
+                max = ms_text(p->rtt_max_usec);
+                echo =
+                    p->full_size_ok
+                        ? strprintf("%u of %u answered, rtt %s median, %s max; %u bytes "
+                                    "(full size) passed",
+                                    p->received, p->sent, strna(median), strna(max), p->full_size)
+                        : strprintf("%u of %u answered, rtt %s median, %s max; the largest "
+                                    "that passed is %s%u bytes of %u",
+                                    p->received, p->sent, strna(median), strna(max),
+                                    p->largest_exact ? "" : "at least ", p->largest_ok,
+                                    p->full_size);
+        }
+        fprintf(f, "  %-22s %s; %s\n", a, strna(route), strna(echo));
+}
+
+void np_area_peers_to_text(const NpFacts *facts, FILE *f)
+{
+        const NpPeersFacts *pf = &facts->peers;
+
+        if (!pf->probed)
+                return;
+        fprintf(f, "\nPeers\n");
+        if (pf->address) {
+                _cleanup_free_ char *from = strprintf("%s on %s, MTU %u (DataCIDR %s, ICMP by %s)",
+                                                      pf->address, strna(pf->interface), pf->mtu,
+                                                      strna(pf->data_cidr), strna(pf->method));
+
+                line(f, "from", from, pf->unknown);
+        } else
+                line(f, "from", NULL, pf->unknown ? pf->unknown : "no address in the data network");
+        FOREACH_ARRAY (p, pf->peers, pf->n_peers)
+                if (!pf->address || pf->unknown)
+                        fprintf(f, "  %-22s not probed\n", p->peer);
+                else
+                        print_peer(f, p);
 }
 
 char *np_facts_to_text(const NpFacts *facts)

@@ -148,5 +148,29 @@ def test_usage_and_bad_input():
     assert_in("Exit status as check", r.out)
 
 
+def test_facts_text_peers():
+    """`nodeprepctl facts` shows the peers area: where they are probed from, each peer's row (the
+    rows of peers that answer are in tests/root/test-cluster-netns.py, which has a network)."""
+    root = make_root()
+    conf = "/etc/nodeprep/nodeprep.conf.d/50-peers.conf"
+    write(root, conf, "[Settings]\nDataCIDR=127.0.0.0/8\n[Cluster]\nPeers=127.0.0.1\n")
+    r = nodeprepctl("facts", "--root", root)
+    assert_eq(r.code, 0, repr(r))
+    area = r.out[r.out.index("\nPeers\n"):]
+    assert_in("  from                   127.0.0.1 on lo, MTU ", area)
+    assert_in("(DataCIDR 127.0.0.0/8, ICMP by ", area)
+    assert_in("  127.0.0.1              this host\n", area)
+    # No address in the data network: nothing is probed, and the row says so.
+    write(root, conf, "[Settings]\nDataCIDR=10.255.255.0/24\n[Cluster]\nPeers=10.255.255.7\n")
+    r = nodeprepctl("facts", "--root", root)
+    area = r.out[r.out.index("\nPeers\n"):]
+    assert_in("  from                   unknown: no address in the data network\n"
+              "  10.255.255.7           not probed\n", area)
+    # Without Peers=, no peers area.
+    os.unlink(os.path.join(root, conf.lstrip("/")))
+    assert "\nPeers\n" not in nodeprepctl("facts", "--root", root).out
+    shutil.rmtree(os.path.dirname(root), ignore_errors=True)
+
+
 if __name__ == "__main__":
     run_tests(globals())

@@ -326,6 +326,19 @@ def test_4_peer_behind_the_router():
                   ("10.77.0.254", False, True), repr(peer))
     assert_in("reached through 10.77.1.254 on data0, not on the data segment",
               peers_check(reports[3])["message"])
+    # nodeprepctl facts shows the same per peer: route, answers, RTT, the size that passed.
+    e = dict(os.environ, NO_COLOR="1", DBUS_SYSTEM_BUS_ADDRESS=b.bus.address)
+    text = subprocess.run(["ip", "netns", "exec", WORKERS[0], NODEPREPCTL, "facts", "--root",
+                           b.roots[0]], capture_output=True, text=True, env=e, timeout=60).stdout
+    area = text[text.index("\nPeers\n"):]
+    assert_in("  from                   10.77.0.1 on data0, MTU 1500 (DataCIDR 10.77.0.0/16, ICMP "
+              "by ping socket)\n  10.77.0.1              this host\n", area)
+    assert re.search(r"\n  10\.77\.0\.2 +on data0, on-segment; [3-5] of 5 answered, rtt "
+                     r"[0-9]+\.[0-9]{3} ms median, [0-9]+\.[0-9]{3} ms max; 1500 bytes \(full "
+                     r"size\) passed\n", area), area
+    assert re.search(r"\n  10\.77\.1\.4 +via 10\.77\.0\.254 on data0; [1-5] of 5 answered, "
+                     r"rtt [0-9.]+ ms median, [0-9.]+ ms max; 1500 bytes \(full size\) passed\n",
+                     area), area
 
 
 def test_5_two_of_four():
