@@ -417,11 +417,20 @@ V6 = ["fd00:77::%d" % i for i in range(1, 5)]
 
 
 def set_ipv6(on):
-    """IPv6 on (or off again: the addresses go with it) in the workers and the router."""
+    """IPv6 on (or off again: the addresses go with it) in the workers and the router. No
+    duplicate address detection, for link-local addresses too: a router whose link-local address
+    is still tentative answers no neighbour solicitation, and routed echoes are lost."""
+    links = {RT: ["rt0", "rt1"]}
     for name in [RT] + WORKERS:
-        for k in ("all", "default"):
+        for k in ["all", "default"] + links.get(name, ["data0"]):
+            if on:
+                ns(name, "sysctl", "-qw", "net.ipv6.conf.%s.accept_dad=0" % k)
             ns(name, "sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=%d" % (k, 0 if on else 1))
     ns(RT, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=%d" % (1 if on else 0))
+    deadline = time.time() + 5
+    while on and time.time() < deadline and any(
+            ns(name, "ip", "-6", "addr", "show", "tentative").stdout for name in [RT] + WORKERS):
+        time.sleep(0.05)
 
 
 def test_7_ipv6():
