@@ -178,6 +178,56 @@ static int manager_load_config(Manager *m)
         return 1;
 }
 
+/*
+ * The configuration's files have the probes' gap (below): they are read, then their watches are
+ * armed (they depend on what was read: the profiles named, their drop-in directories). A change
+ * between the two, to a file not watched yet, would be seen at the next event or the re-scan.
+ * So when the arming added watches (the first load; Profiles= naming another profile), the
+ * configuration is loaded once more: inotify sees every change after the arming, that load every
+ * change before. A load whose watches were all armed before it is not repeated, and a set that
+ * keeps growing (Profiles= edited in every window) stops after NP_SETTLE_ROUNDS loads.
+ */
+#define NP_SETTLE_ROUNDS 4U
+
+static void test_pause_before_arm(const char *variable);
+
+static int config_watch_list(Manager *m, NpWatchList *l)
+{
+        return np_config_watch_paths(
+            m->root, m->config_path,
+            m->config && m->config->site ? m->config->site->profiles : NULL, l);
+}
+
+/* Load the configuration and watch its files (manager_load_config()'s result). */
+static int manager_load_config_watched(Manager *m)
+{
+        for (unsigned round = 1;; round++) {
+                _cleanup_(np_watch_list_done) NpWatchList before = {}, after = {};
+                bool grew = false;
+                int r = m->inotify ? config_watch_list(m, &before) : 0;
+
+                if (r >= 0)
+                        r = manager_load_config(m);
+                if (r < 0)
+                        return r;
+                test_pause_before_arm("NODEPREP_TEST_PAUSE_BEFORE_CONFIG_ARM");
+                (void)manager_watch_files(m); /* logged */
+                if (!m->inotify || config_watch_list(m, &after) < 0)
+                        return r; /* nothing watched: the re-scan is all there is */
+                FOREACH_ARRAY (p, after.paths, after.n)
+                        grew = grew || !np_watch_list_contains(&before, p->dir, p->name, p->tag);
+                if (!grew)
+                        return r;
+                if (round >= NP_SETTLE_ROUNDS) {
+                        log_warning("The configuration's files keep changing (%u loads): their "
+                                    "changes are seen at the next event or the re-scan",
+                                    round);
+                        return r;
+                }
+                log_debug("The configuration's watches grew: loading it once more");
+        }
+}
+
 /* --- publishing ----------------------------------------------------------------------------- */
 
 static char *format_status(Manager *m)
@@ -507,11 +557,15 @@ static void log_rescan_differences(const NpFacts *incremental, const NpFacts *re
  * Closing the gap between reading a file and watching it. A probe reads first; the watches on
  * what it read are armed after (they are derived from the reads). A change to a file read for the
  * first time, made between the read and the arming, would reach nobody: no event, and a verdict
- * stale until the safety re-scan. So an area whose round read a file not watched while it read it
- * is probed once more, after its new watches are armed: inotify reports every change after the
- * arming, the second read sees every change before it. Only an area whose set of inputs grew pays
- * that, once per growth (start-up, a reload, a file appearing where the search now stops): never
- * in steady state, where every input was watched before the read.
+ * stale until the safety re-scan. So once an area's new watches are armed, each input of an area
+ * whose round read a file not watched while it read it is looked at again and compared with what
+ * it was when read (its device, inode, size and times, or absent: NpFileId, recorded with the
+ * path, np_root_input_changed()); an area with a difference is probed once more. inotify reports
+ * every change after the arming, the comparison every change before it. Only an area whose set of
+ * inputs grew pays the look (start-up, a reload, a file appearing where the search now stops),
+ * and only one whose input changed meanwhile the probe: at start-up nothing is probed twice (the
+ * tools' version commands run once), and never anything in steady state, where every input was
+ * watched before the read.
  *
  * No ping-pong: while an area settles, its watches are the union of every round's inputs (a file
  * read by one round stays watched when the next reads another), so a round gains only paths never
@@ -519,8 +573,6 @@ static void log_rescan_differences(const NpFacts *incremental, const NpFacts *re
  * time. The evaluation is published once it settled, so every verdict published comes from reads
  * that were all watched.
  */
-#define NP_SETTLE_ROUNDS 4U
-
 /* Was (dir, name) watched for its area while the round read it? Whole directories included. */
 static bool input_watched(const NpWatchList *armed, const NpWatchPath *p)
 {
@@ -624,12 +676,14 @@ static void job_merge_round(Job *j)
 /*
  * Test builds only (-Dfault-injection=true): NODEPREP_TEST_PAUSE_BEFORE_ARM=GATE makes every
  * evaluation round that ends while the file GATE exists stop between its probe and the arming of
- * the watches on what it read: nodeprepd writes GATE.paused, waits until GATE is removed (at most
- * a minute), removes GATE.paused and goes on. tests/daemon/test-watch-gap.py edits files there.
+ * the watches on what it read; NODEPREP_TEST_PAUSE_BEFORE_CONFIG_ARM=GATE the same between each
+ * load of the configuration and the arming of its watches: nodeprepd writes GATE.paused, waits
+ * until GATE is removed (at most a minute), removes GATE.paused and goes on.
+ * tests/daemon/test-watch-gap.py and test-config-gap.py edit files there.
  */
-static void test_pause_before_arm(void)
+static void test_pause_before_arm(const char *variable)
 {
-        const char *gate = secure_getenv("NODEPREP_TEST_PAUSE_BEFORE_ARM");
+        const char *gate = secure_getenv(variable);
         _cleanup_free_ char *paused = NULL;
         int fd;
 
@@ -644,8 +698,9 @@ static void test_pause_before_arm(void)
         (void)unlink(paused);
 }
 #else
-static void test_pause_before_arm(void)
+static void test_pause_before_arm(const char *variable)
 {
+        (void)variable;
 }
 #endif
 
@@ -658,7 +713,7 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
         _cleanup_(np_report_freep) NpReport *old = NULL;
         NpReport *report = NULL;
         NpFacts *facts;
-        unsigned gained;
+        unsigned gained, changed;
         uint64_t v;
         int r;
 
@@ -677,14 +732,16 @@ static int job_done(sd_event_source *source, int fd, uint32_t revents, void *use
         r = inputs_gained(m, j, &gained);
         if (r < 0)
                 log_error_errno(r, "Out of memory listing the files read: not read again");
-        test_pause_before_arm();
+        test_pause_before_arm("NODEPREP_TEST_PAUSE_BEFORE_ARM");
         (void)update_inputs(m, j, gained); /* logged */
-        if (gained && j->rounds >= NP_SETTLE_ROUNDS)
+        /* Armed: of the areas that read new files, those whose inputs changed since. */
+        changed = gained ? np_probe_inputs_changed(m->root, &j->inputs, gained) : 0;
+        if (changed && j->rounds >= NP_SETTLE_ROUNDS)
                 log_warning("The files the probes read keep changing (areas 0x%x, %u rounds): "
                             "their changes are seen at the next event or the re-scan",
-                            gained, j->rounds);
-        else if (gained) {
-                r = job_settle(m, j, gained);
+                            changed, j->rounds);
+        else if (changed) {
+                r = job_settle(m, j, changed);
                 if (r >= 0)
                         return 0; /* job_done() again when the round is done */
                 log_error_errno(r, "Cannot probe again what read new files (%m): their changes "
@@ -787,7 +844,7 @@ static void manager_start_job(Manager *m)
         m->reload_deferred = false;
         if (m->config_dirty) {
                 m->config_dirty = false;
-                r = manager_load_config(m);
+                r = manager_load_config_watched(m);
                 if (r < 0) {
                         log_error_errno(r, "Cannot load the configuration: %m");
                         return;
@@ -802,7 +859,6 @@ static void manager_start_job(Manager *m)
                                 m->ready_sent = true;
                                 manager_answer_deferred(m);
                         }
-                        (void)manager_watch_files(m);
                         if (!m->config)
                                 return;
                 } else {
@@ -810,7 +866,6 @@ static void manager_start_job(Manager *m)
                         m->dirty = NP_AREAS_ALL;
                         m->changes.full = NP_AREAS_ALL;
                         reloaded = true;
-                        (void)manager_watch_files(m);
                 }
         }
         if (!m->config || m->dirty == 0)

@@ -502,6 +502,26 @@ const char *np_probe_input_unwatched(const NpRoot *root, NpProbeArea area, const
         return NULL;
 }
 
+unsigned np_probe_inputs_changed(const NpRoot *root, const NpWatchList *inputs, unsigned areas)
+{
+        unsigned changed = 0;
+
+        FOREACH_ARRAY (w, inputs->paths, inputs->n) {
+                _cleanup_free_ char *p = NULL;
+
+                if (!(areas & ~changed & NP_AREA_MASK(w->tag)))
+                        continue;
+                p = watch_path_join(w);
+                /* The kernel's files are not watched: their events or the re-scan tell. */
+                if (p && (np_probe_input_unwatched(root, w->tag, p) ||
+                          path_under(root, p, "/proc") || path_under(root, p, "/sys")))
+                        continue;
+                if (!p || np_root_input_changed(root, w))
+                        changed |= NP_AREA_MASK(w->tag);
+        }
+        return changed;
+}
+
 int np_probe_inputs_watch(const NpRoot *root, const NpWatchList *inputs, NpWatchList *l,
                           NpWatchList *undeclared)
 {
@@ -545,9 +565,9 @@ static int record_boot(NpRoot *root, NpFacts *f, NpWatchList *inputs)
         r = np_probe_boot(root, f);
         FOREACH_ARRAY (w, boot.paths, boot.n) {
                 if (r >= 0)
-                        r = np_watch_list_add(inputs, w->dir, w->name, NP_AREA_SELINUX);
+                        r = np_watch_list_add_id(inputs, w->dir, w->name, NP_AREA_SELINUX, &w->id);
                 if (r >= 0)
-                        r = np_watch_list_add(inputs, w->dir, w->name, NP_AREA_MODULES);
+                        r = np_watch_list_add_id(inputs, w->dir, w->name, NP_AREA_MODULES, &w->id);
         }
         return r;
 }

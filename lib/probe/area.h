@@ -160,6 +160,9 @@ void np_facts_move_area(NpFacts *dst, NpFacts *src, NpProbeArea a);
 int np_probe_areas_record(NpRoot *root, const NpProbeRequest *req, NpProbeState *state,
                           unsigned mask, const NpProbeChanges *changes, NpFacts *f,
                           NpWatchList *inputs);
+/* Of areas, those with a watched input that changed since it was recorded (np_root_input_changed();
+ * the kernel's files are left to their events). */
+unsigned np_probe_inputs_changed(const NpRoot *root, const NpWatchList *inputs, unsigned areas);
 /* The watches for recorded inputs: all but the kernel files the area declares it follows
  * otherwise (its row's unwatched). A kernel file (/proc, /sys) read but not declared goes to
  * undeclared (may be NULL). */

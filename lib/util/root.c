@@ -208,21 +208,96 @@ void np_root_record(NpRoot *root, NpWatchList *l, int tag)
         root->record_tag = tag;
 }
 
+/* A change within this long of a read may leave the times as they were (file systems keep
+ * whole seconds, or two for FAT; the kernel's clock for them moves by ticks): such a file's
+ * identity tells nothing and compares as changed (git's "racily clean" entries, the same way). */
+#define NP_FILE_ID_RACY_SEC 2
+
+/* Is t less than NP_FILE_ID_RACY_SEC before now (or after it)? */
+static bool recent(const struct timespec *t, const struct timespec *now)
+{
+        return t->tv_sec + NP_FILE_ID_RACY_SEC > now->tv_sec ||
+               (t->tv_sec + NP_FILE_ID_RACY_SEC == now->tv_sec && t->tv_nsec >= now->tv_nsec);
+}
+
+/* What fd (opened with flags, or failed with -errno fd) is, for np_root_input_changed(). */
+static void file_id_take(int fd, int flags, NpFileId *ret)
+{
+        struct timespec now;
+        struct stat st;
+
+        *ret = (NpFileId){ .known = true, .flags = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW) };
+        if (fd < 0) {
+                ret->error = fd;
+                return;
+        }
+        if (fstat(fd, &st) < 0) {
+                ret->known = false;
+                return;
+        }
+        /* Asked not to follow a symlink, a read gets ELOOP: so does a look at it with O_PATH. */
+        if (S_ISLNK(st.st_mode) && (flags & O_NOFOLLOW) && !(flags & O_PATH)) {
+                ret->error = -ELOOP;
+                return;
+        }
+        ret->dev = st.st_dev;
+        ret->ino = st.st_ino;
+        ret->mode = st.st_mode;
+        ret->size = st.st_size;
+        ret->mtim = st.st_mtim;
+        ret->ctim = st.st_ctim;
+        ret->racy = clock_gettime(CLOCK_REALTIME, &now) < 0 || recent(&st.st_ctim, &now) ||
+                    recent(&st.st_mtim, &now);
+}
+
+static bool file_id_equal(const NpFileId *a, const NpFileId *b)
+{
+        if (!a->known || !b->known || a->racy || a->error != b->error)
+                return false;
+        return a->error != 0 ||
+               (a->dev == b->dev && a->ino == b->ino && a->mode == b->mode && a->size == b->size &&
+                a->mtim.tv_sec == b->mtim.tv_sec && a->mtim.tv_nsec == b->mtim.tv_nsec &&
+                a->ctim.tv_sec == b->ctim.tv_sec && a->ctim.tv_nsec == b->ctim.tv_nsec);
+}
+
+bool np_root_input_changed(const NpRoot *root, const NpWatchPath *p)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *rel;
+        NpFileId now;
+
+        if (!p->id.known || p->id.racy)
+                return true;
+        path = p->name ? strprintf("%s%s%s", p->dir, endswith(p->dir, "/") ? "" : "/", p->name)
+                       : strdup(p->dir);
+        if (!path)
+                return true;
+        rel = root->host ? path : startswith(path, root->path);
+        if (!rel || (*rel != '/' && *rel != '\0'))
+                return true; /* not inside the root: never recorded so */
+        /* Looked at as read, but never opened for reading again (a FIFO, a device). */
+        fd = np_root_open(root, isempty(rel) ? "/" : rel,
+                          O_PATH | (p->id.flags & (O_DIRECTORY | O_NOFOLLOW)));
+        file_id_take(fd, p->id.flags, &now);
+        return !file_id_equal(&p->id, &now);
+}
+
 /* Add host path p (absolute) to the record: whole when listed, else as an entry of its parent. */
-static int record_path(const NpRoot *root, const char *p, bool listed)
+static int record_path(const NpRoot *root, const char *p, bool listed, const NpFileId *id)
 {
         _cleanup_free_ char *dir = NULL;
         const char *slash;
 
         if (listed)
-                return np_watch_list_add(root->record, p, NULL, root->record_tag);
+                return np_watch_list_add_id(root->record, p, NULL, root->record_tag, id);
         slash = strrchr(p, '/');
         if (!slash || slash[1] == '\0')
                 return 0; /* "/" itself: nothing above it to watch it from */
         dir = slash == p ? strdup("/") : strndup(p, (size_t)(slash - p));
         if (!dir)
                 return -ENOMEM;
-        return np_watch_list_add(root->record, dir, slash + 1, root->record_tag);
+        return np_watch_list_add_id(root->record, dir, slash + 1, root->record_tag, id);
 }
 
 /* What np_root_open_mode() resolved: the path asked for and, if symlinks led elsewhere, the file
@@ -233,6 +308,7 @@ static int record_open(const NpRoot *root, const char *path, int flags, int fd)
         bool listed = fd >= 0 && (flags & O_DIRECTORY) && !(flags & O_PATH);
         char link[64], target[PATH_MAX];
         struct statfs sf;
+        NpFileId id;
         size_t n;
         ssize_t k;
         int r;
@@ -245,7 +321,9 @@ static int record_open(const NpRoot *root, const char *path, int flags, int fd)
         asked = root->host && clean[0] != '/' ? NULL : np_root_prefix(root, clean);
         if (!asked)
                 return clean[0] == '/' || !root->host ? -ENOMEM : 0;
-        r = record_path(root, asked, listed);
+        /* Taken before anything is read from fd: a change after it is a change of what is read. */
+        file_id_take(fd, flags, &id);
+        r = record_path(root, asked, listed, &id);
         if (r < 0 || fd < 0)
                 return r;
         /* /proc/self/mounts is /proc/PID/mounts: the kernel's files are declared by the path
@@ -257,7 +335,7 @@ static int record_open(const NpRoot *root, const char *path, int flags, int fd)
         if (k <= 0 || target[0] != '/')
                 return 0; /* no /proc: the path asked for is what is recorded */
         target[k] = '\0';
-        return streq(target, asked) ? 0 : record_path(root, target, listed);
+        return streq(target, asked) ? 0 : record_path(root, target, listed, &id);
 }
 
 int np_root_open_mode(const NpRoot *root, const char *path, int flags, mode_t mode)

@@ -74,10 +74,20 @@ int np_root_list_dir(const NpRoot *root, const char *path, char ***ret);
  * area), as the watch that sees it change: a directory listed is watched whole; anything else
  * (a file, a directory only stat'ed, a name that is absent) is watched as an entry of its parent
  * directory (a missing parent is watched through the nearest existing one, see daemon/watch.c).
- * A file reached through symlinks is recorded at its target as well. l NULL stops recording.
+ * A file reached through symlinks is recorded at its target as well. Each path keeps what it was
+ * when first reached (NpFileId: np_root_input_changed()). l NULL stops recording.
  * Not thread-safe: a root that records belongs to one thread while it records.
  */
 void np_root_record(NpRoot *root, NpWatchList *l, int tag);
+
+/*
+ * Did what p names change since it was recorded (p->id, np_root_record())? Looked at again through
+ * root as it was read (O_PATH: nothing is opened for reading); true when it differs (another
+ * object, size or times, present or absent) or when it cannot tell (no identity, a change too
+ * recent for the times to show another). With the watch armed before this look, a change after
+ * the read is seen either here or by the watch.
+ */
+bool np_root_input_changed(const NpRoot *root, const NpWatchPath *p);
 
 /* For tests: resolve with the component walk even where openat2() exists. */
 void np_root_force_chase(bool force);

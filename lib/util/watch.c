@@ -16,6 +16,12 @@ bool np_watch_list_contains(const NpWatchList *l, const char *dir, const char *n
 
 int np_watch_list_add(NpWatchList *l, const char *dir, const char *name, int tag)
 {
+        return np_watch_list_add_id(l, dir, name, tag, NULL);
+}
+
+int np_watch_list_add_id(NpWatchList *l, const char *dir, const char *name, int tag,
+                         const NpFileId *id)
+{
         NpWatchPath *a;
 
         if (np_watch_list_contains(l, dir, name, tag))
@@ -26,6 +32,8 @@ int np_watch_list_add(NpWatchList *l, const char *dir, const char *name, int tag
         l->paths = a;
         a[l->n] =
             (NpWatchPath){ .dir = strdup(dir), .name = name ? strdup(name) : NULL, .tag = tag };
+        if (id)
+                a[l->n].id = *id;
         l->n++;
         return a[l->n - 1].dir && (!name || a[l->n - 1].name) ? 0 : -ENOMEM;
 }
