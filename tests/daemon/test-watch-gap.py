@@ -15,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from npdaemon import Daemon  # noqa: E402
+from npdaemon import Daemon, wait_file, wait_report  # noqa: E402
 from nptest import Skip, make_root, run_tests, write  # noqa: E402
 
 WITHIN = 1.0
@@ -48,21 +48,7 @@ def status(p):
 
 
 def wait(d, pred, within=WITHIN):
-    """The first report for which pred holds within `within` seconds, else None."""
-    start = time.time()
-    while time.time() - start <= within:
-        p = d.report()
-        if pred(p):
-            return p
-        time.sleep(0.02)
-    return None
-
-
-def wait_file(path, timeout=10):
-    deadline = time.time() + timeout
-    while not os.path.exists(path):
-        assert time.time() < deadline, "nodeprepd did not pause (%s)" % path
-        time.sleep(0.01)
+    return wait_report(d, pred, within)
 
 
 def test_edit_between_probe_and_arming():

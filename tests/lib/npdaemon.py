@@ -229,3 +229,22 @@ class Daemon:
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
         return False
+
+
+def wait_report(d, pred, within=1.0):
+    """The first GetReport parameters for which pred holds within `within` seconds, else None."""
+    start = time.time()
+    while time.time() - start <= within:
+        p = d.report()
+        if pred(p):
+            return p
+        time.sleep(0.02)
+    return None
+
+
+def wait_file(path, timeout=10):
+    """Wait for a fault-injection hook's GATE.paused (nodeprepd stopped there)."""
+    deadline = time.time() + timeout
+    while not os.path.exists(path):
+        assert time.time() < deadline, "nodeprepd did not pause (%s)" % path
+        time.sleep(0.01)
