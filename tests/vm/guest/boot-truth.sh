@@ -65,10 +65,11 @@ stage_mod_setup() {
 # and iscsid's state while iscsiadm asked it to ACTIVE.
 iscsi_record() {
         local iqn=iqn.2026-12.org.nodeprep:$1
-        # Socket and service from a clean state: a failed start leaves both failed.
+        # The service alone, from a clean state (a failed start leaves both units failed): with
+        # iscsid.socket listening, a start that races the socket's own activation once ended in
+        # "Can not bind IPC socket". Without the socket iscsid binds its IPC socket itself.
         systemctl stop iscsid.socket iscsid.service || true
         systemctl reset-failed iscsid.socket iscsid.service || true
-        systemctl start iscsid.socket || true
         systemctl start iscsid.service || true
         systemctl is-active iscsid.service >"$3" || true
         iscsiadm -m node -o new -T "$iqn" -p 192.0.2.99:3260
