@@ -129,6 +129,12 @@ typedef struct Manager {
         int peers_efd;
         bool peers_wait;                    /* evaluations wait for the probe running */
         bool peers_again, peers_wait_again; /* a change came during it: probe once more */
+        /* Link and address changes re-probe on a timer of their own, bounded (daemon/peers.c). */
+        sd_event_source *peers_link_timer;
+        uint64_t peers_link_since;     /* the first change not probed since, 0: none */
+        uint64_t peers_link_starts[2]; /* when the last two link-caused probes started */
+        uint64_t peers_serial;         /* peer probes started */
+        char *peers_stale;             /* a change the newest facts miss (their "stale") */
 
         /* Fleet outputs (daemon/outputs.c). */
         NpMetricsCounters counters;
@@ -193,8 +199,8 @@ int manager_peers_init(Manager *m);
 void manager_peers_done(Manager *m);
 /* After a configuration load: probe now when what is probed changed (old: the last request). */
 void manager_peers_configure(Manager *m, const NpPeersRequest *old);
-/* A link or an address changed. */
-void manager_peers_changed(Manager *m);
+/* A link or an address of link ifindex changed (0: which is not known, events were lost). */
+void manager_peers_changed(Manager *m, int ifindex);
 /* An evaluation must wait for the probe running (the configuration's first). */
 bool manager_peers_blocking(Manager *m);
 /* Move the newest probe's facts into facts; false when there are none since the last take. */

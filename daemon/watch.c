@@ -305,14 +305,21 @@ static void rtnl_messages(Manager *m, const char *buf, size_t len)
 {
         for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; NLMSG_OK(h, len);
              h = NLMSG_NEXT(h, len)) {
+                int ifindex;
+
                 if ((h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) &&
-                    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)))
-                        manager_schedule_link(m,
-                                              ((const struct ifinfomsg *)NLMSG_DATA(h))->ifi_index);
-                else if ((h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) &&
-                         h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
-                        manager_schedule_address(
-                            m, (int)((const struct ifaddrmsg *)NLMSG_DATA(h))->ifa_index);
+                    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+                        ifindex = ((const struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
+                        manager_schedule_link(m, ifindex);
+                } else if ((h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) &&
+                           h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg))) {
+                        ifindex = (int)((const struct ifaddrmsg *)NLMSG_DATA(h))->ifa_index;
+                        manager_schedule_address(m, ifindex);
+                } else
+                        continue;
+                /* A link or address change can change what the peers reach, too (probed apart,
+                 * bounded: daemon/peers.c). */
+                manager_peers_changed(m, ifindex);
         }
 }
 
@@ -320,7 +327,6 @@ static int on_rtnl(sd_event_source *source, int fd, uint32_t revents, void *user
 {
         Manager *m = userdata;
         char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
-        bool any = false;
 
         (void)source, (void)revents;
         for (;;) {
@@ -329,21 +335,17 @@ static int on_rtnl(sd_event_source *source, int fd, uint32_t revents, void *user
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == ENOBUFS) {
-                        /* The peers are probed apart (daemon/peers.c), told below. */
+                        /* The peers are probed apart (daemon/peers.c), told apart. */
                         events_lost(m, "rtnetlink",
                                     np_fact_areas_for_events(NP_AREA_EVENT_RTNL) &
                                         ~NP_AREA_MASK(NP_AREA_PEERS));
-                        any = true;
+                        manager_peers_changed(m, 0);
                         continue;
                 }
                 if (n <= 0)
                         break;
                 rtnl_messages(m, buf, (size_t)n);
-                any = true;
         }
-        /* A link or address change can change what the peers reach, too (probed apart). */
-        if (any && (np_fact_areas_for_events(NP_AREA_EVENT_RTNL) & NP_AREA_MASK(NP_AREA_PEERS)))
-                manager_peers_changed(m);
         return 0;
 }
 

@@ -243,6 +243,7 @@ void np_peers_facts_done(NpPeersFacts *p)
         free(p->other_addresses);
         free(p->method);
         free(p->unknown);
+        free(p->stale);
         *p = (NpPeersFacts){};
 }
 

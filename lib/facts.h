@@ -340,6 +340,9 @@ typedef struct NpPeersFacts {
         uint64_t elapsed_usec;
         uint64_t timeout_usec; /* PeerTimeout= used */
         char *unknown;         /* why no peer could be probed (no ICMP socket, netlink failed) */
+        /* nodeprepd only (daemon/peers.c); 0 and NULL from nodeprepctl: */
+        uint64_t serial; /* the daemon's peer probe that found these, counting from 1 */
+        char *stale;     /* a change since this probe ("link data0 changed"): a re-probe is due */
         NpPeerFacts *peers;
         size_t n_peers;
 } NpPeersFacts;

@@ -239,9 +239,19 @@ static int run_peers(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
         if (!observed || (problems && !message))
                 return -ENOMEM;
         if (worst != PEER_OK) {
-                k = np_result_set(r, NP_STATUS_FAIL, observed, expected, "%s", message);
+                /* A stale failure stays one (not ready either way), saying a re-probe is due. */
+                k = np_result_set(r, NP_STATUS_FAIL, observed, expected, "%s%s%s%s", message,
+                                  f->stale ? " (probed before: " : "", strempty(f->stale),
+                                  f->stale ? "; probing again)" : "");
                 return k < 0 ? k : remedy(r, worst, f, s);
         }
+        /* nodeprepd: a link the probe used changed since (daemon/peers.c). The last answers are
+         * no proof that the peers answer now (a cable pulled): never a pass on them. */
+        if (f->stale)
+                return np_result_set(r, NP_STATUS_UNKNOWN, observed, expected,
+                                     "%s since the peers were probed (%s); probing them again",
+                                     f->stale,
+                                     unknown ? "a peer was not probed" : "every peer answered");
         if (unknown)
                 return np_result_set(r, NP_STATUS_UNKNOWN, observed, expected, "%s",
                                      message ? message : "a peer was not probed yet");

@@ -686,16 +686,19 @@ static json_object *peers_probe_to_json(const NpPeersFacts *pf)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
 
-        if (!o || ADD_ALL(json_add_bool(o, "probed", pf->probed),
-                          json_add_str(o, "data_cidr", pf->data_cidr),
-                          json_add_str(o, "address", pf->address),
-                          json_add_str(o, "interface", pf->interface),
-                          pf->mtu ? json_add_u64(o, "mtu", pf->mtu) : json_add_null(o, "mtu"),
-                          json_add_str(o, "other_addresses", pf->other_addresses),
-                          json_add_str(o, "method", pf->method),
-                          json_add_u64(o, "elapsed_usec", pf->elapsed_usec),
-                          json_add_u64(o, "timeout_usec", pf->timeout_usec),
-                          json_add_str(o, "unknown", pf->unknown)) < 0)
+        if (!o ||
+            ADD_ALL(json_add_bool(o, "probed", pf->probed),
+                    json_add_str(o, "data_cidr", pf->data_cidr),
+                    json_add_str(o, "address", pf->address),
+                    json_add_str(o, "interface", pf->interface),
+                    pf->mtu ? json_add_u64(o, "mtu", pf->mtu) : json_add_null(o, "mtu"),
+                    json_add_str(o, "other_addresses", pf->other_addresses),
+                    json_add_str(o, "method", pf->method),
+                    json_add_u64(o, "elapsed_usec", pf->elapsed_usec),
+                    json_add_u64(o, "timeout_usec", pf->timeout_usec),
+                    json_add_str(o, "unknown", pf->unknown),
+                    pf->serial ? json_add_u64(o, "serial", pf->serial) : json_add_null(o, "serial"),
+                    json_add_str(o, "stale", pf->stale)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }

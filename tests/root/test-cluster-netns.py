@@ -413,6 +413,81 @@ def test_6_daemon():
         write(root, "/etc/iscsi/iscsid.conf", conf)
 
 
+def daemon_peers(d):
+    """(report parameters, net.peers, facts.peers_probe) from the daemon."""
+    p = d.report(facts=True)
+    c = [x for x in p["report"]["profiles"][0]["checks"] if x["id"] == "net.peers"][0]
+    return p, c, p["report"]["facts"]["peers_probe"]
+
+
+def test_8_flapping_data_link():
+    """nodeprepd with the data link toggled 20 times in 2 s: a bounded number of peer probes
+    (2 per PeerInterval/2, daemon/peers.c), no pass on answers from before the link went down,
+    the settled verdict equal to a fresh nodeprepctl check, an iscsid.conf edit made during the
+    flap reported as fast as ever."""
+    b = bed()
+    root = b.roots[0]
+    # PeerInterval=20s: link-caused probes at most 2 per 10 s; the timer's own never in the run.
+    write(root, "/etc/nodeprep/nodeprep.conf.d/60-daemon.conf",
+          "[Cluster]\nPeers=10.77.0.1 10.77.0.2 10.77.0.3 10.77.0.4\nPeerInterval=20s\n")
+    with Daemon(root, wrapper=["ip", "netns", "exec", WORKERS[0]],
+                extra_env={"DBUS_SYSTEM_BUS_ADDRESS": b.bus.address}) as d:
+        _, c, probe = daemon_peers(d)
+        assert_eq((c["status"], probe["stale"]), ("pass", None), repr(c))
+        first = probe["serial"]
+        assert first >= 1, probe
+        conf = read(root, "/etc/iscsi/iscsid.conf")
+        seen = []  # (net.peers status, stale, data0 up in the same report's facts)
+        serial = d.report()["evaluation"]["serial"]
+        t0 = time.time()
+        flapper = subprocess.Popen(
+            ["ip", "netns", "exec", WORKERS[0], "sh", "-c",
+             "for i in 1 2 3 4 5 6 7 8 9 10; do ip link set data0 down; sleep 0.09; "
+             "ip link set data0 up; sleep 0.09; done"])
+        edited = seen_iscsi = None
+        while flapper.poll() is None or seen_iscsi is None:
+            if edited is None and time.time() > t0 + 0.7:
+                write(root, "/etc/iscsi/iscsid.conf", conf.replace("node.startup = manual",
+                                                                   "node.startup = automatic"))
+                edited = time.time()
+            p, c, probe = daemon_peers(d)
+            data0 = [x for x in p["report"]["facts"]["links"] if x["name"] == "data0"][0]
+            seen.append((c["status"], probe["stale"], data0["up"]))
+            ev = p["evaluation"]
+            if edited and seen_iscsi is None and ev["serial"] > serial and \
+                    "iscsi" in ev["reprobed"]:
+                seen_iscsi = time.time() - edited
+            serial = ev["serial"]
+            assert time.time() < t0 + 20, "the flap or the iscsid.conf report never ended"
+            time.sleep(0.02)
+        flap = time.time() - t0
+        assert_eq(flapper.wait(), 0, "the flap")
+        # Never a pass on a link that is down (facts from the same evaluation), and the answers
+        # from before the flap were marked stale while it went on.
+        assert not [x for x in seen if x[0] == "pass" and not x[2]], seen
+        assert [x for x in seen if x[1] and "link data0 changed" in x[1] and x[0] != "pass"], seen
+        during = daemon_peers(d)[2]["serial"] - first
+        # Settled: the re-probes end (the last at most PeerInterval/2 after the one but last).
+        deadline = time.time() + 25
+        while daemon_peers(d)[2]["stale"] is not None and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)  # no probe more
+        p, c, probe = daemon_peers(d)
+        total = probe["serial"] - first
+        fresh = peers_check(b.check(1))
+        print("# flap: 20 link changes in %.2f s; peer probes: %d while flapping, %d in all "
+              "(settled %.1f s after the flap began); iscsid.conf edit reported after %.3f s"
+              % (flap, during, total, time.time() - t0, seen_iscsi))
+        assert probe["stale"] is None, probe
+        # 2 per PeerInterval/2 (10 s) window: ~1 s and ~2 s into the flap, one at ~10 s.
+        assert 1 <= total <= 3, "peer probes: %d" % total
+        assert_eq((c["status"], c["message"]), (fresh["status"], fresh["message"]),
+                  "the settled verdict is a fresh check's")
+        assert_eq(c["status"], "pass", repr(c))
+        assert seen_iscsi < 1.0, "iscsid.conf change reported after %.3f s" % seen_iscsi
+        write(root, "/etc/iscsi/iscsid.conf", conf)
+
+
 V6 = ["fd00:77::%d" % i for i in range(1, 5)]
 
 
