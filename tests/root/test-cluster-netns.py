@@ -358,15 +358,21 @@ def test_5_two_of_four():
               ("not-ready", 2, 3))
 
 
+def worker1_daemon(b, interval):
+    """nodeprepd in worker-1's namespace with the four peers, PeerInterval=interval."""
+    write(b.roots[0], "/etc/nodeprep/nodeprep.conf.d/60-daemon.conf",
+          "[Cluster]\nPeers=10.77.0.1 10.77.0.2 10.77.0.3 10.77.0.4\nPeerInterval=%s\n"
+          % interval)
+    return Daemon(b.roots[0], wrapper=["ip", "netns", "exec", WORKERS[0]],
+                  extra_env={"DBUS_SYSTEM_BUS_ADDRESS": b.bus.address})
+
+
 def test_6_daemon():
     """nodeprepd in worker-1's namespace: peers at start, on a link change, on the timer; a
     peer probe that waits out PeerTimeout= does not hold back the report of another change."""
     b = bed()
     root = b.roots[0]
-    write(root, "/etc/nodeprep/nodeprep.conf.d/60-daemon.conf",
-          "[Cluster]\nPeers=10.77.0.1 10.77.0.2 10.77.0.3 10.77.0.4\nPeerInterval=1s\n")
-    with Daemon(root, wrapper=["ip", "netns", "exec", WORKERS[0]],
-                extra_env={"DBUS_SYSTEM_BUS_ADDRESS": b.bus.address}) as d:
+    with worker1_daemon(b, "1s") as d:
         p = d.report(facts=True)
         c = [x for x in p["report"]["profiles"][0]["checks"] if x["id"] == "net.peers"][0]
         assert_eq(c["status"], "pass", "probed before the first report: %r" % c)
@@ -428,10 +434,7 @@ def test_8_flapping_data_link():
     b = bed()
     root = b.roots[0]
     # PeerInterval=20s: link-caused probes at most 2 per 10 s; the timer's own never in the run.
-    write(root, "/etc/nodeprep/nodeprep.conf.d/60-daemon.conf",
-          "[Cluster]\nPeers=10.77.0.1 10.77.0.2 10.77.0.3 10.77.0.4\nPeerInterval=20s\n")
-    with Daemon(root, wrapper=["ip", "netns", "exec", WORKERS[0]],
-                extra_env={"DBUS_SYSTEM_BUS_ADDRESS": b.bus.address}) as d:
+    with worker1_daemon(b, "20s") as d:
         _, c, probe = daemon_peers(d)
         assert_eq((c["status"], probe["stale"]), ("pass", None), repr(c))
         first = probe["serial"]
