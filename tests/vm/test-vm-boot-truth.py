@@ -125,8 +125,14 @@ def assert_mod_truth(out):
         ROWS.append((case, what, "%s %s" % (shown, fields), outcome, agree))
     # iSCSI: the node record made without iscsid.conf, and the control with one.
     active = load(out, "iscsid-active.txt").strip()
+    tries = os.path.join(out, "iscsid-boot-truth-control-tries.txt")
+    tries = open(tries).read() if os.path.exists(tries) else ""
+    if tries:
+        npvm.log("  the control's iscsid start failed before it succeeded:\n" + tries)
     expect(load(out, "iscsid-active-control.txt").strip() == "active",
-           "control: iscsid is %r with an iscsid.conf" % load(out, "iscsid-active-control.txt"))
+           "control: iscsid is %r with an iscsid.conf after 3 tries; the tries:\n%s\n"
+           "the unit's log:\n%s" % (load(out, "iscsid-active-control.txt"), tries,
+                                    load(out, "iscsid-boot-truth-control.log")[-3000:]))
     startup = load(out, "node-startup.txt").strip()
     control = load(out, "node-startup-control.txt").strip()
     expect(control == "automatic", "control record: node.startup %r with iscsid.conf saying "

@@ -68,10 +68,24 @@ iscsi_record() {
         # The service alone, from a clean state (a failed start leaves both units failed): with
         # iscsid.socket listening, a start that races the socket's own activation once ended in
         # "Can not bind IPC socket". Without the socket iscsid binds its IPC socket itself.
-        systemctl stop iscsid.socket iscsid.service || true
-        systemctl reset-failed iscsid.socket iscsid.service || true
-        systemctl start iscsid.service || true
-        systemctl is-active iscsid.service >"$3" || true
+        # A start that must succeed (the control: $4 = 3 tries) is tried again after a failure,
+        # each failure's state written to iscsid-NAME-tries.txt: the socket's holders, both
+        # units' status (a CI run once saw the control fail without anything to tell why).
+        local try
+        for try in $(seq "${4:-1}"); do
+                systemctl stop iscsid.socket iscsid.service || true
+                systemctl reset-failed iscsid.socket iscsid.service || true
+                systemctl start iscsid.service || true
+                systemctl is-active iscsid.service >"$3" || true
+                [ "$(cat "$3")" = active ] && break
+                {
+                        echo "--- try $try: iscsid.service $(cat "$3")"
+                        ss -xlp | grep -i iscsi || echo "(no listening socket named ISCSI)"
+                        pgrep -a iscsid || echo "(no iscsid process)"
+                        systemctl status --no-pager iscsid.socket iscsid.service || true
+                } >>"iscsid-$1-tries.txt" 2>&1
+                sleep 2
+        done
         iscsiadm -m node -o new -T "$iqn" -p 192.0.2.99:3260
         iscsiadm -m node -T "$iqn" -p 192.0.2.99:3260 >"node-$1.txt"
         sed -n 's/^node.startup = //p' "node-$1.txt" >"$2"
@@ -104,7 +118,7 @@ stage_mod_truth() {
         # Control: with an iscsid.conf saying automatic the same steps must read automatic, or
         # the observation above proves nothing.
         echo "node.startup = automatic" >/etc/iscsi/iscsid.conf
-        iscsi_record boot-truth-control node-startup-control.txt iscsid-active-control.txt
+        iscsi_record boot-truth-control node-startup-control.txt iscsid-active-control.txt 3
         rm -f /etc/iscsi/iscsid.conf
 }
 
