@@ -105,6 +105,7 @@ void np_area_iscsi_done(NpFacts *f)
         strv_free(i->unit_files);
         free(i->start_requires_conf);
         free(i->start_unknown);
+        free(i->start_fails);
         free(i->conf_path);
         np_iscsi_record_done(&i->conf);
         free(i->conf_unknown);
@@ -317,6 +318,7 @@ void np_area_units_done(NpFacts *f)
                 free(u->unit_file_state);
                 free(u->file);
                 free(u->unknown);
+                free(u->start_fails);
         }
         free(f->units);
 }

@@ -148,6 +148,9 @@ typedef struct NpIscsiFacts {
         /* iscsid.service runs a start check that fails without iscsid.conf (Debian, Ubuntu):
          * "UNIT:LINE: ExecStartPre=SCRIPT exits 1 ..."; NULL when not seen. */
         char *start_requires_conf;
+        /* iscsid.service does not start at all: an ExecStartPre= executable systemd cannot run
+         * (no '-'), a line it refuses, a masked unit file: "FILE:LINE: ..."; NULL when not seen */
+        char *start_fails;
         /* the unit file or its start check exists but cannot be read: why */
         char *start_unknown;
 
@@ -213,6 +216,9 @@ typedef struct NpUnitFacts {
         char *unit_file_state; /* "enabled", "disabled", "static", "masked", "" ... */
         char *file;            /* its unit file under the root (first in np_unit_dirs), or NULL */
         char *unknown;         /* the bus did not answer: the states are unknown (file is read) */
+        /* a service systemd cannot start from the files (probe/unit-exec.c): why, "FILE:LINE:
+         * ExecStartPre=..."; NULL when not seen */
+        char *start_fails;
 } NpUnitFacts;
 
 /* --- file systems -------------------------------------------------------------------------- */

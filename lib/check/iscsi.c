@@ -247,6 +247,12 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                 observed = strprintf("%s (no " ISCSID_CONF "; iscsid's built-in default)", shown);
                 if (!observed)
                         return -ENOMEM;
+                if (ok && i->start_fails)
+                        /* iscsid does not start here at all, with the file or without it. */
+                        return np_result_set(r, NP_STATUS_PASS, observed, expected,
+                                             "new discoveries get iscsid's default %s = %s, but "
+                                             "iscsid does not start on this host: %s",
+                                             key, shown, i->start_fails);
                 if (ok && i->start_requires_conf)
                         /* True of iscsid's defaults, but this host's iscsid will not run: say so
                          * (unit.active:iscsid fails on it). */
@@ -260,8 +266,7 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                         return np_result_set(
                             r, NP_STATUS_PASS, observed, expected,
                             "new discoveries get iscsid's default %s = %s, but whether iscsid "
-                            "starts on this host without " ISCSID_CONF " is unknown: its start "
-                            "check cannot be read: %s",
+                            "starts on this host without " ISCSID_CONF " is unknown: %s",
                             key, shown, i->start_unknown);
                 if (ok)
                         return np_result_set(r, NP_STATUS_PASS, observed, expected,
@@ -317,6 +322,13 @@ static int run_conf(const NpCheckContext *ctx, const NpCheckDef *def, NpResult *
                                                         c->line);
                 }
         }
+        if (ok && (i->start_fails || i->start_unknown))
+                return np_result_set(r, NP_STATUS_PASS, observed, expected,
+                                     "new discoveries get %s = %s%s%s, but %s on this host: %s",
+                                     key, shown, isempty(problems) ? "" : "; note: ", problems,
+                                     i->start_fails ? "iscsid does not start"
+                                                    : "whether iscsid starts is unknown",
+                                     i->start_fails ?: i->start_unknown);
         if (ok)
                 return np_result_set(r, NP_STATUS_PASS, observed, expected,
                                      "new discoveries get %s = %s%s%s", key, shown,

@@ -80,7 +80,8 @@ static bool unit_good(const NpUnitFacts *u, UnitAspect aspect)
 }
 
 /* A service among the units that makes its socket worthless: masked (the socket cannot start
- * it) or, for running, failed (the socket still listens, the daemon is not there). */
+ * it) or, for running, failed or not running and unable to start (the socket still listens,
+ * the daemon is not there and will not come: probe/unit-exec.c). */
 static const NpUnitFacts *blocking_service(const NpCheckContext *ctx, char **units,
                                            UnitAspect aspect)
 {
@@ -92,6 +93,8 @@ static const NpUnitFacts *blocking_service(const NpCheckContext *ctx, char **uni
                 if (streq_ptr(u->load_state, "masked") || streq_ptr(u->unit_file_state, "masked"))
                         return u;
                 if (aspect == ASPECT_ACTIVE && streq_ptr(u->active_state, "failed"))
+                        return u;
+                if (aspect == ASPECT_ACTIVE && u->start_fails && !unit_good(u, aspect))
                         return u;
         }
         return NULL;
@@ -154,18 +157,34 @@ static int run_units(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
                         bool masked = streq_ptr(b->load_state, "masked") ||
                                       streq_ptr(b->unit_file_state, "masked");
 
-                        k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
-                                          masked ? "%s is masked: nothing, not even its socket, "
-                                                   "can start it"
-                                                 : "%s has failed: its socket still listens, but "
-                                                   "the daemon is not running",
-                                          b->name);
-                        return k < 0 ? k
-                                     : np_result_remedy(r,
-                                                        masked ? "systemctl unmask %s"
-                                                               : "journalctl -u %s; then systemctl "
-                                                                 "restart %s",
+                        if (masked)
+                                k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                                  "%s is masked: nothing, not even its socket, "
+                                                  "can start it",
+                                                  b->name);
+                        else if (streq_ptr(b->active_state, "failed"))
+                                k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                                  "%s has failed: its socket still listens, but "
+                                                  "the daemon is not running",
+                                                  b->name);
+                        else
+                                k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                                  "%s is not running and cannot start: %s; its "
+                                                  "socket listens, but the daemon will not come",
+                                                  b->name, b->start_fails);
+                        if (k < 0)
+                                return k;
+                        if (masked)
+                                return np_result_remedy(r, "systemctl unmask %s", b->name);
+                        if (streq_ptr(b->active_state, "failed"))
+                                return np_result_remedy(r,
+                                                        "journalctl -u %s; then systemctl "
+                                                        "restart %s",
                                                         b->name, b->name);
+                        return np_result_remedy(r,
+                                                "correct the line named, then systemctl "
+                                                "restart %s",
+                                                b->name);
                 }
         }
         if (good)
@@ -181,6 +200,20 @@ static int run_units(const NpCheckContext *ctx, const NpCheckDef *def, NpResult 
                                   names);
                 return k < 0 ? k
                              : np_result_remedy(r, "install the package that provides %s", names);
+        }
+        STRV_FOREACH (name, units) {
+                const NpUnitFacts *u = np_facts_unit(ctx->facts, *name);
+
+                if (aspect == ASPECT_ACTIVE && u && u->start_fails) {
+                        k = np_result_set(r, NP_STATUS_FAIL, observed, expected,
+                                          "not running, and %s cannot start: %s", u->name,
+                                          u->start_fails);
+                        return k < 0 ? k
+                                     : np_result_remedy(r,
+                                                        "correct the line named, then "
+                                                        "systemctl start %s",
+                                                        prefer);
+                }
         }
         k = np_result_set(r, NP_STATUS_FAIL, observed, expected, "%s",
                           aspect == ASPECT_ENABLED ? "not enabled: it will not start at boot"

@@ -7,6 +7,7 @@
 
 #include "probe/iscsid-conf.h"
 #include "probe/probe.h"
+#include "probe/unit-exec.h"
 #include "util/strv.h"
 
 #define ISCSID_CONF    "/etc/iscsi/iscsid.conf"
@@ -258,98 +259,186 @@ static int read_lines(const NpRoot *root, NpIscsiFacts *i, const char *path, cha
         return split_lines(data, ret) < 0 ? -ENOMEM : 1;
 }
 
-/*
- * Does the script (inside the root, read, never run) end with "exit 1" when iscsid.conf does
- * not exist? Debian's and Ubuntu's open-iscsi (2.1.8-1 in bookworm:
- * /lib/open-iscsi/startup-checks.sh) has
- *     CONFIGFILE=/etc/iscsi/iscsid.conf
- *     if [ ! -e "$CONFIGFILE" ]; then ... exit 1
- * Matched as written there ($CONFIGFILE or the path itself, -e or -f, quoted or not).
- * *ret_line: the line of the test.
- */
-static int script_requires_conf(const NpRoot *root, NpIscsiFacts *i, const char *script,
-                                unsigned *ret_line)
+/* Debian's and Ubuntu's start check (open-iscsi debian/extra/startup-checks.sh), recognised by
+ * its path: bookworm ships it in /lib/open-iscsi, trixie in /usr/lib/open-iscsi. */
+static const char *const startup_checks[] = {
+        "/lib/open-iscsi/startup-checks.sh",
+        "/usr/lib/open-iscsi/startup-checks.sh",
+};
+
+/* The line (1-based) of lines[] where "if [ ! -OP FILE ]" (FILE as "$VAR" with VAR=FILE set
+ * before, or FILE itself; quoted or not) is followed by "exit 1" before "fi"; 0 when not there. */
+static unsigned exit1_unless(char **lines, char op, const char *var, const char *file)
 {
-        static const char *const tests[] = {
-                "if [ ! -e \"$CONFIGFILE\" ]",     "if [ ! -e $CONFIGFILE ]",
-                "if [ ! -f \"$CONFIGFILE\" ]",     "if [ ! -f $CONFIGFILE ]",
-                "if [ ! -e \"" ISCSID_CONF "\" ]", "if [ ! -e " ISCSID_CONF " ]",
-                "if [ ! -f \"" ISCSID_CONF "\" ]", "if [ ! -f " ISCSID_CONF " ]",
-        };
-        _cleanup_strv_free_ char **lines = NULL;
-        bool var = false;
+        bool assigned = false;
         unsigned at = 0;
-        int r;
 
-        r = read_lines(root, i, script, &lines);
-        if (r <= 0)
-                return r;
         for (size_t n = 0; lines[n]; n++) {
-                const char *l = strstrip(lines[n]);
+                _cleanup_free_ char *assign = strprintf("%s=%s", var, file);
+                const char *l = strstrip(lines[n]), *w;
+                char test[] = "if [ ! -X ";
 
-                if (streq(l, "CONFIGFILE=" ISCSID_CONF))
-                        var = true;
-                for (size_t t = 0; !at && t < ELEMENTSOF(tests); t++)
-                        if (startswith(l, tests[t]) && (var || !strstr(tests[t], "$CONFIGFILE")))
-                                at = (unsigned)n + 1;
-                if (at && streq(l, "fi"))
+                if (!assign)
                         return 0;
-                if (at && streq(l, "exit 1")) {
-                        *ret_line = at;
-                        return 1;
+                if (streq(l, assign))
+                        assigned = true;
+                test[8] = op;
+                if (!at && (w = startswith(l, test))) {
+                        size_t len = strcspn(w, " ");
+                        bool quoted = len >= 2 && w[0] == '"' && w[len - 1] == '"';
+                        const char *o = quoted ? w + 1 : w;
+                        size_t olen = quoted ? len - 2 : len;
+
+                        if (streq(w + len, " ]; then") &&
+                            ((assigned && olen == strlen(var) + 1 && o[0] == '$' &&
+                              strneq(o + 1, var, olen - 1)) ||
+                             (olen == strlen(file) && strneq(o, file, olen))))
+                                at = (unsigned)n + 1;
+                        continue;
                 }
+                if (at && streq(l, "fi"))
+                        at = 0;
+                else if (at && streq(l, "exit 1"))
+                        return at;
         }
         return 0;
 }
 
-/*
- * Will iscsid.service refuse to start without iscsid.conf? Its unit file's ExecStartPre= (a
- * failing one fails the start unless prefixed with '-'; systemd.service(5)) runs a check that
- * exits 1 when the file is missing. Only the unit file is read, not drop-ins. A unit file or
- * check script that exists and cannot be read leaves i->start_unknown: whether iscsid starts
- * without iscsid.conf is then not known (iscsid's defaults are still its defaults).
- */
-static int probe_start_requires_conf(const NpRoot *root, NpIscsiFacts *i)
+/* The first line of lines[] that contains text, 0 when none. */
+static unsigned line_with(char **lines, const char *text)
 {
-        _cleanup_strv_free_ char **lines = NULL;
-        const char *unit = NULL;
+        for (size_t n = 0; lines[n]; n++)
+                if (strstr(lines[n], text))
+                        return (unsigned)n + 1;
+        return 0;
+}
+
+/*
+ * Debian's startup-checks.sh (read, never run), its tests in order, evaluated against the root:
+ *   13: [ ! -e "$CONFIGFILE" ] -> exit 1: iscsid does not start without iscsid.conf
+ *       (i->start_requires_conf; the check uses it only where the file is missing);
+ *   21: [ ! -f $NAMEFILE ] -> exit 1: initiatorname.iscsi must be a regular file (i->start_fails);
+ *   30: GenerateName=yes in it runs /usr/sbin/iscsi-iname (not run: i->start_unknown);
+ *   53: no line "InitiatorName=X" (grep "^InitiatorName=[^ \t\n]", where the bracket excludes
+ *       ' ', '\', 't' and 'n') -> exit 1 (i->start_fails).
+ * A script at that path without these tests is not the one modelled: i->start_unknown.
+ */
+static int debian_start_check(const NpRoot *root, NpIscsiFacts *i, const NpExecCommand *c)
+{
+        _cleanup_strv_free_ char **lines = NULL, **names = NULL;
+        _cleanup_free_ char *data = NULL;
+        unsigned conf_at, name_at, gen_at, valid_at;
+        struct stat st;
+        bool valid = false;
         int r;
 
-        STRV_FOREACH (u, i->unit_files)
-                if (endswith(*u, "/iscsid.service")) {
-                        unit = *u;
-                        break;
-                }
-        if (!unit)
-                return 0;
-        r = read_lines(root, i, unit, &lines);
-        if (r <= 0)
+        r = read_lines(root, i, c->path, &lines);
+        if (r < 0 || i->start_unknown)
                 return r;
-        for (size_t n = 0; lines[n]; n++) {
-                const char *v = startswith(strstrip(lines[n]), "ExecStartPre=");
-                _cleanup_free_ char *script = NULL;
-                bool ignore = false;
-                unsigned at = 0;
+        conf_at = r > 0 ? exit1_unless(lines, 'e', "CONFIGFILE", ISCSID_CONF) : 0;
+        name_at = r > 0 ? exit1_unless(lines, 'f', "NAMEFILE", INITIATOR_NAME) : 0;
+        gen_at = r > 0 ? line_with(lines, "^GenerateName=yes") : 0;
+        valid_at = r > 0 ? line_with(lines, "^InitiatorName=[^ \\t\\n]") : 0;
+        if (!conf_at || !name_at || !gen_at || !valid_at)
+                return (i->start_unknown = strprintf(
+                            "%s:%u: ExecStartPre=%s: not the startup-checks.sh nodeprep models "
+                            "(its tests of " ISCSID_CONF " and " INITIATOR_NAME " not found)",
+                            c->file, c->line, c->path))
+                           ? 0
+                           : -ENOMEM;
+        if (!i->start_requires_conf &&
+            !(i->start_requires_conf = strprintf("%s:%u: ExecStartPre=%s exits 1 when " ISCSID_CONF
+                                                 " does not exist (%s:%u), so iscsid.service does "
+                                                 "not start",
+                                                 c->file, c->line, c->path, c->path, conf_at)))
+                return -ENOMEM;
+        r = np_root_stat(root, INITIATOR_NAME, &st);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+                return (i->start_unknown = np_probe_reason(root, INITIATOR_NAME, r)) ? 0 : -ENOMEM;
+        if (r < 0 || !S_ISREG(st.st_mode))
+                return (i->start_fails = strprintf(
+                            "%s:%u: ExecStartPre=%s exits 1: " INITIATOR_NAME " is %s%s (%s:%u: "
+                            "[ ! -f ]), so iscsid.service does not start",
+                            c->file, c->line, c->path, r < 0 ? "missing" : "not a regular file: ",
+                            r < 0 ? "" : np_file_type_name(st.st_mode), c->path, name_at))
+                           ? 0
+                           : -ENOMEM;
+        r = np_root_read_file(root, INITIATOR_NAME, 64 * 1024, &data, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return (i->start_unknown = np_probe_reason(root, INITIATOR_NAME, r)) ? 0 : -ENOMEM;
+        if (split_lines(data, &names) < 0)
+                return -ENOMEM;
+        STRV_FOREACH (l, names) {
+                const char *v = startswith(*l, "InitiatorName=");
 
-                if (!v)
-                        continue;
-                for (; *v && strchr("-@:+!", *v); v++)
-                        ignore = ignore || *v == '-';
-                if (ignore || *v != '/')
-                        continue;
-                script = strndup(v, strcspn(v, " \t"));
-                if (!script)
-                        return -ENOMEM;
-                r = script_requires_conf(root, i, script, &at);
-                if (r < 0)
+                if (startswith(*l, "GenerateName=yes"))
+                        return (i->start_unknown = strprintf(
+                                    INITIATOR_NAME
+                                    " has GenerateName=yes: %s:%u runs "
+                                    "iscsi-iname to write a new name, which nodeprep does not run",
+                                    c->path, gen_at))
+                                   ? 0
+                                   : -ENOMEM;
+                if (v && *v && !strchr(" \\tn", *v))
+                        valid = true;
+        }
+        if (!valid)
+                return (i->start_fails = strprintf(
+                            "%s:%u: ExecStartPre=%s exits 1: " INITIATOR_NAME " has no valid "
+                            "InitiatorName= line (%s:%u), so iscsid.service does not start",
+                            c->file, c->line, c->path, c->path, valid_at))
+                           ? 0
+                           : -ENOMEM;
+        return 0;
+}
+
+/*
+ * Will iscsid.service start, and without iscsid.conf? Its ExecStartPre= commands as systemd
+ * takes them from the unit file and its drop-ins (probe/unit-exec.c): one systemd cannot run
+ * (no '-') fails every start (i->start_fails); Debian's startup-checks.sh, recognised by its
+ * path, is evaluated against the root (debian_start_check()); any other command without '-' is
+ * a program nodeprep does not run: whether iscsid starts is unknown (i->start_unknown), never
+ * guessed. A file that exists and cannot be read leaves i->start_unknown as well. A command with
+ * '-' cannot stop the start (systemd ignores its failure).
+ */
+static int probe_start(const NpRoot *root, NpIscsiFacts *i)
+{
+        _cleanup_(np_exec_start_pre_done) NpExecStartPre e = {};
+        int r;
+
+        r = np_unit_exec_start_pre(root, "iscsid.service", &e);
+        if (r < 0)
+                return r;
+        if (e.unknown) {
+                i->start_unknown = TAKE_PTR(e.unknown);
+                return 0;
+        }
+        if (e.fails) {
+                i->start_fails = TAKE_PTR(e.fails);
+                return 0;
+        }
+        FOREACH_ARRAY (c, e.commands, e.n_commands) {
+                bool debian = false;
+
+                if (c->ignore)
+                        continue; /* a failure the unit ignores does not stop it */
+                for (size_t k = 0; k < ELEMENTSOF(startup_checks); k++)
+                        debian = debian || streq(c->path, startup_checks[k]);
+                if (debian)
+                        r = debian_start_check(root, i, c);
+                else
+                        r = (i->start_unknown = strprintf(
+                                 "%s:%u: ExecStartPre=%s: a program nodeprep does not run or "
+                                 "model; its exit status decides whether iscsid.service starts",
+                                 c->file, c->line, c->path))
+                                ? 0
+                                : -ENOMEM;
+                if (r < 0 || i->start_unknown || i->start_fails)
                         return r;
-                if (r > 0) {
-                        i->start_requires_conf =
-                            strprintf("%s:%zu: ExecStartPre=%s exits 1 when " ISCSID_CONF
-                                      " does not exist (%s:%u), so iscsid.service does not start",
-                                      unit, n + 1, script, script, at);
-                        return i->start_requires_conf ? 0 : -ENOMEM;
-                }
         }
         return 0;
 }
@@ -365,7 +454,7 @@ int np_probe_iscsi(const NpRoot *root, bool nodes, NpFacts *f)
         r = probe_conf(root, i);
         if (r < 0)
                 return r;
-        r = probe_start_requires_conf(root, i);
+        r = probe_start(root, i);
         if (r < 0)
                 return r;
         r = probe_initiator_name(root, i);

@@ -10,6 +10,7 @@
 #include <systemd/sd-bus.h>
 
 #include "probe/probe.h"
+#include "probe/unit-exec.h"
 #include "util/bus.h"
 #include "util/strv.h"
 
@@ -32,6 +33,22 @@ static int probe_unit_file(const NpRoot *root, NpUnitFacts *u)
                         return 0;
                 }
         }
+        return 0;
+}
+
+/* A service whose files keep systemd from starting it (probe/unit-exec.c): whatever the bus says
+ * of it now, its next start fails. */
+static int probe_start_fails(const NpRoot *root, NpUnitFacts *u)
+{
+        _cleanup_(np_exec_start_pre_done) NpExecStartPre e = {};
+        int r;
+
+        if (!u->file || !endswith(u->name, ".service"))
+                return 0;
+        r = np_unit_exec_start_pre(root, u->name, &e);
+        if (r < 0)
+                return r;
+        u->start_fails = TAKE_PTR(e.fails);
         return 0;
 }
 
@@ -110,6 +127,9 @@ int np_probe_units(const NpRoot *root, char *const *names, NpFacts *f)
         }
         FOREACH_ARRAY (u, f->units, f->n_units) {
                 r = probe_unit_file(root, u);
+                if (r < 0)
+                        return r;
+                r = probe_start_fails(root, u);
                 if (r < 0)
                         return r;
                 if (why) {

@@ -299,6 +299,7 @@ static json_object *iscsi_to_json(const NpIscsiFacts *i)
                     json_add_strv(o, "unit_files", i->unit_files),
                     json_add_str(o, "start_requires_conf", i->start_requires_conf),
                     json_add_str(o, "start_unknown", i->start_unknown),
+                    json_add_str(o, "start_fails", i->start_fails),
                     json_add(o, "conf", TAKE_PTR(conf)),
                     json_add_str(o, "initiator_name", i->initiator_name),
                     json_add_strv(o, "nodes_dirs", i->nodes_dirs),
@@ -378,7 +379,8 @@ static json_object *units_to_json(const NpFacts *f)
                             json_add_str(e, "sub_state", u->sub_state),
                             json_add_str(e, "unit_file_state", u->unit_file_state),
                             json_add_str(e, "file", u->file),
-                            json_add_str(e, "unknown", u->unknown)) < 0 ||
+                            json_add_str(e, "unknown", u->unknown),
+                            json_add_str(e, "start_fails", u->start_fails)) < 0 ||
                     json_array_push(a, TAKE_PTR(e)) < 0)
                         return NULL;
         }

@@ -821,25 +821,255 @@ def test_1200_modprobe_files_with_1024_open_files():
 
 
 def test_unreadable_iscsid_start_check_is_said():
-    # An unreadable unit file or start check was read as "no check": the message said nothing.
-    for path in ("/lib/systemd/system/iscsid.service", "/lib/open-iscsi/startup-checks.sh"):
-        with FixtureRoot() as root:
-            remove(root, "/etc/iscsi/iscsid.conf")
-            debian12_iscsid(root)
-            mkfifo(root, path)
-            r = check(root)
-            c = expect(r, "iscsi.conf:node.startup", "pass", "iscsid's default",
-                       "whether iscsid starts on this host without /etc/iscsi/iscsid.conf is "
-                       "unknown", path + ": not a regular file: FIFO")
-            assert "does not start" not in c["message"], repr(c)
-            assert_in(path, facts(root)["iscsi"]["start_unknown"] or "")
-    # the other direction: a script that does not exist is not a start check
+    # An unreadable unit file was read as "no check": the message said nothing.
+    path = "/lib/systemd/system/iscsid.service"
     with FixtureRoot() as root:
         remove(root, "/etc/iscsi/iscsid.conf")
         debian12_iscsid(root)
-        remove(root, "/lib/open-iscsi/startup-checks.sh")
+        mkfifo(root, path)
+        r = check(root)
+        c = expect(r, "iscsi.conf:node.startup", "pass", "iscsid's default",
+                   "whether iscsid starts on this host without /etc/iscsi/iscsid.conf is "
+                   "unknown", path + ": not a regular file: FIFO")
+        assert "does not start" not in c["message"], repr(c)
+        assert_in(path, facts(root)["iscsi"]["start_unknown"] or "")
+    # a start check systemd cannot execute (a FIFO) fails the start (203/EXEC); one at Debian's
+    # path that is not Debian's script (edited: the test of iscsid.conf gone) is not modelled
+    with FixtureRoot() as root:
+        debian12_iscsid(root)
+        mkfifo(root, "/lib/open-iscsi/startup-checks.sh")
+        expect(check(root), "iscsi.conf:node.startup", "pass", "iscsid does not start on this "
+               "host", "startup-checks.sh: a FIFO, not a regular file", "203/EXEC")
+    with FixtureRoot() as root:
+        remove(root, "/etc/iscsi/iscsid.conf")
+        debian12_iscsid(root)
+        write(root, "/lib/open-iscsi/startup-checks.sh", "#!/bin/sh\nexit 0\n", mode=0o755)
+        c = expect(check(root), "iscsi.conf:node.startup", "pass", "whether iscsid starts on "
+                   "this host without /etc/iscsi/iscsid.conf is unknown",
+                   "/lib/systemd/system/iscsid.service:15: ExecStartPre=/lib/open-iscsi/"
+                   "startup-checks.sh: not the startup-checks.sh nodeprep models")
+        assert "does not start" not in c["message"], repr(c)
+    # the other direction: a start check that can be read is not unknown
+    with FixtureRoot() as root:
+        remove(root, "/etc/iscsi/iscsid.conf")
+        debian12_iscsid(root)
         c = expect(check(root), "iscsi.conf:node.startup", "pass", "iscsid's default")
         assert "unknown" not in c["message"], repr(c)
+
+
+ISCSID_UNIT = "/lib/systemd/system/iscsid.service"
+STARTUP_CHECKS = "/lib/open-iscsi/startup-checks.sh"
+NO_START = "iscsid does not start on this host"
+SOCKET_ONLY = {"iscsid.socket": {"UnitFileState": "enabled", "ActiveState": "active"},
+               "iscsid.service": {"UnitFileState": "disabled", "ActiveState": "inactive"}}
+
+
+def iscsi_facts(root):
+    return facts(root)["iscsi"]
+
+
+def test_missing_start_check_without_dash_stops_iscsid():
+    # systemd fails the start (status 203/EXEC) when an ExecStartPre= executable is missing and
+    # the line has no '-' (execute.c exec_child()): the missing script was read as "no start
+    # check", so iscsid looked startable and the socket-only unit.active:iscsid passed.
+    for conf in (False, True):
+        with FixtureRoot() as root:
+            if not conf:
+                remove(root, "/etc/iscsi/iscsid.conf")
+            debian12_iscsid(root)
+            remove(root, STARTUP_CHECKS)
+            with MockSystemd(SOCKET_ONLY) as m:
+                r = check_json(root, "--profile", "iomesh", env=m.env)
+            expect(r, "iscsi.conf:node.startup", "pass", NO_START,
+                   ISCSID_UNIT + ":15: ExecStartPre=" + STARTUP_CHECKS + ": no such file",
+                   "203/EXEC")
+            expect(r, "unit.active:iscsid", "fail", "iscsid.service is not running and cannot "
+                   "start", ISCSID_UNIT + ":15")
+            i = iscsi_facts(root)
+            assert_in(STARTUP_CHECKS + ": no such file", i["start_fails"] or "")
+            assert_eq(i["start_requires_conf"], None)
+    # not executable, or a directory: the same 203/EXEC
+    for mode, text in ((0o644, "not executable"), (None, "a directory, not a regular file")):
+        with FixtureRoot() as root:
+            debian12_iscsid(root)
+            if mode is None:
+                remove(root, STARTUP_CHECKS)
+                os.makedirs(os.path.join(root, STARTUP_CHECKS.lstrip("/")))
+            else:
+                os.chmod(os.path.join(root, STARTUP_CHECKS.lstrip("/")), mode)
+            assert_in(text, iscsi_facts(root)["start_fails"] or "")
+    # the other direction: the service runs already (it started before the script went)
+    with FixtureRoot() as root:
+        debian12_iscsid(root)
+        remove(root, STARTUP_CHECKS)
+        units = {"iscsid.socket": {"UnitFileState": "enabled", "ActiveState": "active"},
+                 "iscsid.service": {"UnitFileState": "disabled", "ActiveState": "active"}}
+        with MockSystemd(units) as m:
+            r = check_json(root, "--profile", "iomesh", env=m.env)
+        expect(r, "unit.active:iscsid", "pass")
+
+
+def test_missing_start_check_with_dash_is_skipped():
+    # '-' among the prefixes (any order, each once: load-fragment.c config_parse_exec()): a
+    # missing executable is skipped ("Executable ... missing, skipping").
+    # "--": the second '-' is the path's, which systemd refuses and, with '-', drops the line
+    for prefix in ("-", "+-", "-@", "!!-", ":-!", "--"):
+        with FixtureRoot() as root:
+            remove(root, "/etc/iscsi/iscsid.conf")
+            debian12_iscsid(root, lambda t: t.replace("ExecStartPre=/", "ExecStartPre=%s/" % prefix))
+            remove(root, STARTUP_CHECKS)
+            with MockSystemd(SOCKET_ONLY) as m:
+                r = check_json(root, "--profile", "iomesh", env=m.env)
+            c = expect(r, "iscsi.conf:node.startup", "pass", "iscsid's default")
+            assert "does not start" not in c["message"], "%s: %r" % (prefix, c)
+            expect(r, "unit.active:iscsid", "pass")
+            assert_eq(iscsi_facts(root)["start_fails"], None)
+    # the other direction: prefixes systemd does not take as such ('!' after '+', '+' after '!',
+    # a third '!') leave a path it refuses, without '-': the unit does not load
+    for prefix in ("+!", "!+", "!!!"):
+        with FixtureRoot() as root:
+            debian12_iscsid(root, lambda t: t.replace("ExecStartPre=/", "ExecStartPre=%s/" % prefix))
+            c = expect(check(root), "iscsi.conf:node.startup", "pass", NO_START,
+                       "neither an absolute path nor a file name", "bad-setting")
+            assert_in("bad-setting", iscsi_facts(root)["start_fails"] or "")
+
+
+def dropin(root, directory, name, text):
+    write(root, "%s/iscsid.service.d/%s" % (directory, name), text)
+
+
+def test_dropin_that_clears_the_start_check():
+    # An admin's drop-in with an empty ExecStartPre= resets the list (config_parse_exec()): iscsid
+    # then starts without iscsid.conf. Only the unit file was read: it said iscsid does not start.
+    for d in ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system"):
+        with FixtureRoot() as root:
+            remove(root, "/etc/iscsi/iscsid.conf")
+            debian12_iscsid(root)
+            dropin(root, d, "no-check.conf", "# start without iscsid.conf\n[Service]\nExecStartPre=\n")
+            c = expect(check(root), "iscsi.conf:node.startup", "pass", "iscsid's default")
+            assert "does not start" not in c["message"], "%s: %r" % (d, c)
+            i = iscsi_facts(root)
+            assert_eq(i["start_requires_conf"], None)
+            assert_eq(i["start_fails"], None)
+    # the other direction: outside [Service], in a file not named *.conf, hidden by a /dev/null
+    # link of the same name in /etc, or followed (in name order) by a drop-in that adds the
+    # check back, the check stays
+    for files in ({"/etc/systemd/system/iscsid.service.d/a.conf": "ExecStartPre=\n"},
+                  {"/etc/systemd/system/iscsid.service.d/a.conf.off": "[Service]\nExecStartPre=\n"},
+                  {"/usr/lib/systemd/system/iscsid.service.d/a.conf": "[Service]\nExecStartPre=\n",
+                   "/etc/systemd/system/iscsid.service.d/a.conf": None},
+                  {"/etc/systemd/system/iscsid.service.d/a.conf": "[Service]\nExecStartPre=\n",
+                   "/run/systemd/system/service.d/b.conf":
+                   "[Service]\nExecStartPre=" + STARTUP_CHECKS + "\n"}):
+        with FixtureRoot() as root:
+            remove(root, "/etc/iscsi/iscsid.conf")
+            debian12_iscsid(root)
+            for path, text in files.items():
+                if text is None:
+                    os.makedirs(os.path.dirname(os.path.join(root, path.lstrip("/"))),
+                                exist_ok=True)
+                    os.symlink("/dev/null", os.path.join(root, path.lstrip("/")))
+                else:
+                    write(root, path, text)
+            expect(check(root), "iscsi.conf:node.startup", "pass", "iscsid does not start on "
+                   "this host without /etc/iscsi/iscsid.conf")
+
+
+def test_dropin_that_adds_a_start_pre_line():
+    # A drop-in's ExecStartPre= adds to the unit file's list (applied after it, in name order):
+    # only the unit file was read, so neither of these was seen.
+    with FixtureRoot() as root:
+        debian12_iscsid(root)
+        dropin(root, "/etc/systemd/system", "50-site.conf",
+               "[Service]\nExecStartPre=/usr/local/sbin/site-check \\\n  --quiet\n")
+        with MockSystemd(SOCKET_ONLY) as m:
+            r = check_json(root, "--profile", "iomesh", env=m.env)
+        where = "/etc/systemd/system/iscsid.service.d/50-site.conf:3: " \
+            "ExecStartPre=/usr/local/sbin/site-check: no such file"
+        expect(r, "iscsi.conf:node.startup", "pass", NO_START, where)
+        expect(r, "unit.active:iscsid", "fail", where)
+    # a unit file without a check, a drop-in that adds Debian's
+    with FixtureRoot() as root:
+        remove(root, "/etc/iscsi/iscsid.conf")
+        debian12_iscsid(root, lambda t: t.replace("ExecStartPre=", "#ExecStartPre="))
+        dropin(root, "/run/systemd/system", "check.conf",
+               "[Service]\nExecStartPre = " + STARTUP_CHECKS + "\n")
+        expect(check(root), "iscsi.conf:node.startup", "pass", NO_START + " without",
+               "/run/systemd/system/iscsid.service.d/check.conf:2: ExecStartPre=" + STARTUP_CHECKS,
+               STARTUP_CHECKS + ":13")
+    # a program that exists and is not Debian's start check: nodeprep runs nothing, so whether
+    # iscsid starts is unknown, naming the line (it was taken as "starts")
+    for line in ("/bin/sh -c true", "-/nope ; /bin/sh", "/bin//./sh"):
+        with FixtureRoot() as root:
+            debian12_iscsid(root)
+            write(root, "/bin/sh", "#!/bin/true\n", mode=0o755)
+            dropin(root, "/etc/systemd/system", "50-site.conf", "[Service]\nExecStartPre=%s\n" % line)
+            c = expect(check(root), "iscsi.conf:node.startup", "pass",
+                       "whether iscsid starts is unknown on this host",
+                       "/etc/systemd/system/iscsid.service.d/50-site.conf:2: ExecStartPre=/bin/sh: "
+                       "a program nodeprep does not run or model")
+            assert "does not start" not in c["message"], "%s: %r" % (line, c)
+            assert_in("50-site.conf:2", iscsi_facts(root)["start_unknown"] or "")
+    # the other direction: with '-' its failure cannot stop the start, missing or not
+    for line in ("-/usr/local/sbin/site-check", "-/bin/sh -c false"):
+        with FixtureRoot() as root:
+            debian12_iscsid(root)
+            write(root, "/bin/sh", "#!/bin/true\n", mode=0o755)
+            dropin(root, "/etc/systemd/system", "50-site.conf", "[Service]\nExecStartPre=%s\n" % line)
+            c = expect(check(root), "iscsi.conf:node.startup", "pass", "new discoveries get")
+            assert "does not start" not in c["message"], "%s: %r" % (line, c)
+            assert "unknown" not in c["message"], "%s: %r" % (line, c)
+            i = iscsi_facts(root)
+            assert_eq((i["start_unknown"], i["start_fails"]), (None, None), line)
+    # and a second command on the line that is missing fails it
+    with FixtureRoot() as root:
+        debian12_iscsid(root)
+        write(root, "/bin/sh", "#!/bin/true\n", mode=0o755)
+        dropin(root, "/etc/systemd/system", "50-site.conf",
+               "[Service]\nExecStartPre=/bin/sh -c 'a ; b' ; /nope\n")
+        assert_in("ExecStartPre=/nope: no such file", iscsi_facts(root)["start_fails"] or "")
+
+
+INAME = "/etc/iscsi/initiatorname.iscsi"
+
+
+def test_startup_checks_initiator_name():
+    # Debian's startup-checks.sh exits 1 (line 21) when initiatorname.iscsi is not a regular file
+    # and (line 53) when it has no "InitiatorName=X" line; GenerateName=yes runs iscsi-iname.
+    # Only the iscsid.conf test was modelled: each of these passed as "iscsid starts".
+    for make, text in ((lambda root: remove(root, INAME), INAME + " is missing"),
+                       (lambda root: mkfifo(root, INAME), INAME + " is not a regular file: FIFO"),
+                       (lambda root: write(root, INAME, "## none\nInitiatorName= iqn.x\n"),
+                        "has no valid InitiatorName= line (" + STARTUP_CHECKS + ":53)")):
+        with FixtureRoot() as root:
+            debian12_iscsid(root)
+            make(root)
+            with MockSystemd(SOCKET_ONLY) as m:
+                r = check_json(root, "--profile", "iomesh", env=m.env)
+            expect(r, "iscsi.conf:node.startup", "pass", NO_START,
+                   ISCSID_UNIT + ":15: ExecStartPre=" + STARTUP_CHECKS + " exits 1", text)
+            assert_in(text, iscsi_facts(root)["start_fails"] or "")
+    with FixtureRoot() as root:
+        debian12_iscsid(root)
+        write(root, INAME, "GenerateName=yes\n")
+        c = expect(check(root), "iscsi.conf:node.startup", "pass",
+                   "whether iscsid starts is unknown on this host", "GenerateName=yes",
+                   STARTUP_CHECKS + ":30")
+        assert "does not start" not in c["message"], repr(c)
+    # the other direction: Debian's script, iscsid.conf and a valid name: iscsid starts, said
+    # neither unknown nor failing, and the bookworm and trixie paths are both recognised
+    for path in (STARTUP_CHECKS, "/usr/lib/open-iscsi/startup-checks.sh"):
+        with FixtureRoot() as root:
+            debian12_iscsid(root, lambda t: t.replace(STARTUP_CHECKS, path))
+            if path != STARTUP_CHECKS:
+                os.makedirs(os.path.join(root, "usr/lib/open-iscsi"), exist_ok=True)
+                os.rename(os.path.join(root, STARTUP_CHECKS.lstrip("/")),
+                          os.path.join(root, path.lstrip("/")))
+            c = expect(check(root), "iscsi.conf:node.startup", "pass", "new discoveries get")
+            assert "does not start" not in c["message"] and "unknown" not in c["message"], repr(c)
+            i = iscsi_facts(root)
+            assert_eq((i["start_unknown"], i["start_fails"]), (None, None), path)
+            assert_in(path + ":13", i["start_requires_conf"] or "")
 
 
 def test_selinuxfs_elsewhere_with_a_long_device_name():
