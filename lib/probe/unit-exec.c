@@ -147,10 +147,9 @@ static int add_command(NpExecStartPre *e, const char *file, unsigned line, const
         if (!a)
                 return -ENOMEM;
         e->commands = a;
-        a[e->n_commands] = (NpExecCommand){ .file = strdup(file),
-                                            .line = line,
-                                            .path = strdup(path),
-                                            .ignore = ignore };
+        a[e->n_commands] = (NpExecCommand){
+                .file = strdup(file), .line = line, .path = strdup(path), .ignore = ignore
+        };
         e->n_commands++;
         return a[e->n_commands - 1].file && a[e->n_commands - 1].path ? 0 : -ENOMEM;
 }
@@ -165,7 +164,12 @@ static int parse_exec(NpExecStartPre *e, const char *unit, const char *file, uns
         do {
                 _cleanup_free_ char *word = NULL;
                 bool ignore = false, argv0 = false, noenv = false, escaped;
-                enum { PRIV_NONE, PRIV_FULL, PRIV_NOSETUID, PRIV_AMBIENT } priv = PRIV_NONE;
+                enum {
+                        PRIV_NONE,
+                        PRIV_FULL,
+                        PRIV_NOSETUID,
+                        PRIV_AMBIENT
+                } priv = PRIV_NONE;
                 const char *f, *why;
                 char *path;
                 int r;
