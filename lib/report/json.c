@@ -10,55 +10,63 @@
 #include "util/json-util.h"
 #include "util/strv.h"
 
-static json_object *result_to_json(const NpResult *res)
-{
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+/*
+ * A new array with one object per item, filled by fill(e, item, ...): the object, a pointer to the
+ * item, then any further arguments. NULL when out of memory or when a fill fails. A macro, so that
+ * the compiler checks fill against the items' own type (no void pointers, no casts).
+ */
+#define ARRAY_OF(items, n, fill, ...)                                                            \
+        ({                                                                                       \
+                _cleanup_(json_object_putp) json_object *_a_ = json_object_new_array();          \
+                                                                                                 \
+                FOREACH_ARRAY (_i_, (items), (n)) {                                              \
+                        _cleanup_(json_object_putp) json_object *_e_ = json_object_new_object(); \
+                                                                                                 \
+                        if (!_a_ || !_e_ || fill(_e_, _i_, ##__VA_ARGS__) < 0 ||                 \
+                            json_array_push(_a_, TAKE_PTR(_e_)) < 0) {                           \
+                                json_object_put(TAKE_PTR(_a_));                                  \
+                                break;                                                           \
+                        }                                                                        \
+                }                                                                                \
+                TAKE_PTR(_a_);                                                                   \
+        })
 
-        if (!o)
-                return NULL;
-        if (ADD_ALL(json_add_str(o, "id", res->id), json_add_str(o, "title", res->title),
-                    json_add_str(o, "severity", np_severity_to_string(res->severity)),
-                    json_add_str(o, "status", np_status_to_string(res->status)),
-                    json_add_str(o, "observed", res->observed),
-                    json_add_str(o, "expected", res->expected),
-                    json_add_str(o, "message", res->message), json_add_str(o, "fix", res->fix),
-                    json_add_str(o, "remedy", res->remedy), json_add_str(o, "source", res->source),
-                    json_add_bool(o, "ignored", res->ignored),
-                    json_add_str(o, "override", res->override)) < 0)
-                return NULL;
-        return TAKE_PTR(o);
+static int result_fill(json_object *o, const NpResult *res)
+{
+        return ADD_ALL(
+            json_add_str(o, "id", res->id), json_add_str(o, "title", res->title),
+            json_add_str(o, "severity", np_severity_to_string(res->severity)),
+            json_add_str(o, "status", np_status_to_string(res->status)),
+            json_add_str(o, "observed", res->observed), json_add_str(o, "expected", res->expected),
+            json_add_str(o, "message", res->message), json_add_str(o, "fix", res->fix),
+            json_add_str(o, "remedy", res->remedy), json_add_str(o, "source", res->source),
+            json_add_bool(o, "ignored", res->ignored), json_add_str(o, "override", res->override));
 }
 
-static json_object *profile_to_json(const NpProfileReport *p)
+static int profile_fill(json_object *o, const NpProfileReport *p)
 {
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object(),
-                                                *summary = json_object_new_object(),
-                                                *checks = json_object_new_array(),
+        _cleanup_(json_object_putp) json_object *summary = json_object_new_object(),
+                                                *checks =
+                                                    ARRAY_OF(p->results, p->n_results, result_fill),
                                                 *settings = json_object_new_object();
 
-        if (!o || !summary || !checks || !settings)
-                return NULL;
+        if (!summary || !checks || !settings)
+                return -ENOMEM;
         for (NpStatus s = 0; s < _NP_STATUS_MAX; s++)
                 if (json_add_u64(summary, np_status_to_string(s), p->summary[s]) < 0)
-                        return NULL;
-        for (size_t i = 0; i < p->n_results; i++)
-                if (json_array_push(checks, result_to_json(&p->results[i])) < 0)
-                        return NULL;
+                        return -ENOMEM;
         STRV_FOREACH (s, p->settings) {
                 _cleanup_free_ char *k = strndup(*s, strcspn(*s, "="));
 
                 if (!k || json_add_str(settings, k, *s + strlen(k) + 1) < 0)
-                        return NULL;
+                        return -ENOMEM;
         }
-        if (ADD_ALL(json_add_str(o, "name", p->name),
-                    json_add_str(o, "description", p->description),
-                    json_add_str(o, "source", p->source), json_add_bool(o, "ready", p->ready),
-                    json_add_u64(o, "min_ready_nodes", p->min_ready_nodes),
-                    json_add(o, "summary", TAKE_PTR(summary)),
-                    json_add(o, "settings", TAKE_PTR(settings)),
-                    json_add(o, "checks", TAKE_PTR(checks))) < 0)
-                return NULL;
-        return TAKE_PTR(o);
+        return ADD_ALL(
+            json_add_str(o, "name", p->name), json_add_str(o, "description", p->description),
+            json_add_str(o, "source", p->source), json_add_bool(o, "ready", p->ready),
+            json_add_u64(o, "min_ready_nodes", p->min_ready_nodes),
+            json_add(o, "summary", TAKE_PTR(summary)), json_add(o, "settings", TAKE_PTR(settings)),
+            json_add(o, "checks", TAKE_PTR(checks)));
 }
 
 static json_object *cluster_to_json(const NpReportCluster *c)
@@ -77,9 +85,10 @@ static json_object *cluster_to_json(const NpReportCluster *c)
 
 int np_report_to_json(const NpReport *r, bool with_facts, json_object **ret)
 {
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object(),
-                                                *host = json_object_new_object(),
-                                                *profiles = json_object_new_array();
+        _cleanup_(json_object_putp)
+            json_object *o = json_object_new_object(),
+                        *host = json_object_new_object(),
+                        *profiles = ARRAY_OF(r->profiles, r->n_profiles, profile_fill);
         _cleanup_free_ char *ts = np_format_timestamp(r->generated_at_usec);
         int k;
 
@@ -94,9 +103,6 @@ int np_report_to_json(const NpReport *r, bool with_facts, json_object **ret)
                     json_add_str(host, "open_iscsi_version", r->open_iscsi_version));
         if (k < 0)
                 return k;
-        for (size_t i = 0; i < r->n_profiles; i++)
-                if (json_array_push(profiles, profile_to_json(&r->profiles[i])) < 0)
-                        return -ENOMEM;
         k = ADD_ALL(json_add_int(o, "schema_version", NP_REPORT_SCHEMA_VERSION),
                     json_add(o, "host", TAKE_PTR(host)), json_add_str(o, "generated_at", ts),
                     json_add_bool(o, "ready", r->ready),
@@ -121,41 +127,16 @@ int np_report_to_json(const NpReport *r, bool with_facts, json_object **ret)
 
 /* --- facts ---------------------------------------------------------------------------------- */
 
-static json_object *key_values_to_json(const NpKeyValue *kv, size_t n)
+static int key_value_fill(json_object *e, const NpKeyValue *kv)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
-
-        if (!a)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(json_object_putp) json_object *e = json_object_new_object();
-
-                if (!e ||
-                    ADD_ALL(json_add_str(e, "key", kv[i].key),
-                            json_add_str(e, "value", kv[i].value),
-                            json_add_u64(e, "line", kv[i].line)) < 0 ||
-                    json_array_push(a, TAKE_PTR(e)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(a);
+        return ADD_ALL(json_add_str(e, "key", kv->key), json_add_str(e, "value", kv->value),
+                       json_add_u64(e, "line", kv->line));
 }
 
-static json_object *problems_to_json(const NpConfProblem *p, size_t n)
+static int problem_fill(json_object *e, const NpConfProblem *p)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
-
-        if (!a)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(json_object_putp) json_object *e = json_object_new_object();
-
-                if (!e ||
-                    ADD_ALL(json_add_u64(e, "line", p[i].line), json_add_str(e, "key", p[i].key),
-                            json_add_str(e, "problem", p[i].problem)) < 0 ||
-                    json_array_push(a, TAKE_PTR(e)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(a);
+        return ADD_ALL(json_add_u64(e, "line", p->line), json_add_str(e, "key", p->key),
+                       json_add_str(e, "problem", p->problem));
 }
 
 /* facts.system.kubelet: kept for compatibility (schema_version 1), the tools[] entry "kubelet". */
@@ -265,36 +246,32 @@ int np_area_boot_to_json(const NpFacts *f, json_object *o)
         return json_add(o, "boot", boot_to_json(&f->boot));
 }
 
+static int iscsi_node_fill(json_object *e, const NpIscsiNode *n)
+{
+        return ADD_ALL(json_add_str(e, "path", n->path), json_add_str(e, "target", n->target),
+                       json_add_str(e, "portal", n->portal),
+                       json_add(e, "settings",
+                                ARRAY_OF(n->record.settings, n->record.n_settings, key_value_fill)),
+                       json_add(e, "problems",
+                                ARRAY_OF(n->record.problems, n->record.n_problems, problem_fill)),
+                       json_add_str(e, "unknown", n->unknown));
+}
+
 static json_object *iscsi_to_json(const NpIscsiFacts *i)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(),
-                                                *conf = json_object_new_object(),
-                                                *nodes = json_object_new_array();
+                                                *conf = json_object_new_object();
 
-        if (!o || !conf || !nodes)
+        if (!o || !conf)
                 return NULL;
-        if (ADD_ALL(
-                json_add_str(conf, "path", i->conf_path),
-                json_add_bool(conf, "present", i->conf_present),
-                json_add(conf, "settings",
-                         key_values_to_json(i->conf.settings, i->conf.n_settings)),
-                json_add(conf, "problems", problems_to_json(i->conf.problems, i->conf.n_problems)),
-                json_add_str(conf, "unknown", i->conf_unknown)) < 0)
+        if (ADD_ALL(json_add_str(conf, "path", i->conf_path),
+                    json_add_bool(conf, "present", i->conf_present),
+                    json_add(conf, "settings",
+                             ARRAY_OF(i->conf.settings, i->conf.n_settings, key_value_fill)),
+                    json_add(conf, "problems",
+                             ARRAY_OF(i->conf.problems, i->conf.n_problems, problem_fill)),
+                    json_add_str(conf, "unknown", i->conf_unknown)) < 0)
                 return NULL;
-        FOREACH_ARRAY (n, i->nodes, i->n_nodes) {
-                _cleanup_(json_object_putp) json_object *e = json_object_new_object();
-
-                if (!e ||
-                    ADD_ALL(json_add_str(e, "path", n->path), json_add_str(e, "target", n->target),
-                            json_add_str(e, "portal", n->portal),
-                            json_add(e, "settings",
-                                     key_values_to_json(n->record.settings, n->record.n_settings)),
-                            json_add(e, "problems",
-                                     problems_to_json(n->record.problems, n->record.n_problems)),
-                            json_add_str(e, "unknown", n->unknown)) < 0 ||
-                    json_array_push(nodes, TAKE_PTR(e)) < 0)
-                        return NULL;
-        }
         if (ADD_ALL(json_add_str(o, "iscsiadm", i->iscsiadm_path),
                     json_add_strv(o, "unit_files", i->unit_files),
                     json_add_str(o, "start_requires_conf", i->start_requires_conf),
@@ -303,7 +280,7 @@ static json_object *iscsi_to_json(const NpIscsiFacts *i)
                     json_add(o, "conf", TAKE_PTR(conf)),
                     json_add_str(o, "initiator_name", i->initiator_name),
                     json_add_strv(o, "nodes_dirs", i->nodes_dirs),
-                    json_add(o, "nodes", TAKE_PTR(nodes)),
+                    json_add(o, "nodes", ARRAY_OF(i->nodes, i->n_nodes, iscsi_node_fill)),
                     json_add_str(o, "nodes_unknown", i->nodes_unknown),
                     json_add_str(o, "version", i->version),
                     json_add_str(o, "version_source", i->version_source),
@@ -317,306 +294,193 @@ int np_area_iscsi_to_json(const NpFacts *f, json_object *o)
         return json_add(o, "iscsi", iscsi_to_json(&f->iscsi));
 }
 
-static json_object *modules_to_json(const NpFacts *f)
+static int module_fill(json_object *e, const NpModuleFacts *m)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
-
-        if (!a)
-                return NULL;
-        FOREACH_ARRAY (m, f->modules, f->n_modules) {
-                _cleanup_(json_object_putp) json_object *e = json_object_new_object();
-
-                if (!e ||
-                    ADD_ALL(json_add_str(e, "name", m->name),
-                            json_add_str(e, "canonical", m->canonical),
-                            json_add_str(e, "state",
-                                         m->unknown ? NULL : np_module_state_to_string(m->state)),
-                            json_add_str(e, "detail", m->state_detail),
-                            json_add_str(e, "unknown", m->unknown),
-                            json_add_strv(e, "persisted_in", m->persisted_in),
-                            json_add_strv(e, "not_applied", m->not_applied),
-                            json_add_str(e, "blacklisted", m->blacklisted),
-                            json_add_str(e, "persist_unknown", m->persist_unknown),
-                            json_add_str(e, "next_state",
-                                         m->next_unknown || !m->next_detail
-                                             ? NULL
-                                             : np_module_state_to_string(m->next_state)),
-                            json_add_str(e, "next_detail", m->next_detail),
-                            json_add_str(e, "next_unknown", m->next_unknown),
-                            json_add_str(e, "prevented", m->prevented),
-                            json_add_str(e, "prevented_unknown", m->prevented_unknown),
-                            json_add_strv(e, "notes", m->notes),
-                            json_add_str(e, "load_prevented", m->load_prevented),
-                            json_add_str(e, "load_prevented_unknown", m->load_prevented_unknown)) <
-                        0 ||
-                    json_array_push(a, TAKE_PTR(e)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(a);
+        return ADD_ALL(
+            json_add_str(e, "name", m->name), json_add_str(e, "canonical", m->canonical),
+            json_add_str(e, "state", m->unknown ? NULL : np_module_state_to_string(m->state)),
+            json_add_str(e, "detail", m->state_detail), json_add_str(e, "unknown", m->unknown),
+            json_add_strv(e, "persisted_in", m->persisted_in),
+            json_add_strv(e, "not_applied", m->not_applied),
+            json_add_str(e, "blacklisted", m->blacklisted),
+            json_add_str(e, "persist_unknown", m->persist_unknown),
+            json_add_str(e, "next_state",
+                         m->next_unknown || !m->next_detail
+                             ? NULL
+                             : np_module_state_to_string(m->next_state)),
+            json_add_str(e, "next_detail", m->next_detail),
+            json_add_str(e, "next_unknown", m->next_unknown),
+            json_add_str(e, "prevented", m->prevented),
+            json_add_str(e, "prevented_unknown", m->prevented_unknown),
+            json_add_strv(e, "notes", m->notes),
+            json_add_str(e, "load_prevented", m->load_prevented),
+            json_add_str(e, "load_prevented_unknown", m->load_prevented_unknown));
 }
 
 int np_area_modules_to_json(const NpFacts *f, json_object *o)
 {
-        return ADD_ALL(json_add(o, "modules", modules_to_json(f)),
+        return ADD_ALL(json_add(o, "modules", ARRAY_OF(f->modules, f->n_modules, module_fill)),
                        json_add_str(o, "modules_load_unknown", f->modules_load_dirs_unknown),
                        json_add_bool(o, "modules_load_etc_missing", f->modules_load_etc_missing),
                        json_add_str(o, "modules_load_etc_unusable", f->modules_load_etc_unusable));
 }
 
-static json_object *units_to_json(const NpFacts *f)
+static int unit_fill(json_object *e, const NpUnitFacts *u)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
-
-        if (!a)
-                return NULL;
-        FOREACH_ARRAY (u, f->units, f->n_units) {
-                _cleanup_(json_object_putp) json_object *e = json_object_new_object();
-
-                if (!e ||
-                    ADD_ALL(json_add_str(e, "name", u->name),
-                            json_add_str(e, "load_state", u->load_state),
-                            json_add_str(e, "active_state", u->active_state),
-                            json_add_str(e, "sub_state", u->sub_state),
-                            json_add_str(e, "unit_file_state", u->unit_file_state),
-                            json_add_str(e, "file", u->file),
-                            json_add_str(e, "unknown", u->unknown),
-                            json_add_str(e, "start_fails", u->start_fails)) < 0 ||
-                    json_array_push(a, TAKE_PTR(e)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(a);
+        return ADD_ALL(json_add_str(e, "name", u->name),
+                       json_add_str(e, "load_state", u->load_state),
+                       json_add_str(e, "active_state", u->active_state),
+                       json_add_str(e, "sub_state", u->sub_state),
+                       json_add_str(e, "unit_file_state", u->unit_file_state),
+                       json_add_str(e, "file", u->file), json_add_str(e, "unknown", u->unknown),
+                       json_add_str(e, "start_fails", u->start_fails));
 }
 
 int np_area_units_to_json(const NpFacts *f, json_object *o)
 {
-        return json_add(o, "units", units_to_json(f));
+        return json_add(o, "units", ARRAY_OF(f->units, f->n_units, unit_fill));
 }
 
-static json_object *fs_to_json(const NpFacts *f)
+static int fs_fill(json_object *e, const NpFsFacts *s)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+        bool known = !s->unknown;
 
-        if (!a)
-                return NULL;
-        FOREACH_ARRAY (s, f->fs, f->n_fs) {
-                _cleanup_(json_object_putp) json_object *e = json_object_new_object();
-                bool known = !s->unknown;
-
-                if (!e ||
-                    ADD_ALL(json_add_str(e, "path", s->path),
-                            json_add_str(e, "probed_path", s->probed_path),
-                            json_add_str(e, "mount_point", s->mount_point),
-                            json_add_str(e, "fs_type", s->fs_type),
-                            json_add_str(e, "source", s->mount_source),
-                            known ? json_add_u64(e, "free_bytes", s->free_bytes)
-                                  : json_add_str(e, "free_bytes", NULL),
-                            known ? json_add_u64(e, "total_bytes", s->total_bytes)
-                                  : json_add_str(e, "total_bytes", NULL),
-                            json_add_str(e, "unknown", s->unknown)) < 0 ||
-                    json_array_push(a, TAKE_PTR(e)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(a);
+        return ADD_ALL(
+            json_add_str(e, "path", s->path), json_add_str(e, "probed_path", s->probed_path),
+            json_add_str(e, "mount_point", s->mount_point), json_add_str(e, "fs_type", s->fs_type),
+            json_add_str(e, "source", s->mount_source),
+            known ? json_add_u64(e, "free_bytes", s->free_bytes)
+                  : json_add_str(e, "free_bytes", NULL),
+            known ? json_add_u64(e, "total_bytes", s->total_bytes)
+                  : json_add_str(e, "total_bytes", NULL),
+            json_add_str(e, "unknown", s->unknown));
 }
 
 int np_area_fs_to_json(const NpFacts *f, json_object *o)
 {
-        return json_add(o, "filesystems", fs_to_json(f));
+        return json_add(o, "filesystems", ARRAY_OF(f->fs, f->n_fs, fs_fill));
 }
 
-static json_object *disks_to_json(const NpFacts *f)
+static int disk_fill(json_object *e, const NpDisk *d)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+        char devnum[32];
 
-        if (!a)
-                return NULL;
-        FOREACH_ARRAY (d, f->disks, f->n_disks) {
-                _cleanup_(json_object_putp) json_object *e = json_object_new_object();
-                char devnum[32];
-
-                snprintf(devnum, sizeof(devnum), "%u:%u", d->major, d->minor);
-                if (!e ||
-                    ADD_ALL(
-                        json_add_str(e, "name", d->name), json_add_str(e, "path", d->path),
-                        json_add_str(e, "id", d->id), json_add_str(e, "devnum", devnum),
-                        json_add_u64(e, "size_bytes", d->size_bytes),
-                        json_add_bool(e, "rotational", d->rotational),
-                        json_add_str(e, "kind", np_disk_kind(d)),
-                        json_add_str(e, "transport", d->transport),
-                        json_add_str(e, "model", d->model), json_add_str(e, "vendor", d->vendor),
-                        json_add_str(e, "serial", d->serial), json_add_str(e, "wwn", d->wwn),
-                        json_add_bool(e, "removable", d->removable),
-                        json_add_bool(e, "read_only", d->read_only),
-                        json_add_strv(e, "partitions", d->partitions),
-                        json_add_str(e, "partition_table", d->partition_table),
-                        json_add_strv(e, "signatures", d->signatures),
-                        json_add_str(e, "signatures_source", d->signatures_source),
-                        json_add_strv(e, "mountpoints", d->mountpoints),
-                        json_add_strv(e, "swap", d->swaps), json_add_strv(e, "holders", d->holders),
-                        json_add_strv(e, "backing_for", d->backing_for),
-                        json_add_str(e, "multipath", d->multipath),
-                        json_add_str(e, "remote", d->remote), json_add_bool(e, "free", d->free),
-                        json_add_strv(e, "reasons", d->reasons),
-                        json_add_str(e, "unknown", d->unknown)) < 0 ||
-                    json_array_push(a, TAKE_PTR(e)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(a);
+        snprintf(devnum, sizeof(devnum), "%u:%u", d->major, d->minor);
+        return ADD_ALL(
+            json_add_str(e, "name", d->name), json_add_str(e, "path", d->path),
+            json_add_str(e, "id", d->id), json_add_str(e, "devnum", devnum),
+            json_add_u64(e, "size_bytes", d->size_bytes),
+            json_add_bool(e, "rotational", d->rotational), json_add_str(e, "kind", np_disk_kind(d)),
+            json_add_str(e, "transport", d->transport), json_add_str(e, "model", d->model),
+            json_add_str(e, "vendor", d->vendor), json_add_str(e, "serial", d->serial),
+            json_add_str(e, "wwn", d->wwn), json_add_bool(e, "removable", d->removable),
+            json_add_bool(e, "read_only", d->read_only),
+            json_add_strv(e, "partitions", d->partitions),
+            json_add_str(e, "partition_table", d->partition_table),
+            json_add_strv(e, "signatures", d->signatures),
+            json_add_str(e, "signatures_source", d->signatures_source),
+            json_add_strv(e, "mountpoints", d->mountpoints), json_add_strv(e, "swap", d->swaps),
+            json_add_strv(e, "holders", d->holders),
+            json_add_strv(e, "backing_for", d->backing_for),
+            json_add_str(e, "multipath", d->multipath), json_add_str(e, "remote", d->remote),
+            json_add_bool(e, "free", d->free), json_add_strv(e, "reasons", d->reasons),
+            json_add_str(e, "unknown", d->unknown));
 }
 
 int np_area_disks_to_json(const NpFacts *f, json_object *o)
 {
-        return ADD_ALL(json_add(o, "disks", disks_to_json(f)),
+        return ADD_ALL(json_add(o, "disks", ARRAY_OF(f->disks, f->n_disks, disk_fill)),
                        json_add_bool(o, "disks_include_loop", f->disks_include_loop),
                        json_add_str(o, "disks_unknown", f->disks_unknown));
 }
 
-static json_object *links_to_json(const NpFacts *f)
+static int link_fill(json_object *e, const NpLink *l)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+        _cleanup_(json_object_putp) json_object *addrs = json_object_new_array(),
+                                                *unusable = json_object_new_array();
 
-        if (!a)
-                return NULL;
-        FOREACH_ARRAY (l, f->links, f->n_links) {
-                _cleanup_(json_object_putp) json_object *e = json_object_new_object(),
-                                                        *addrs = json_object_new_array(),
-                                                        *unusable = json_object_new_array();
+        if (!addrs || !unusable)
+                return -ENOMEM;
+        /* "addresses": what the link can use; the others with the kernel's reason. */
+        FOREACH_ARRAY (ad, l->addresses, l->n_addresses) {
+                _cleanup_free_ char *t =
+                    ad->unusable ? strprintf("%s %s", ad->text, ad->unusable) : strdup(ad->text);
 
-                if (!e || !addrs || !unusable)
-                        return NULL;
-                /* "addresses": what the link can use; the others with the kernel's reason. */
-                FOREACH_ARRAY (ad, l->addresses, l->n_addresses) {
-                        _cleanup_free_ char *t = ad->unusable
-                                                     ? strprintf("%s %s", ad->text, ad->unusable)
-                                                     : strdup(ad->text);
-
-                        if (!t || json_array_push(ad->unusable ? unusable : addrs,
-                                                  json_object_new_string(t)) < 0)
-                                return NULL;
-                }
-                if (ADD_ALL(json_add_str(e, "name", l->name),
-                            json_add_int(e, "ifindex", l->ifindex),
-                            json_add_str(e, "kind", np_link_kind_to_string(l->kind)),
-                            json_add_str(e, "kind_detail", l->kind_detail),
-                            json_add_str(e, "operstate", l->operstate),
-                            json_add_bool(e, "admin_up", l->admin_up),
-                            json_add_bool(e, "carrier", l->carrier),
-                            json_add_bool(e, "up", np_link_is_up(l)),
-                            l->speed_mbps >= 0 ? json_add_int(e, "speed_mbps", l->speed_mbps)
-                                               : json_add_str(e, "speed_mbps", NULL),
-                            json_add_str(e, "speed_source", l->speed_source),
-                            json_add_str(e, "duplex", l->duplex), json_add_u64(e, "mtu", l->mtu),
-                            json_add_str(e, "mac", l->mac), json_add_str(e, "master", l->master),
-                            json_add_str(e, "parent", l->parent),
-                            json_add_strv(e, "members", l->members),
-                            json_add(e, "addresses", TAKE_PTR(addrs)),
-                            json_add(e, "unusable_addresses", TAKE_PTR(unusable))) < 0 ||
-                    json_array_push(a, TAKE_PTR(e)) < 0)
-                        return NULL;
+                if (!t ||
+                    json_array_push(ad->unusable ? unusable : addrs, json_object_new_string(t)) < 0)
+                        return -ENOMEM;
         }
-        return TAKE_PTR(a);
+        return ADD_ALL(
+            json_add_str(e, "name", l->name), json_add_int(e, "ifindex", l->ifindex),
+            json_add_str(e, "kind", np_link_kind_to_string(l->kind)),
+            json_add_str(e, "kind_detail", l->kind_detail),
+            json_add_str(e, "operstate", l->operstate), json_add_bool(e, "admin_up", l->admin_up),
+            json_add_bool(e, "carrier", l->carrier), json_add_bool(e, "up", np_link_is_up(l)),
+            l->speed_mbps >= 0 ? json_add_int(e, "speed_mbps", l->speed_mbps)
+                               : json_add_str(e, "speed_mbps", NULL),
+            json_add_str(e, "speed_source", l->speed_source), json_add_str(e, "duplex", l->duplex),
+            json_add_u64(e, "mtu", l->mtu), json_add_str(e, "mac", l->mac),
+            json_add_str(e, "master", l->master), json_add_str(e, "parent", l->parent),
+            json_add_strv(e, "members", l->members), json_add(e, "addresses", TAKE_PTR(addrs)),
+            json_add(e, "unusable_addresses", TAKE_PTR(unusable)));
 }
 
 int np_area_links_to_json(const NpFacts *f, json_object *o)
 {
-        return ADD_ALL(json_add(o, "links", links_to_json(f)),
+        return ADD_ALL(json_add(o, "links", ARRAY_OF(f->links, f->n_links, link_fill)),
                        json_add_str(o, "links_unknown", f->links_unknown));
 }
 
-static json_object *endpoints_to_json(const NpFacts *f)
+static int endpoint_fill(json_object *o, const NpEndpointFacts *e)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
-
-        if (!a)
-                return NULL;
-        FOREACH_ARRAY (e, f->endpoints, f->n_endpoints) {
-                _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-
-                if (!o ||
-                    ADD_ALL(json_add_str(o, "name", e->name),
-                            json_add_str(o, "address", e->address),
-                            json_add_bool(o, "reachable", e->reachable),
-                            json_add_str(o, "connected", e->connected),
-                            json_add_str(o, "error_kind", e->error_kind),
-                            json_add_str(o, "error", e->error),
-                            json_add_u64(o, "elapsed_ms", e->elapsed_ms)) < 0 ||
-                    json_array_push(a, TAKE_PTR(o)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(a);
+        return ADD_ALL(
+            json_add_str(o, "name", e->name), json_add_str(o, "address", e->address),
+            json_add_bool(o, "reachable", e->reachable), json_add_str(o, "connected", e->connected),
+            json_add_str(o, "error_kind", e->error_kind), json_add_str(o, "error", e->error),
+            json_add_u64(o, "elapsed_ms", e->elapsed_ms));
 }
 
 int np_area_endpoints_to_json(const NpFacts *f, json_object *o)
 {
-        return json_add(o, "endpoints", endpoints_to_json(f));
+        return json_add(o, "endpoints", ARRAY_OF(f->endpoints, f->n_endpoints, endpoint_fill));
 }
 
-static json_object *tools_to_json(const NpFacts *f)
+static int tool_fill(json_object *o, const NpToolFacts *t)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+        _cleanup_free_ char *v = t->has_version ? np_version_to_string(&t->version) : NULL;
 
-        if (!a)
-                return NULL;
-        FOREACH_ARRAY (t, f->tools, f->n_tools) {
-                _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-                _cleanup_free_ char *v = t->has_version ? np_version_to_string(&t->version) : NULL;
-
-                if (!o ||
-                    ADD_ALL(json_add_str(o, "name", t->name), json_add_str(o, "path", t->path),
-                            json_add_str(o, "found", t->found),
-                            json_add_str(o, "output", t->output), json_add_str(o, "version", v),
-                            json_add_str(o, "unknown", t->unknown)) < 0 ||
-                    json_array_push(a, TAKE_PTR(o)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(a);
+        return ADD_ALL(json_add_str(o, "name", t->name), json_add_str(o, "path", t->path),
+                       json_add_str(o, "found", t->found), json_add_str(o, "output", t->output),
+                       json_add_str(o, "version", v), json_add_str(o, "unknown", t->unknown));
 }
 
 int np_area_tools_to_json(const NpFacts *f, json_object *o)
 {
-        return json_add(o, "tools", tools_to_json(f));
+        return json_add(o, "tools", ARRAY_OF(f->tools, f->n_tools, tool_fill));
 }
 
-static json_object *layouts_to_json(const NpFacts *f)
+static int layout_entry_fill(json_object *x, const NpLayoutEntry *e)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+        return ADD_ALL(json_add_str(x, "path", e->path), json_add_bool(x, "exists", e->exists),
+                       json_add_str(x, "type",
+                                    !e->exists      ? NULL
+                                    : e->is_dir     ? "directory"
+                                    : e->is_regular ? "file"
+                                                    : "other"),
+                       json_add_u64(x, "uid", e->uid), json_add_u64(x, "gid", e->gid),
+                       json_add_u64(x, "size", e->size), json_add_str(x, "unknown", e->unknown));
+}
 
-        if (!a)
-                return NULL;
-        FOREACH_ARRAY (l, f->layouts, f->n_layouts) {
-                _cleanup_(json_object_putp) json_object *o = json_object_new_object(),
-                                                        *entries = json_object_new_array();
-
-                if (!o || !entries)
-                        return NULL;
-                FOREACH_ARRAY (e, l->entries, l->n_entries) {
-                        _cleanup_(json_object_putp) json_object *x = json_object_new_object();
-
-                        if (!x ||
-                            ADD_ALL(json_add_str(x, "path", e->path),
-                                    json_add_bool(x, "exists", e->exists),
-                                    json_add_str(x, "type",
-                                                 !e->exists      ? NULL
-                                                 : e->is_dir     ? "directory"
-                                                 : e->is_regular ? "file"
-                                                                 : "other"),
-                                    json_add_u64(x, "uid", e->uid), json_add_u64(x, "gid", e->gid),
-                                    json_add_u64(x, "size", e->size),
-                                    json_add_str(x, "unknown", e->unknown)) < 0 ||
-                            json_array_push(entries, TAKE_PTR(x)) < 0)
-                                return NULL;
-                }
-                if (ADD_ALL(json_add_str(o, "path", l->path),
-                            json_add(o, "entries", TAKE_PTR(entries))) < 0 ||
-                    json_array_push(a, TAKE_PTR(o)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(a);
+static int layout_fill(json_object *o, const NpLayoutFacts *l)
+{
+        return ADD_ALL(
+            json_add_str(o, "path", l->path),
+            json_add(o, "entries", ARRAY_OF(l->entries, l->n_entries, layout_entry_fill)));
 }
 
 int np_area_layouts_to_json(const NpFacts *f, json_object *o)
 {
-        return json_add(o, "layouts", layouts_to_json(f));
+        return json_add(o, "layouts", ARRAY_OF(f->layouts, f->n_layouts, layout_fill));
 }
 
 static json_object *virt_to_json(const NpVirtFacts *v)
@@ -637,50 +501,34 @@ int np_area_virt_to_json(const NpFacts *f, json_object *o)
 }
 
 /* facts.peers[]: one entry per Peers= entry, as reached from this host's data address. */
-static json_object *peers_to_json(const NpPeersFacts *pf)
+static int peer_fill(json_object *o, const NpPeerFacts *p, const NpPeersFacts *pf)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+        bool echoed = p->sent > 0, answered = echoed && p->received > 0;
 
-        if (!a)
-                return NULL;
-        FOREACH_ARRAY (p, pf->peers, pf->n_peers) {
-                _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-                bool echoed = p->sent > 0, answered = echoed && p->received > 0;
-
-                if (!o ||
-                    ADD_ALL(
-                        json_add_str(o, "peer", p->peer), json_add_str(o, "address", p->address),
-                        json_add_bool(o, "self", p->self),
-                        json_add_bool(o, "in_data_cidr", p->in_data_cidr),
-                        json_add_str(o, "resolve_error", p->resolve_error),
-                        json_add_str(o, "interface", p->route_interface),
-                        json_add_str(o, "gateway", p->route_gateway),
-                        json_add_bool(o, "on_segment",
-                                      p->route_interface && !p->route_gateway &&
-                                          p->route_ifindex == pf->ifindex),
-                        json_add_str(o, "route_source", p->route_source),
-                        p->route_mtu ? json_add_u64(o, "route_mtu", p->route_mtu)
-                                     : json_add_null(o, "route_mtu"),
-                        json_add_str(o, "route_error", p->route_error),
-                        json_add_u64(o, "sent", p->sent), json_add_u64(o, "received", p->received),
-                        answered ? json_add_u64(o, "rtt_median_usec", p->rtt_median_usec)
-                                 : json_add_null(o, "rtt_median_usec"),
-                        answered ? json_add_u64(o, "rtt_max_usec", p->rtt_max_usec)
-                                 : json_add_null(o, "rtt_max_usec"),
-                        echoed ? json_add_u64(o, "full_size", p->full_size)
-                               : json_add_null(o, "full_size"),
-                        json_add_bool(o, "full_size_ok", p->full_size_ok),
-                        echoed ? json_add_u64(o, "largest_ok", p->largest_ok)
-                               : json_add_null(o, "largest_ok"),
-                        json_add_bool(o, "largest_exact", p->largest_exact),
-                        p->path_mtu ? json_add_u64(o, "path_mtu", p->path_mtu)
-                                    : json_add_null(o, "path_mtu"),
-                        json_add_str(o, "error", p->error),
-                        json_add_str(o, "unknown", p->unknown)) < 0 ||
-                    json_array_push(a, TAKE_PTR(o)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(a);
+        return ADD_ALL(
+            json_add_str(o, "peer", p->peer), json_add_str(o, "address", p->address),
+            json_add_bool(o, "self", p->self), json_add_bool(o, "in_data_cidr", p->in_data_cidr),
+            json_add_str(o, "resolve_error", p->resolve_error),
+            json_add_str(o, "interface", p->route_interface),
+            json_add_str(o, "gateway", p->route_gateway),
+            json_add_bool(o, "on_segment",
+                          p->route_interface && !p->route_gateway &&
+                              p->route_ifindex == pf->ifindex),
+            json_add_str(o, "route_source", p->route_source),
+            p->route_mtu ? json_add_u64(o, "route_mtu", p->route_mtu)
+                         : json_add_null(o, "route_mtu"),
+            json_add_str(o, "route_error", p->route_error), json_add_u64(o, "sent", p->sent),
+            json_add_u64(o, "received", p->received),
+            answered ? json_add_u64(o, "rtt_median_usec", p->rtt_median_usec)
+                     : json_add_null(o, "rtt_median_usec"),
+            answered ? json_add_u64(o, "rtt_max_usec", p->rtt_max_usec)
+                     : json_add_null(o, "rtt_max_usec"),
+            echoed ? json_add_u64(o, "full_size", p->full_size) : json_add_null(o, "full_size"),
+            json_add_bool(o, "full_size_ok", p->full_size_ok),
+            echoed ? json_add_u64(o, "largest_ok", p->largest_ok) : json_add_null(o, "largest_ok"),
+            json_add_bool(o, "largest_exact", p->largest_exact),
+            p->path_mtu ? json_add_u64(o, "path_mtu", p->path_mtu) : json_add_null(o, "path_mtu"),
+            json_add_str(o, "error", p->error), json_add_str(o, "unknown", p->unknown));
 }
 
 /* facts.peers_probe: where the peers were probed from, and how. */
@@ -707,8 +555,9 @@ static json_object *peers_probe_to_json(const NpPeersFacts *pf)
 
 int np_area_peers_to_json(const NpFacts *f, json_object *o)
 {
-        return ADD_ALL(json_add(o, "peers", peers_to_json(&f->peers)),
-                       json_add(o, "peers_probe", peers_probe_to_json(&f->peers)));
+        return ADD_ALL(
+            json_add(o, "peers", ARRAY_OF(f->peers.peers, f->peers.n_peers, peer_fill, &f->peers)),
+            json_add(o, "peers_probe", peers_probe_to_json(&f->peers)));
 }
 
 int np_facts_to_json(const NpFacts *f, json_object **ret)
@@ -729,42 +578,33 @@ int np_facts_to_json(const NpFacts *f, json_object **ret)
         return 0;
 }
 
+static int check_info_fill(json_object *x, const NpCheckDef *c)
+{
+        return ADD_ALL(json_add_str(x, "id", c->id), json_add_str(x, "title", c->title),
+                       json_add_str(x, "severity", np_severity_to_string(c->severity)),
+                       json_add_str(x, "source", c->source));
+}
+
+static int profile_info_fill(json_object *e, const NpProfileInfo *info)
+{
+        const NpProfile *p = info->profile;
+
+        return ADD_ALL(json_add(e, "checks",
+                                p ? ARRAY_OF(p->checks, p->n_checks, check_info_fill)
+                                  : json_object_new_array()),
+                       json_add_str(e, "name", info->name), json_add_str(e, "path", info->path),
+                       json_add_strv(e, "dropins", info->dropins),
+                       json_add_str(e, "description", info->description),
+                       json_add_str(e, "shadows", info->shadows),
+                       json_add_str(e, "error", info->error));
+}
+
 int np_profile_infos_to_json(const NpProfileInfo *infos, size_t n, json_object **ret)
 {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+        json_object *a = ARRAY_OF(infos, n, profile_info_fill);
 
         if (!a)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(json_object_putp) json_object *e = json_object_new_object(),
-                                                        *checks = json_object_new_array();
-
-                if (!e || !checks)
-                        return -ENOMEM;
-                if (infos[i].profile)
-                        FOREACH_ARRAY (c, infos[i].profile->checks, infos[i].profile->n_checks) {
-                                _cleanup_(json_object_putp) json_object *x =
-                                    json_object_new_object();
-
-                                if (!x ||
-                                    ADD_ALL(json_add_str(x, "id", c->id),
-                                            json_add_str(x, "title", c->title),
-                                            json_add_str(x, "severity",
-                                                         np_severity_to_string(c->severity)),
-                                            json_add_str(x, "source", c->source)) < 0 ||
-                                    json_array_push(checks, TAKE_PTR(x)) < 0)
-                                        return -ENOMEM;
-                        }
-                if (ADD_ALL(json_add(e, "checks", TAKE_PTR(checks))) < 0 ||
-                    ADD_ALL(json_add_str(e, "name", infos[i].name),
-                            json_add_str(e, "path", infos[i].path),
-                            json_add_strv(e, "dropins", infos[i].dropins),
-                            json_add_str(e, "description", infos[i].description),
-                            json_add_str(e, "shadows", infos[i].shadows),
-                            json_add_str(e, "error", infos[i].error)) < 0 ||
-                    json_array_push(a, TAKE_PTR(e)) < 0)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(a);
+        *ret = a;
         return 0;
 }
