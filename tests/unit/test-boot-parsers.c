@@ -289,8 +289,26 @@ TEST(kcmdline)
         ASSERT_TRUE(np_kcmdline_key_eq("modules-load", "modules_load"));
 }
 
+/* next_arg() keeps looking for '=' while equals is 0: a word that begins with '=' splits at
+ * its second one, and a quote opened inside a word keeps the spaces up to its close. */
+TEST(kcmdline_equals_first)
+{
+        _cleanup_(np_kcmdline_done) NpKcmdline c = {};
+        const char *line = "=a=b =\" \"e=f =x";
+
+        ASSERT_OK(np_kcmdline_parse(line, strlen(line), &c));
+        ASSERT_EQ(c.n_words, 3U);
+        ASSERT_STREQ(c.words[0].key, "=a");
+        ASSERT_STREQ(c.words[0].value, "b");
+        ASSERT_STREQ(c.words[1].key, "=\" \"e");
+        ASSERT_STREQ(c.words[1].value, "f");
+        ASSERT_STREQ(c.words[2].key, "=x");
+        ASSERT_NULL(c.words[2].value);
+}
+
 static const TestCase tests[] = {
-        T(grub_debian12), T(grub_rhel9_bls),    T(systemd_boot),   T(grub_odd),
-        T(modprobe_cis),  T(modprobe_debian12), T(modprobe_rhel9), T(kcmdline),
+        T(grub_debian12),  T(grub_rhel9_bls), T(systemd_boot),
+        T(grub_odd),       T(modprobe_cis),   T(modprobe_debian12),
+        T(modprobe_rhel9), T(kcmdline),       T(kcmdline_equals_first),
 };
 RUN_TESTS(tests)
