@@ -270,6 +270,9 @@ int np_module_name_normalize(const char *name, char **ret)
                 } else if (*c == '-' && !in_bracket)
                         *c = '_';
         }
+        /* underscores() and alias_normalize() fail on a '[' that is never closed, too. */
+        if (in_bracket)
+                return -EINVAL;
         *ret = TAKE_PTR(s);
         return 0;
 }

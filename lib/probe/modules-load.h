@@ -42,5 +42,6 @@ int np_modules_load_read(const NpRoot *root, NpModulesLoad *ret, char **ret_erro
  * load nor hide anything; their lines come back not applied, with in_run set. */
 int np_modules_load_read_next_boot(const NpRoot *root, NpModulesLoad *ret, char **ret_error);
 
-/* libkmod's alias_normalize(): '-' becomes '_' outside [...]; -EINVAL on a stray ']'. */
+/* libkmod's alias_normalize() and underscores(): '-' becomes '_' outside [...]; -EINVAL on a stray
+ * ']' or a '[' never closed. */
 int np_module_name_normalize(const char *name, char **ret);

@@ -92,13 +92,18 @@ TEST(parse_lines)
 
 TEST(normalize)
 {
-        _cleanup_free_ char *a = NULL, *b = NULL;
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
 
         ASSERT_OK(np_module_name_normalize("dm-multipath", &a));
         ASSERT_STREQ(a, "dm_multipath");
         ASSERT_OK(np_module_name_normalize("pci:v[0-9]*-x", &b));
         ASSERT_STREQ(b, "pci:v[0-9]*_x");
         ASSERT_EQ(np_module_name_normalize("bad]name", &a), -EINVAL);
+        /* underscores(): a '[' never closed fails the name, as a stray ']' does. */
+        ASSERT_EQ(np_module_name_normalize("z[e-x", &a), -EINVAL);
+        /* ... and a '[' inside [...] is skipped over with the rest up to the ']'. */
+        ASSERT_OK(np_module_name_normalize("a-[b[c-d]-e", &c));
+        ASSERT_STREQ(c, "a_[b[c-d]_e");
 }
 
 static const TestCase tests[] = { T(debian12),    T(rhel9),
