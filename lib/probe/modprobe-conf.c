@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "probe/modprobe-conf.h"
+#include "probe/modules-load.h"
 #include "util/strv.h"
 
 static const char *const kind_names[_NP_MODPROBE_KIND_MAX] = {
@@ -34,27 +35,6 @@ void np_modprobe_conf_done(NpModprobeConf *c)
                 directive_done(d);
         free(c->directives);
         *c = (NpModprobeConf){};
-}
-
-/* underscores() in kmod's shared/util.c */
-static int underscores(char *s)
-{
-        if (!s)
-                return -EINVAL;
-        for (size_t i = 0; s[i]; i++)
-                switch (s[i]) {
-                case '-':
-                        s[i] = '_';
-                        break;
-                case ']':
-                        return -EINVAL;
-                case '[':
-                        i += strcspn(&s[i], "]");
-                        if (!s[i])
-                                return -EINVAL;
-                        break;
-                }
-        return 0;
 }
 
 /* kmod_config_add_softdep(): words after "pre:" or "post:"; words before either are dropped. */
@@ -110,20 +90,20 @@ static int parse_line(NpModprobeConf *c, const char *file, unsigned lineno, char
         if (streq(cmd, "alias")) {
                 name = strtok_r(NULL, "\t ", &saveptr);
                 rest = strtok_r(NULL, "\t ", &saveptr);
-                if (underscores(name) < 0 || underscores(rest) < 0)
+                if (np_module_name_underscores(name) < 0 || np_module_name_underscores(rest) < 0)
                         return 0;
                 d.kind = NP_MODPROBE_ALIAS;
         } else if (streq(cmd, "blacklist")) {
                 name = strtok_r(NULL, "\t ", &saveptr);
                 rest = NULL;
-                if (underscores(name) < 0)
+                if (np_module_name_underscores(name) < 0)
                         return 0;
                 d.kind = NP_MODPROBE_BLACKLIST;
         } else if (STR_IN_SET(cmd, "options", "install", "remove", "softdep")) {
                 name = strtok_r(NULL, "\t ", &saveptr);
                 /* strtok_r(NULL, "\0"): the rest of the line as it is, NULL when empty. */
                 rest = saveptr && *saveptr ? saveptr : NULL;
-                if (underscores(name) < 0 || !rest)
+                if (np_module_name_underscores(name) < 0 || !rest)
                         return 0;
                 d.kind = streq(cmd, "options")   ? NP_MODPROBE_OPTIONS
                          : streq(cmd, "install") ? NP_MODPROBE_INSTALL
@@ -248,7 +228,8 @@ static bool is_modprobe_insert(char **words, const char *module)
                 } else if (!names_it) {
                         _cleanup_free_ char *a = strdup(*w), *b = strdup(module);
 
-                        if (!a || !b || underscores(a) < 0 || underscores(b) < 0)
+                        if (!a || !b || np_module_name_underscores(a) < 0 ||
+                            np_module_name_underscores(b) < 0)
                                 return false;
                         names_it = streq(a, b);
                         if (!names_it)

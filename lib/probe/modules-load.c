@@ -253,26 +253,36 @@ int np_modules_load_read_next_boot(const NpRoot *root, NpModulesLoad *ret, char 
         return read_dirs(root, true, ret, ret_error);
 }
 
+int np_module_name_underscores(char *s)
+{
+        if (!s)
+                return -EINVAL;
+        for (size_t i = 0; s[i]; i++)
+                switch (s[i]) {
+                case '-':
+                        s[i] = '_';
+                        break;
+                case ']':
+                        return -EINVAL;
+                case '[':
+                        i += strcspn(&s[i], "]");
+                        if (!s[i])
+                                return -EINVAL;
+                        break;
+                }
+        return 0;
+}
+
 int np_module_name_normalize(const char *name, char **ret)
 {
         _cleanup_free_ char *s = strdup(name);
-        bool in_bracket = false;
+        int r;
 
         if (!s)
                 return -ENOMEM;
-        for (char *c = s; *c; c++) {
-                if (*c == '[')
-                        in_bracket = true;
-                else if (*c == ']') {
-                        if (!in_bracket)
-                                return -EINVAL;
-                        in_bracket = false;
-                } else if (*c == '-' && !in_bracket)
-                        *c = '_';
-        }
-        /* underscores() and alias_normalize() fail on a '[' that is never closed, too. */
-        if (in_bracket)
-                return -EINVAL;
+        r = np_module_name_underscores(s);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(s);
         return 0;
 }

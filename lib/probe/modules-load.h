@@ -42,6 +42,8 @@ int np_modules_load_read(const NpRoot *root, NpModulesLoad *ret, char **ret_erro
  * load nor hide anything; their lines come back not applied, with in_run set. */
 int np_modules_load_read_next_boot(const NpRoot *root, NpModulesLoad *ret, char **ret_error);
 
-/* libkmod's alias_normalize() and underscores(): '-' becomes '_' outside [...]; -EINVAL on a stray
- * ']' or a '[' never closed. */
+/* underscores() in kmod's shared/util.c (alias_normalize() reads names alike), in place: '-'
+ * becomes '_' outside [...]; -EINVAL on a stray ']' or a '[' never closed. */
+int np_module_name_underscores(char *s);
+/* The same on a copy. */
 int np_module_name_normalize(const char *name, char **ret);
