@@ -11,25 +11,33 @@
 #include "util/strv.h"
 
 /*
- * A new array with one object per item, filled by fill(e, item, ...): the object, a pointer to the
- * item, then any further arguments. NULL when out of memory or when a fill fails. A macro, so that
- * the compiler checks fill against the items' own type (no void pointers, no casts).
+ * An array of objects, one per item, each filled by FILL(object, item[, extra]): ARRAY_OF()
+ * calls FILL_array(), which DEFINE_ARRAY_OF(FILL, TYPE) (or DEFINE_ARRAY_OF_WITH(FILL, TYPE,
+ * EXTRA_TYPE)) defines right after FILL; NULL when memory runs out or a fill fails. A function
+ * per fill rather than one over void *: the items keep their type, and cppcheck reads a loop in
+ * a function body where it cannot read one in a statement expression inside a call.
  */
-#define ARRAY_OF(items, n, fill, ...)                                                            \
-        ({                                                                                       \
-                _cleanup_(json_object_putp) json_object *_a_ = json_object_new_array();          \
-                                                                                                 \
-                FOREACH_ARRAY (_i_, (items), (n)) {                                              \
-                        _cleanup_(json_object_putp) json_object *_e_ = json_object_new_object(); \
-                                                                                                 \
-                        if (!_a_ || !_e_ || fill(_e_, _i_, ##__VA_ARGS__) < 0 ||                 \
-                            json_array_push(_a_, TAKE_PTR(_e_)) < 0) {                           \
-                                json_object_put(TAKE_PTR(_a_));                                  \
-                                break;                                                           \
-                        }                                                                        \
-                }                                                                                \
-                TAKE_PTR(_a_);                                                                   \
-        })
+#define ARRAY_BODY(fill, ...)                                                                  \
+        {                                                                                      \
+                _cleanup_(json_object_putp) json_object *a = json_object_new_array();          \
+                                                                                               \
+                if (!a)                                                                        \
+                        return NULL;                                                           \
+                FOREACH_ARRAY (i, items, n) {                                                  \
+                        _cleanup_(json_object_putp) json_object *e = json_object_new_object(); \
+                                                                                               \
+                        if (!e || fill(e, i __VA_ARGS__) < 0 ||                                \
+                            json_array_push(a, TAKE_PTR(e)) < 0)                               \
+                                return NULL;                                                   \
+                }                                                                              \
+                return TAKE_PTR(a);                                                            \
+        }
+#define DEFINE_ARRAY_OF(fill, type) \
+        static json_object *fill##_array(const type *items, size_t n) ARRAY_BODY(fill, )
+#define DEFINE_ARRAY_OF_WITH(fill, type, extra_type)                                    \
+        static json_object *fill##_array(const type *items, size_t n, extra_type extra) \
+            ARRAY_BODY(fill, , extra)
+#define ARRAY_OF(items, n, fill, ...) fill##_array((items), (n), ##__VA_ARGS__)
 
 static int result_fill(json_object *o, const NpResult *res)
 {
@@ -42,6 +50,7 @@ static int result_fill(json_object *o, const NpResult *res)
             json_add_str(o, "remedy", res->remedy), json_add_str(o, "source", res->source),
             json_add_bool(o, "ignored", res->ignored), json_add_str(o, "override", res->override));
 }
+DEFINE_ARRAY_OF(result_fill, NpResult)
 
 static int profile_fill(json_object *o, const NpProfileReport *p)
 {
@@ -68,6 +77,7 @@ static int profile_fill(json_object *o, const NpProfileReport *p)
             json_add(o, "summary", TAKE_PTR(summary)), json_add(o, "settings", TAKE_PTR(settings)),
             json_add(o, "checks", TAKE_PTR(checks)));
 }
+DEFINE_ARRAY_OF(profile_fill, NpProfileReport)
 
 static json_object *cluster_to_json(const NpReportCluster *c)
 {
@@ -132,12 +142,14 @@ static int key_value_fill(json_object *e, const NpKeyValue *kv)
         return ADD_ALL(json_add_str(e, "key", kv->key), json_add_str(e, "value", kv->value),
                        json_add_u64(e, "line", kv->line));
 }
+DEFINE_ARRAY_OF(key_value_fill, NpKeyValue)
 
 static int problem_fill(json_object *e, const NpConfProblem *p)
 {
         return ADD_ALL(json_add_u64(e, "line", p->line), json_add_str(e, "key", p->key),
                        json_add_str(e, "problem", p->problem));
 }
+DEFINE_ARRAY_OF(problem_fill, NpConfProblem)
 
 /* facts.system.kubelet: kept for compatibility (schema_version 1), the tools[] entry "kubelet". */
 static json_object *kubelet_to_json(const NpToolFacts *t)
@@ -256,6 +268,7 @@ static int iscsi_node_fill(json_object *e, const NpIscsiNode *n)
                                 ARRAY_OF(n->record.problems, n->record.n_problems, problem_fill)),
                        json_add_str(e, "unknown", n->unknown));
 }
+DEFINE_ARRAY_OF(iscsi_node_fill, NpIscsiNode)
 
 static json_object *iscsi_to_json(const NpIscsiFacts *i)
 {
@@ -316,6 +329,7 @@ static int module_fill(json_object *e, const NpModuleFacts *m)
             json_add_str(e, "load_prevented", m->load_prevented),
             json_add_str(e, "load_prevented_unknown", m->load_prevented_unknown));
 }
+DEFINE_ARRAY_OF(module_fill, NpModuleFacts)
 
 int np_area_modules_to_json(const NpFacts *f, json_object *o)
 {
@@ -335,6 +349,7 @@ static int unit_fill(json_object *e, const NpUnitFacts *u)
                        json_add_str(e, "file", u->file), json_add_str(e, "unknown", u->unknown),
                        json_add_str(e, "start_fails", u->start_fails));
 }
+DEFINE_ARRAY_OF(unit_fill, NpUnitFacts)
 
 int np_area_units_to_json(const NpFacts *f, json_object *o)
 {
@@ -355,6 +370,7 @@ static int fs_fill(json_object *e, const NpFsFacts *s)
                   : json_add_str(e, "total_bytes", NULL),
             json_add_str(e, "unknown", s->unknown));
 }
+DEFINE_ARRAY_OF(fs_fill, NpFsFacts)
 
 int np_area_fs_to_json(const NpFacts *f, json_object *o)
 {
@@ -386,6 +402,7 @@ static int disk_fill(json_object *e, const NpDisk *d)
             json_add_bool(e, "free", d->free), json_add_strv(e, "reasons", d->reasons),
             json_add_str(e, "unknown", d->unknown));
 }
+DEFINE_ARRAY_OF(disk_fill, NpDisk)
 
 int np_area_disks_to_json(const NpFacts *f, json_object *o)
 {
@@ -424,6 +441,7 @@ static int link_fill(json_object *e, const NpLink *l)
             json_add_strv(e, "members", l->members), json_add(e, "addresses", TAKE_PTR(addrs)),
             json_add(e, "unusable_addresses", TAKE_PTR(unusable)));
 }
+DEFINE_ARRAY_OF(link_fill, NpLink)
 
 int np_area_links_to_json(const NpFacts *f, json_object *o)
 {
@@ -439,6 +457,7 @@ static int endpoint_fill(json_object *o, const NpEndpointFacts *e)
             json_add_str(o, "error_kind", e->error_kind), json_add_str(o, "error", e->error),
             json_add_u64(o, "elapsed_ms", e->elapsed_ms));
 }
+DEFINE_ARRAY_OF(endpoint_fill, NpEndpointFacts)
 
 int np_area_endpoints_to_json(const NpFacts *f, json_object *o)
 {
@@ -453,6 +472,7 @@ static int tool_fill(json_object *o, const NpToolFacts *t)
                        json_add_str(o, "found", t->found), json_add_str(o, "output", t->output),
                        json_add_str(o, "version", v), json_add_str(o, "unknown", t->unknown));
 }
+DEFINE_ARRAY_OF(tool_fill, NpToolFacts)
 
 int np_area_tools_to_json(const NpFacts *f, json_object *o)
 {
@@ -470,6 +490,7 @@ static int layout_entry_fill(json_object *x, const NpLayoutEntry *e)
                        json_add_u64(x, "uid", e->uid), json_add_u64(x, "gid", e->gid),
                        json_add_u64(x, "size", e->size), json_add_str(x, "unknown", e->unknown));
 }
+DEFINE_ARRAY_OF(layout_entry_fill, NpLayoutEntry)
 
 static int layout_fill(json_object *o, const NpLayoutFacts *l)
 {
@@ -477,6 +498,7 @@ static int layout_fill(json_object *o, const NpLayoutFacts *l)
             json_add_str(o, "path", l->path),
             json_add(o, "entries", ARRAY_OF(l->entries, l->n_entries, layout_entry_fill)));
 }
+DEFINE_ARRAY_OF(layout_fill, NpLayoutFacts)
 
 int np_area_layouts_to_json(const NpFacts *f, json_object *o)
 {
@@ -530,6 +552,7 @@ static int peer_fill(json_object *o, const NpPeerFacts *p, const NpPeersFacts *p
             p->path_mtu ? json_add_u64(o, "path_mtu", p->path_mtu) : json_add_null(o, "path_mtu"),
             json_add_str(o, "error", p->error), json_add_str(o, "unknown", p->unknown));
 }
+DEFINE_ARRAY_OF_WITH(peer_fill, NpPeerFacts, const NpPeersFacts *)
 
 /* facts.peers_probe: where the peers were probed from, and how. */
 static json_object *peers_probe_to_json(const NpPeersFacts *pf)
@@ -584,6 +607,7 @@ static int check_info_fill(json_object *x, const NpCheckDef *c)
                        json_add_str(x, "severity", np_severity_to_string(c->severity)),
                        json_add_str(x, "source", c->source));
 }
+DEFINE_ARRAY_OF(check_info_fill, NpCheckDef)
 
 static int profile_info_fill(json_object *e, const NpProfileInfo *info)
 {
@@ -598,6 +622,7 @@ static int profile_info_fill(json_object *e, const NpProfileInfo *info)
                        json_add_str(e, "shadows", info->shadows),
                        json_add_str(e, "error", info->error));
 }
+DEFINE_ARRAY_OF(profile_info_fill, NpProfileInfo)
 
 int np_profile_infos_to_json(const NpProfileInfo *infos, size_t n, json_object **ret)
 {
