@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "probe/kcmdline.h"
+#include "probe/modules-load.h"
 #include "util/strv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,9 +26,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         abort();
                 free(text);
         }
-        FOREACH_ARRAY (o, c.kmod_options, c.n_kmod_options)
-                if (!o->module || !o->param || strchr(o->module, '-'))
+        /* An option's module name is already what underscores() makes of it ('-' inside [...]
+         * stays). */
+        FOREACH_ARRAY (o, c.kmod_options, c.n_kmod_options) {
+                char *again = o->module ? strdup(o->module) : NULL;
+
+                if (!o->param || !again || np_module_name_underscores(again) < 0 ||
+                    strcmp(again, o->module) != 0)
                         abort();
+                free(again);
+        }
         (void)np_kcmdline_last(&c, "module_blacklist");
         if (np_kcmdline_values(&c, "modules_load", true, &values) >= 0)
                 strv_free(values);
